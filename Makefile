@@ -1,0 +1,51 @@
+# One entry point for people and CI. `make check` runs exactly what CI runs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test check fmt lint types unit e2e bench system clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Debian packages the tests and benchmarks read real logs from (nginx, Apache, …).
+system:
+	bash scripts/setup-system.sh
+
+## Run logtriage on the bundled real logs and write the reports.
+demo: $(STAMP)
+	$(BIN)/logtriage analyze examples/ --json examples/report.json
+	@echo "JSON report: examples/report.json"
+
+## Format check, lint, layer contracts, types, then every test (real servers included).
+test: $(STAMP) system
+	$(MAKE) check
+
+check: $(STAMP)
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+fmt: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+## Fast loop: everything but the real-server tests.
+unit: $(STAMP)
+	$(BIN)/pytest -q -m "not e2e"
+
+e2e: $(STAMP) system
+	$(BIN)/pytest -q -m e2e
+
+## Side-by-side benchmarks with the anchor tools; writes docs/benchmarks.md.
+bench: $(STAMP) system
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

@@ -1,0 +1,5 @@
+"""Entry point for ``python -m logtriage``."""
+
+from logtriage.cli import main
+
+main()

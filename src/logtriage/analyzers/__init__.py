@@ -1,0 +1,23 @@
+"""Analyzers: one module per finding code, each reading canonical tables and returning findings."""
+
+from __future__ import annotations
+
+from logtriage.analyzers.base import Analyzer
+from logtriage.analyzers.error_prone_route import ErrorProneRoute
+from logtriage.analyzers.missing_field import MissingField
+from logtriage.analyzers.slow_route import SlowRoute
+from logtriage.analyzers.unparsed_input import UnparsedInput
+
+# Built-in analyzers, one per finding code. A code is permanent and never reused.
+BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
+    SlowRoute(),
+    ErrorProneRoute(),
+    UnparsedInput(),
+    MissingField(),
+)
+
+
+def analyzer_by_code(code: str) -> Analyzer | None:
+    """The analyzer registered under ``code`` (case-insensitive), or None."""
+    wanted = code.upper()
+    return next((a for a in BUILTIN_ANALYZERS if a.code == wanted or a.name == code), None)

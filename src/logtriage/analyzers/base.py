@@ -1,0 +1,69 @@
+"""What every analyzer provides, and how its options and docs are read."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
+
+from logtriage.model.context import AnalysisContext
+from logtriage.model.finding import Finding
+
+DOC_SECTIONS = ("What it finds", "Why it matters", "Example", "How to fix", "Options")
+
+
+class Analyzer(Protocol):
+    """One finding type. Registered in ``logtriage.analyzers.BUILTIN_ANALYZERS``.
+
+    The class docstring is the documentation shown by ``logtriage explain CODE``; it has the
+    sections of ``DOC_SECTIONS`` as ``Title:`` lines.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    needs: ClassVar[tuple[str, ...]]
+    Options: ClassVar[type[Any]]
+
+    def run(self, ctx: AnalysisContext, options: Any) -> list[Finding]:
+        """Read the tables in ``ctx`` and return findings; print nothing."""
+        ...
+
+
+def build_options(analyzer: Analyzer, values: Mapping[str, Any]) -> Any:
+    """Instantiate ``analyzer.Options`` from config values, checking names and types."""
+    fields = {f.name: f for f in dataclasses.fields(analyzer.Options)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        known = ", ".join(sorted(fields)) or "none"
+        raise ValueError(f"{analyzer.code} has no option {unknown[0]!r} (options: {known})")
+    defaults = analyzer.Options()
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        default = getattr(defaults, key)
+        expected = float if isinstance(default, float) else type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool) is not isinstance(
+            default, bool
+        ):
+            raise ValueError(f"{analyzer.code}.{key} must be a {expected.__name__}")
+        checked[key] = value
+    return dataclasses.replace(defaults, **checked)
+
+
+def doc_sections(analyzer: Analyzer) -> dict[str, str]:
+    """Split the analyzer's docstring into its titled sections."""
+    doc = inspect.getdoc(analyzer) or ""
+    titles = "|".join(re.escape(t) for t in DOC_SECTIONS)
+    parts = re.split(rf"^({titles}):\s*$", doc, flags=re.MULTILINE)
+    out = {"summary": parts[0].strip()}
+    for title, body in zip(parts[1::2], parts[2::2], strict=True):
+        out[title] = body.strip()
+    return out
+
+
+def share(part: float, whole: float) -> float:
+    """``part / whole`` or 0.0 when the whole is empty."""
+    return part / whole if whole else 0.0

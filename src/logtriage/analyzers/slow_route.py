@@ -1,0 +1,170 @@
+"""P004 slow-route: a route whose latency or share of total time stands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from logtriage.analyzers.base import share
+from logtriage.model.context import AnalysisContext
+from logtriage.model.finding import Finding, Severity
+from logtriage.model.formatting import ms
+
+
+@dataclass(frozen=True)
+class SlowRouteOptions:
+    """Thresholds for P004."""
+
+    min_requests: int = 20
+    slow_p95_ms: float = 1000.0
+    min_time_share: float = 0.2
+    # A route also stands out when its share of time is this many times its share of requests.
+    time_to_traffic_ratio: float = 3.0
+    min_ratio_time_share: float = 0.05
+    examples: int = 3
+
+
+class SlowRoute:
+    """Routes whose latency or share of the total request time stands out.
+
+    What it finds:
+        Routes (``METHOD /templated/path``) with at least ``min_requests`` timed requests where
+        the 95th percentile is at or above ``slow_p95_ms``, or whose share of all request time
+        is at least ``min_time_share``, or is ``time_to_traffic_ratio`` times their share of
+        traffic (and at least ``min_ratio_time_share``).
+
+    Why it matters:
+        A route that holds much of the service's time is where a fix pays most: users wait on
+        it, and it holds workers, connections and database time that other requests need.
+
+    Example:
+        ``GET /reports/{id}`` is 2 % of the requests but 45 % of the request time, p95 3.2 s.
+
+    How to fix:
+        The finding says where the time goes when the log carries ``$upstream_response_time``:
+        inside the application (profile the handler, look at the queries it runs — give the
+        database log to logtriage to tie them to the route) or outside it (slow clients, large
+        responses: compress, paginate, cache, or serve from a CDN).
+
+    Options:
+        ``min_requests`` (20), ``slow_p95_ms`` (1000.0), ``min_time_share`` (0.2),
+        ``time_to_traffic_ratio`` (3.0), ``min_ratio_time_share`` (0.05), ``examples`` (3).
+    """
+
+    code: ClassVar[str] = "P004"
+    name: ClassVar[str] = "slow-route"
+    needs: ClassVar[tuple[str, ...]] = ("requests",)
+    Options: ClassVar[type[SlowRouteOptions]] = SlowRouteOptions
+
+    def run(self, ctx: AnalysisContext, options: SlowRouteOptions) -> list[Finding]:
+        """Flag routes that stand out by p95 or by share of time."""
+        totals = ctx.db.rows(
+            "SELECT count(*) AS n, sum(duration_ms) AS total_ms, "
+            "quantile_cont(duration_ms, 0.5) AS p50 FROM requests WHERE duration_ms IS NOT NULL"
+        )[0]
+        if not totals["n"] or not totals["total_ms"]:
+            return []
+        rows = ctx.db.rows(
+            """
+            SELECT route, count(*) AS n, sum(duration_ms) AS total_ms,
+                   quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q, max(duration_ms) AS max_ms,
+                   sum(upstream_ms) AS upstream_ms, count(upstream_ms) AS n_upstream,
+                   avg(bytes_sent) AS avg_bytes
+            FROM requests WHERE duration_ms IS NOT NULL AND route IS NOT NULL
+            GROUP BY route HAVING count(*) >= ?
+            """,
+            [options.min_requests],
+        )
+        findings = []
+        for row in rows:
+            time_share = share(row["total_ms"], totals["total_ms"])
+            traffic_share = share(row["n"], totals["n"])
+            p50, p95, p99 = row["q"]
+            is_slow = p95 >= options.slow_p95_ms
+            is_heavy = time_share >= options.min_time_share
+            is_outsized = (
+                time_share >= options.min_ratio_time_share
+                and time_share >= options.time_to_traffic_ratio * traffic_share
+            )
+            if not (is_slow or is_heavy or is_outsized):
+                continue
+            findings.append(
+                self._finding(ctx, options, row, time_share, traffic_share, p50, p95, p99)
+            )
+        return findings
+
+    def _finding(
+        self,
+        ctx: AnalysisContext,
+        options: SlowRouteOptions,
+        row: dict[str, Any],
+        time_share: float,
+        traffic_share: float,
+        p50: float,
+        p95: float,
+        p99: float,
+    ) -> Finding:
+        route = row["route"]
+        if time_share >= 0.3 or p95 >= 5 * options.slow_p95_ms:
+            severity = Severity.HIGH
+        elif time_share >= 0.1 or p95 >= options.slow_p95_ms:
+            severity = Severity.MEDIUM
+        else:
+            severity = Severity.LOW
+        upstream_share = (
+            share(row["upstream_ms"] or 0.0, row["total_ms"]) if row["n_upstream"] else None
+        )
+        examples = ctx.db.rows(
+            "SELECT source, line, request_id, path, duration_ms, status FROM requests "
+            "WHERE route = ? AND duration_ms IS NOT NULL "
+            "ORDER BY duration_ms DESC, source, line LIMIT ?",
+            [route, options.examples],
+        )
+        title = (
+            f"{route} is slow: p95 {ms(p95)} over {row['n']} requests, "
+            f"{time_share:.0%} of all request time"
+        )
+        evidence: dict[str, Any] = {
+            "requests": row["n"],
+            "p50_ms": round(p50, 3),
+            "p95_ms": round(p95, 3),
+            "p99_ms": round(p99, 3),
+            "max_ms": round(row["max_ms"], 3),
+            "share_of_requests": round(traffic_share, 4),
+        }
+        if upstream_share is not None:
+            evidence["upstream_share_of_time"] = round(upstream_share, 4)
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=severity,
+            score=time_share,
+            title=title,
+            route=route,
+            evidence=evidence,
+            impact={"time_ms": round(row["total_ms"], 3), "share_of_total": round(time_share, 4)},
+            fix=self._fix(route, upstream_share, row["avg_bytes"]),
+            examples=tuple({k: v for k, v in ex.items() if v is not None} for ex in examples),
+        )
+
+    @staticmethod
+    def _fix(route: str, upstream_share: float | None, avg_bytes: float | None) -> str:
+        if upstream_share is None:
+            return (
+                f"Profile the handler of {route} and the database queries it runs (give "
+                "logtriage the database log to tie queries to this route); add "
+                "$upstream_response_time to the access log to tell application time from "
+                "network time."
+            )
+        if upstream_share >= 0.8:
+            return (
+                f"{upstream_share:.0%} of the time of {route} is spent in the upstream "
+                "application: profile its handler and the queries it runs (give logtriage the "
+                "database log to tie queries to this route); cache or paginate the result."
+            )
+        size = f" (average response {avg_bytes / 1024:.0f} KiB)" if avg_bytes else ""
+        return (
+            f"Only {upstream_share:.0%} of the time of {route} is spent in the upstream: "
+            f"the rest is sending the response to slow or distant clients{size}. Compress "
+            "(gzip/brotli), paginate, cache at the edge or serve it from a CDN."
+        )

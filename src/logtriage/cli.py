@@ -1,0 +1,229 @@
+"""The command line: the only place that prints to the user or chooses an exit code."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from logtriage import __version__, api
+from logtriage.config import Settings, load_settings
+from logtriage.errors import LogtriageError
+from logtriage.model.finding import Severity
+from logtriage.model.report import Report
+from logtriage.report.json_report import render_json
+from logtriage.report.terminal import render_terminal
+
+
+class ExitStatus(IntEnum):
+    """Exit codes, as ruff's: 0 clean, 1 findings matched --fail-on, 2 usage/input error."""
+
+    OK = 0
+    FINDINGS = 1
+    ERROR = 2
+    INTERNAL = 3
+    INTERRUPTED = 130
+
+
+_RELATIVE = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_time(value: str | None, now: datetime | None = None) -> datetime | None:
+    """``2026-11-24``, ``2026-11-24T10:00:00[Z|+01:00]`` or ``2h`` (before now) as naive UTC."""
+    if value is None:
+        return None
+    text = value.strip()
+    match = _RELATIVE.match(text)
+    if match:
+        delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return ((now or datetime.now(UTC)) - delta).replace(tzinfo=None)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise LogtriageError(
+            f"cannot read time {value!r}: use 2026-11-24, 2026-11-24T10:00:00Z or 2h"
+        ) from exc
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def matches_fail_on(report: Report, spec: str) -> bool:
+    """True when a finding's code, name or severity (or a worse one) is listed in ``spec``."""
+    wanted = {w.strip().lower() for w in spec.split(",") if w.strip()}
+    severities = {s for s in Severity if s.value in wanted}
+    worst = min((s.rank for s in severities), default=None)
+    for finding in report.findings:
+        if finding.code.lower() in wanted or finding.name in wanted:
+            return True
+        if finding.code[0].lower() in wanted:  # a whole viewpoint letter: "P", "A" …
+            return True
+        if worst is not None and finding.severity.rank <= worst:
+            return True
+    return False
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[Callable[[str], None]]:
+    """A status line on a terminal; nothing when stderr is piped."""
+    if not console.is_terminal:
+        yield lambda _: None
+        return
+    with console.status("starting…") as status:
+        yield lambda message: status.update(message)
+
+
+def _fail(console: Console, message: str, status: ExitStatus = ExitStatus.ERROR) -> None:
+    console.print(f"logtriage: error: {message}", markup=False, highlight=False)
+    sys.exit(int(status))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="logtriage")
+def main() -> None:
+    """Triage a slow or failing service from the logs it already writes."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "format_name", metavar="NAME", help="Force the input format.")
+@click.option(
+    "--output-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="What goes to stdout.",
+)
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write JSON here.")
+@click.option("--since", help="Only records at or after: 2026-11-24, ISO time, or 2h ago.")
+@click.option("--until", help="Only records before this time.")
+@click.option("--engine", type=click.Choice(["duckdb"]), default=None, help="Analysis engine.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("--nginx-log-format", help="The nginx log_format of the access logs.")
+@click.option("--fail-on", metavar="CODES", help="Exit 1 if a finding matches: P001,A,high…")
+@click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")
+@click.option("--memory-limit", help="Engine memory limit, e.g. 1GB (spills to disk beyond).")
+@click.option("--top", "top_routes", type=click.IntRange(1, 10000), help="Routes in the table.")
+@click.option("-q", "--quiet", is_flag=True, help="Findings only.")
+@click.option("-v", "--verbose", is_flag=True, help="All evidence, examples and routes.")
+def analyze(
+    paths: Sequence[str],
+    format_name: str | None,
+    output_format: str,
+    json_file: str | None,
+    since: str | None,
+    until: str | None,
+    engine: str | None,
+    config_file: str | None,
+    nginx_log_format: str | None,
+    fail_on: str | None,
+    threads: int | None,
+    memory_limit: str | None,
+    top_routes: int | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Analyze access, database and app logs and print ranked findings."""
+    out = Console(highlight=False, soft_wrap=False)
+    err = Console(stderr=True, highlight=False)
+    try:
+        settings = _settings(config_file, format_name, since, until, engine, nginx_log_format,
+                             threads, memory_limit, top_routes)  # fmt: skip
+        with _progress(err) as progress:
+            report = api.analyze(paths, settings, progress=progress)
+        if json_file:
+            Path(json_file).write_text(render_json(report), encoding="utf-8")
+        if output_format == "json":
+            sys.stdout.write(render_json(report))
+        else:
+            render_terminal(report, out, verbose=verbose, quiet=quiet)
+    except LogtriageError as exc:
+        _fail(err, str(exc), ExitStatus(exc.exit_code))
+    except OSError as exc:
+        _fail(err, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except KeyboardInterrupt:
+        _fail(err, "interrupted", ExitStatus.INTERRUPTED)
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("LOGTRIAGE_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        message = f"internal error ({type(exc).__name__}: {first}); rerun with LOGTRIAGE_DEBUG=1"
+        _fail(err, message + " and report it", ExitStatus.INTERNAL)
+    if fail_on and matches_fail_on(report, fail_on):
+        sys.exit(int(ExitStatus.FINDINGS))
+
+
+def _settings(
+    config_file: str | None,
+    format_name: str | None,
+    since: str | None,
+    until: str | None,
+    engine: str | None,
+    nginx_log_format: str | None,
+    threads: int | None,
+    memory_limit: str | None,
+    top_routes: int | None,
+) -> Settings:
+    base = load_settings(config_file)
+    format_options: dict[str, Any] = dict(base.format_options)
+    if nginx_log_format:
+        format_options["nginx_log_format"] = nginx_log_format
+    if format_name:
+        api.format_named(format_name)
+    return base.with_overrides(
+        format=format_name,
+        format_options=format_options,
+        since=parse_time(since),
+        until=parse_time(until),
+        engine=engine,
+        threads=threads,
+        memory_limit=memory_limit,
+        top_routes=top_routes,
+    )
+
+
+@main.command()
+def formats() -> None:
+    """List the formats logtriage reads and how it recognises each."""
+    out = Console(highlight=False)
+    for fmt in api.formats():
+        out.print(f"[bold]{fmt.name}[/bold] → {fmt.table}: {fmt.description}")
+        out.print(f"  recognised by: {fmt.recognises}", markup=False)
+
+
+@main.command()
+@click.argument("code", required=False)
+def explain(code: str | None) -> None:
+    """Show what a finding code means and how to fix it (all codes without CODE)."""
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    if code is None:
+        for analyzer in api.analyzers():
+            summary = api.explain(analyzer.code)[1]["summary"].splitlines()[0]
+            out.print(f"[bold]{analyzer.code}[/bold] {analyzer.name}: {summary}")
+        return
+    try:
+        analyzer, sections = api.explain(code)
+    except LogtriageError as exc:
+        _fail(err, str(exc))
+        return
+    out.print(f"[bold]{analyzer.code} {analyzer.name}[/bold]")
+    out.print(sections["summary"], markup=False)
+    for title, body in sections.items():
+        if title != "summary":
+            out.print(f"\n[bold]{title}[/bold]")
+            out.print(body, markup=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

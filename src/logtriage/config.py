@@ -1,0 +1,164 @@
+"""Frozen settings: defaults < ``logtriage.toml`` / ``[tool.logtriage]`` < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from logtriage.errors import ConfigError
+
+CONFIG_NAMES = ("logtriage.toml", ".logtriage.toml")
+
+
+@dataclass(frozen=True)
+class AcceptedFinding:
+    """A finding the team has accepted: shown as suppressed, never silently dropped."""
+
+    code: str
+    route: str | None = None
+    fingerprint: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one run needs to know besides its inputs."""
+
+    format: str | None = None
+    format_options: Mapping[str, str] = field(default_factory=dict)
+    engine: str = "duckdb"
+    threads: int | None = None
+    memory_limit: str = "1GB"
+    temp_directory: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    # Route patterns ("GET /users/{id}", "/items/:id") that win over automatic templating.
+    routes: tuple[str, ...] = ()
+    openapi: str | None = None
+    # A path position with more distinct values than this under one parent becomes {param}.
+    route_max_distinct_segments: int = 40
+    group_static_assets: bool = True
+    # Per analyzer code: option name -> value, validated against the analyzer's Options.
+    analyzer_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    disabled: tuple[str, ...] = ()
+    accepted: tuple[AcceptedFinding, ...] = ()
+    top_routes: int = 20
+    lang: str = "en"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with the non-None ``changes`` applied (flags win over the file)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest ``logtriage.toml``, or a ``pyproject.toml`` with ``[tool.logtriage]``."""
+    for directory in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and "[tool.logtriage" in pyproject.read_text(errors="replace"):
+            return pyproject
+    return None
+
+
+def _table(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from exc
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        section = tool.get("logtriage", {}) if isinstance(tool, dict) else {}
+        return section if isinstance(section, dict) else {}
+    return data
+
+
+_SIMPLE_KEYS = {
+    "format": str,
+    "engine": str,
+    "threads": int,
+    "memory_limit": str,
+    "temp_directory": str,
+    "openapi": str,
+    "route_max_distinct_segments": int,
+    "group_static_assets": bool,
+    "top_routes": int,
+    "lang": str,
+}
+
+
+def settings_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Settings:
+    """Build settings from a parsed config table, rejecting unknown keys with one clear line."""
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _SIMPLE_KEYS:
+            expected = _SIMPLE_KEYS[key]
+            if not isinstance(value, expected):
+                raise ConfigError(f"{origin}: {key} must be a {expected.__name__}")
+            values[key] = value
+        elif key == "formats":
+            values["format_options"] = {str(k): str(v) for k, v in _as_dict(value, key).items()}
+        elif key == "routes":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{origin}: routes must be a list of strings")
+            values["routes"] = tuple(value)
+        elif key == "analyzers":
+            values["analyzer_options"] = {
+                str(code).upper(): _as_dict(opts, f"analyzers.{code}")
+                for code, opts in _as_dict(value, key).items()
+            }
+        elif key == "disable":
+            if not isinstance(value, list):
+                raise ConfigError(f"{origin}: disable must be a list of finding codes")
+            values["disabled"] = tuple(str(v).upper() for v in value)
+        elif key == "accept":
+            values["accepted"] = tuple(_accepted(item, origin) for item in _as_list(value, key))
+        else:
+            raise ConfigError(f"{origin}: unknown setting {key!r}")
+    return Settings(**values)
+
+
+def _as_dict(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"config: {key} must be a table")
+    return value
+
+
+def _as_list(value: Any, key: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"config: {key} must be an array of tables")
+    return value
+
+
+def _accepted(item: Any, origin: str) -> AcceptedFinding:
+    if not isinstance(item, dict) or "code" not in item:
+        raise ConfigError(f"{origin}: each [[accept]] needs a code")
+    return AcceptedFinding(
+        code=str(item["code"]).upper(),
+        route=item.get("route"),
+        fingerprint=item.get("fingerprint"),
+        reason=str(item.get("reason", "")),
+    )
+
+
+def load_settings(explicit: str | None = None, cwd: Path | None = None) -> Settings:
+    """Read the config file (explicit path, else the nearest one); defaults when there is none."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {explicit}")
+    else:
+        found = find_config(cwd or Path(os.getcwd()))
+        if found is None:
+            return Settings()
+        path = found
+    return settings_from_mapping(_table(path), origin=str(path))

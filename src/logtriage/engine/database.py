@@ -1,0 +1,75 @@
+"""The embedded DuckDB database that holds the canonical tables of one run."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from logtriage.config import Settings
+from logtriage.model.tables import CANONICAL_TABLES, REJECTS, create_table_sql
+
+
+class Database:
+    """One DuckDB connection with bounded memory, spilling to a private temp directory."""
+
+    def __init__(self, settings: Settings, work_dir: str) -> None:
+        self.work_dir = work_dir
+        spill = settings.temp_directory or os.path.join(work_dir, "spill")
+        os.makedirs(spill, exist_ok=True)
+        self.con = duckdb.connect(
+            ":memory:",
+            config={
+                "memory_limit": settings.memory_limit,
+                "temp_directory": spill,
+                # Nothing in a log may make the engine reach the network or load extensions.
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+            },
+        )
+        if settings.threads:
+            self.con.execute(f"SET threads = {int(settings.threads)}")
+        self.con.execute("SET TimeZone = 'UTC'")
+        for name, columns in CANONICAL_TABLES.items():
+            self.con.execute(create_table_sql(name, columns))
+        self.con.execute(create_table_sql("rejects", REJECTS))
+        self.con.execute(
+            "CREATE TABLE reject_counts (source VARCHAR, reason VARCHAR, count BIGINT, "
+            "first_line BIGINT)"
+        )
+        self.con.execute(
+            "CREATE TABLE reject_resemblance (source VARCHAR, format VARCHAR, variant VARCHAR, "
+            "matched INTEGER, sampled INTEGER)"
+        )
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a statement that returns nothing of interest."""
+        self.con.execute(sql, list(params))
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a query and return its rows as dicts."""
+        cursor = self.con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run a query and return the first column of its first row (None when empty)."""
+        row = self.con.execute(sql, list(params)).fetchone()
+        return row[0] if row else None
+
+    def count(self, table: str) -> int:
+        """Rows in ``table`` (0 when it does not exist)."""
+        exists = self.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table])
+        return int(self.scalar(f'SELECT count(*) FROM "{table}"')) if exists else 0
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.con.close()
+
+
+def new_work_dir(settings: Settings) -> tempfile.TemporaryDirectory[str]:
+    """A private directory for spilled data and spooled stdin, removed after the run."""
+    return tempfile.TemporaryDirectory(prefix="logtriage-", dir=settings.temp_directory)

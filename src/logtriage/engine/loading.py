@@ -1,0 +1,274 @@
+"""Load one input file: read its lines in bulk, pick its format, parse it into a canonical table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from logtriage.config import Settings
+from logtriage.engine.database import Database
+from logtriage.errors import FormatError
+from logtriage.model.report import InputSummary
+from logtriage.model.tables import CANONICAL_TABLES
+from logtriage.sources import BUILTIN_FORMATS, format_by_name
+from logtriage.sources.base import Detection, FormatOptions, LogFormat
+from logtriage.sources.reading import InputFile
+
+SNIFF_LINES = 64
+MIN_CONFIDENCE = 0.3
+EXAMPLES_PER_REASON = 20
+RESEMBLANCE_SAMPLE = 200
+# Each line becomes one VARCHAR: a delimiter and quote that never split a line.
+_NO_DELIMITER = "\x01"
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The format chosen for an input and how sure the choice is."""
+
+    format: LogFormat | None
+    detection: Detection
+
+
+def choose_format(sample: Sequence[str], options: FormatOptions, forced: str | None) -> Choice:
+    """The forced format, else the registered format that recognises ``sample`` best."""
+    if forced:
+        fmt = format_by_name(forced)
+        return Choice(fmt, fmt.sniff(sample, options))
+    best: Choice = Choice(None, Detection(0.0))
+    for fmt in BUILTIN_FORMATS:
+        try:
+            detection = fmt.sniff(sample, options)
+        except FormatError:
+            continue
+        if detection.confidence > best.detection.confidence:
+            best = Choice(fmt, detection)
+    if best.detection.confidence < MIN_CONFIDENCE:
+        return Choice(None, best.detection)
+    return best
+
+
+def _read_lines(db: Database, item: InputFile, scan: int) -> None:
+    """Read the file into temp table ``lines(line, text)`` with true 1-based line numbers."""
+    compression = {"none": "none", "gzip": "gzip", "zstd": "zstd"}[item.compression]
+    db.execute("DROP TABLE IF EXISTS lines")
+    db.execute(
+        f"""
+        CREATE TEMP TABLE lines AS
+        SELECT row_number() OVER () AS line, text
+        FROM read_csv('{_sql_str(item.read_path)}', delim='{_NO_DELIMITER}', quote='',
+                      escape='', header=false, auto_detect=false, compression='{compression}',
+                      columns={{'text': 'VARCHAR'}}, max_line_size=67108864,
+                      ignore_errors=true, store_rejects=true,
+                      rejects_table='scan_rejects_{scan}', rejects_scan='scan_info_{scan}')
+        """
+    )
+    bad = db.count(f"scan_rejects_{scan}")
+    if bad:
+        # Lines the reader itself refused (not UTF-8, a stray delimiter) shift the numbering
+        # of the rows after them: row n is physical line n + (refused lines before it).
+        db.execute(
+            f"""
+            CREATE TEMP TABLE refused AS
+            SELECT line AS physical, row_number() OVER (ORDER BY line) AS i
+            FROM (SELECT DISTINCT line FROM scan_rejects_{scan})
+            """
+        )
+        db.execute(
+            "UPDATE lines SET line = line + (SELECT count(*) FROM refused "
+            "WHERE refused.physical - refused.i < lines.line)"
+        )
+        db.execute("DROP TABLE refused")
+
+
+def _record_reader_refusals(db: Database, item: InputFile, scan: int) -> None:
+    reasons = (
+        "CASE error_type WHEN 'INVALID ENCODING' THEN 'not valid UTF-8' "
+        "WHEN 'TOO MANY COLUMNS' THEN 'line has a \\x01 control character' "
+        "ELSE lower(error_type::VARCHAR) END"
+    )
+    db.execute(
+        f"""
+        INSERT INTO rejects
+        SELECT ?, line, csv_line, {reasons} FROM scan_rejects_{scan}
+        QUALIFY row_number() OVER (PARTITION BY error_type ORDER BY line) <= ?
+        """,
+        [item.path, EXAMPLES_PER_REASON],
+    )
+    db.execute(
+        f"""
+        INSERT INTO reject_counts
+        SELECT ?, {reasons}, count(DISTINCT line), min(line) FROM scan_rejects_{scan} GROUP BY 1, 2
+        """,
+        [item.path],
+    )
+
+
+def _sample(db: Database, limit: int, where: str = "TRUE") -> list[str]:
+    rows = db.rows(
+        f"SELECT text FROM lines WHERE text IS NOT NULL AND trim(text) <> '' AND {where} "
+        "ORDER BY line LIMIT ?",
+        [limit],
+    )
+    return [r["text"] for r in rows]
+
+
+def load_input(
+    db: Database,
+    item: InputFile,
+    scan: int,
+    settings: Settings,
+    hints: dict[str, Mapping[str, str]],
+) -> InputSummary:
+    """Load ``item`` into its canonical table; record rejections; summarise what it gave."""
+    _read_lines(db, item, scan)
+    refused = db.count(f"scan_rejects_{scan}")
+    if refused:
+        _record_reader_refusals(db, item, scan)
+    total = int(db.scalar("SELECT count(*) FROM lines")) + refused
+    blank = int(db.scalar("SELECT count(*) FROM lines WHERE text IS NULL OR trim(text) = ''"))
+    options = FormatOptions(settings.format_options)
+    sample = _sample(db, SNIFF_LINES)
+    choice = choose_format(sample, options, settings.format)
+    if choice.format is None:
+        return _unrecognised(db, item, total, blank, refused)
+    fmt = choice.format
+    hints[fmt.name] = fmt.field_hints
+    plan = fmt.plan(sample, options, choice.detection.variant)
+    columns = [c for c in CANONICAL_TABLES[plan.table] if c != "source"]
+    db.execute("DROP TABLE IF EXISTS parsed")
+    db.execute(
+        "CREATE TEMP TABLE parsed AS "
+        + plan.select_sql.replace(
+            "{lines}", "(SELECT * FROM lines WHERE text IS NOT NULL AND trim(text) <> '')"
+        )
+    )
+    time_filter, params = _time_filter(settings)
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    db.execute(
+        f"INSERT INTO {plan.table} ({column_list}, source) SELECT {column_list}, ? FROM parsed "
+        f"WHERE _reject IS NULL AND {time_filter}",
+        [item.path, *params],
+    )
+    counts = db.rows(
+        f"""
+        SELECT count(*) FILTER (WHERE _reject IS NULL AND {time_filter}) AS records,
+               count(*) FILTER (WHERE _reject IS NULL AND NOT ({time_filter})) AS filtered,
+               count(*) FILTER (WHERE _reject IS NOT NULL) AS rejected,
+               min(ts) FILTER (WHERE _reject IS NULL) AS first_ts,
+               max(ts) FILTER (WHERE _reject IS NULL) AS last_ts
+        FROM parsed
+        """,
+        [*params, *params],
+    )[0]
+    if counts["rejected"]:
+        _record_parse_rejects(db, item)
+        _record_resemblance(db, item, options, fmt.name)
+    db.execute("DROP TABLE parsed")
+    db.execute("DROP TABLE lines")
+    return InputSummary(
+        path=item.path,
+        format=fmt.name,
+        lines=total,
+        records=counts["records"],
+        rejected=counts["rejected"] + refused,
+        first_ts=_iso(counts["first_ts"]),
+        last_ts=_iso(counts["last_ts"]),
+        table=plan.table,
+        variant=plan.variant,
+        skipped=blank + counts["filtered"],
+        missing=plan.missing,
+    )
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() + "Z" if value is not None and hasattr(value, "isoformat") else None
+
+
+def _time_filter(settings: Settings) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if settings.since is not None:
+        clauses.append("ts >= ?")
+        params.append(settings.since)
+    if settings.until is not None:
+        clauses.append("ts < ?")
+        params.append(settings.until)
+    return (" AND ".join(clauses) or "TRUE"), params
+
+
+def _record_parse_rejects(db: Database, item: InputFile) -> None:
+    db.execute(
+        """
+        INSERT INTO rejects
+        SELECT ?, p.line, l.text, p._reject FROM parsed p JOIN lines l USING (line)
+        WHERE p._reject IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY p._reject ORDER BY p.line) <= ?
+        """,
+        [item.path, EXAMPLES_PER_REASON],
+    )
+    db.execute(
+        "INSERT INTO reject_counts SELECT ?, _reject, count(*), min(line) FROM parsed "
+        "WHERE _reject IS NOT NULL GROUP BY _reject",
+        [item.path],
+    )
+
+
+def _record_resemblance(db: Database, item: InputFile, options: FormatOptions, chosen: str) -> None:
+    """Sniff a sample of rejected lines with every format: what do they look like instead?"""
+    rows = db.rows(
+        "SELECT l.text FROM parsed p JOIN lines l USING (line) WHERE p._reject IS NOT NULL "
+        "ORDER BY p.line LIMIT ?",
+        [RESEMBLANCE_SAMPLE],
+    )
+    sample = [r["text"] for r in rows]
+    no_hint = FormatOptions({})
+    for fmt in BUILTIN_FORMATS:
+        try:
+            detection = fmt.sniff(sample, no_hint if fmt.name == chosen else options)
+        except FormatError:
+            continue
+        if detection.confidence >= MIN_CONFIDENCE:
+            db.execute(
+                "INSERT INTO reject_resemblance VALUES (?, ?, ?, ?, ?)",
+                [
+                    item.path,
+                    fmt.name,
+                    detection.variant,
+                    round(detection.confidence * len(sample)),
+                    len(sample),
+                ],
+            )
+
+
+def _unrecognised(
+    db: Database, item: InputFile, total: int, blank: int, refused: int
+) -> InputSummary:
+    """No reader recognises the file: every non-blank line is a counted rejection."""
+    reason = "no reader recognises this file"
+    db.execute(
+        "INSERT INTO rejects SELECT ?, line, text, ? FROM lines "
+        "WHERE text IS NOT NULL AND trim(text) <> '' ORDER BY line LIMIT ?",
+        [item.path, reason, EXAMPLES_PER_REASON],
+    )
+    first = db.scalar("SELECT min(line) FROM lines WHERE text IS NOT NULL AND trim(text) <> ''")
+    rejected = total - blank - refused
+    if rejected:
+        db.execute(
+            "INSERT INTO reject_counts VALUES (?, ?, ?, ?)", [item.path, reason, rejected, first]
+        )
+    db.execute("DROP TABLE lines")
+    return InputSummary(
+        path=item.path,
+        format="unknown",
+        lines=total,
+        records=0,
+        rejected=rejected + refused,
+        first_ts=None,
+        last_ts=None,
+        skipped=blank,
+    )

@@ -1,0 +1,133 @@
+"""The whole run: inputs → canonical tables → routes → analyzers → ranked report."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+from logtriage.analyzers import BUILTIN_ANALYZERS
+from logtriage.analyzers.base import build_options
+from logtriage.config import Settings
+from logtriage.engine.database import Database, new_work_dir
+from logtriage.engine.loading import load_input
+from logtriage.engine.routes import assign_routes
+from logtriage.engine.stats import route_table, summary
+from logtriage.errors import ConfigError
+from logtriage.model.context import AnalysisContext
+from logtriage.model.finding import Finding
+from logtriage.model.redaction import redact_value
+from logtriage.model.report import InputSummary, Report
+from logtriage.sources.reading import expand_inputs
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """Progress sink that shows nothing."""
+
+
+def run_analysis(
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    stdin: BinaryIO | None = None,
+    progress: Progress = _quiet,
+    now: datetime | None = None,
+) -> Report:
+    """Analyze the logs at ``paths`` and return the ranked, redacted report."""
+    options = _analyzer_options(settings)
+    with new_work_dir(settings) as work_dir:
+        files = expand_inputs(paths, work_dir, stdin=stdin)
+        db = Database(settings, work_dir)
+        try:
+            hints: dict[str, Mapping[str, str]] = {}
+            inputs: list[InputSummary] = []
+            for scan, item in enumerate(files):
+                progress(f"reading {item.path}")
+                inputs.append(load_input(db, item, scan, settings, hints))
+            progress("templating routes")
+            assign_routes(db, settings)
+            ctx = AnalysisContext(
+                db=db,
+                inputs=tuple(inputs),
+                field_hints=hints,
+                has_declared_routes=bool(settings.routes),
+            )
+            findings: list[Finding] = []
+            for analyzer in BUILTIN_ANALYZERS:
+                if analyzer.code in settings.disabled:
+                    continue
+                if any(not db.count(table) for table in analyzer.needs):
+                    continue
+                progress(f"analyzing {analyzer.code} {analyzer.name}")
+                findings.extend(analyzer.run(ctx, options[analyzer.code]))
+            report = Report(
+                generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                inputs=tuple(inputs),
+                summary=summary(db, tuple(inputs)),
+                findings=tuple(sorted(findings, key=Finding.sort_key)),
+                routes=tuple(route_table(db, settings.top_routes)),
+            )
+        finally:
+            db.close()
+    return redact_report(report)
+
+
+def _analyzer_options(settings: Settings) -> dict[str, object]:
+    known = {a.code for a in BUILTIN_ANALYZERS}
+    for code in (*settings.analyzer_options, *settings.disabled):
+        if code not in known:
+            raise ConfigError(f"unknown finding code in config: {code}")
+    out: dict[str, object] = {}
+    for analyzer in BUILTIN_ANALYZERS:
+        try:
+            out[analyzer.code] = build_options(
+                analyzer, settings.analyzer_options.get(analyzer.code, {})
+            )
+        except ValueError as exc:
+            raise ConfigError(f"config: {exc}") from exc
+    return out
+
+
+def redact_report(report: Report) -> Report:
+    """Every string a renderer can show passes through the secret redactor once, here."""
+    findings = tuple(
+        dataclasses.replace(
+            f,
+            title=redact_value(f.title),
+            fix=redact_value(f.fix),
+            route=redact_value(f.route),
+            evidence=redact_value(f.evidence),
+            examples=tuple(redact_value(list(f.examples))),
+        )
+        for f in report.findings
+    )
+    return dataclasses.replace(
+        report,
+        findings=findings,
+        routes=tuple(redact_value(list(report.routes))),
+    )
+
+
+def read_records(
+    path: str, settings: Settings, *, with_routes: bool = True
+) -> tuple[InputSummary, list[dict[str, object]], list[dict[str, object]]]:
+    """Load one file and return its summary, its canonical rows and its rejected lines.
+
+    For tests and debugging: what a reader made of a file, row by row.
+    """
+    with new_work_dir(settings) as work_dir:
+        files = expand_inputs([path], work_dir)
+        db = Database(settings, work_dir)
+        try:
+            summary_ = load_input(db, files[0], 0, settings, {})
+            if with_routes:
+                assign_routes(db, settings)
+            table = summary_.table or "requests"
+            rows = db.rows(f"SELECT * FROM {table} ORDER BY source, line")
+            rejects = db.rows("SELECT line, reason, text FROM rejects ORDER BY line")
+        finally:
+            db.close()
+    return summary_, rows, rejects

@@ -1,0 +1,92 @@
+"""The report's tables: per-route latency and errors, and the run's summary numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from logtriage.engine.database import Database
+from logtriage.model.report import InputSummary
+
+
+def _r(value: Any, digits: int = 3) -> Any:
+    return round(value, digits) if isinstance(value, float) else value
+
+
+def route_table(db: Database, limit: int) -> list[dict[str, Any]]:
+    """Routes ranked by total time (by count when there is no latency), top ``limit``."""
+    if not db.count("requests"):
+        return []
+    total_ms = db.scalar("SELECT sum(duration_ms) FROM requests") or 0.0
+    rows = db.rows(
+        """
+        SELECT route, count(*) AS count,
+               quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q,
+               max(duration_ms) AS max_ms, sum(duration_ms) AS total_ms,
+               count(*) FILTER (WHERE status >= 500) AS errors_5xx,
+               count(*) FILTER (WHERE status >= 400 AND status < 500) AS errors_4xx,
+               sum(bytes_sent) AS bytes_sent
+        FROM requests GROUP BY route
+        ORDER BY coalesce(sum(duration_ms), 0) DESC, count(*) DESC, route
+        LIMIT ?
+        """,
+        [limit],
+    )
+    out = []
+    for row in rows:
+        q = row["q"] or [None, None, None]
+        out.append(
+            {
+                "route": row["route"],
+                "count": row["count"],
+                "p50_ms": _r(q[0]),
+                "p95_ms": _r(q[1]),
+                "p99_ms": _r(q[2]),
+                "max_ms": _r(row["max_ms"]),
+                "total_ms": _r(row["total_ms"]),
+                "share_of_time": _r(row["total_ms"] / total_ms, 4)
+                if row["total_ms"] is not None and total_ms
+                else None,
+                "error_rate": _r(row["errors_5xx"] / row["count"], 4),
+                "errors_4xx": row["errors_4xx"],
+                "bytes_sent": row["bytes_sent"],
+                "queries_per_request": None,
+            }
+        )
+    return out
+
+
+def summary(db: Database, inputs: tuple[InputSummary, ...]) -> dict[str, Any]:
+    """Counts and time range over everything that was read."""
+    requests = db.count("requests")
+    queries = db.count("queries")
+    firsts = [i.first_ts for i in inputs if i.first_ts]
+    lasts = [i.last_ts for i in inputs if i.last_ts]
+    out: dict[str, Any] = {
+        "requests": requests,
+        "queries": queries,
+        "correlated_queries": 0,
+        "app_events": db.count("app_events"),
+        "time_range": [min(firsts), max(lasts)] if firsts and lasts else None,
+        "lines": sum(i.lines for i in inputs),
+        "rejected": sum(i.rejected for i in inputs),
+    }
+    if requests:
+        row = db.rows(
+            "SELECT count(duration_ms) AS timed, sum(duration_ms) AS total_ms, "
+            "quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q, "
+            "count(*) FILTER (WHERE status >= 500) AS errors_5xx, count(DISTINCT route) AS routes "
+            "FROM requests"
+        )[0]
+        q = row["q"] or [None, None, None]
+        out.update(
+            {
+                "routes": row["routes"],
+                "timed_requests": row["timed"],
+                "total_request_ms": _r(row["total_ms"]),
+                "p50_ms": _r(q[0]),
+                "p95_ms": _r(q[1]),
+                "p99_ms": _r(q[2]),
+                "error_rate": _r(row["errors_5xx"] / requests, 4),
+            }
+        )
+    return out

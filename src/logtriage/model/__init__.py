@@ -1,0 +1,1 @@
+"""The shared vocabulary: canonical tables, findings, the report. Imports nothing of ours."""

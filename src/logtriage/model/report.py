@@ -1,0 +1,70 @@
+"""The in-memory result of one analysis, which every renderer draws from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from logtriage.model.finding import Finding
+
+SCHEMA = "logtriage.report/1"
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """What one input file gave: its format, line counts and time range."""
+
+    path: str
+    format: str
+    lines: int
+    records: int
+    rejected: int
+    first_ts: str | None
+    last_ts: str | None
+    table: str = ""
+    variant: str = ""
+    skipped: int = 0
+    missing: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Render as the report contract's input object."""
+        return {
+            "path": self.path,
+            "format": self.format,
+            "lines": self.lines,
+            "records": self.records,
+            "rejected": self.rejected,
+            "first_ts": self.first_ts,
+            "last_ts": self.last_ts,
+            "table": self.table,
+            "variant": self.variant,
+            "skipped": self.skipped,
+            "missing_fields": list(self.missing),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one ``analyze`` run found, ready to render."""
+
+    generated_at: str
+    inputs: tuple[InputSummary, ...]
+    summary: dict[str, Any]
+    findings: tuple[Finding, ...]
+    routes: tuple[dict[str, Any], ...] = ()
+    queries: tuple[dict[str, Any], ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Render as the report JSON contract (schema ``logtriage.report/1``)."""
+        out: dict[str, Any] = {
+            "schema": SCHEMA,
+            "generated_at": self.generated_at,
+            "inputs": [i.to_json() for i in self.inputs],
+            "summary": self.summary,
+            "findings": [f.to_json() for f in self.findings],
+            "routes": list(self.routes),
+            "queries": list(self.queries),
+        }
+        out.update(self.extra)
+        return out

@@ -1,0 +1,1 @@
+"""Renderers of one in-memory report: terminal, JSON (and later HTML, Markdown, SARIF)."""

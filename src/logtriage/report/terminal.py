@@ -1,0 +1,142 @@
+"""The terminal report: summary, findings by viewpoint, route table; width-aware via rich."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from logtriage.model.finding import Finding, Severity, Viewpoint
+from logtriage.model.formatting import count, ms
+from logtriage.model.report import Report
+
+_SEVERITY_STYLE = {
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+
+def _inputs_table(report: Report) -> Table:
+    table = Table(title="Inputs", title_justify="left", expand=False)
+    for col, justify in (("file", "left"), ("format", "left"), ("lines", "right"),
+                         ("records", "right"), ("rejected", "right"), ("from", "left"),
+                         ("to", "left")):  # fmt: skip
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for item in report.inputs:
+        table.add_row(
+            escape(item.path),
+            escape(f"{item.format} {item.variant}".strip()),
+            count(item.lines),
+            count(item.records),
+            Text(count(item.rejected), style="red" if item.rejected else ""),
+            item.first_ts or "-",
+            item.last_ts or "-",
+        )
+    return table
+
+
+def _summary_line(report: Report) -> Text:
+    s = report.summary
+    parts = [f"{count(s.get('requests'))} requests"]
+    if s.get("queries"):
+        parts.append(f"{count(s['queries'])} queries")
+    if s.get("routes"):
+        parts.append(f"{count(s['routes'])} routes")
+    if s.get("p95_ms") is not None:
+        parts.append(f"p50 {ms(s.get('p50_ms'))}, p95 {ms(s['p95_ms'])}, p99 {ms(s.get('p99_ms'))}")
+    if s.get("error_rate") is not None:
+        parts.append(f"5xx {s['error_rate']:.2%}")
+    if s.get("time_range"):
+        parts.append(f"{s['time_range'][0]} → {s['time_range'][1]}")
+    return Text(" · ".join(parts))
+
+
+def _finding_block(index: int, finding: Finding, verbose: bool) -> Group:
+    head = Text()
+    head.append(f"{index}. ", style="bold")
+    head.append(f"[{finding.severity.value}] ", style=_SEVERITY_STYLE[finding.severity])
+    head.append(f"{finding.code} {finding.name}  ", style="bold")
+    head.append(finding.title)
+    lines: list[Text] = [head]
+    evidence = finding.evidence if verbose else dict(list(finding.evidence.items())[:6])
+    if evidence:
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in evidence.items())
+        lines.append(Text("   evidence: ", style="dim") + Text(shown))
+    if finding.impact:
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in finding.impact.items())
+        lines.append(Text("   impact:   ", style="dim") + Text(shown))
+    for loc in finding.location[: 3 if not verbose else None]:
+        where = f"{loc.path}:{loc.line}" if loc.line else loc.path
+        lines.append(Text("   location: ", style="dim") + Text(f"{where} ({loc.how})"))
+    lines.append(Text("   fix:      ", style="dim") + Text(finding.fix, style="green"))
+    for ex in finding.examples[: 1 if not verbose else None]:
+        where = f"{ex.get('source', '')}:{ex.get('line', '')}"
+        detail = ex.get("text") or ex.get("path") or ""
+        lines.append(Text("   example:  ", style="dim") + Text(f"{where} {_short(detail, 120)}"))
+    return Group(*lines)
+
+
+def _short(value: object, width: int = 60) -> str:
+    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _routes_table(report: Report, limit: int) -> Table:
+    table = Table(title="Routes by total time", title_justify="left")
+    table.add_column("route", overflow="fold", min_width=24, ratio=1)
+    for col in ("count", "p50", "p95", "p99", "max", "total", "share", "5xx", "bytes"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for row in report.routes[:limit]:
+        share = row.get("share_of_time")
+        table.add_row(
+            escape(row["route"]),
+            count(row["count"]),
+            ms(row.get("p50_ms")),
+            ms(row.get("p95_ms")),
+            ms(row.get("p99_ms")),
+            ms(row.get("max_ms")),
+            ms(row.get("total_ms")),
+            f"{share:.0%}" if share is not None else "-",
+            Text(f"{row['error_rate']:.1%}", style="red" if row["error_rate"] >= 0.01 else ""),
+            _bytes(row.get("bytes_sent")),
+        )
+    return table
+
+
+def _bytes(value: int | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def render_terminal(
+    report: Report, console: Console, *, verbose: bool = False, quiet: bool = False
+) -> None:
+    """Print ``report`` on ``console``: findings grouped by viewpoint, then the route table."""
+    if not quiet:
+        console.print(_inputs_table(report))
+        console.print(_summary_line(report))
+        console.print()
+    if not report.findings:
+        console.print(Text("No findings.", style="green"))
+    # Numbers are the global rank by score, so "1." is the first thing to fix in any section.
+    rank = {id(f): i for i, f in enumerate(report.findings, start=1)}
+    for viewpoint in Viewpoint:
+        group = [f for f in report.findings if f.viewpoint is viewpoint]
+        if not group:
+            continue
+        blocks = [_finding_block(rank[id(f)], f, verbose) for f in group]
+        console.print(
+            Panel(Group(*blocks), title=f"{viewpoint.value} ({len(group)})", title_align="left")
+        )
+    if not quiet and report.routes:
+        console.print(_routes_table(report, len(report.routes) if verbose else 15))

@@ -1,0 +1,19 @@
+"""Input formats: each module reads one family of logs into a canonical table."""
+
+from __future__ import annotations
+
+from logtriage.errors import FormatError
+from logtriage.sources.base import LogFormat
+from logtriage.sources.nginx import FORMAT as NGINX
+
+# Built-in formats, in the order ties are broken when two recognise a file equally well.
+BUILTIN_FORMATS: tuple[LogFormat, ...] = (NGINX,)
+
+
+def format_by_name(name: str) -> LogFormat:
+    """Return the registered format called ``name`` or raise a one-line error."""
+    for fmt in BUILTIN_FORMATS:
+        if fmt.name == name:
+            return fmt
+    known = ", ".join(f.name for f in BUILTIN_FORMATS)
+    raise FormatError(f"unknown format {name!r}; known formats: {known}")

@@ -1,0 +1,243 @@
+"""Compile an access-log template (nginx ``log_format``, Apache ``LogFormat``) into bulk SQL.
+
+A template is a sequence of literals and variables. Each variable that carries meaning is
+bound to a *slot* (``client``, ``time_clf``, ``request_line``, ``duration_s`` …); the
+compiler builds one anchored regex with one capturing group per slot, and one SELECT that
+turns the captured strings into the canonical ``requests`` columns inside the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from logtriage.sources.base import ParsePlan
+
+
+@dataclass(frozen=True)
+class Literal:
+    """Text that appears as-is in every line."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Var:
+    """A variable: ``slot`` names its meaning (None = parsed but unused), ``regex`` its shape."""
+
+    slot: str | None
+    regex: str
+    nonempty: bool = True
+
+
+Part = Literal | Var
+
+# How a quoted value looks: nginx escapes '"' and '\' as \xHH; Apache escapes them with '\'.
+QUOTED_ANY = r'(?:[^"\\]|\\.)*'
+TOKEN = r"\S+"
+TIME_CLF = r"\d{1,2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}"
+NUMBER_OR_DASH = r"-|\d+(?:\.\d+)?"
+
+# Slot -> SQL expression over the captured string `{g}` (a VARCHAR; '-' means "absent").
+_VALUE_SQL: dict[str, str] = {
+    "client": "NULLIF({g}, '-')",
+    "xff": "NULLIF(trim(split_part({g}, ',', 1)), '-')",
+    "remote_user": "NULLIF({g}, '-')",
+    "time_clf": "try_strptime({g}, '%d/%b/%Y:%H:%M:%S %z')::TIMESTAMP",
+    "time_clf_bracketed": "try_strptime({g}, '[%d/%b/%Y:%H:%M:%S %z]')::TIMESTAMP",
+    "time_iso": "try_cast({g} AS TIMESTAMPTZ)::TIMESTAMP",
+    "time_epoch_s": "make_timestamp((try_cast({g} AS DOUBLE) * 1000000)::BIGINT)",
+    "time_epoch_ms": "make_timestamp((try_cast({g} AS DOUBLE) * 1000)::BIGINT)",
+    "time_epoch_us": "make_timestamp(try_cast({g} AS BIGINT))",
+    "status": "try_cast({g} AS INTEGER)",
+    "bytes": "coalesce(try_cast({g} AS BIGINT), CASE WHEN {g} = '-' THEN 0 END)",
+    "referrer": "NULLIF(NULLIF({g}, '-'), '')",
+    "user_agent": "NULLIF(NULLIF({g}, '-'), '')",
+    "duration_s": "try_cast({g} AS DOUBLE) * 1000.0",
+    "duration_ms": "try_cast({g} AS DOUBLE)",
+    "duration_us": "try_cast({g} AS DOUBLE) / 1000.0",
+    "duration_ns": "try_cast({g} AS DOUBLE) / 1000000.0",
+    # nginx lists one time per upstream tried: "0.010, 0.020 : 0.005"; their sum is upstream time.
+    "upstream_s_list": (
+        "CASE WHEN regexp_matches({g}, '\\d') THEN list_sum(list_transform("
+        "regexp_extract_all({g}, '\\d+(?:\\.\\d+)?'), lambda x: x::DOUBLE)) * 1000.0 END"
+    ),
+    "request_id": "NULLIF(NULLIF({g}, '-'), '')",
+    # W3C traceparent: version-traceid-parentid-flags.
+    "traceparent": "NULLIF(split_part({g}, '-', 2), '')",
+    "trace_id": "NULLIF(NULLIF({g}, '-'), '')",
+    "host": "NULLIF(NULLIF({g}, '-'), '')",
+    "method": "NULLIF({g}, '-')",
+    "uri": "NULLIF({g}, '-')",
+    "path": "NULLIF({g}, '-')",
+    "query": "NULLIF(ltrim({g}, '?'), '')",
+    "request_line": "{g}",
+}
+
+_TIME_SLOTS = (
+    "time_clf",
+    "time_clf_bracketed",
+    "time_iso",
+    "time_epoch_s",
+    "time_epoch_ms",
+    "time_epoch_us",
+)
+_DURATION_SLOTS = ("duration_s", "duration_ms", "duration_us", "duration_ns")
+_REQUEST_LINE = r"^([A-Za-z][A-Za-z0-9_-]{0,31}) (\S+)(?: HTTP/\d(?:\.\d)?)?$"
+
+
+@dataclass(frozen=True)
+class AccessTemplate:
+    """A compiled template: the line regex, the slot of each group, and the time semantics."""
+
+    regex: str
+    slots: tuple[str, ...]
+    # nginx writes the time a request *ended*; Apache's %t is when it was received.
+    time_is_end: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The same regex for Python (sniffing a handful of sample lines)."""
+        return re.compile(self.regex)
+
+    def match_ratio(self, lines: Sequence[str]) -> float:
+        """Share of non-blank sample lines this template matches."""
+        sample = [ln for ln in lines if ln.strip()]
+        if not sample:
+            return 0.0
+        pat = self.pattern
+        return sum(1 for ln in sample if pat.match(ln)) / len(sample)
+
+    def missing_columns(self) -> tuple[str, ...]:
+        """Canonical columns this template cannot fill (reported as M002)."""
+        have = set(self.slots)
+        wanted = {
+            "duration_ms": set(_DURATION_SLOTS),
+            "request_id": {"request_id"},
+            "trace_id": {"traceparent", "trace_id"},
+            "ts": set(_TIME_SLOTS),
+            "status": {"status"},
+        }
+        return tuple(col for col, slots in wanted.items() if not have & slots)
+
+    def plan(self, variant: str) -> ParsePlan:
+        """Build the bulk SELECT for ``requests`` (see ``ParsePlan``)."""
+        names = [f"g{i}" for i in range(len(self.slots))]
+        by_slot: dict[str, str] = {}
+        for slot, name in zip(self.slots, names, strict=True):
+            by_slot.setdefault(slot, f"m.g.{name}")
+
+        def value(slot: str) -> str | None:
+            if slot not in by_slot:
+                return None
+            return "(" + _VALUE_SQL[slot].format(g=by_slot[slot]) + ")"
+
+        def first(slots: Sequence[str]) -> str:
+            exprs = [e for e in (value(s) for s in slots) if e is not None]
+            if not exprs:
+                return "NULL"
+            return exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"
+
+        duration = first(_DURATION_SLOTS)
+        logged_ts = first(_TIME_SLOTS)
+        if self.time_is_end and duration != "NULL":
+            ts = (
+                f"CASE WHEN {duration} IS NULL THEN {logged_ts} ELSE {logged_ts} - "
+                f"to_microseconds(({duration} * 1000)::BIGINT) END"
+            )
+        else:
+            ts = logged_ts
+        request_line = value("request_line")
+        if request_line is not None:
+            rl = (
+                f"regexp_extract({request_line}, '{_sql_str(_REQUEST_LINE)}', ['method', 'target'])"
+            )
+            method = f"coalesce(upper(NULLIF(m.rl.method, '')), {first(('method',))})"
+            target = f"coalesce(NULLIF(m.rl.target, ''), {first(('uri',))})"
+        else:
+            rl = "NULL"
+            method = f"upper({first(('method',))})"
+            target = first(("uri",))
+        # Absolute-form targets (forward proxies) carry scheme and host; keep the path only.
+        target_path = f"regexp_replace({target}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '')"
+        path = f"coalesce({first(('path',))}, NULLIF(split_part({target_path}, '?', 1), ''))"
+        query = (
+            f"coalesce({first(('query',))}, CASE WHEN strpos({target}, '?') > 0 THEN "
+            f"NULLIF(substr({target}, strpos({target}, '?') + 1), '') END)"
+        )
+        client = first(("xff", "client"))
+        trace = first(("trace_id", "traceparent"))
+        marker = next(
+            (f"m.g.{n}" for n, s in zip(names, self.slots, strict=True) if s in _NONEMPTY),
+            None,
+        )
+        matched = f"{marker} <> ''" if marker else "regexp_full_match(m.text, m.re)"
+        return ParsePlan(
+            table="requests",
+            variant=variant,
+            missing=self.missing_columns(),
+            select_sql=f"""
+WITH m AS (
+    SELECT line, text, '{_sql_str(self.regex)}' AS re,
+           regexp_extract(text, '{_sql_str(self.regex)}', {names!r}) AS g
+    FROM {{lines}}
+), p AS (
+    SELECT m.*, {rl} AS rl FROM m
+), r AS (
+    SELECT
+        {ts} AS ts,
+        {duration} AS duration_ms,
+        {method} AS method,
+        {path} AS path,
+        NULL::VARCHAR AS route,
+        {query} AS query,
+        {first(("status",))} AS status,
+        {first(("bytes",))} AS bytes_sent,
+        {client} AS client,
+        {first(("user_agent",))} AS user_agent,
+        {first(("referrer",))} AS referrer,
+        {first(("request_id",))} AS request_id,
+        {trace} AS trace_id,
+        {first(("upstream_s_list",))} AS upstream_ms,
+        {first(("host",))} AS host,
+        line,
+        {matched} AS is_match
+    FROM p AS m
+)
+SELECT * EXCLUDE (is_match),
+    CASE
+        WHEN NOT is_match THEN 'does not match the log format'
+        WHEN ts IS NULL AND {"TRUE" if logged_ts != "NULL" else "FALSE"} THEN 'unreadable timestamp'
+    END AS _reject
+FROM r
+""",
+        )
+
+
+# Slots whose regex never matches the empty string: a non-empty capture proves the line matched.
+_NONEMPTY = {"time_clf", "time_clf_bracketed", "status", "time_iso", "time_epoch_s"}
+
+
+def _sql_str(text: str) -> str:
+    """Quote ``text`` for a SQL string literal (the engine's strings use '' for ')."""
+    return text.replace("'", "''")
+
+
+def compile_parts(parts: Sequence[Part], *, time_is_end: bool) -> AccessTemplate:
+    """Compile literals and variables into an anchored regex with one group per used slot."""
+    regex: list[str] = ["^"]
+    slots: list[str] = []
+    for part in parts:
+        if isinstance(part, Literal):
+            # Runs of spaces in a template match one or more spaces in a line (lenient).
+            chunks = re.split(r"( +)", part.text)
+            regex.extend(" +" if c.startswith(" ") and c else re.escape(c) for c in chunks if c)
+        elif part.slot is not None and part.slot not in slots:
+            slots.append(part.slot)
+            regex.append(f"({part.regex})")
+        else:
+            regex.append(f"(?:{part.regex})")
+    # Trailing whitespace (and a stray CR) is tolerated.
+    regex.append(r"\s*$")
+    return AccessTemplate(regex="".join(regex), slots=tuple(slots), time_is_end=time_is_end)

@@ -1,0 +1,62 @@
+"""What every input format provides: a name, how to recognise itself, and a bulk parse in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Detection:
+    """How well a format recognises sample lines, and which variant of it they are."""
+
+    confidence: float
+    variant: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FormatOptions:
+    """User-given hints for readers (config file and flags), e.g. an nginx ``log_format``."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str | None:
+        """Return the option ``key`` or None."""
+        return self.values.get(key)
+
+
+@dataclass(frozen=True)
+class ParsePlan:
+    """The SQL that turns an input's lines into rows of one canonical table.
+
+    ``select_sql`` reads the table named by the engine (``{lines}``: columns ``line`` BIGINT,
+    ``text`` VARCHAR) and yields the canonical columns of ``table`` except ``source`` plus
+    ``_reject`` (NULL for a good row, else the reason the line was not understood).
+    ``line`` is the 1-based line of the row's first line.
+    """
+
+    table: str
+    select_sql: str
+    variant: str
+    missing: tuple[str, ...] = ()
+
+
+class LogFormat(Protocol):
+    """A reader for one family of logs. Registered in ``logtriage.sources.BUILTIN_FORMATS``."""
+
+    name: str
+    table: str
+    description: str
+    recognises: str
+    # Per missing canonical column: the exact setting that makes this log carry it (M002).
+    field_hints: Mapping[str, str]
+
+    def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
+        """Return how confidently ``lines`` (the first lines of a file) are this format."""
+        ...
+
+    def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
+        """Return the bulk parse for an input whose sniffed variant is ``variant``."""
+        ...

@@ -1,0 +1,116 @@
+"""Turn what the user named (files, directories, globs, rotated sets, ``-``) into input files."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from logtriage.errors import InputError
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_ROTATION = re.compile(r"^(?P<stem>.*?)(?:[.-](?P<n>\d{1,4}))?(?P<ext>\.(?:gz|zst))?$")
+_SKIP_SUFFIXES = (".json.schema", ".pid", ".sock", ".lock", ".swp", ".tmp")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to read: ``path`` as shown to the user, ``read_path`` what the engine opens."""
+
+    path: str
+    read_path: str
+    compression: str  # "none", "gzip" or "zstd", from the file's first bytes
+
+
+def _compression_of(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except PermissionError as exc:
+        raise InputError(f"permission denied: {path}") from exc
+    except IsADirectoryError as exc:  # pragma: no cover - callers pass files only
+        raise InputError(f"is a directory: {path}") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(_ZSTD_MAGIC):
+        return "zstd"
+    return "none"
+
+
+def rotation_key(path: str) -> tuple[str, int]:
+    """Order a rotated set oldest first: ``x.log.3.gz``, ``x.log.2.gz``, ``x.log.1``, ``x.log``."""
+    name = os.path.basename(path)
+    match = _ROTATION.match(name)
+    stem = match.group("stem") if match else name
+    number = int(match.group("n")) if match and match.group("n") else 0
+    return (os.path.join(os.path.dirname(path), stem), -number)
+
+
+def _files_under(directory: str) -> list[str]:
+    found: list[str] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.startswith(".") or name.endswith(_SKIP_SUFFIXES):
+                continue
+            full = os.path.join(root, name)
+            if os.path.isfile(full):
+                found.append(full)
+    return sorted(found, key=rotation_key)
+
+
+def spool_stdin(stream: BinaryIO, directory: str) -> str:
+    """Copy standard input to a file in ``directory`` (bounded memory) and return its path."""
+    target = os.path.join(directory, "stdin.log")
+    with open(target, "wb") as out:
+        shutil.copyfileobj(stream, out, length=1 << 20)
+    return target
+
+
+def expand_inputs(
+    names: Sequence[str], spool_dir: str, stdin: BinaryIO | None = None
+) -> list[InputFile]:
+    """Resolve each name to files; a name that yields nothing is a one-line error."""
+    if not names:
+        raise InputError("no input given: name log files, directories, globs, or - for stdin")
+    files: list[tuple[str, str]] = []
+    for name in names:
+        if name == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            files.append(("<stdin>", spool_stdin(stream, spool_dir)))
+        elif os.path.isdir(name):
+            if not os.access(name, os.R_OK | os.X_OK):
+                raise InputError(f"permission denied: {name}")
+            under = _files_under(name)
+            if not under:
+                raise InputError(f"no log files in directory: {name}")
+            files.extend((f, f) for f in under)
+        elif os.path.exists(name):
+            files.append((name, name))
+        elif glob.has_magic(name):
+            matched = sorted(
+                (p for p in glob.glob(name, recursive=True) if os.path.isfile(p)), key=rotation_key
+            )
+            if not matched:
+                raise InputError(f"no files match: {name}")
+            files.extend((p, p) for p in matched)
+        else:
+            raise InputError(f"no such file or directory: {name}")
+    seen: set[str] = set()
+    out: list[InputFile] = []
+    for shown, real in files:
+        key = str(Path(real).resolve())
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(InputFile(path=shown, read_path=real, compression=_compression_of(real)))
+    return out
