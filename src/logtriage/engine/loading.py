@@ -140,13 +140,11 @@ def load_input(
     hints[fmt.name] = fmt.field_hints
     plan = fmt.plan(sample, options, choice.detection.variant)
     columns = [c for c in CANONICAL_TABLES[plan.table] if c != "source"]
+    nonblank = "(SELECT * FROM lines WHERE text IS NOT NULL AND trim(text) <> '')"
+    for statement in plan.setup:
+        db.execute(statement.replace("{lines}", nonblank))
     db.execute("DROP TABLE IF EXISTS parsed")
-    db.execute(
-        "CREATE TEMP TABLE parsed AS "
-        + plan.select_sql.replace(
-            "{lines}", "(SELECT * FROM lines WHERE text IS NOT NULL AND trim(text) <> '')"
-        )
-    )
+    db.execute("CREATE TEMP TABLE parsed AS " + plan.select_sql.replace("{lines}", nonblank))
     time_filter, params = _time_filter(settings)
     column_list = ", ".join(f'"{c}"' for c in columns)
     db.execute(
@@ -154,6 +152,16 @@ def load_input(
         f"WHERE _reject IS NULL AND {time_filter}",
         [item.path, *params],
     )
+    also_records = 0
+    for table, select in plan.also:
+        also_columns = ", ".join(f'"{c}"' for c in CANONICAL_TABLES[table] if c != "source")
+        before = db.count(table)
+        db.execute(
+            f"INSERT INTO {table} ({also_columns}, source) SELECT {also_columns}, ? "
+            f"FROM ({select.replace('{lines}', nonblank)}) WHERE {time_filter}",
+            [item.path, *params],
+        )
+        also_records += db.count(table) - before
     counts = db.rows(
         f"""
         SELECT count(*) FILTER (WHERE _reject IS NULL AND {time_filter}) AS records,
@@ -170,11 +178,15 @@ def load_input(
         _record_resemblance(db, item, options, fmt.name)
     db.execute("DROP TABLE parsed")
     db.execute("DROP TABLE lines")
+    for row in db.rows(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'tmp\\_%' ESCAPE '\\'"
+    ):
+        db.execute(f'DROP TABLE "{row["table_name"]}"')
     return InputSummary(
         path=item.path,
         format=fmt.name,
         lines=total,
-        records=counts["records"],
+        records=counts["records"] + also_records,
         rejected=counts["rejected"] + refused,
         first_ts=_iso(counts["first_ts"]),
         last_ts=_iso(counts["last_ts"]),

@@ -72,6 +72,27 @@ SPANS: Final[dict[str, str]] = {
     "line": "BIGINT",
 }
 
+# Database server events that are not timed statements: errors (with the failed statement),
+# deadlocks, lock timeouts, connections, checkpoints, autovacuum. An addition to DESIGN.md's
+# tables: A003 and the operations viewpoint read them.
+DB_EVENTS: Final[dict[str, str]] = {
+    "ts": "TIMESTAMP",
+    "level": "VARCHAR",
+    # error | deadlock | lock_timeout | statement_timeout | connection | disconnection |
+    # checkpoint | autovacuum | other
+    "kind": "VARCHAR",
+    "message": "VARCHAR",
+    "detail": "VARCHAR",
+    "statement": "VARCHAR",
+    "sqlstate": "VARCHAR",
+    "db": "VARCHAR",
+    "user": "VARCHAR",
+    "connection": "VARCHAR",
+    "db_system": "VARCHAR",
+    "source": "VARCHAR",
+    "line": "BIGINT",
+}
+
 # Lines a reader could not turn into rows: counted per input and kept as examples (M001).
 REJECTS: Final[dict[str, str]] = {
     "source": "VARCHAR",
@@ -85,6 +106,7 @@ CANONICAL_TABLES: Final[dict[str, dict[str, str]]] = {
     "queries": QUERIES,
     "app_events": APP_EVENTS,
     "spans": SPANS,
+    "db_events": DB_EVENTS,
 }
 
 

@@ -41,6 +41,13 @@ class ParsePlan:
     select_sql: str
     variant: str
     missing: tuple[str, ...] = ()
+    # Statements run before ``select_sql`` (they may read ``{lines}``); temp tables they
+    # create must be named ``tmp_*`` and are dropped by the engine afterwards.
+    setup: tuple[str, ...] = ()
+    # (table, select) pairs for secondary tables (e.g. database events beside queries): every
+    # row they yield is good; rejections are decided by ``select_sql`` alone, so it must not
+    # reject the lines these consume.
+    also: tuple[tuple[str, str], ...] = ()
 
 
 class LogFormat(Protocol):
