@@ -84,7 +84,9 @@ def _progress(console: Console) -> Iterator[Callable[[str], None]]:
 
 
 def _fail(console: Console, message: str, status: ExitStatus = ExitStatus.ERROR) -> None:
-    console.print(f"logtriage: error: {message}", markup=False, highlight=False)
+    # One line whatever the terminal width: no wrapping, no markup from log content.
+    flat = " ".join(message.split())
+    click.echo(f"logtriage: error: {flat}", err=True)
     sys.exit(int(status))
 
 

@@ -62,8 +62,8 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
         SELECT row_number() OVER () AS line, text
         FROM read_csv('{_sql_str(item.read_path)}', delim='{_NO_DELIMITER}', quote='',
                       escape='', header=false, auto_detect=false, compression='{compression}',
-                      columns={{'text': 'VARCHAR'}}, max_line_size=67108864,
-                      ignore_errors=true, store_rejects=true,
+                      columns={{'text': 'VARCHAR'}}, max_line_size=8388608,
+                      ignore_errors=true, store_rejects=true, strict_mode=false,
                       rejects_table='scan_rejects_{scan}', rejects_scan='scan_info_{scan}')
         """
     )

@@ -94,8 +94,8 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
         )
         SELECT method, path, declared,
                list_transform(string_split(clean, '/'), lambda s: {_SEGMENT_SQL}) AS segs,
-               {"TRUE" if settings.group_static_assets else "FALSE"}
-                 AND regexp_matches(lower(clean), '\\.({static})$') AS is_static
+               CASE WHEN {"TRUE" if settings.group_static_assets else "FALSE"}
+                 THEN NULLIF(regexp_extract(lower(clean), '\\.({static})$', 1), '') END AS ext
         FROM cleaned
         """
     )
@@ -111,10 +111,10 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
                 FROM route_map WHERE declared IS NULL AND len(segs) >= {pos}
                 GROUP BY ALL
             )
-            SELECT r.method, r.path, r.declared, r.is_static,
+            SELECT r.method, r.path, r.declared, r.ext,
                 CASE WHEN s.k > {int(settings.route_max_distinct_segments)}
-                          AND NOT starts_with(r.segs[{pos}], '{{')
-                          AND NOT (r.is_static AND len(r.segs) = {pos})
+                          AND r.segs[{pos}] NOT IN ('{{id}}', '{{uuid}}')
+                          AND NOT (r.ext IS NOT NULL AND len(r.segs) = {pos})
                      THEN list_concat(r.segs[1:{pos - 1}], ['{{param}}'], r.segs[{pos + 1}:])
                      ELSE r.segs END AS segs
             FROM route_map r LEFT JOIN stats s
@@ -130,9 +130,8 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
                 WHEN path IS NULL THEN coalesce(method, '-') || ' (malformed request)'
                 WHEN NOT starts_with(path, '/') THEN coalesce(method, '-') || ' ' || path
                 ELSE coalesce(method, '-') || ' ' || CASE
-                    WHEN is_static THEN array_to_string(list_concat(segs[1:-2],
-                        ['{file}.' || lower(regexp_extract(segs[-1], '\\.([A-Za-z0-9]+)$', 1))]),
-                        '/')
+                    WHEN ext IS NOT NULL
+                        THEN array_to_string(list_concat(segs[1:-2], ['{file}.' || ext]), '/')
                     WHEN len(segs) <= 1 THEN '/'
                     ELSE array_to_string(segs, '/') END
             END AS route

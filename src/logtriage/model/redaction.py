@@ -10,7 +10,7 @@ REDACTED = "[REDACTED]"
 # Query-string / form / JSON / SQL keys whose values are secrets whatever they look like.
 _SECRET_KEYS = (
     r"pass(?:word|wd)?|pwd|secret|token|access_token|refresh_token|id_token|api[_-]?key|apikey|"
-    r"auth|authorization|session(?:id)?|sessid|phpsessid|jsessionid|sid|key|signature|sig|"
+    r"auth|authorization|session[_-]?(?:id|key|token)?|sessid|phpsessid|jsessionid|sid|key|signature|sig|"
     r"private[_-]?key|client[_-]?secret|credentials?|otp|code_verifier|x-amz-signature"
 )
 _KEY_VALUE = re.compile(

@@ -85,25 +85,32 @@ def _short(value: object, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _routes_table(report: Report, limit: int) -> Table:
+def _routes_table(report: Report, limit: int, width: int) -> Table:
+    # Narrow terminals keep the columns that answer "where does the time go"; wide ones get all.
+    wide = width >= 120
+    columns = ["count", "p50", "p95", "p99", "max", "total", "share", "5xx", "bytes"]
+    if not wide:
+        columns = ["count", "p50", "p95", "total", "share", "5xx"]
     table = Table(title="Routes by total time", title_justify="left")
-    table.add_column("route", overflow="fold", min_width=24, ratio=1)
-    for col in ("count", "p50", "p95", "p99", "max", "total", "share", "5xx", "bytes"):
+    table.add_column("route", overflow="fold", min_width=min(40, max(16, width // 3)))
+    for col in columns:
         table.add_column(col, justify="right", no_wrap=True)
     for row in report.routes[:limit]:
         share = row.get("share_of_time")
-        table.add_row(
-            escape(row["route"]),
-            count(row["count"]),
-            ms(row.get("p50_ms")),
-            ms(row.get("p95_ms")),
-            ms(row.get("p99_ms")),
-            ms(row.get("max_ms")),
-            ms(row.get("total_ms")),
-            f"{share:.0%}" if share is not None else "-",
-            Text(f"{row['error_rate']:.1%}", style="red" if row["error_rate"] >= 0.01 else ""),
-            _bytes(row.get("bytes_sent")),
-        )
+        cells: dict[str, str | Text] = {
+            "count": count(row["count"]),
+            "p50": ms(row.get("p50_ms")),
+            "p95": ms(row.get("p95_ms")),
+            "p99": ms(row.get("p99_ms")),
+            "max": ms(row.get("max_ms")),
+            "total": ms(row.get("total_ms")),
+            "share": f"{share:.0%}" if share is not None else "-",
+            "5xx": Text(
+                f"{row['error_rate']:.1%}", style="red" if row["error_rate"] >= 0.01 else ""
+            ),
+            "bytes": _bytes(row.get("bytes_sent")),
+        }
+        table.add_row(escape(row["route"]), *(cells[c] for c in columns))
     return table
 
 
@@ -139,4 +146,4 @@ def render_terminal(
             Panel(Group(*blocks), title=f"{viewpoint.value} ({len(group)})", title_align="left")
         )
     if not quiet and report.routes:
-        console.print(_routes_table(report, len(report.routes) if verbose else 15))
+        console.print(_routes_table(report, len(report.routes) if verbose else 15, console.width))
