@@ -10,7 +10,9 @@ import pytest
 
 from logtriage import api
 from logtriage.config import Settings
+from logtriage.engine.openapi import openapi_routes
 from logtriage.engine.routes import pattern_to_regex
+from logtriage.errors import ConfigError
 
 Writer = Callable[..., Path]
 CASES = tomllib.loads((Path(__file__).parent / "cases" / "routes.toml").read_text())["case"]
@@ -70,3 +72,41 @@ def test_a_million_distinct_paths_stay_few_routes(tmp_path: Path) -> None:
     report = api.analyze([str(path)])
     assert report.summary["routes"] == 1
     assert report.routes[0]["route"] == "GET /shop/{param}/review/{param}"
+
+
+def test_openapi_routes_win_and_literals_beat_params(
+    write_nginx_log: Writer, tmp_path: Path
+) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.0.0\n"
+        "servers: [{url: 'https://api.example.com/v2'}]\n"
+        "paths:\n"
+        "  /users/{userId}: {get: {}, delete: {}}\n"
+        "  /users/me: {get: {}}\n"
+        "  /articles/{slug}/comments: {post: {}}\n"
+    )
+    path = write_nginx_log(
+        [
+            ("GET", "/v2/users/alice", 200, 0.01),
+            ("GET", "/v2/users/me", 200, 0.01),
+            ("DELETE", "/v2/users/7", 204, 0.01),
+            ("POST", "/v2/articles/hello-world/comments", 201, 0.01),
+            ("GET", "/v2/other/42", 200, 0.01),
+        ]
+    )
+    _, rows, _ = api.records(str(path), Settings(openapi=str(spec)))
+    assert [r["route"] for r in rows] == [
+        "GET /v2/users/{userId}",
+        "GET /v2/users/me",
+        "DELETE /v2/users/{userId}",
+        "POST /v2/articles/{slug}/comments",
+        "GET /v2/other/{id}",
+    ]
+
+
+def test_openapi_that_is_not_openapi_is_a_config_error(tmp_path: Path) -> None:
+    spec = tmp_path / "x.json"
+    spec.write_text('{"hello": 1}')
+    with pytest.raises(ConfigError, match="not an OpenAPI document"):
+        openapi_routes(str(spec))

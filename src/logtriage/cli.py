@@ -96,6 +96,10 @@ def main() -> None:
     """Triage a slow or failing service from the logs it already writes."""
 
 
+# Flags that are reader options: flag value -> FormatOptions key (also `[formats]` in config).
+FORMAT_FLAGS = ("nginx_log_format",)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "format_name", metavar="NAME", help="Force the input format.")
@@ -112,6 +116,7 @@ def main() -> None:
 @click.option("--engine", type=click.Choice(["duckdb"]), default=None, help="Analysis engine.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
 @click.option("--nginx-log-format", help="The nginx log_format of the access logs.")
+@click.option("--openapi", type=click.Path(dir_okay=False), help="OpenAPI file: route names.")
 @click.option("--fail-on", metavar="CODES", help="Exit 1 if a finding matches: P001,A,high…")
 @click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")
 @click.option("--memory-limit", help="Engine memory limit, e.g. 1GB (spills to disk beyond).")
@@ -120,27 +125,19 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="All evidence, examples and routes.")
 def analyze(
     paths: Sequence[str],
-    format_name: str | None,
     output_format: str,
     json_file: str | None,
-    since: str | None,
-    until: str | None,
-    engine: str | None,
     config_file: str | None,
-    nginx_log_format: str | None,
     fail_on: str | None,
-    threads: int | None,
-    memory_limit: str | None,
-    top_routes: int | None,
     quiet: bool,
     verbose: bool,
+    **flags: Any,
 ) -> None:
     """Analyze access, database and app logs and print ranked findings."""
     out = Console(highlight=False, soft_wrap=False)
     err = Console(stderr=True, highlight=False)
     try:
-        settings = _settings(config_file, format_name, since, until, engine, nginx_log_format,
-                             threads, memory_limit, top_routes)  # fmt: skip
+        settings = _settings(config_file, flags)
         with _progress(err) as progress:
             report = api.analyze(paths, settings, progress=progress)
         if json_file:
@@ -165,32 +162,23 @@ def analyze(
         sys.exit(int(ExitStatus.FINDINGS))
 
 
-def _settings(
-    config_file: str | None,
-    format_name: str | None,
-    since: str | None,
-    until: str | None,
-    engine: str | None,
-    nginx_log_format: str | None,
-    threads: int | None,
-    memory_limit: str | None,
-    top_routes: int | None,
-) -> Settings:
+def _settings(config_file: str | None, flags: dict[str, Any]) -> Settings:
+    """The config file's settings with the command-line flags on top."""
     base = load_settings(config_file)
-    format_options: dict[str, Any] = dict(base.format_options)
-    if nginx_log_format:
-        format_options["nginx_log_format"] = nginx_log_format
+    format_options: dict[str, str] = dict(base.format_options)
+    for key in FORMAT_FLAGS:
+        value = flags.pop(key, None)
+        if value:
+            format_options[key] = value
+    format_name = flags.pop("format_name", None)
     if format_name:
         api.format_named(format_name)
     return base.with_overrides(
         format=format_name,
         format_options=format_options,
-        since=parse_time(since),
-        until=parse_time(until),
-        engine=engine,
-        threads=threads,
-        memory_limit=memory_limit,
-        top_routes=top_routes,
+        since=parse_time(flags.pop("since", None)),
+        until=parse_time(flags.pop("until", None)),
+        **flags,
     )
 
 

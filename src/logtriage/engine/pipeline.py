@@ -12,6 +12,7 @@ from logtriage.analyzers.base import build_options
 from logtriage.config import Settings
 from logtriage.engine.database import Database, new_work_dir
 from logtriage.engine.loading import load_input
+from logtriage.engine.openapi import openapi_routes
 from logtriage.engine.routes import assign_routes
 from logtriage.engine.stats import route_table, summary
 from logtriage.errors import ConfigError
@@ -48,12 +49,13 @@ def run_analysis(
                 progress(f"reading {item.path}")
                 inputs.append(load_input(db, item, scan, settings, hints))
             progress("templating routes")
-            assign_routes(db, settings)
+            declared = openapi_routes(settings.openapi) if settings.openapi else ()
+            assign_routes(db, settings, declared)
             ctx = AnalysisContext(
                 db=db,
                 inputs=tuple(inputs),
                 field_hints=hints,
-                has_declared_routes=bool(settings.routes),
+                has_declared_routes=bool(settings.routes or settings.openapi),
             )
             findings: list[Finding] = []
             for analyzer in BUILTIN_ANALYZERS:
@@ -124,7 +126,8 @@ def read_records(
         try:
             summary_ = load_input(db, files[0], 0, settings, {})
             if with_routes:
-                assign_routes(db, settings)
+                declared = openapi_routes(settings.openapi) if settings.openapi else ()
+                assign_routes(db, settings, declared)
             table = summary_.table or "requests"
             rows = db.rows(f"SELECT * FROM {table} ORDER BY source, line")
             rejects = db.rows("SELECT line, reason, text FROM rejects ORDER BY line")
