@@ -11,12 +11,12 @@ from logtriage.model.finding import Finding, Severity
 # Why each field matters, and how bad its absence is.
 _FIELDS: dict[str, tuple[str, Severity, float]] = {
     "duration_ms": (
-        "no latency: slow routes and the slow tail cannot be measured",
+        "latency: slow routes and the slow tail cannot be measured",
         Severity.MEDIUM,
         0.3,
     ),
     "request_id": (
-        "no request id: database queries and app events cannot be tied to requests exactly",
+        "request id: database queries and app events cannot be tied to requests exactly",
         Severity.LOW,
         0.05,
     ),
@@ -29,14 +29,17 @@ class MissingFieldOptions:
 
     # Report a missing request id only when there is something to correlate with.
     request_id_needs_other_sources: bool = True
+    # Report a field when at least this share of a file's records lack it.
+    min_share_missing: float = 0.01
 
 
 class MissingField:
     """A log that lacks a field the analysis needs, with the exact setting to add it.
 
     What it finds:
-        Input files whose format carries no latency (e.g. nginx ``combined``, Apache
-        ``common``) or no request id, and the directive that adds it for that server.
+        Input files whose records carry no latency (e.g. nginx ``combined``, Apache
+        ``common``) or no request id — all of them, or part of them when the format changed
+        within the file — and the directive that adds it for that server.
 
     Why it matters:
         Without latency a slow route looks like any other; without a request id the database
@@ -53,7 +56,8 @@ class MissingField:
 
     Options:
         ``request_id_needs_other_sources`` (true): only report a missing request id when
-        database or app logs were given too.
+        database or app logs were given too. ``min_share_missing`` (0.01): report a field
+        when at least this share of a file's records lack it.
     """
 
     code: ClassVar[str] = "M002"
@@ -62,31 +66,44 @@ class MissingField:
     Options: ClassVar[type[MissingFieldOptions]] = MissingFieldOptions
 
     def run(self, ctx: AnalysisContext, options: MissingFieldOptions) -> list[Finding]:
-        """One finding per input file and missing field."""
+        """One finding per input file and field that most of its records lack."""
         others = ctx.db.count("queries") + ctx.db.count("app_events")
         findings = []
         for item in ctx.inputs:
-            if item.records == 0:
+            if item.records == 0 or item.table != "requests":
                 continue
-            for column in item.missing:
-                if column not in _FIELDS:
-                    continue
+            for column, (why, severity, weight) in _FIELDS.items():
                 if column == "request_id" and options.request_id_needs_other_sources and not others:
                     continue
-                why, severity, weight = _FIELDS[column]
+                lacking = int(
+                    ctx.db.rows(
+                        f'SELECT count(*) FILTER (WHERE "{column}" IS NULL) AS n FROM requests '
+                        "WHERE source = ?",
+                        [item.path],
+                    )[0]["n"]
+                )
+                ratio = lacking / item.records
+                if ratio < options.min_share_missing:
+                    continue
                 hint = ctx.field_hints.get(item.format, {}).get(column)
                 fix = hint or f"configure the writer of {item.path} to log {column}"
+                which = "All" if lacking == item.records else f"{lacking:,} of {item.records:,}"
+                label, consequence = why.split(": ", 1)
                 findings.append(
                     Finding(
                         code=self.code,
                         name=self.name,
-                        severity=severity,
-                        score=weight,
-                        title=f"{item.path} ({item.format} {item.variant}) has {why}".replace(
-                            " ()", ""
-                        ),
-                        evidence={"source": item.path, "format": item.format, "field": column},
-                        impact={"records_without_field": item.records},
+                        severity=severity if ratio >= 0.5 else Severity.LOW,
+                        score=weight * ratio,
+                        title=f"{which} records of {item.path} have no {label}: {consequence}",
+                        evidence={
+                            "source": item.path,
+                            "format": item.format,
+                            "field": column,
+                            "records_without_field": lacking,
+                            "share_without_field": round(ratio, 4),
+                        },
+                        impact={"records_without_field": lacking},
                         fix=fix[0].upper() + fix[1:],
                     )
                 )

@@ -11,11 +11,13 @@ from logtriage.errors import FormatError
 from logtriage.model.report import InputSummary
 from logtriage.model.tables import CANONICAL_TABLES
 from logtriage.sources import BUILTIN_FORMATS, format_by_name
-from logtriage.sources.base import Detection, FormatOptions, LogFormat
+from logtriage.sources.base import Detection, FormatOptions, LogFormat, ParsePlan
 from logtriage.sources.reading import InputFile
 
 SNIFF_LINES = 64
 MIN_CONFIDENCE = 0.3
+# How sure a second variant must be before rejected lines are re-read with it.
+FALLBACK_CONFIDENCE = 0.8
 EXAMPLES_PER_REASON = 20
 RESEMBLANCE_SAMPLE = 200
 # Each line becomes one VARCHAR: a delimiter and quote that never split a line.
@@ -145,6 +147,9 @@ def load_input(
         db.execute(statement.replace("{lines}", nonblank))
     db.execute("DROP TABLE IF EXISTS parsed")
     db.execute("CREATE TEMP TABLE parsed AS " + plan.select_sql.replace("{lines}", nonblank))
+    variant = plan.variant
+    if not plan.setup and not plan.also and settings.format is None:
+        variant = _parse_other_variant(db, options, plan, fmt.name) or variant
     time_filter, params = _time_filter(settings)
     column_list = ", ".join(f'"{c}"' for c in columns)
     db.execute(
@@ -175,7 +180,7 @@ def load_input(
     )[0]
     if counts["rejected"]:
         _record_parse_rejects(db, item)
-        _record_resemblance(db, item, options, fmt.name)
+        _record_resemblance(db, item, options, fmt.name, plan.variant)
     db.execute("DROP TABLE parsed")
     db.execute("DROP TABLE lines")
     for row in db.rows(
@@ -191,10 +196,50 @@ def load_input(
         first_ts=_iso(counts["first_ts"]),
         last_ts=_iso(counts["last_ts"]),
         table=plan.table,
-        variant=plan.variant,
+        variant=variant,
         skipped=blank + counts["filtered"],
         missing=plan.missing,
     )
+
+
+def _parse_other_variant(
+    db: Database, options: FormatOptions, plan: ParsePlan, chosen: str
+) -> str | None:
+    """Re-read rejected lines with the format variant they resemble (a log_format changed).
+
+    Real logs change format mid-file when someone adds ``$request_time``; those lines are
+    data, not noise. Returns the combined variant name when a second variant was used.
+    """
+    rows = db.rows(
+        "SELECT l.text FROM parsed p JOIN lines l USING (line) WHERE p._reject IS NOT NULL "
+        "ORDER BY p.line LIMIT ?",
+        [SNIFF_LINES],
+    )
+    if not rows:
+        return None
+    sample = [r["text"] for r in rows]
+    other = choose_format(sample, FormatOptions({}), None)
+    if other.format is None or other.detection.confidence < FALLBACK_CONFIDENCE:
+        return None
+    second = other.format.plan(sample, FormatOptions({}), other.detection.variant)
+    same = other.format.name == chosen and second.variant == plan.variant
+    if same or second.table != plan.table or second.setup or second.also:
+        return None
+    rejected = "(SELECT l.* FROM lines l JOIN parsed p USING (line) WHERE p._reject IS NOT NULL)"
+    db.execute(
+        "CREATE TEMP TABLE tmp_fallback AS " + second.select_sql.replace("{lines}", rejected)
+    )
+    db.execute(
+        "DELETE FROM parsed WHERE line IN (SELECT line FROM tmp_fallback WHERE _reject IS NULL)"
+    )
+    db.execute("INSERT INTO parsed BY NAME SELECT * FROM tmp_fallback WHERE _reject IS NULL")
+    used = db.scalar("SELECT count(*) FROM tmp_fallback WHERE _reject IS NULL")
+    if not used:
+        return None
+    name = (
+        second.variant if other.format.name == chosen else f"{other.format.name} {second.variant}"
+    )
+    return f"{plan.variant} + {name} ({used} lines)"
 
 
 def _iso(value: object) -> str | None:
@@ -230,7 +275,9 @@ def _record_parse_rejects(db: Database, item: InputFile) -> None:
     )
 
 
-def _record_resemblance(db: Database, item: InputFile, options: FormatOptions, chosen: str) -> None:
+def _record_resemblance(
+    db: Database, item: InputFile, options: FormatOptions, chosen: str, chosen_variant: str
+) -> None:
     """Sniff a sample of rejected lines with every format: what do they look like instead?"""
     rows = db.rows(
         "SELECT l.text FROM parsed p JOIN lines l USING (line) WHERE p._reject IS NOT NULL "
@@ -244,7 +291,8 @@ def _record_resemblance(db: Database, item: InputFile, options: FormatOptions, c
             detection = fmt.sniff(sample, no_hint if fmt.name == chosen else options)
         except FormatError:
             continue
-        if detection.confidence >= MIN_CONFIDENCE:
+        same = fmt.name == chosen and detection.variant == chosen_variant
+        if detection.confidence >= MIN_CONFIDENCE and not same:
             db.execute(
                 "INSERT INTO reject_resemblance VALUES (?, ?, ?, ?, ?)",
                 [
