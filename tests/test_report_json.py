@@ -62,3 +62,24 @@ def test_findings_sorted_by_score_and_planted_ones_found(write_nginx_log: Writer
 def test_secrets_never_appear_in_json(write_nginx_log: Writer) -> None:
     text = render_json(api.analyze([str(planted(write_nginx_log))], now=NOW))
     assert "hunter2" not in text
+
+
+def test_accepted_findings_are_suppressed_visibly(write_nginx_log: Writer) -> None:
+    from logtriage.config import settings_from_mapping
+
+    settings = settings_from_mapping(
+        {"accept": [{"code": "P004", "route": "GET /reports/{id}", "reason": "batch, by design"}]}
+    )
+    data = json.loads(render_json(api.analyze([str(planted(write_nginx_log))], settings, now=NOW)))
+    assert not any(
+        f["code"] == "P004" and f["route"] == "GET /reports/{id}" for f in data["findings"]
+    )
+    assert data["suppressed"] == [
+        {
+            "code": "P004",
+            "title": data["suppressed"][0]["title"],
+            "route": "GET /reports/{id}",
+            "reason": "batch, by design",
+        }
+    ]
+    assert "GET /reports/{id}" in data["suppressed"][0]["title"]

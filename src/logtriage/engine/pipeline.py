@@ -65,12 +65,14 @@ def run_analysis(
                     continue
                 progress(f"analyzing {analyzer.code} {analyzer.name}")
                 findings.extend(analyzer.run(ctx, options[analyzer.code]))
+            active, suppressed = split_accepted(sorted(findings, key=Finding.sort_key), settings)
             report = Report(
                 generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 inputs=tuple(inputs),
                 summary=summary(db, tuple(inputs)),
-                findings=tuple(sorted(findings, key=Finding.sort_key)),
+                findings=tuple(active),
                 routes=tuple(route_table(db, settings.top_routes)),
+                extra={"suppressed": suppressed},
             )
         finally:
             db.close()
@@ -93,6 +95,36 @@ def _analyzer_options(settings: Settings) -> dict[str, object]:
     return out
 
 
+def split_accepted(
+    findings: Sequence[Finding], settings: Settings
+) -> tuple[list[Finding], list[dict[str, object]]]:
+    """Findings the config accepts move to a visible ``suppressed`` list, with the reason."""
+    active: list[Finding] = []
+    suppressed: list[dict[str, object]] = []
+    for finding in findings:
+        rule = next(
+            (
+                a
+                for a in settings.accepted
+                if a.code == finding.code
+                and (a.route is None or a.route == finding.route)
+                and (a.fingerprint is None or a.fingerprint == finding.fingerprint)
+            ),
+            None,
+        )
+        if rule is None:
+            active.append(finding)
+            continue
+        entry: dict[str, object] = {"code": finding.code, "title": finding.title}
+        if finding.route is not None:
+            entry["route"] = finding.route
+        if finding.fingerprint is not None:
+            entry["fingerprint"] = finding.fingerprint
+        entry["reason"] = rule.reason
+        suppressed.append(entry)
+    return active, suppressed
+
+
 def redact_report(report: Report) -> Report:
     """Every string a renderer can show passes through the secret redactor once, here."""
     findings = tuple(
@@ -110,6 +142,7 @@ def redact_report(report: Report) -> Report:
         report,
         findings=findings,
         routes=tuple(redact_value(list(report.routes))),
+        extra=redact_value(report.extra),
     )
 
 

@@ -145,5 +145,13 @@ def render_terminal(
         console.print(
             Panel(Group(*blocks), title=f"{viewpoint.value} ({len(group)})", title_align="left")
         )
+    suppressed = report.extra.get("suppressed") or []
+    if suppressed:
+        names = ", ".join(
+            f"{s['code']} {s.get('route') or s.get('fingerprint') or ''}".strip()
+            for s in suppressed
+        )
+        note = f"{len(suppressed)} accepted finding(s) suppressed by the config: "
+        console.print(Text(note, style="dim") + Text(names))
     if not quiet and report.routes:
         console.print(_routes_table(report, len(report.routes) if verbose else 15, console.width))
