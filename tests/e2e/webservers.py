@@ -105,15 +105,16 @@ class WebServer:
         return self.root / "error.log"
 
     def _tail_errors(self) -> str:
-        text = self.error_log.read_text(errors="replace") if self.error_log.exists() else ""
-        out = self.process.stderr.read().decode(errors="replace") if self.process else ""
-        return (text + out).strip()[-2000:]
+        logs = (self.error_log, self.root / "stderr.log")
+        text = "".join(p.read_text(errors="replace") for p in logs if p.exists())
+        return text.strip()[-2000:]
 
     def start(self, timeout_s: float = 15.0) -> None:
         """Start in the foreground and wait until the port accepts connections."""
-        self.process = subprocess.Popen(
-            self.command, cwd=self.root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        with open(self.root / "stderr.log", "wb") as stderr:
+            self.process = subprocess.Popen(
+                self.command, cwd=self.root, stdout=subprocess.DEVNULL, stderr=stderr
+            )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -139,8 +140,6 @@ class WebServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
-        if self.process.stderr:
-            self.process.stderr.close()
 
 
 def _prepare(root: Path) -> None:
