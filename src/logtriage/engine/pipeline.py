@@ -10,6 +10,7 @@ from typing import BinaryIO
 from logtriage.analyzers import BUILTIN_ANALYZERS
 from logtriage.analyzers.base import build_options
 from logtriage.config import Settings
+from logtriage.engine.correlate import correlate
 from logtriage.engine.database import Database, new_work_dir
 from logtriage.engine.loading import load_input
 from logtriage.engine.openapi import openapi_routes
@@ -51,11 +52,14 @@ def run_analysis(
             progress("templating routes")
             declared = openapi_routes(settings.openapi) if settings.openapi else ()
             assign_routes(db, settings, declared)
+            progress("tying queries to requests")
+            correlation = correlate(db)
             ctx = AnalysisContext(
                 db=db,
                 inputs=tuple(inputs),
                 field_hints=hints,
                 has_declared_routes=bool(settings.routes or settings.openapi),
+                facts={"correlation": dataclasses.asdict(correlation)},
             )
             findings: list[Finding] = []
             for analyzer in BUILTIN_ANALYZERS:
@@ -69,7 +73,15 @@ def run_analysis(
             report = Report(
                 generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 inputs=tuple(inputs),
-                summary=summary(db, tuple(inputs)),
+                summary={
+                    **summary(db, tuple(inputs)),
+                    "correlated_queries": correlation.correlated,
+                    "correlation": {
+                        "by_how": correlation.by_how,
+                        "ambiguous": correlation.ambiguous,
+                        "outside_any_request": correlation.outside_any_request,
+                    },
+                },
                 findings=tuple(active),
                 routes=tuple(route_table(db, settings.top_routes)),
                 extra={"suppressed": suppressed},

@@ -31,3 +31,5 @@ class AnalysisContext:
     field_hints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # what the user told the run about routes (a list or OpenAPI) — analyzers may trust them more
     has_declared_routes: bool = False
+    # Run-level facts computed by the engine (e.g. ``correlation``: how queries were matched).
+    facts: Mapping[str, Any] = field(default_factory=dict)

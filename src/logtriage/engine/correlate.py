@@ -1,0 +1,190 @@
+"""Tie each query (and app event) to the request that caused it, in bulk, saying how.
+
+Exact keys first — a request id or W3C trace id carried by both sides — then time: queries
+that ran on one database connection in a burst are one unit of work, and a burst (or a lone
+query) that fits inside exactly one request's window is that request's. When several
+concurrent requests could hold it, the query stays unmatched and is counted as *ambiguous*
+instead of guessed. The result is the table ``correlations``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from logtriage.engine.database import Database
+
+CORRELATIONS_SQL = """
+CREATE OR REPLACE TABLE correlations (
+    kind VARCHAR,            -- 'query' or 'app_event'
+    source VARCHAR,          -- the query's / event's file and line
+    line BIGINT,
+    request_source VARCHAR,  -- the request's file and line
+    request_line BIGINT,
+    how VARCHAR,             -- request_id | trace_id | connection-burst | time-window
+    confidence DOUBLE
+)
+"""
+
+
+@dataclass(frozen=True)
+class CorrelationOptions:
+    """Tolerances of the time-based matching."""
+
+    # Web and database clocks disagree by a few milliseconds.
+    clock_skew_ms: float = 5.0
+    # Queries on one connection closer than this belong to the same burst of work.
+    burst_gap_ms: float = 50.0
+
+
+@dataclass(frozen=True)
+class CorrelationStats:
+    """How many queries were tied to requests, and why the rest were not."""
+
+    queries: int
+    correlated: int
+    by_how: dict[str, int]
+    ambiguous: int
+    outside_any_request: int
+
+
+def _windows(db: Database, options: CorrelationOptions) -> None:
+    """Request windows widened by skew and by the timestamp resolution of their log."""
+    # A log that writes whole seconds (nginx $time_local, Apache %t) knows a request's end
+    # only to the second: its window must be a second wider.
+    db.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE tmp_windows AS
+        WITH ends AS (
+            SELECT source,
+                   ts + to_microseconds((coalesce(duration_ms, 0) * 1000)::BIGINT) AS end_ts
+            FROM requests WHERE ts IS NOT NULL
+        ), resolution AS (
+            SELECT source,
+                   CASE WHEN bool_and(end_ts = date_trunc('second', end_ts))
+                        THEN 1000.0 ELSE 0.0 END AS coarse_ms
+            FROM ends GROUP BY source
+        )
+        SELECT r.source AS request_source, r.line AS request_line,
+               r.ts - to_microseconds(({options.clock_skew_ms} * 1000)::BIGINT) AS w_start,
+               r.ts + to_microseconds(((coalesce(r.duration_ms, 0) + {options.clock_skew_ms}
+                                        + s.coarse_ms) * 1000)::BIGINT) AS w_end
+        FROM requests r JOIN resolution s USING (source)
+        WHERE r.ts IS NOT NULL
+        """
+    )
+
+
+def correlate(db: Database, options: CorrelationOptions | None = None) -> CorrelationStats:
+    """Fill ``correlations`` for every query and app event that can be tied to a request."""
+    opts = options or CorrelationOptions()
+    db.execute(CORRELATIONS_SQL)
+    n_queries = db.count("queries")
+    if not n_queries or not db.count("requests"):
+        return CorrelationStats(n_queries, 0, {}, 0, 0)
+    for kind, table in (("query", "queries"), ("app_event", "app_events")):
+        for key in ("request_id", "trace_id"):
+            _match_by_key(db, kind, table, key)
+    _windows(db, opts)
+    _match_bursts(db, opts)
+    _match_single_queries(db)
+    return _stats(db, n_queries)
+
+
+def _match_by_key(db: Database, kind: str, table: str, key: str) -> None:
+    # A reused id (a client replaying X-Request-ID) is resolved by the nearest request in time.
+    db.execute(
+        f"""
+        INSERT INTO correlations
+        SELECT '{kind}', x.source, x.line, r.source, r.line, '{key}', 1.0
+        FROM {table} x JOIN requests r ON x.{key} = r.{key}
+        WHERE x.{key} IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM correlations c
+                          WHERE c.kind = '{kind}' AND c.source = x.source AND c.line = x.line)
+        QUALIFY row_number() OVER (
+            PARTITION BY x.source, x.line
+            ORDER BY abs(epoch(x.ts) - epoch(r.ts)) NULLS LAST, r.source, r.line) = 1
+        """
+    )
+
+
+def _match_bursts(db: Database, options: CorrelationOptions) -> None:
+    """A burst of queries on one connection that fits in exactly one request window."""
+    db.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE tmp_bursts AS
+        WITH pending AS (
+            SELECT q.source, q.line, q.connection, q.ts,
+                   q.ts + to_microseconds((coalesce(q.duration_ms, 0) * 1000)::BIGINT) AS q_end
+            FROM queries q
+            WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM correlations c
+                              WHERE c.kind = 'query' AND c.source = q.source AND c.line = q.line)
+        ), gaps AS (
+            SELECT *, CASE WHEN epoch(ts - lag(q_end) OVER w) * 1000 <= {options.burst_gap_ms}
+                           THEN 0 ELSE 1 END AS is_new
+            FROM pending WINDOW w AS (PARTITION BY source, connection ORDER BY ts, line)
+        )
+        SELECT *, sum(is_new) OVER (PARTITION BY source, connection ORDER BY ts, line) AS burst
+        FROM gaps
+        """
+    )
+    db.execute(
+        """
+        INSERT INTO correlations
+        WITH spans AS (
+            SELECT source, connection, burst, min(ts) AS b_start, max(q_end) AS b_end
+            FROM tmp_bursts GROUP BY ALL
+        ), fits AS (
+            SELECT s.source, s.connection, s.burst, w.request_source, w.request_line,
+                   count(*) OVER (PARTITION BY s.source, s.connection, s.burst) AS k
+            FROM spans s JOIN tmp_windows w ON s.b_start >= w.w_start AND s.b_end <= w.w_end
+        )
+        SELECT 'query', b.source, b.line, f.request_source, f.request_line,
+               'connection-burst', 0.8
+        FROM fits f JOIN tmp_bursts b USING (source, connection, burst)
+        WHERE f.k = 1
+        """
+    )
+
+
+def _match_single_queries(db: Database) -> None:
+    """A query whose start lies in exactly one request window."""
+    db.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE tmp_candidates AS
+        SELECT q.source, q.line, w.request_source, w.request_line,
+               count(w.request_line) OVER (PARTITION BY q.source, q.line) AS k
+        FROM queries q LEFT JOIN tmp_windows w ON q.ts >= w.w_start AND q.ts <= w.w_end
+        WHERE q.ts IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM correlations c
+                          WHERE c.kind = 'query' AND c.source = q.source AND c.line = q.line)
+        """
+    )
+    db.execute(
+        """
+        INSERT INTO correlations
+        SELECT 'query', source, line, request_source, request_line, 'time-window', 0.6
+        FROM tmp_candidates WHERE k = 1
+        """
+    )
+
+
+def _stats(db: Database, n_queries: int) -> CorrelationStats:
+    by_how = {
+        r["how"]: r["n"]
+        for r in db.rows(
+            "SELECT how, count(*) AS n FROM correlations WHERE kind = 'query' GROUP BY how "
+            "ORDER BY how"
+        )
+    }
+    rest = db.rows(
+        "SELECT count(DISTINCT (source, line)) FILTER (WHERE k > 1) AS ambiguous, "
+        "count(DISTINCT (source, line)) FILTER (WHERE k = 0) AS outside FROM tmp_candidates"
+    )[0]
+    return CorrelationStats(
+        queries=n_queries,
+        correlated=sum(by_how.values()),
+        by_how=by_how,
+        ambiguous=int(rest["ambiguous"] or 0),
+        outside_any_request=int(rest["outside"] or 0),
+    )

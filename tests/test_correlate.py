@@ -1,0 +1,99 @@
+"""Correlation of queries to requests: exact keys, connection bursts, time windows, ambiguity."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from logtriage.config import Settings
+from logtriage.engine.correlate import correlate
+from logtriage.engine.database import Database
+
+T0 = datetime(2026, 11, 24, 10, 0, 0)
+
+
+def at(ms: float) -> datetime:
+    return T0 + timedelta(milliseconds=ms)
+
+
+@pytest.fixture
+def db() -> Iterator[Database]:
+    with tempfile.TemporaryDirectory() as work:
+        database = Database(Settings(), work)
+        yield database
+        database.close()
+
+
+def add_request(
+    db: Database, line: int, start_ms: float, dur_ms: float, rid: str | None = None
+) -> None:
+    db.execute(
+        "INSERT INTO requests (ts, duration_ms, method, path, route, status, request_id, source, line) "
+        "VALUES (?, ?, 'GET', '/x', 'GET /x', 200, ?, 'access.log', ?)",
+        [at(start_ms), dur_ms, rid, line],
+    )
+
+
+def add_query(
+    db: Database, line: int, start_ms: float, conn: str | None, rid: str | None = None
+) -> None:
+    db.execute(
+        "INSERT INTO queries (ts, duration_ms, sql, connection, request_id, source, line) "
+        "VALUES (?, 1.0, 'select 1', ?, ?, 'db.log', ?)",
+        [at(start_ms), conn, rid, line],
+    )
+
+
+def matches(db: Database) -> dict[int, tuple[int, str]]:
+    rows = db.rows("SELECT line, request_line, how FROM correlations WHERE kind = 'query'")
+    return {r["line"]: (r["request_line"], r["how"]) for r in rows}
+
+
+def test_request_id_wins_even_when_windows_overlap(db: Database) -> None:
+    add_request(db, 1, 0.5, 100, "a")
+    add_request(db, 2, 0.5, 100, "b")
+    add_query(db, 10, 10.5, "c1", "b")
+    add_query(db, 11, 20.5, "c2", "a")
+    stats = correlate(db)
+    assert matches(db) == {10: (2, "request_id"), 11: (1, "request_id")}
+    assert stats.correlated == 2
+
+
+def test_burst_on_one_connection_inside_one_request(db: Database) -> None:
+    add_request(db, 1, 0.5, 100)
+    add_request(db, 2, 150.5, 100)
+    for i, ms in enumerate((5, 10, 15, 160, 170)):
+        add_query(db, 10 + i, ms + 0.5, "pid-1")
+    correlate(db)
+    got = matches(db)
+    assert got[10] == got[11] == got[12] == (1, "connection-burst")
+    assert got[13][0] == got[14][0] == 2
+
+
+def test_concurrent_requests_leave_lone_queries_ambiguous(db: Database) -> None:
+    add_request(db, 1, 0.5, 100)
+    add_request(db, 2, 10.5, 100)
+    add_query(db, 10, 50.5, None)  # inside both windows, no connection to narrow it down
+    add_query(db, 11, 500.5, None)  # inside no request at all
+    stats = correlate(db)
+    assert matches(db) == {}
+    assert stats.ambiguous == 1
+    assert stats.outside_any_request == 1
+
+
+def test_whole_second_request_logs_get_wider_windows(db: Database) -> None:
+    # nginx $time_local: the end is known to the second only (start = end - duration).
+    add_request(db, 1, 1000 - 200, 200)  # ended "at 10:00:01" (truncated)
+    add_query(db, 10, 1400.5, "c1")  # really ran at 10:00:01.4, inside the true window
+    correlate(db)
+    assert matches(db)[10][0] == 1
+
+
+def test_no_requests_means_nothing_to_do(db: Database) -> None:
+    add_query(db, 10, 1.0, "c1")
+    stats = correlate(db)
+    assert stats.correlated == 0
+    assert stats.queries == 1
