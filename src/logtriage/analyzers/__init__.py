@@ -5,11 +5,13 @@ from __future__ import annotations
 from logtriage.analyzers.base import Analyzer
 from logtriage.analyzers.error_prone_route import ErrorProneRoute
 from logtriage.analyzers.missing_field import MissingField
+from logtriage.analyzers.slow_request_pattern import SlowRequestPattern
 from logtriage.analyzers.slow_route import SlowRoute
 from logtriage.analyzers.unparsed_input import UnparsedInput
 
 # Built-in analyzers, one per finding code. A code is permanent and never reused.
 BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
+    SlowRequestPattern(),
     SlowRoute(),
     ErrorProneRoute(),
     UnparsedInput(),

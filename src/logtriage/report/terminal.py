@@ -64,10 +64,10 @@ def _finding_block(index: int, finding: Finding, verbose: bool) -> Group:
     lines: list[Text] = [head]
     evidence = finding.evidence if verbose else dict(list(finding.evidence.items())[:6])
     if evidence:
-        shown = ", ".join(f"{k}={_short(v)}" for k, v in evidence.items())
+        shown = ", ".join(f"{k}={_value(k, v)}" for k, v in evidence.items())
         lines.append(Text("   evidence: ", style="dim") + Text(shown))
     if finding.impact:
-        shown = ", ".join(f"{k}={_short(v)}" for k, v in finding.impact.items())
+        shown = ", ".join(f"{k}={_value(k, v)}" for k, v in finding.impact.items())
         lines.append(Text("   impact:   ", style="dim") + Text(shown))
     for loc in finding.location[: 3 if not verbose else None]:
         where = f"{loc.path}:{loc.line}" if loc.line else loc.path
@@ -78,6 +78,18 @@ def _finding_block(index: int, finding: Finding, verbose: bool) -> Group:
         detail = ex.get("text") or ex.get("path") or ""
         lines.append(Text("   example:  ", style="dim") + Text(f"{where} {_short(detail, 120)}"))
     return Group(*lines)
+
+
+def _value(key: str, value: object) -> str:
+    """Evidence values read as people say them: durations in ms/s, shares in %."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if key.endswith("_ms"):
+            return ms(float(value))
+        if key.startswith("share") or key.endswith(("_share", "_rate")) or "share_of" in key:
+            return f"{value:.1%}"
+        if isinstance(value, int):
+            return count(value)
+    return _short(value)
 
 
 def _short(value: object, width: int = 60) -> str:
