@@ -1,4 +1,4 @@
-"""P003: the attribute that explains a route's slow tail — fires on a planted one, quiet otherwise."""
+"""P003: the attribute that explains a slow tail fires when planted, stays quiet otherwise."""
 
 from __future__ import annotations
 
