@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from logtriage.analyzers.base import Analyzer
+from logtriage.analyzers.duplicate_queries import DuplicateQueries
 from logtriage.analyzers.error_prone_route import ErrorProneRoute
 from logtriage.analyzers.missing_field import MissingField
+from logtriage.analyzers.n_plus_one_queries import NPlusOneQueries
+from logtriage.analyzers.repeated_query_sequence import RepeatedQuerySequence
 from logtriage.analyzers.slow_request_pattern import SlowRequestPattern
 from logtriage.analyzers.slow_route import SlowRoute
+from logtriage.analyzers.uncorrelated_queries import UncorrelatedQueries
 from logtriage.analyzers.unparsed_input import UnparsedInput
 
 # Built-in analyzers, one per finding code. A code is permanent and never reused.
 BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
+    NPlusOneQueries(),
+    RepeatedQuerySequence(),
     SlowRequestPattern(),
     SlowRoute(),
     ErrorProneRoute(),
     UnparsedInput(),
     MissingField(),
+    UncorrelatedQueries(),
+    DuplicateQueries(),
 )
 
 

@@ -67,3 +67,12 @@ def doc_sections(analyzer: Analyzer) -> dict[str, str]:
 def share(part: float, whole: float) -> float:
     """``part / whole`` or 0.0 when the whole is empty."""
     return part / whole if whole else 0.0
+
+
+_TABLE = re.compile(r"\b(?:from|into|update|join)\s+([`\"\[]?[\w.$]+[`\"\]]?)", re.IGNORECASE)
+
+
+def table_of(sql: str) -> str | None:
+    """The first table a statement reads or writes, for titles ("… queries on authors")."""
+    match = _TABLE.search(sql)
+    return match.group(1).strip('`"[]') if match else None

@@ -12,10 +12,12 @@ from logtriage.analyzers.base import build_options
 from logtriage.config import Settings
 from logtriage.engine.correlate import correlate
 from logtriage.engine.database import Database, new_work_dir
+from logtriage.engine.fingerprint import normalize_queries
 from logtriage.engine.loading import load_input
 from logtriage.engine.openapi import openapi_routes
 from logtriage.engine.routes import assign_routes
 from logtriage.engine.stats import route_table, summary
+from logtriage.engine.units import build_unit_queries
 from logtriage.errors import ConfigError
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding
@@ -49,11 +51,14 @@ def run_analysis(
             for scan, item in enumerate(files):
                 progress(f"reading {item.path}")
                 inputs.append(load_input(db, item, scan, settings, hints))
+            progress("fingerprinting queries")
+            normalize_queries(db)
             progress("templating routes")
             declared = openapi_routes(settings.openapi) if settings.openapi else ()
             assign_routes(db, settings, declared)
             progress("tying queries to requests")
             correlation = correlate(db)
+            build_unit_queries(db)
             ctx = AnalysisContext(
                 db=db,
                 inputs=tuple(inputs),
@@ -170,6 +175,7 @@ def read_records(
         db = Database(settings, work_dir)
         try:
             summary_ = load_input(db, files[0], 0, settings, {})
+            normalize_queries(db)
             if with_routes:
                 declared = openapi_routes(settings.openapi) if settings.openapi else ()
                 assign_routes(db, settings, declared)
