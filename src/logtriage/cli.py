@@ -97,7 +97,7 @@ def main() -> None:
 
 
 # Flags that are reader options: flag value -> FormatOptions key (also `[formats]` in config).
-FORMAT_FLAGS = ("nginx_log_format",)
+FORMAT_FLAGS = ("nginx_log_format", "apache_log_format")
 
 
 @main.command()
@@ -116,6 +116,7 @@ FORMAT_FLAGS = ("nginx_log_format",)
 @click.option("--engine", type=click.Choice(["duckdb"]), default=None, help="Analysis engine.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
 @click.option("--nginx-log-format", help="The nginx log_format of the access logs.")
+@click.option("--apache-log-format", help="The Apache LogFormat of the access logs.")
 @click.option("--openapi", type=click.Path(dir_okay=False), help="OpenAPI file: route names.")
 @click.option("--fail-on", metavar="CODES", help="Exit 1 if a finding matches: P001,A,high…")
 @click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from logtriage.errors import FormatError
+from logtriage.sources.apache import FORMAT as APACHE
 from logtriage.sources.base import LogFormat
 from logtriage.sources.nginx import FORMAT as NGINX
 
 # Built-in formats, in the order ties are broken when two recognise a file equally well.
-BUILTIN_FORMATS: tuple[LogFormat, ...] = (NGINX,)
+BUILTIN_FORMATS: tuple[LogFormat, ...] = (
+    # Before nginx: Apache claims combined lines only for Apache-only traits, then wins the tie.
+    APACHE,
+    NGINX,
+)
 
 
 def format_by_name(name: str) -> LogFormat:

@@ -47,9 +47,13 @@ _VALUE_SQL: dict[str, str] = {
     "time_clf": "try_strptime({g}, '%d/%b/%Y:%H:%M:%S %z')::TIMESTAMP",
     "time_clf_bracketed": "try_strptime({g}, '[%d/%b/%Y:%H:%M:%S %z]')::TIMESTAMP",
     "time_iso": "try_cast({g} AS TIMESTAMPTZ)::TIMESTAMP",
-    "time_epoch_s": "make_timestamp((try_cast({g} AS DOUBLE) * 1000000)::BIGINT)",
-    "time_epoch_ms": "make_timestamp((try_cast({g} AS DOUBLE) * 1000)::BIGINT)",
-    "time_epoch_us": "make_timestamp(try_cast({g} AS BIGINT))",
+    # Epochs beyond the year 5000 are not times (and would overflow the engine's timestamps).
+    "time_epoch_s": "make_timestamp(try_cast(CASE WHEN try_cast({g} AS DOUBLE) < 1e11 "
+    "THEN try_cast({g} AS DOUBLE) * 1000000 END AS BIGINT))",
+    "time_epoch_ms": "make_timestamp(try_cast(CASE WHEN try_cast({g} AS DOUBLE) < 1e14 "
+    "THEN try_cast({g} AS DOUBLE) * 1000 END AS BIGINT))",
+    "time_epoch_us": "make_timestamp(CASE WHEN try_cast({g} AS DOUBLE) < 1e17 "
+    "THEN try_cast({g} AS BIGINT) END)",
     "status": "try_cast({g} AS INTEGER)",
     "bytes": "coalesce(try_cast({g} AS BIGINT), CASE WHEN {g} = '-' THEN 0 END)",
     "referrer": "NULLIF(NULLIF({g}, '-'), '')",
@@ -64,6 +68,8 @@ _VALUE_SQL: dict[str, str] = {
         "regexp_extract_all({g}, '\\d+(?:\\.\\d+)?'), lambda x: x::DOUBLE)) * 1000.0 END"
     ),
     "request_id": "NULLIF(NULLIF({g}, '-'), '')",
+    # A second id, used when the first is absent (Apache: X-Request-ID header, else UNIQUE_ID).
+    "request_id_alt": "NULLIF(NULLIF({g}, '-'), '')",
     # W3C traceparent: version-traceid-parentid-flags.
     "traceparent": "NULLIF(split_part({g}, '-', 2), '')",
     "trace_id": "NULLIF(NULLIF({g}, '-'), '')",
@@ -74,6 +80,10 @@ _VALUE_SQL: dict[str, str] = {
     "query": "NULLIF(ltrim({g}, '?'), '')",
     "request_line": "{g}",
 }
+
+# A slot named ``time_format:<strptime format>`` reads a time written in that format (Apache's
+# ``%{format}t``); see ``slot_sql``.
+TIME_FORMAT = "time_format:"
 
 _TIME_SLOTS = (
     "time_clf",
@@ -114,12 +124,15 @@ class AccessTemplate:
         have = set(self.slots)
         wanted = {
             "duration_ms": set(_DURATION_SLOTS),
-            "request_id": {"request_id"},
+            "request_id": {"request_id", "request_id_alt"},
             "trace_id": {"traceparent", "trace_id"},
-            "ts": set(_TIME_SLOTS),
+            "ts": set(self._time_slots()),
             "status": {"status"},
         }
         return tuple(col for col, slots in wanted.items() if not have & slots)
+
+    def _time_slots(self) -> tuple[str, ...]:
+        return (*_TIME_SLOTS, *(s for s in self.slots if s.startswith(TIME_FORMAT)))
 
     def plan(self, variant: str) -> ParsePlan:
         """Build the bulk SELECT for ``requests`` (see ``ParsePlan``)."""
@@ -131,7 +144,7 @@ class AccessTemplate:
         def value(slot: str) -> str | None:
             if slot not in by_slot:
                 return None
-            return "(" + _VALUE_SQL[slot].format(g=by_slot[slot]) + ")"
+            return "(" + slot_sql(slot).format(g=by_slot[slot]) + ")"
 
         def first(slots: Sequence[str]) -> str:
             exprs = [e for e in (value(s) for s in slots) if e is not None]
@@ -140,10 +153,12 @@ class AccessTemplate:
             return exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"
 
         duration = first(_DURATION_SLOTS)
-        logged_ts = first(_TIME_SLOTS)
+        logged_ts = first(self._time_slots())
         if self.time_is_end and duration != "NULL":
             ts = (
-                f"CASE WHEN {duration} IS NULL THEN {logged_ts} ELSE {logged_ts} - "
+                f"CASE WHEN {duration} IS NULL THEN {logged_ts} "
+                # A duration of more than ~30 years is garbage, not a start time (no overflow).
+                f"WHEN {duration} < 1e12 THEN {logged_ts} - "
                 f"to_microseconds(({duration} * 1000)::BIGINT) END"
             )
         else:
@@ -169,7 +184,11 @@ class AccessTemplate:
         client = first(("xff", "client"))
         trace = first(("trace_id", "traceparent"))
         marker = next(
-            (f"m.g.{n}" for n, s in zip(names, self.slots, strict=True) if s in _NONEMPTY),
+            (
+                f"m.g.{n}"
+                for n, s in zip(names, self.slots, strict=True)
+                if s in _NONEMPTY or s.startswith(TIME_FORMAT)
+            ),
             None,
         )
         matched = f"{marker} <> ''" if marker else "regexp_full_match(m.text, m.re)"
@@ -197,7 +216,7 @@ WITH m AS (
         {client} AS client,
         {first(("user_agent",))} AS user_agent,
         {first(("referrer",))} AS referrer,
-        {first(("request_id",))} AS request_id,
+        {first(("request_id", "request_id_alt"))} AS request_id,
         {trace} AS trace_id,
         {first(("upstream_s_list",))} AS upstream_ms,
         {first(("host",))} AS host,
@@ -217,6 +236,14 @@ FROM r
 
 # Slots whose regex never matches the empty string: a non-empty capture proves the line matched.
 _NONEMPTY = {"time_clf", "time_clf_bracketed", "status", "time_iso", "time_epoch_s"}
+
+
+def slot_sql(slot: str) -> str:
+    """The SQL expression of ``slot`` over a captured string ``{g}`` (a str.format template)."""
+    if slot.startswith(TIME_FORMAT):
+        fmt = _sql_str(slot.removeprefix(TIME_FORMAT)).replace("{", "{{").replace("}", "}}")
+        return f"try_strptime({{g}}, '{fmt}')::TIMESTAMP"
+    return _VALUE_SQL[slot]
 
 
 def _sql_str(text: str) -> str:
