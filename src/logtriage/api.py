@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import BinaryIO
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from logtriage.analyzers import BUILTIN_ANALYZERS, analyzer_by_code
 from logtriage.analyzers.base import Analyzer, doc_sections
 from logtriage.config import Settings
 from logtriage.engine.pipeline import Progress, read_records, run_analysis
 from logtriage.errors import LogtriageError
+from logtriage.model.diff import DiffThresholds, ReportDiff, compute_diff
 from logtriage.model.report import InputSummary, Report
 from logtriage.sources import BUILTIN_FORMATS
 from logtriage.sources.base import LogFormat
@@ -53,6 +56,31 @@ def explain(code: str) -> tuple[Analyzer, dict[str, str]]:
         known = ", ".join(a.code for a in BUILTIN_ANALYZERS)
         raise LogtriageError(f"unknown finding code {code!r}; known codes: {known}")
     return analyzer, doc_sections(analyzer)
+
+
+def diff(before: str, after: str, thresholds: DiffThresholds | None = None) -> ReportDiff:
+    """Compare two report JSON files written by ``analyze --json``."""
+    return compute_diff(
+        _load_report(before),
+        _load_report(after),
+        before_name=before,
+        after_name=after,
+        thresholds=thresholds,
+    )
+
+
+def _load_report(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise LogtriageError(f"no such report: {path}") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LogtriageError(f"cannot read report {path}: {exc}") from exc
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(
+        "logtriage.report/"
+    ):
+        raise LogtriageError(f"{path} is not a logtriage report (write one with analyze --json)")
+    return data
 
 
 def format_named(name: str) -> LogFormat:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -20,6 +21,7 @@ from logtriage.config import Settings, load_settings
 from logtriage.errors import LogtriageError
 from logtriage.model.finding import Severity
 from logtriage.model.report import Report
+from logtriage.report.diff_text import render_diff_markdown, render_diff_terminal
 from logtriage.report.json_report import render_json
 from logtriage.report.terminal import render_terminal
 
@@ -97,7 +99,7 @@ def main() -> None:
 
 
 # Flags that are reader options: flag value -> FormatOptions key (also `[formats]` in config).
-FORMAT_FLAGS = ("nginx_log_format", "apache_log_format")
+FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix")
 
 
 @main.command()
@@ -117,6 +119,7 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
 @click.option("--nginx-log-format", help="The nginx log_format of the access logs.")
 @click.option("--apache-log-format", help="The Apache LogFormat of the access logs.")
+@click.option("--pg-prefix", help="The log_line_prefix of the PostgreSQL logs.")
 @click.option("--openapi", type=click.Path(dir_okay=False), help="OpenAPI file: route names.")
 @click.option("--fail-on", metavar="CODES", help="Exit 1 if a finding matches: P001,A,high…")
 @click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")
@@ -181,6 +184,34 @@ def _settings(config_file: str | None, flags: dict[str, Any]) -> Settings:
         until=parse_time(flags.pop("until", None)),
         **flags,
     )
+
+
+@main.command()
+@click.argument("before", type=click.Path(dir_okay=False))
+@click.argument("after", type=click.Path(dir_okay=False))
+@click.option(
+    "--output-format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when anything got worse.")
+def diff(before: str, after: str, output_format: str, fail_on_regression: bool) -> None:
+    """Compare two reports (analyze --json): what got better, worse, appeared, went away."""
+    err = Console(stderr=True, highlight=False)
+    try:
+        result = api.diff(before, after)
+    except LogtriageError as exc:
+        _fail(err, str(exc), ExitStatus(exc.exit_code))
+        return
+    if output_format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    elif output_format == "markdown":
+        sys.stdout.write(render_diff_markdown(result) + "\n")
+    else:
+        render_diff_terminal(result, Console(highlight=False))
+    if fail_on_regression and result.has_regression:
+        sys.exit(int(ExitStatus.FINDINGS))
 
 
 @main.command()

@@ -21,6 +21,8 @@ class SlowRouteOptions:
     # A route also stands out when its share of time is this many times its share of requests.
     time_to_traffic_ratio: float = 3.0
     min_ratio_time_share: float = 0.05
+    # A fast route is not "slow" just because it carries most of the traffic.
+    min_p95_ms: float = 100.0
     examples: int = 3
 
 
@@ -48,7 +50,8 @@ class SlowRoute:
 
     Options:
         ``min_requests`` (20), ``slow_p95_ms`` (1000.0), ``min_time_share`` (0.2),
-        ``time_to_traffic_ratio`` (3.0), ``min_ratio_time_share`` (0.05), ``examples`` (3).
+        ``time_to_traffic_ratio`` (3.0), ``min_ratio_time_share`` (0.05), ``min_p95_ms``
+        (100.0): routes faster than this at p95 are never flagged, ``examples`` (3).
     """
 
     code: ClassVar[str] = "P004"
@@ -81,6 +84,8 @@ class SlowRoute:
             traffic_share = share(row["n"], totals["n"])
             p50, p95, p99 = row["q"]
             is_slow = p95 >= options.slow_p95_ms
+            if p95 < options.min_p95_ms:
+                continue
             is_heavy = time_share >= options.min_time_share
             is_outsized = (
                 time_share >= options.min_ratio_time_share
