@@ -48,6 +48,7 @@ class Settings:
     disabled: tuple[str, ...] = ()
     accepted: tuple[AcceptedFinding, ...] = ()
     top_routes: int = 20
+    top_queries: int = 20
     lang: str = "en"
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -92,6 +93,7 @@ _SIMPLE_KEYS = {
     "route_max_distinct_segments": int,
     "group_static_assets": bool,
     "top_routes": int,
+    "top_queries": int,
     "lang": str,
 }
 

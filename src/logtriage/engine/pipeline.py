@@ -16,7 +16,7 @@ from logtriage.engine.fingerprint import normalize_queries
 from logtriage.engine.loading import load_input
 from logtriage.engine.openapi import openapi_routes
 from logtriage.engine.routes import assign_routes
-from logtriage.engine.stats import route_table, summary
+from logtriage.engine.stats import query_table, route_table, summary
 from logtriage.engine.units import build_unit_queries
 from logtriage.errors import ConfigError
 from logtriage.model.context import AnalysisContext
@@ -89,6 +89,7 @@ def run_analysis(
                 },
                 findings=tuple(active),
                 routes=tuple(route_table(db, settings.top_routes)),
+                queries=tuple(query_table(db, settings.top_queries)),
                 extra={"suppressed": suppressed},
             )
         finally:
@@ -159,6 +160,10 @@ def redact_report(report: Report) -> Report:
         report,
         findings=findings,
         routes=tuple(redact_value(list(report.routes))),
+        # A fingerprint holds no literal (they are all ``?``): it stays as the findings name it.
+        queries=tuple(
+            {**redact_value(row), "fingerprint": row["fingerprint"]} for row in report.queries
+        ),
         extra=redact_value(report.extra),
     )
 

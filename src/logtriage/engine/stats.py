@@ -1,4 +1,4 @@
-"""The report's tables: per-route latency and errors, and the run's summary numbers."""
+"""The report's tables: per-route latency and errors, the query profile, the summary numbers."""
 
 from __future__ import annotations
 
@@ -64,6 +64,82 @@ def route_table(db: Database, limit: int) -> list[dict[str, Any]]:
     return out
 
 
+def query_table(db: Database, limit: int) -> list[dict[str, Any]]:
+    """The query profile, as pt-query-digest's: fingerprints ranked by total time, top ``limit``.
+
+    Without durations (a general query log) the ranking falls back to the call count. The
+    example is the slowest call (ties: first in the input); its text is redacted later, with
+    the rest of the report.
+    """
+    if not db.count("queries"):
+        return []
+    rows = db.rows(
+        """
+        WITH shapes AS (
+            SELECT fingerprint_id, min(fingerprint) AS fingerprint, count(*) AS count,
+                   count(duration_ms) AS timed, sum(duration_ms) AS total_ms,
+                   avg(duration_ms) AS mean_ms, quantile_cont(duration_ms, [0.5, 0.95]) AS q,
+                   max(duration_ms) AS max_ms, sum(lock_ms) AS lock_ms,
+                   sum(rows_sent) AS rows_sent, sum(rows_examined) AS rows_examined,
+                   min(db_system) AS db_system, mode(db) AS db,
+                   min(ts) AS first_ts, max(ts) AS last_ts
+            FROM queries WHERE fingerprint_id IS NOT NULL GROUP BY fingerprint_id
+        ), worst AS (
+            SELECT fingerprint_id, source, line, sql, duration_ms, tags FROM queries
+            WHERE fingerprint_id IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY fingerprint_id
+                ORDER BY duration_ms DESC NULLS LAST, source, line) = 1
+        )
+        SELECT s.*, sum(s.total_ms) OVER () AS all_ms,
+               w.source AS ex_source, w.line AS ex_line, w.sql AS ex_sql,
+               w.duration_ms AS ex_ms, w.tags AS ex_tags
+        FROM shapes s JOIN worst w USING (fingerprint_id)
+        ORDER BY coalesce(s.total_ms, 0) DESC, s.count DESC, s.fingerprint_id
+        LIMIT ?
+        """,
+        [limit],
+    )
+    out = []
+    for rank, row in enumerate(rows, start=1):
+        q = row["q"] or [None, None]
+        total, all_ms = row["total_ms"], row["all_ms"]
+        example: dict[str, Any] = {
+            "source": row["ex_source"],
+            "line": row["ex_line"],
+            "duration_ms": _r(row["ex_ms"]),
+            "sql": row["ex_sql"],
+        }
+        if row["ex_tags"]:
+            example["tags"] = dict(row["ex_tags"])
+        out.append(
+            {
+                "rank": rank,
+                "fingerprint_id": row["fingerprint_id"],
+                "fingerprint": row["fingerprint"],
+                "count": row["count"],
+                "total_ms": _r(total),
+                "share_of_time": _r(total / all_ms, 4) if total is not None and all_ms else None,
+                "mean_ms": _r(row["mean_ms"]),
+                "p50_ms": _r(q[0]),
+                "p95_ms": _r(q[1]),
+                "max_ms": _r(row["max_ms"]),
+                "lock_ms": _r(row["lock_ms"]),
+                "rows_sent": row["rows_sent"],
+                "rows_examined": row["rows_examined"],
+                "db_system": row["db_system"],
+                "db": row["db"],
+                "first_ts": _iso(row["first_ts"]),
+                "last_ts": _iso(row["last_ts"]),
+                "example": example,
+            }
+        )
+    return out
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None and hasattr(value, "isoformat") else None
+
+
 def summary(db: Database, inputs: tuple[InputSummary, ...]) -> dict[str, Any]:
     """Counts and time range over everything that was read."""
     requests = db.count("requests")
@@ -79,6 +155,18 @@ def summary(db: Database, inputs: tuple[InputSummary, ...]) -> dict[str, Any]:
         "lines": sum(i.lines for i in inputs),
         "rejected": sum(i.rejected for i in inputs),
     }
+    if queries:
+        row = db.rows(
+            "SELECT count(duration_ms) AS timed, sum(duration_ms) AS total_ms, "
+            "count(DISTINCT fingerprint_id) AS shapes FROM queries"
+        )[0]
+        out.update(
+            {
+                "timed_queries": row["timed"],
+                "total_query_ms": _r(row["total_ms"]),
+                "query_shapes": row["shapes"],
+            }
+        )
     if requests:
         row = db.rows(
             "SELECT count(duration_ms) AS timed, sum(duration_ms) AS total_ms, "

@@ -20,22 +20,34 @@ _SEVERITY_STYLE = {
 }
 
 
-def _inputs_table(report: Report) -> Table:
+def _when(iso: str | None) -> str:
+    """``2026-11-24T10:00:00.123Z`` as ``2026-11-24 10:00:00``: seconds are enough to read."""
+    return iso[:19].replace("T", " ") if iso else "-"
+
+
+def _inputs_table(report: Report, width: int) -> Table:
+    # The time range is in the summary line too: narrow terminals drop it here.
+    wide = width >= 120
     table = Table(title="Inputs", title_justify="left", expand=False)
-    for col, justify in (("file", "left"), ("format", "left"), ("lines", "right"),
-                         ("records", "right"), ("rejected", "right"), ("from", "left"),
-                         ("to", "left")):  # fmt: skip
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table.add_column("file", overflow="fold", min_width=16)
+    table.add_column("format", overflow="fold", min_width=12)
+    numbers = ("lines", "records", "rejected") if wide else ("records", "rejected")
+    for col in numbers:
+        table.add_column(col, justify="right", no_wrap=True)
+    if wide:
+        for col in ("from", "to"):
+            table.add_column(col, no_wrap=True)
     for item in report.inputs:
-        table.add_row(
-            escape(item.path),
-            escape(f"{item.format} {item.variant}".strip()),
-            count(item.lines),
-            count(item.records),
-            Text(count(item.rejected), style="red" if item.rejected else ""),
-            item.first_ts or "-",
-            item.last_ts or "-",
-        )
+        cells: dict[str, str | Text] = {
+            "lines": count(item.lines),
+            "records": count(item.records),
+            "rejected": Text(count(item.rejected), style="red" if item.rejected else ""),
+        }
+        row: list[str | Text] = [escape(item.path), escape(f"{item.format} {item.variant}".strip())]
+        row += [cells[c] for c in numbers]
+        if wide:
+            row += [_when(item.first_ts), _when(item.last_ts)]
+        table.add_row(*row)
     return table
 
 
@@ -44,6 +56,8 @@ def _summary_line(report: Report) -> Text:
     parts = [f"{count(s.get('requests'))} requests"]
     if s.get("queries"):
         parts.append(f"{count(s['queries'])} queries")
+    if s.get("total_query_ms") is not None:
+        parts.append(f"DB time {ms(s['total_query_ms'])}")
     if s.get("routes"):
         parts.append(f"{count(s['routes'])} routes")
     if s.get("p95_ms") is not None:
@@ -51,7 +65,7 @@ def _summary_line(report: Report) -> Text:
     if s.get("error_rate") is not None:
         parts.append(f"5xx {s['error_rate']:.2%}")
     if s.get("time_range"):
-        parts.append(f"{s['time_range'][0]} → {s['time_range'][1]}")
+        parts.append(f"{_when(s['time_range'][0])} → {_when(s['time_range'][1])} UTC")
     return Text(" · ".join(parts))
 
 
@@ -126,6 +140,38 @@ def _routes_table(report: Report, limit: int, width: int) -> Table:
     return table
 
 
+def _queries_table(report: Report, limit: int, width: int) -> Table:
+    # pt-query-digest's profile: where the database time goes, one row per fingerprint.
+    wide = width >= 120
+    columns = ["id", "calls", "total", "share", "mean", "p95", "max", "rows exam", "rows sent"]
+    if not wide:
+        columns = ["calls", "total", "share", "p95"]
+    table = Table(title="Queries by total time", title_justify="left")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("fingerprint", overflow="fold", min_width=min(50, max(20, width // 3)))
+    for col in columns:
+        table.add_column(col, justify="right", no_wrap=True)
+    for row in report.queries[:limit]:
+        share = row.get("share_of_time")
+        cells: dict[str, str] = {
+            "id": row["fingerprint_id"],
+            "calls": count(row["count"]),
+            "total": ms(row.get("total_ms")),
+            "share": f"{share:.0%}" if share is not None else "-",
+            "mean": ms(row.get("mean_ms")),
+            "p95": ms(row.get("p95_ms")),
+            "max": ms(row.get("max_ms")),
+            "rows exam": count(row.get("rows_examined")),
+            "rows sent": count(row.get("rows_sent")),
+        }
+        table.add_row(
+            str(row.get("rank", "")),
+            escape(_short(row["fingerprint"], 400)),
+            *(cells[c] for c in columns),
+        )
+    return table
+
+
 def _bytes(value: int | None) -> str:
     if value is None:
         return "-"
@@ -140,9 +186,9 @@ def _bytes(value: int | None) -> str:
 def render_terminal(
     report: Report, console: Console, *, verbose: bool = False, quiet: bool = False
 ) -> None:
-    """Print ``report`` on ``console``: findings grouped by viewpoint, then the route table."""
+    """Print ``report`` on ``console``: findings by viewpoint, then the route and query tables."""
     if not quiet:
-        console.print(_inputs_table(report))
+        console.print(_inputs_table(report, console.width))
         console.print(_summary_line(report))
         console.print()
     if not report.findings:
@@ -167,3 +213,5 @@ def render_terminal(
         console.print(Text(note, style="dim") + Text(names))
     if not quiet and report.routes:
         console.print(_routes_table(report, len(report.routes) if verbose else 15, console.width))
+    if not quiet and report.queries:
+        console.print(_queries_table(report, len(report.queries) if verbose else 10, console.width))
