@@ -5,6 +5,8 @@ from __future__ import annotations
 from logtriage.errors import FormatError
 from logtriage.sources.apache import FORMAT as APACHE
 from logtriage.sources.base import LogFormat
+from logtriage.sources.mysql_general import FORMAT as MYSQL_GENERAL
+from logtriage.sources.mysql_slow import FORMAT as MYSQL_SLOW
 from logtriage.sources.nginx import FORMAT as NGINX
 
 # Built-in formats, in the order ties are broken when two recognise a file equally well.
@@ -12,6 +14,8 @@ BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     # Before nginx: Apache claims combined lines only for Apache-only traits, then wins the tie.
     APACHE,
     NGINX,
+    MYSQL_SLOW,
+    MYSQL_GENERAL,
 )
 
 

@@ -1,0 +1,175 @@
+"""MySQL/MariaDB readers beyond the shared case runner: db_events, recognition, robustness."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logtriage.config import Settings
+from logtriage.sources.base import FormatOptions
+from logtriage.sources.mysql_general import FORMAT as GENERAL
+from logtriage.sources.mysql_slow import FORMAT as SLOW
+
+from .loaded_tables import load_tables
+
+CASES = Path(__file__).parent / "cases" / "sources"
+MYSQL_CASES = sorted(
+    p for folder in ("mysql_slow", "mysql_general") for p in (CASES / folder).glob("*.log")
+)
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    if isinstance(actual, datetime):
+        actual = actual.isoformat()
+    if isinstance(expected, float) and isinstance(actual, int | float):
+        return math.isclose(actual, expected, rel_tol=1e-6, abs_tol=1e-6)
+    return bool(actual == expected)
+
+
+@pytest.mark.parametrize("log_path", MYSQL_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_case_db_events(log_path: Path) -> None:
+    """Each case's db_events rows, in line order; a case without the file must give none."""
+    expected_path = log_path.with_name(log_path.name.removesuffix(".log") + ".db_events.jsonl")
+    expected = (
+        [json.loads(line) for line in expected_path.read_text().splitlines() if line]
+        if expected_path.exists()
+        else []
+    )
+    events = load_tables(str(log_path)).db_events
+    assert len(events) == len(expected), [(e["line"], e["kind"]) for e in events]
+    for event, want in zip(events, expected, strict=True):
+        diffs = {k: (event.get(k), v) for k, v in want.items() if not _same(event.get(k), v)}
+        assert not diffs, f"line {event['line']}: (actual, expected) {diffs}"
+
+
+@pytest.mark.parametrize("log_path", MYSQL_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_case_raw_statements(log_path: Path) -> None:
+    """The reader's raw statement text, comments and line breaks included, before any cleanup."""
+    stem = log_path.name.removesuffix(".log")
+    path = log_path.with_name(stem + ".statements.jsonl")
+    expected = [json.loads(line) for line in path.read_text().splitlines() if line]
+    assert [row["sql"] for row in load_tables(str(log_path)).queries] == expected
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()[:64]
+
+
+def test_each_reader_recognises_only_its_own_log() -> None:
+    slow = _lines(CASES / "mysql_slow" / "mariadb_10_11.log")
+    general = _lines(CASES / "mysql_general" / "mariadb_10_11.log")
+    nginx = _lines(CASES / "nginx" / "combined_timing.log")
+    no_options = FormatOptions({})
+    assert SLOW.sniff(slow, no_options).confidence > 0.9
+    assert GENERAL.sniff(general, no_options).confidence > 0.9
+    assert SLOW.sniff(general, no_options).confidence == 0.0
+    assert GENERAL.sniff(slow, no_options).confidence == 0.0
+    assert SLOW.sniff(nginx, no_options).confidence == 0.0
+    assert GENERAL.sniff(nginx, no_options).confidence == 0.0
+
+
+def test_error_log_lines_are_not_general_log_commands() -> None:
+    # MySQL 8 / MariaDB error logs also start with a time and a thread id.
+    error_log = [
+        "2026-11-24T10:00:00.123456Z 0 [System] [MY-010116] [Server] /usr/sbin/mysqld (mysqld "
+        "8.0.36) starting as process 1",
+        "2026-11-25 13:38:59 8 [Note] InnoDB: Transactions deadlock detected, dumping detailed "
+        "information.",
+        "2026-11-25 13:38:58 0 [Note] /usr/sbin/mariadbd: ready for connections.",
+    ]
+    assert GENERAL.sniff(error_log, FormatOptions({})).confidence == 0.0
+
+
+def test_rate_limited_slow_log_keeps_the_rate_for_scaling() -> None:
+    loaded = load_tables(str(CASES / "mysql_slow" / "percona_rate_limit_pt.log"))
+    rates = {row["tags"]["log_slow_rate_limit"] for row in loaded.queries}
+    assert rates == {"2"}
+    # One statement logged in two: what an analysis multiplies counts and time by.
+    assert sum(float(r["tags"]["log_slow_rate_limit"]) for r in loaded.queries) == 6.0
+
+
+def test_general_log_counts_an_sql_execute_once(tmp_path: Path) -> None:
+    log = tmp_path / "general.log"
+    log.write_text(
+        "261125 13:39:11\t     5 Query\tPREPARE s1 FROM 'SELECT 1 FROM t WHERE id = ?'\n"
+        "\t\t     5 Prepare\tSELECT 1 FROM t WHERE id = ?\n"
+        "\t\t     5 Query\tEXECUTE s1 USING @a\n"
+        "\t\t     6 Query\tSELECT 2\n"
+        "\t\t     5 Execute\tSELECT 1 FROM t WHERE id = 3\n"
+        "\t\t     6 Query\texecute s2\n"
+    )
+    loaded = load_tables(str(log))
+    assert [r["sql"] for r in loaded.queries] == [
+        "PREPARE s1 FROM 'SELECT 1 FROM t WHERE id = ?'",
+        "SELECT 2",
+        "SELECT 1 FROM t WHERE id = 3",
+        # Not followed by an Execute of its own connection: kept (the log shows nothing else).
+        "execute s2",
+    ]
+
+
+def test_slow_log_zone_less_times_take_the_offset_that_set_timestamp_reveals(
+    tmp_path: Path,
+) -> None:
+    # Server in UTC-5: `# Time:` is local, SET timestamp is UTC; the first entry has no SET.
+    log = tmp_path / "slow.log"
+    log.write_text(
+        "# Time: 261124  9:00:01\n"
+        "# User@Host: app[app] @ localhost []\n"
+        "# Query_time: 0.500000  Lock_time: 0.000000  Rows_sent: 0  Rows_examined: 0\n"
+        "SELECT 1;\n"
+        "# Time: 261124  9:00:03\n"
+        "# User@Host: app[app] @ localhost []\n"
+        "# Query_time: 0.100000  Lock_time: 0.000000  Rows_sent: 0  Rows_examined: 0\n"
+        "SET timestamp=1795528802;\n"
+        "SELECT 2;\n"
+    )
+    rows = load_tables(str(log)).queries
+    assert [r["ts"].isoformat() for r in rows] == [
+        "2026-11-24T14:00:00.500000",
+        "2026-11-24T14:00:02",
+    ]
+
+
+_SLOW_PIECES = st.sampled_from(
+    [
+        "# Time: 2026-11-24T10:00:00.123456Z",
+        "# Time: 261124  9:00:00",
+        "# User@Host: app[app] @ localhost [127.0.0.1]  Id:    12",
+        "# Query_time: 0.000123  Lock_time: 0.000010 Rows_sent: 1  Rows_examined: 1",
+        "# Query_time: x  Lock_time: y",
+        "# Thread_id: 8  Schema: db  QC_hit: No",
+        "use `shop`;",
+        "SET timestamp=1795600800;",
+        "SET timestamp=99999999999999999999;",
+        "SELECT 1;",
+        "# administrator command: Quit;",
+        "\t\t     12 Query\tSELECT 1",
+        "261124 10:00:00\t     12 Connect\tapp@localhost on shop using TCP/IP",
+        "/usr/sbin/mariadbd, Version: 10.11 (x). started with:",
+        "#",
+    ]
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(st.one_of(_SLOW_PIECES, st.text(min_size=1, max_size=40)), max_size=30),
+    reader=st.sampled_from(["mysql_slow", "mysql_general"]),
+)
+def test_any_text_loads_without_raising(tmp_path: Path, lines: list[str], reader: str) -> None:
+    log = tmp_path / "any.log"
+    log.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass"))
+    loaded = load_tables(str(log), Settings(format=reader))
+    # Every record and every rejection points at a real line of the file.
+    total = len(log.read_bytes().splitlines())
+    assert all(1 <= r["line"] <= total for r in [*loaded.queries, *loaded.rejects])
