@@ -5,15 +5,23 @@ from __future__ import annotations
 from logtriage.errors import FormatError
 from logtriage.sources.apache import FORMAT as APACHE
 from logtriage.sources.base import LogFormat
+from logtriage.sources.json_access import FORMAT as JSON_ACCESS
 from logtriage.sources.mysql_general import FORMAT as MYSQL_GENERAL
 from logtriage.sources.mysql_slow import FORMAT as MYSQL_SLOW
 from logtriage.sources.nginx import FORMAT as NGINX
+from logtriage.sources.postgresql import FORMAT as POSTGRESQL
+from logtriage.sources.postgresql_csv import FORMAT as POSTGRESQL_CSV
+from logtriage.sources.postgresql_json import FORMAT as POSTGRESQL_JSON
 
 # Built-in formats, in the order ties are broken when two recognise a file equally well.
 BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     # Before nginx: Apache claims combined lines only for Apache-only traits, then wins the tie.
     APACHE,
     NGINX,
+    JSON_ACCESS,
+    POSTGRESQL,
+    POSTGRESQL_CSV,
+    POSTGRESQL_JSON,
     MYSQL_SLOW,
     MYSQL_GENERAL,
 )

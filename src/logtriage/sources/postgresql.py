@@ -1,0 +1,322 @@
+"""PostgreSQL stderr logs with any ``log_line_prefix``, also wrapped by syslog, Heroku, CloudWatch.
+
+One message is a severity line (``LOG:``, ``ERROR:``…) whose text continues on the following
+lines that start with a tab (``append_with_tabs`` in elog.c), followed by its ``DETAIL:``,
+``HINT:``, ``CONTEXT:`` and ``STATEMENT:`` lines, each with the prefix again. The engine groups
+them in bulk: a line that matches the prefix starts an entry, ``sum(is_start) OVER (ORDER BY
+line)`` numbers the entries, ``string_agg`` joins their lines, and the same running sum over
+primary severities attaches DETAIL/STATEMENT entries to their message (within the session
+when the prefix has ``%p`` or ``%c``). What a message means is decided in
+``postgresql_messages``. Wrappers: syslog (``postgres[pid]: [N-M] …``, continuation chunks
+``[N-2]``…), Heroku logplex (``app[postgres.N]: [COLOR] [N-M] …``) and CloudWatch exports (an
+ISO time before each message).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+from logtriage.sources.postgresql_messages import (
+    FIELD_HINTS,
+    durations_missing,
+    events_sql,
+    pg_time_sql,
+    select_sql,
+    sql_str,
+)
+from logtriage.sources.postgresql_prefix import (
+    TIME_SLOTS,
+    CompiledPrefix,
+    PrefixChoice,
+    choose_prefix,
+    line_regex,
+)
+
+_ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})"
+_BSD = r"[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
+_SECONDARY = "'DETAIL', 'HINT', 'QUERY', 'CONTEXT', 'LOCATION', 'STATEMENT'"
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """Text a log shipper writes before PostgreSQL's line. Groups: ts, pid, part, body."""
+
+    name: str
+    regex: str
+    # True when continuation lines are wrapped too (syslog chunks numbered by `part`).
+    wraps_continuations: bool
+
+    def unwrap(self, line: str) -> str | None:
+        """The PostgreSQL part of an entry line; None for a continuation line."""
+        if not self.regex:
+            return None if line[:1] in "\t " else line
+        m = re.match(self.regex, line)
+        if m is None:
+            return None if line[:1] in "\t " and not self.wraps_continuations else line
+        if self.wraps_continuations and m.group(3) not in ("", "1"):
+            return None
+        return m.group(4)
+
+
+WRAPPERS: tuple[Wrapper, ...] = (
+    Wrapper("plain", "", wraps_continuations=False),
+    Wrapper("cloudwatch", r"^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)()() (.*)$", wraps_continuations=False),
+    Wrapper(
+        "syslog",
+        rf"^({_ISO}|{_BSD}) \S+ [\w./-]+\[(\d+)\]: \[(?:\d+-)?(\d+)\] ?(.*?)\r?$",
+        wraps_continuations=True,
+    ),
+    Wrapper(
+        "heroku",
+        rf"^({_ISO}) app\[postgres\.(\d+)\]: \[[A-Z0-9_]+\] \[\d+-(\d+)\] ?(.*?)\r?$",
+        wraps_continuations=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What sniffing decided: the wrapper and the prefix, and how well they fit."""
+
+    wrapper: Wrapper
+    choice: PrefixChoice
+
+    @property
+    def variant(self) -> str:
+        """Shown as the input's variant, e.g. ``default`` or ``syslog/pgbadger``."""
+        name = self.choice.name
+        return name if self.wrapper.name == "plain" else f"{self.wrapper.name}/{name}"
+
+
+def detect_layout(lines: Sequence[str], options: FormatOptions) -> Layout:
+    """The wrapper and prefix (given with --pg-prefix, else detected) that fit ``lines`` best."""
+    given = options.get("pg_prefix")
+    best: Layout | None = None
+    for wrapper in WRAPPERS:
+        if wrapper.regex and not any(re.match(wrapper.regex, ln) for ln in lines):
+            continue
+        unwrap: Callable[[str], str | None] = wrapper.unwrap
+        choice = choose_prefix(lines, given, unwrap)
+        if best is None or choice.ratio > best.choice.ratio:
+            best = Layout(wrapper, choice)
+    assert best is not None
+    return best
+
+
+class PostgresqlFormat:
+    """PostgreSQL server log (stderr or syslog destination) with any log_line_prefix."""
+
+    name = "postgresql"
+    table = "queries"
+    description = (
+        "PostgreSQL stderr/syslog log, any log_line_prefix: statements with durations, "
+        "errors, deadlocks, timeouts, connections, checkpoints, autovacuum"
+    )
+    recognises = (
+        "lines that start with a known log_line_prefix (PostgreSQL's default '%m [%p] ', "
+        "Debian's '%m [%p] %q%u@%d ', pgBadger's, RDS, Azure, Cloud SQL, Heroku…) and then "
+        "LOG:/ERROR:/…; or the prefix given with --pg-prefix (config [formats] pg_prefix)"
+    )
+    field_hints: Mapping[str, str] = FIELD_HINTS
+
+    def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
+        """Confidence is the share of sample entry lines the best prefix matches."""
+        layout = detect_layout(lines, options)
+        compiled = layout.choice.compiled
+        ratio = layout.choice.ratio
+        # A bare "LOG:  …" (empty prefix) is weaker evidence than a time and a pid before it.
+        strong = compiled.has(*TIME_SLOTS) or layout.wrapper.name != "plain"
+        return Detection(
+            confidence=ratio * (1.0 if strong else 0.8),
+            variant=layout.variant,
+            detail=compiled.prefix,
+        )
+
+    def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
+        """The bulk parse for the layout ``sample`` shows (or the prefix the user gave)."""
+        return stderr_plan(detect_layout(sample, options), sample, options.get("pg_timezone"))
+
+
+def missing_columns(layout: Layout, sample: Sequence[str]) -> tuple[str, ...]:
+    """Canonical columns this log cannot fill (M002), from its prefix and its sample."""
+    compiled = layout.choice.compiled
+    wrapper = layout.wrapper.name
+    missing: list[str] = []
+    if not compiled.has(*TIME_SLOTS) and wrapper not in ("syslog", "heroku", "cloudwatch"):
+        missing.append("ts")
+    if not compiled.has("pid", "session") and wrapper not in ("syslog", "heroku"):
+        missing.append("connection")
+    if not compiled.has("db"):
+        missing.append("db")
+    if not compiled.has("user"):
+        missing.append("user")
+    return (*missing, *durations_missing(sample))
+
+
+def _captured(compiled: CompiledPrefix, slot: str) -> str:
+    """SQL: the value the prefix captured for ``slot`` (NULL when empty or not in the prefix)."""
+    if slot not in compiled.slots:
+        return "NULL::VARCHAR"
+    return f"NULLIF(g.g{compiled.slots.index(slot)}, '')"
+
+
+def _wrapper_sql(wrapper: Wrapper, garbage_prefix: str) -> dict[str, str]:
+    """SQL pieces that depend on the wrapper: extraction, body, continuation test, content."""
+    garbage = f"'does not match log_line_prefix ''{garbage_prefix}'' (give yours with --pg-prefix)'"
+    if not wrapper.regex:
+        return {
+            "wrap": "NULL::STRUCT(ts VARCHAR, pid VARCHAR, part VARCHAR, body VARCHAR)",
+            "body": "text",
+            "is_cont": "regexp_matches(text, '^[\\t ]')",
+            "content": "chr(10) || regexp_replace(text, '^\\t', '')",
+            "part_key": "''",
+            "garbage": garbage,
+        }
+    wrap = f"regexp_extract(text, '{sql_str(wrapper.regex)}', ['ts', 'pid', 'part', 'body'])"
+    if not wrapper.wraps_continuations:
+        return {
+            "wrap": wrap,
+            "body": "CASE WHEN w.ts <> '' THEN w.body ELSE text END",
+            "is_cont": "w.ts = '' AND regexp_matches(text, '^[\\t ]')",
+            "content": "chr(10) || regexp_replace(text, '^\\t', '')",
+            "part_key": "''",
+            "garbage": garbage,
+        }
+    # syslog: a chunk that starts with a tab (#011 once rsyslog escaped it) continues after a
+    # newline; other chunks are one long line that syslog's length limit split. Heroku's
+    # logplex drops the tabs: each chunk is a line.
+    tab = "regexp_matches(w.body, '^(#011|\\t)')"
+    stripped = "regexp_replace(w.body, '^(#011|\\t)', '')"
+    split_line = "chr(10) || " + stripped if wrapper.name == "heroku" else "w.body"
+    return {
+        "wrap": wrap,
+        "body": "w.body",
+        "is_cont": "w.ts <> '' AND w.part NOT IN ('', '1')",
+        "content": f"CASE WHEN {tab} THEN chr(10) || {stripped} ELSE {split_line} END",
+        "part_key": "w.pid",
+        "garbage": (
+            f"CASE WHEN w.ts = '' THEN 'not a PostgreSQL {wrapper.name} line' ELSE {garbage} END"
+        ),
+    }
+
+
+def stderr_plan(layout: Layout, sample: Sequence[str], fallback_zone: str | None) -> ParsePlan:
+    """Setup statements that build tmp_pg_msg and tmp_pg_rejects, then the shared selects."""
+    compiled = layout.choice.compiled
+    wrapper = layout.wrapper
+    w = _wrapper_sql(wrapper, sql_str(compiled.prefix))
+    names = [f"g{i}" for i in range(len(compiled.slots))] + ["level", "msg"]
+    lines_sql = f"""
+CREATE TEMP TABLE tmp_pg_lines AS
+WITH x AS (
+    SELECT line, text, {w["wrap"]} AS w FROM {{lines}}
+), m AS (
+    SELECT line, text, w,
+        regexp_extract({w["body"]}, '{sql_str(line_regex(compiled))}', {names!r}) AS g
+    FROM x
+), k AS (
+    SELECT line, w, g,
+        g.level <> '' AS is_start,
+        g.level = '' AND coalesce({w["is_cont"]}, FALSE) AS is_cont,
+        {w["part_key"]} AS part_key,
+        CASE WHEN g.level <> '' THEN g.msg ELSE {w["content"]} END AS content
+    FROM m
+)
+SELECT line, w, g, is_start, part_key,
+    CASE WHEN is_start OR is_cont THEN content END AS content,
+    CASE WHEN is_start OR is_cont THEN sum(is_start::INTEGER) OVER (
+        PARTITION BY part_key ORDER BY line ROWS UNBOUNDED PRECEDING) END AS entry,
+    CASE WHEN NOT (is_start OR is_cont) THEN {w["garbage"]} END AS garbage
+FROM k
+"""
+    time_text = "NULL::VARCHAR"
+    times: list[str] = []
+    for slot in ("time_ms", "time_s"):
+        if slot in compiled.slots:
+            time_text = _captured(compiled, slot)
+            times.append(pg_time_sql(time_text, fallback_zone))
+            break
+    if "time_epoch" in compiled.slots:
+        epoch = _captured(compiled, "time_epoch")
+        times.append(f"make_timestamp((try_cast({epoch} AS DOUBLE) * 1000000)::BIGINT)")
+        time_text = f"coalesce({time_text}, {epoch})"
+    if wrapper.regex:
+        times.append("try_cast(NULLIF(w.ts, '') AS TIMESTAMPTZ)::TIMESTAMP")
+    ts = f"coalesce({', '.join(times)})" if times else "NULL::TIMESTAMP"
+    if "pid" in compiled.slots:
+        pid = _captured(compiled, "pid")
+    elif wrapper.wraps_continuations:
+        pid = "NULLIF(w.pid, '')"
+    else:
+        pid = "NULL::VARCHAR"
+    entries_sql = f"""
+CREATE TEMP TABLE tmp_pg_entries AS
+WITH e AS (
+    SELECT part_key, entry, min(line) AS line, arg_min(g, line) AS g, arg_min(w, line) AS w,
+        string_agg(content, '' ORDER BY line) AS body
+    FROM tmp_pg_lines WHERE entry > 0 GROUP BY part_key, entry
+), f AS (
+    SELECT part_key, entry, line, body, g.level AS level,
+        g.level IN ({_SECONDARY}) AS is_secondary,
+        {ts} AS ts,
+        {time_text} AS ts_text,
+        {_captured(compiled, "session")} AS session,
+        {pid} AS pid,
+        NULLIF({_captured(compiled, "user")}, '[unknown]') AS "user",
+        NULLIF({_captured(compiled, "db")}, '[unknown]') AS db,
+        {_captured(compiled, "sqlstate")} AS sqlstate
+    FROM e
+)
+SELECT *, coalesce(session, pid) AS connection,
+    coalesce(session, pid, part_key) AS msg_key,
+    sum((NOT is_secondary)::INTEGER) OVER (
+        PARTITION BY coalesce(session, pid, part_key) ORDER BY line ROWS UNBOUNDED PRECEDING
+    ) AS msg,
+    ts IS NULL AND ts_text IS NOT NULL AS is_bad_time
+FROM f
+"""
+    msg_sql = """
+CREATE TEMP TABLE tmp_pg_msg AS
+SELECT min(line) AS line,
+    arg_min(ts, line) AS ts,
+    arg_min(level, line) AS level,
+    -- csvlog and jsonlog keep the error position apart (query_pos); stderr appends it.
+    arg_min(CASE WHEN is_secondary OR level = 'LOG' THEN body
+        ELSE regexp_replace(body, ' at character \\d+$', '') END, line) AS message,
+    string_agg(body, chr(10) ORDER BY line) FILTER (WHERE level = 'DETAIL') AS detail,
+    string_agg(body, chr(10) ORDER BY line) FILTER (WHERE level = 'STATEMENT') AS statement,
+    arg_min(sqlstate, line) AS sqlstate,
+    arg_min(db, line) AS db,
+    arg_min("user", line) AS "user",
+    arg_min(connection, line) AS connection
+FROM tmp_pg_entries
+WHERE msg > 0
+GROUP BY msg_key, msg
+HAVING NOT bool_or(NOT is_secondary AND is_bad_time)
+"""
+    rejects_sql = """
+CREATE TEMP TABLE tmp_pg_rejects AS
+SELECT line, garbage AS reason FROM tmp_pg_lines WHERE garbage IS NOT NULL
+UNION ALL
+SELECT line, 'continuation line before the first log entry' FROM tmp_pg_lines WHERE entry = 0
+UNION ALL
+SELECT l.line, e.level || ' line without the message it belongs to (file starts mid-message?)'
+FROM tmp_pg_entries AS e JOIN tmp_pg_lines AS l USING (part_key, entry) WHERE e.msg = 0
+UNION ALL
+SELECT line, 'unreadable time ''' || ts_text || ''' (unknown time zone? set [formats] pg_timezone)'
+FROM tmp_pg_entries WHERE NOT is_secondary AND is_bad_time
+"""
+    return ParsePlan(
+        table="queries",
+        variant=layout.variant,
+        missing=missing_columns(layout, sample),
+        setup=(lines_sql, entries_sql, msg_sql, rejects_sql),
+        select_sql=select_sql(),
+        also=(("db_events", events_sql()),),
+    )
+
+
+FORMAT = PostgresqlFormat()

@@ -1,0 +1,249 @@
+"""PostgreSQL log messages → ``queries`` and ``db_events``: the SQL the three readers share.
+
+Each reader (stderr/syslog, csvlog, jsonlog) first builds the temp table ``tmp_pg_msg``: one
+row per complete message (a severity line with its DETAIL, HINT, CONTEXT and STATEMENT) with
+the columns of ``MESSAGE_COLUMNS``, and ``tmp_pg_rejects(line, reason)`` for input it could not
+read. This module turns messages into rows:
+
+- ``duration: N ms  statement: …`` and ``duration: N ms  execute <name>: …``
+  (``log_min_duration_statement``) are statements with their duration. The logged time is when
+  the statement *ended*, so ``ts`` is that time minus the duration (the start, as for requests).
+- ``statement: …`` / ``execute <name>: …`` without a duration (``log_statement``) are statements
+  logged when they *start*; the next ``duration: N ms`` of the same session (``log_duration``)
+  is their duration. When the same session then logs the same statement with
+  ``log_min_duration_statement`` too, only that timed line counts (pgBadger counts it twice).
+  Without a session key (no ``%p``/``%c``) nothing is paired: such statements have no duration.
+- ``parse``/``bind`` timings of the extended protocol are steps of the statement whose
+  ``execute`` is logged after them, not statements: they are not rows (as pgBadger keeps them
+  apart from queries). auto_explain's ``duration: N ms  plan:`` lines are not rows either.
+- Every other message is a database event: errors (``deadlock``, ``lock_timeout``,
+  ``statement_timeout``, else ``error``), connections, disconnections, checkpoints, autovacuum,
+  lock waits (``log_lock_waits``), and ``other`` (startup, shutdown, warnings, notices…).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+# Columns of tmp_pg_msg (besides `line`, the message's first line).
+MESSAGE_COLUMNS = (
+    "ts TIMESTAMP",
+    "level VARCHAR",
+    "message VARCHAR",
+    "detail VARCHAR",
+    "statement VARCHAR",
+    "sqlstate VARCHAR",
+    "db VARCHAR",
+    "user VARCHAR",
+    "connection VARCHAR",
+)
+
+# Exact postgresql.conf settings that make the log carry a missing column (M002).
+FIELD_HINTS: Mapping[str, str] = {
+    "duration_ms": (
+        "set log_min_duration_statement = 0 in postgresql.conf (or a threshold in ms, e.g. 100) "
+        "and reload (SELECT pg_reload_conf()): statements are then logged with their duration; "
+        "log_statement = 'all' alone logs no durations"
+    ),
+    "connection": (
+        "add %p (process id) or %c (session id) to log_line_prefix, e.g. "
+        "log_line_prefix = '%m [%p] %q%u@%d ': without it sessions cannot be told apart, so "
+        "statements cannot be tied to connections or requests"
+    ),
+    "db": "add %d (database) to log_line_prefix, e.g. log_line_prefix = '%m [%p] %q%u@%d '",
+    "user": "add %u (user) to log_line_prefix, e.g. log_line_prefix = '%m [%p] %q%u@%d '",
+    "ts": (
+        "add %m (time with milliseconds) to log_line_prefix, e.g. "
+        "log_line_prefix = '%m [%p] %q%u@%d ' (%t has whole seconds only)"
+    ),
+}
+
+# Time zone abbreviations PostgreSQL writes with %t/%m (log_timezone), as minutes east of UTC.
+# Ambiguous ones (IST, CST, AST…) are left out: --pg-timezone / [formats] pg_timezone names
+# the zone instead, rather than guessing.
+_ZONE_OFFSETS: dict[str, int] = {
+    "UTC": 0, "GMT": 0, "UCT": 0, "Z": 0, "WET": 0, "WEST": 60, "BST": 60, "CET": 60,
+    "CEST": 120, "MET": 60, "MEST": 120, "EET": 120, "EEST": 180, "MSK": 180, "SAST": 120,
+    "WAT": 60, "CAT": 120, "EAT": 180, "PKT": 300, "WIB": 420, "WITA": 480, "WIT": 540,
+    "HKT": 480, "AWST": 480, "JST": 540, "KST": 540, "ACST": 570, "ACDT": 630, "AEST": 600,
+    "AEDT": 660, "NZST": 720, "NZDT": 780, "IDT": 180, "EST": -300, "EDT": -240, "CDT": -300,
+    "MST": -420, "MDT": -360, "PST": -480, "PDT": -420, "AKST": -540, "AKDT": -480,
+    "HST": -600, "NST": -210, "NDT": -150, "ADT": -180,
+}  # fmt: skip
+
+
+def durations_missing(sample: Sequence[str]) -> tuple[str, ...]:
+    """``("duration_ms",)`` when the sample logs statements as they start and no duration."""
+    text = "\n".join(sample)
+    if re.search(r"\b(statement|execute [^:]*): ", text) and "duration: " not in text:
+        return ("duration_ms",)
+    return ()
+
+
+def sql_str(text: str) -> str:
+    """Quote ``text`` for a SQL string literal."""
+    return text.replace("'", "''")
+
+
+def utc_sql(local: str, zone: str, fallback_zone: str | None) -> str:
+    """SQL: the naive local timestamp ``local`` written in zone ``zone`` (text), as UTC."""
+    cases = " ".join(f"WHEN '{name}' THEN {minutes}" for name, minutes in _ZONE_OFFSETS.items())
+    # Zones without an abbreviation print as a numeric offset: +03, -0330, +05:30.
+    numeric = (
+        f"CASE WHEN regexp_full_match({zone}, '[+-]\\d{{2}}(?::?\\d{{2}})?') THEN "
+        f"(CASE WHEN {zone}[1] = '-' THEN -1 ELSE 1 END) * ("
+        f"{zone}[2:3]::INTEGER * 60 + coalesce(try_cast(NULLIF(replace({zone}[4:], ':', ''), '') "
+        "AS INTEGER), 0)) END"
+    )
+    minutes = f"coalesce(CASE {zone} {cases} END, {numeric})"
+    by_name = (
+        f"timezone('{sql_str(fallback_zone)}', {local})::TIMESTAMP" if fallback_zone else "NULL"
+    )
+    return (
+        f"CASE WHEN {minutes} IS NOT NULL THEN {local} - to_minutes({minutes}) ELSE {by_name} END"
+    )
+
+
+def pg_time_sql(text: str, fallback_zone: str | None) -> str:
+    """SQL: a PostgreSQL ``%m``/``%t`` time (``2026-11-24 10:00:00.123 CET``) as UTC."""
+    stamp = f"split_part({text}, ' ', 1) || ' ' || split_part({text}, ' ', 2)"
+    local = f"try_strptime({stamp}, ['%Y-%m-%d %H:%M:%S.%g', '%Y-%m-%d %H:%M:%S'])"
+    zone = f"split_part({text}, ' ', 3)"
+    return f"(CASE WHEN {zone} = '' THEN {local} ELSE {utc_sql(local, zone, fallback_zone)} END)"
+
+
+# duration: N ms  <verb> [name]: text   (verb: statement, execute, parse, bind, plan …)
+_TIMED = (
+    "(?s)^duration: ([0-9]+(?:\\.[0-9]+)?) ms(?: +(statement|execute|parse|bind|plan|"
+    "fastpath function call)(?: ([^\\n]*?))?:(?: |\\n|$)(.*))?$"
+)
+# statement: text | execute <name>: text   (log_statement, logged when the statement starts)
+_STARTED = "(?s)^(statement|execute)(?: ([^\\n]*?))?: (.*)$"
+
+
+def _classified() -> str:
+    """tmp_pg_msg with each message's role: DS timed, S started, D bare duration, P step."""
+    return f"""
+SELECT *,
+    CASE
+        WHEN level <> 'LOG' THEN CASE WHEN level IN ('ERROR', 'FATAL', 'PANIC') THEN 'E' END
+        WHEN t.ms <> '' AND t.verb IN ('statement', 'execute') THEN 'DS'
+        WHEN t.ms <> '' AND t.verb = '' THEN 'D'
+        WHEN t.ms <> '' THEN 'P'
+        WHEN s.verb <> '' THEN 'S'
+    END AS role
+FROM (
+    SELECT *,
+        regexp_extract(message, '{_TIMED}', ['ms', 'verb', 'name', 'text']) AS t,
+        regexp_extract(message, '{_STARTED}', ['verb', 'name', 'text']) AS s
+    FROM tmp_pg_msg
+)
+"""
+
+
+def queries_sql() -> str:
+    """SELECT of ``queries`` rows (all good rows; ``_reject`` NULL) from tmp_pg_msg."""
+    return f"""
+WITH c AS ({_classified()}),
+ev AS (
+    SELECT *,
+        CASE role WHEN 'DS' THEN t.text WHEN 'S' THEN s.text END AS sql,
+        try_cast(t.ms AS DOUBLE) AS ms
+    FROM c WHERE role IS NOT NULL
+),
+seq AS (
+    SELECT *,
+        lead(role) OVER w AS next_role,
+        lead(sql) OVER w AS next_sql,
+        lead(ms) OVER w AS next_ms
+    FROM ev
+    -- Without a session key every message is its own partition: nothing is paired.
+    WINDOW w AS (PARTITION BY coalesce(connection, 'line ' || line) ORDER BY line)
+)
+SELECT
+    CASE WHEN role = 'DS' THEN ts - to_microseconds(round(ms * 1000)::BIGINT) ELSE ts END AS ts,
+    CASE role WHEN 'DS' THEN ms WHEN 'S' THEN CASE WHEN next_role = 'D' THEN next_ms END
+    END AS duration_ms,
+    sql,
+    NULL::VARCHAR AS fingerprint,
+    NULL::VARCHAR AS fingerprint_id,
+    NULL::MAP(VARCHAR, VARCHAR) AS tags,
+    db,
+    "user",
+    connection,
+    NULL::BIGINT AS rows_sent,
+    NULL::BIGINT AS rows_examined,
+    NULL::DOUBLE AS lock_ms,
+    NULL::VARCHAR AS request_id,
+    NULL::VARCHAR AS trace_id,
+    'postgresql' AS db_system,
+    line,
+    NULL::VARCHAR AS _reject
+FROM seq
+WHERE role = 'DS' OR (role = 'S' AND NOT coalesce(next_role = 'DS' AND next_sql = sql, FALSE))
+"""
+
+
+def rejects_sql() -> str:
+    """SELECT of rejected lines (``queries`` columns all NULL) from tmp_pg_rejects."""
+    return """
+SELECT NULL::TIMESTAMP AS ts, NULL::DOUBLE AS duration_ms, NULL::VARCHAR AS sql,
+    NULL::VARCHAR AS fingerprint, NULL::VARCHAR AS fingerprint_id,
+    NULL::MAP(VARCHAR, VARCHAR) AS tags, NULL::VARCHAR AS db, NULL::VARCHAR AS "user",
+    NULL::VARCHAR AS connection, NULL::BIGINT AS rows_sent, NULL::BIGINT AS rows_examined,
+    NULL::DOUBLE AS lock_ms, NULL::VARCHAR AS request_id, NULL::VARCHAR AS trace_id,
+    NULL::VARCHAR AS db_system, line, reason AS _reject
+FROM tmp_pg_rejects
+"""
+
+
+def select_sql() -> str:
+    """The reader's ``select_sql``: statements, then rejected lines."""
+    return queries_sql() + "\nUNION ALL\n" + rejects_sql()
+
+
+# Anchored at the start; messages can span lines (autovacuum reports), hence no `$`.
+_KIND = """
+CASE
+    WHEN starts_with(message, 'deadlock detected') THEN 'deadlock'
+    WHEN starts_with(message, 'canceling statement due to lock timeout') THEN 'lock_timeout'
+    WHEN starts_with(message, 'canceling statement due to statement timeout')
+        THEN 'statement_timeout'
+    WHEN level IN ('ERROR', 'FATAL', 'PANIC') THEN 'error'
+    WHEN regexp_matches(message, '^connection (received|authorized|authenticated):')
+        THEN 'connection'
+    WHEN starts_with(message, 'disconnection:') THEN 'disconnection'
+    WHEN regexp_matches(message, '^(checkpoint|restartpoint) (starting|complete):')
+        THEN 'checkpoint'
+    WHEN regexp_matches(message, '^automatic (aggressive )?(vacuum|analyze) ') THEN 'autovacuum'
+    WHEN regexp_matches(message,
+        '^process \\d+ (still waiting for|acquired|avoided deadlock|detected deadlock while)')
+        THEN 'lock_wait'
+    ELSE 'other'
+END
+"""
+
+
+def events_sql() -> str:
+    """SELECT of ``db_events`` rows: every message that is not a statement or its timing."""
+    # Connection messages name the user and database before the prefix can (%u, %d print
+    # [unknown] until authentication), and a prefix may lack them altogether.
+    return f"""
+WITH c AS ({_classified()})
+SELECT
+    ts,
+    level,
+    {_KIND} AS kind,
+    message,
+    detail,
+    statement,
+    NULLIF(sqlstate, '00000') AS sqlstate,
+    coalesce(db, NULLIF(regexp_extract(message, ' database=(\\S+)', 1), '')) AS db,
+    coalesce("user", NULLIF(regexp_extract(message, ' user=(\\S+)', 1), '')) AS "user",
+    connection,
+    'postgresql' AS db_system,
+    line
+FROM c
+WHERE role IS NULL OR role = 'E'
+"""
