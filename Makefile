@@ -18,8 +18,9 @@ system:
 
 ## Run logtriage on the bundled real logs and write the reports.
 demo: $(STAMP)
-	$(BIN)/logtriage analyze examples/ --json examples/report.json
-	@echo "JSON report: examples/report.json"
+	@mkdir -p build
+	$(BIN)/logtriage analyze examples/ --json build/demo-report.json
+	@echo "JSON report: build/demo-report.json"
 
 ## Format check, lint, layer contracts, types, then every test (real servers included).
 test: $(STAMP) system

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from logtriage import api
-
 from .planted_app import serve_app
 from .traffic import PlannedRequest, e2e_plan, send_plan
 from .webservers import ServerUnavailable, WebServer, apache_server, nginx_server
@@ -76,22 +74,7 @@ def _capture(kind: str, app_port: int, keep: Path) -> Capture:
         shutil.rmtree(root, ignore_errors=True)
 
 
-# Until the Apache reader is registered (issue 3, in progress) its log cannot be read: the
-# Apache runs are expected to fail then, and run as normal tests as soon as it exists.
-_APACHE_PENDING = pytest.mark.xfail(
-    "apache" not in {f.name for f in api.formats()},
-    reason="the apache reader is not registered yet (issue 3)",
-    strict=False,
-)
-
-
-@pytest.fixture(
-    scope="session",
-    params=[
-        pytest.param(kind, marks=_APACHE_PENDING) if kind == "apache" else kind
-        for kind in sorted(SERVERS)
-    ],
-)
+@pytest.fixture(scope="session", params=sorted(SERVERS))
 def capture(
     request: pytest.FixtureRequest, app_port: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Capture:

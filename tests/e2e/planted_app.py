@@ -46,6 +46,16 @@ ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 )
 
 
+# Approximate response sizes of the HTML pages (API routes answer small JSON).
+_BODY_BYTES = {
+    "GET /": 18_000,
+    "GET /search": 9_000,
+    "GET /products/{param}": 14_000,
+    "GET /cart": 6_000,
+    SLOW_ROUTE: 48_000,
+}
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What the app does with one request: the status the client sees and any delay."""
@@ -98,21 +108,26 @@ class _Handler(BaseHTTPRequestHandler):
             # Crash mid-request: no status line at all, the proxy answers 502 for us.
             self.close_connection = True
             return
-        query = parse_qs(urlsplit(self.path).query)
-        body = json.dumps(
-            {
-                "route": result.route,
-                "path": urlsplit(self.path).path,
-                "query": query,
-                "request_id": self.headers.get("X-Request-ID"),
-                # Varying sizes, so bytes_sent is not one constant.
-                "items": list(range(len(self.path) % 17 * 3)),
-            }
-        ).encode()
+        path = urlsplit(self.path).path
+        meta = {
+            "route": result.route,
+            "path": path,
+            "query": parse_qs(urlsplit(self.path).query),
+            "request_id": self.headers.get("X-Request-ID"),
+        }
+        size = _BODY_BYTES.get(result.route or "", 0)
+        if size:
+            # Pages and reports are larger than API answers, and vary a little by path.
+            filler = "<li>item</li>" * ((size + 97 * (len(path) % 23)) // 13)
+            body = f"<html><!-- {json.dumps(meta)} --><ul>{filler}</ul></html>".encode()
+            content_type = "text/html; charset=utf-8"
+        else:
+            body = json.dumps({**meta, "items": list(range(len(path) % 17 * 3))}).encode()
+            content_type = "application/json"
         self.send_response(result.status)
         if result.status == 302:
             self.send_header("Location", "/")
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -72,6 +72,11 @@ class SlowRoute:
             SELECT route, count(*) AS n, sum(duration_ms) AS total_ms,
                    quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q, max(duration_ms) AS max_ms,
                    sum(upstream_ms) AS upstream_ms, count(upstream_ms) AS n_upstream,
+                   -- Upstream share only over inputs that log upstream time at all: an Apache
+                   -- %D log read beside an nginx log must not halve it.
+                   sum(duration_ms) FILTER (WHERE source IN (
+                       SELECT source FROM requests WHERE upstream_ms IS NOT NULL
+                   )) AS upstream_scope_ms,
                    avg(bytes_sent) AS avg_bytes
             FROM requests WHERE duration_ms IS NOT NULL AND route IS NOT NULL
             GROUP BY route HAVING count(*) >= ?
@@ -117,7 +122,9 @@ class SlowRoute:
         else:
             severity = Severity.LOW
         upstream_share = (
-            share(row["upstream_ms"] or 0.0, row["total_ms"]) if row["n_upstream"] else None
+            share(row["upstream_ms"] or 0.0, row["upstream_scope_ms"])
+            if row["n_upstream"]
+            else None
         )
         examples = ctx.db.rows(
             "SELECT source, line, request_id, path, duration_ms, status FROM requests "

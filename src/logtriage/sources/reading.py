@@ -17,7 +17,8 @@ from logtriage.errors import InputError
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ROTATION = re.compile(r"^(?P<stem>.*?)(?:[.-](?P<n>\d{1,4}))?(?P<ext>\.(?:gz|zst))?$")
-_SKIP_SUFFIXES = (".json.schema", ".pid", ".sock", ".lock", ".swp", ".tmp")
+# Never logs: runtime files, and the notes and scripts that sit beside logs (a README.md).
+_SKIP_SUFFIXES = (".json.schema", ".pid", ".sock", ".lock", ".swp", ".tmp", ".md", ".rst", ".py")
 
 
 @dataclass(frozen=True)
