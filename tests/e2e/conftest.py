@@ -49,13 +49,16 @@ def _capture(kind: str, app_port: int, keep: Path) -> Capture:
     # and pytest's own temp directories are 0700.
     root = Path(tempfile.mkdtemp(prefix=f"logtriage-e2e-{kind}-"))
     try:
+        missing = ""
         try:
             server = SERVERS[kind](root, app_port)
         except ServerUnavailable as exc:
-            if os.environ.get(SKIP_ENV) == "1":
-                pytest.skip(f"{exc} and {SKIP_ENV}=1")
+            missing = str(exc)
+        if missing and os.environ.get(SKIP_ENV) == "1":
+            pytest.skip(f"{missing} and {SKIP_ENV}=1")
+        if missing:
             pytest.fail(
-                f"{exc}: run `make system` (scripts/setup-system.sh installs it), "
+                f"{missing}: run `make system` (scripts/setup-system.sh installs it), "
                 f"or set {SKIP_ENV}=1 to skip the end-to-end tests",
                 pytrace=False,
             )
