@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from logtriage.analyzers.base import Analyzer
+from logtriage.analyzers.database_errors import DatabaseErrors
 from logtriage.analyzers.duplicate_queries import DuplicateQueries
 from logtriage.analyzers.error_prone_route import ErrorProneRoute
+from logtriage.analyzers.heavy_query import HeavyQuery
 from logtriage.analyzers.missing_field import MissingField
 from logtriage.analyzers.n_plus_one_queries import NPlusOneQueries
 from logtriage.analyzers.repeated_query_sequence import RepeatedQuerySequence
+from logtriage.analyzers.scan_heavy_query import ScanHeavyQuery
 from logtriage.analyzers.slow_request_pattern import SlowRequestPattern
 from logtriage.analyzers.slow_route import SlowRoute
 from logtriage.analyzers.uncorrelated_queries import UncorrelatedQueries
@@ -19,7 +22,10 @@ BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
     RepeatedQuerySequence(),
     SlowRequestPattern(),
     SlowRoute(),
+    HeavyQuery(),
+    ScanHeavyQuery(),
     ErrorProneRoute(),
+    DatabaseErrors(),
     UnparsedInput(),
     MissingField(),
     UncorrelatedQueries(),

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 from logtriage.model.context import AnalysisContext
-from logtriage.model.finding import Finding
+from logtriage.model.finding import Finding, Location
 
 DOC_SECTIONS = ("What it finds", "Why it matters", "Example", "How to fix", "Options")
 
@@ -76,3 +76,28 @@ def table_of(sql: str) -> str | None:
     """The first table a statement reads or writes, for titles ("… queries on authors")."""
     match = _TABLE.search(sql)
     return match.group(1).strip('`"[]') if match else None
+
+
+# SQL comment tags that name a code location: marginalia / Rails QueryLogs ``line`` and
+# ``source_location`` ("app/models/post.rb:12:in 'recent'"), OpenTelemetry code attributes,
+# and sqlcommenter-style ``file``/``line`` pairs.
+_PATH_AND_LINE = re.compile(r"^\s*(?P<path>[^\s:][^:]*?\.[A-Za-z0-9]+):(?P<line>\d+)")
+_PATH_KEYS = ("source_location", "line", "code.file.path", "code.filepath", "file", "filepath")
+_LINE_KEYS = ("code.line.number", "code.lineno", "line", "lineno")
+
+
+def location_from_tags(tags: Mapping[str, str] | None) -> Location | None:
+    """The code location a query's comment tags name, if any."""
+    if not tags:
+        return None
+    for key in _PATH_KEYS:
+        value = tags.get(key)
+        if not value:
+            continue
+        match = _PATH_AND_LINE.match(value)
+        if match:
+            return Location(match["path"], int(match["line"]), "sql-comment", 0.9)
+        if key != "line" and "." in value:
+            number = next((tags[k] for k in _LINE_KEYS if tags.get(k, "").isdigit()), None)
+            return Location(value.strip(), int(number) if number else None, "sql-comment", 0.8)
+    return None

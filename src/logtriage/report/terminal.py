@@ -116,9 +116,9 @@ def _routes_table(report: Report, limit: int, width: int) -> Table:
     wide = width >= 120
     columns = ["count", "p50", "p95", "p99", "max", "total", "share", "5xx", "bytes"]
     if not wide:
-        columns = ["count", "p50", "p95", "total", "share", "5xx"]
+        columns = ["count", "p95", "total", "share", "5xx"]
     table = Table(title="Routes by total time", title_justify="left")
-    table.add_column("route", overflow="fold", min_width=min(40, max(16, width // 3)))
+    table.add_column("route", overflow="fold", min_width=min(40, max(16, width // 4)))
     for col in columns:
         table.add_column(col, justify="right", no_wrap=True)
     for row in report.routes[:limit]:

@@ -1,0 +1,295 @@
+"""A003 database-errors: deadlocks, timeouts and failed statements in the database log."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from logtriage.model.context import AnalysisContext
+from logtriage.model.finding import Finding, Severity
+from logtriage.model.formatting import count
+
+FAILURE_KINDS = ("error", "deadlock", "lock_timeout", "statement_timeout")
+
+# The message with its variable parts replaced, in SQL: first line only; single-quoted values,
+# a trailing ": "value"" (PostgreSQL's invalid input), numbers (pids, xids, sizes, positions)
+# become ?. Double-quoted names (relations, constraints, users) stay: they say what failed.
+# "error 1213" / "errno 1205" keep their code: it names the failure.
+NORMALIZED_MESSAGE = r"""
+trim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    regexp_replace(left(split_part(message, chr(10), 1), 400),
+        '(?i)\b(error|errno) (\d+)', '\1 E\2', 'g'),
+    ': "[^"]*"$', ': ?'),
+    '''(?:[^'']|'''')*''', '?', 'g'),
+    '\b(?:0x[0-9a-fA-F]+|\d+(?:\.\d+)?)\b', '?', 'g'),
+    '\b(error|errno) E(\d+)', '\1 \2', 'g'),
+    '\s+', ' ', 'g'))
+"""
+
+# (pattern over "sqlstate message" in lower case, fix). First match wins.
+_FIXES: tuple[tuple[str, str], ...] = (
+    (
+        r"53300|too many (clients|connections)|remaining connection slots|\b1040\b",
+        "The server ran out of connections. Put a pooler in front (PgBouncer in transaction "
+        "mode, ProxySQL, or the driver's pool with a hard cap), size each application's pool so "
+        "their sum stays under max_connections, and close idle connections; raising "
+        "max_connections alone costs memory per connection.",
+    ),
+    (
+        r"23505|duplicate key|duplicate entry|\b1062\b",
+        "A unique key rejects the insert: usually check-then-insert racing with itself or a "
+        "retried request. Write it as one statement — INSERT … ON CONFLICT DO NOTHING / DO "
+        "UPDATE (PostgreSQL), INSERT … ON DUPLICATE KEY UPDATE (MySQL) — or make the request "
+        "idempotent, instead of catching the error.",
+    ),
+    (
+        r"40001|could not serialize access",
+        "A serialization failure: the transaction must be retried as a whole (SQLSTATE "
+        "40001); keep such transactions short, or use a lower isolation level where it is safe.",
+    ),
+    (
+        r"25p02|current transaction is aborted",
+        "The application keeps using a transaction after a statement in it failed: roll back "
+        "(or use a savepoint) when a statement fails; the first error of that transaction is "
+        "the real cause.",
+    ),
+    (
+        r"23503|foreign key constraint|\b1452\b",
+        "A foreign key rejects the write: the referenced row is missing or being deleted "
+        "concurrently; write parent rows first in the same transaction, or validate the ids.",
+    ),
+    (
+        r"23502|violates not-null|cannot be null|\b1048\b",
+        "A NOT NULL column gets no value: validate the input or give the column a default.",
+    ),
+    (
+        r"42p01|42703|does not exist|doesn't exist|unknown column|\b1146\b|\b1054\b",
+        "The statement names a table or column the database lacks: code and schema are out of "
+        "step — run the migrations before (or with) the deploy that needs them.",
+    ),
+    (
+        r"42601|syntax error|\b1064\b",
+        "A statement with a syntax error: it is most likely built by string concatenation — "
+        "use bind parameters (which also closes an injection hole).",
+    ),
+    (
+        r"28p01|28000|authentication failed|access denied|\b1045\b",
+        "Logins fail: a wrong or rotated password, or a client that is not allowed "
+        "(pg_hba.conf / GRANT); find the client by user and host.",
+    ),
+    (
+        r"22001|value too long|data too long|\b1406\b",
+        "A value is longer than its column: validate the length where the input arrives, "
+        "or widen the column.",
+    ),
+    (
+        r"22p02|invalid input syntax|incorrect .* value",
+        "A value of the wrong type reaches the database: validate and convert it in the "
+        "application, and bind it as a typed parameter.",
+    ),
+    (
+        r"idle.in.transaction",
+        "Connections sit idle inside an open transaction until the server ends them: commit "
+        "or roll back before slow work (network calls, rendering), and return connections "
+        "to the pool.",
+    ),
+    (
+        r"57014.*user request|canceling statement due to user request",
+        "The client cancelled the statement (its own timeout fired): the statement is slower "
+        "than the client waits — see P005 for it, or raise the client timeout knowingly.",
+    ),
+)
+
+_KIND_FIXES = {
+    "deadlock": (
+        "Two transactions lock the same rows in opposite orders. Lock rows in one consistent "
+        "order (sort the ids, or SELECT … ORDER BY id FOR UPDATE first), keep transactions "
+        "short with no network calls inside, and retry the transaction on a deadlock "
+        "(SQLSTATE 40P01 / MySQL 1213). The DETAIL lines (PostgreSQL) or SHOW ENGINE INNODB "
+        "STATUS with innodb_print_all_deadlocks = ON (MySQL) name both statements."
+    ),
+    "lock_timeout": (
+        "Statements wait longer than lock_timeout / innodb_lock_wait_timeout for a row held "
+        "by another transaction. Find the holder (pg_stat_activity 'idle in transaction' and "
+        "pg_locks; MySQL sys.innodb_lock_waits), keep transactions short, and set "
+        "log_lock_waits = on to see who blocks whom."
+    ),
+    "statement_timeout": (
+        "Statements run past statement_timeout / max_execution_time and are cancelled: read "
+        "the plan of the statement below (see P005), add the index it lacks or paginate; "
+        "raise the timeout only for known batch jobs."
+    ),
+    "error": "Read the statement and the detail below and fix it where it is called.",
+}
+
+# How much one kind of failure weighs in the ranking (before the count).
+_WEIGHT = {"deadlock": 0.12, "lock_timeout": 0.1, "statement_timeout": 0.1, "error": 0.04}
+_CONNECTIONS = re.compile(_FIXES[0][0])
+
+
+@dataclass(frozen=True)
+class DatabaseErrorsOptions:
+    """Thresholds for A003."""
+
+    # Events of one normalized message before it is reported (one deadlock is worth a look).
+    min_events: int = 1
+    max_findings: int = 10
+    examples: int = 3
+
+
+class DatabaseErrors:
+    """Deadlocks, lock and statement timeouts, and failed statements, grouped by message.
+
+    What it finds:
+        Database events of kind ``error``, ``deadlock``, ``lock_timeout`` and
+        ``statement_timeout`` (PostgreSQL ERROR/FATAL/PANIC lines, MySQL slow-log ``Errno``),
+        grouped by kind and normalized message — quoted values, numbers and process ids
+        become ``?``, names of relations and constraints stay — with their count, first and
+        last time, SQLSTATE, an example statement and detail. Groups with at least
+        ``min_events`` events; at most ``max_findings``.
+
+    Why it matters:
+        Every failed statement is a request that failed or retried. Deadlocks and lock
+        timeouts come from transactions that fight over rows and get worse with load; "too
+        many connections" takes the whole service down; errors after a deploy point at code
+        and schema out of step. None of it shows in an access log that says only "500".
+
+    Example:
+        ``deadlock detected`` 14 times between 10:02 and 10:47 (SQLSTATE 40P01) on
+        ``UPDATE accounts SET balance = balance - $1 WHERE id = $2``.
+
+    How to fix:
+        A fix per kind and message: consistent lock order and short transactions for
+        deadlocks; find the blocking transaction for lock timeouts; the plan of the statement
+        for statement timeouts; a pooler for too many connections; ``ON CONFLICT`` /
+        ``ON DUPLICATE KEY UPDATE`` for unique violations; migrations for missing relations;
+        bind parameters for syntax errors.
+
+    Options:
+        ``min_events`` (1), ``max_findings`` (10), ``examples`` (3): events shown per group.
+    """
+
+    code: ClassVar[str] = "A003"
+    name: ClassVar[str] = "database-errors"
+    needs: ClassVar[tuple[str, ...]] = ("db_events",)
+    Options: ClassVar[type[DatabaseErrorsOptions]] = DatabaseErrorsOptions
+
+    def run(self, ctx: AnalysisContext, options: DatabaseErrorsOptions) -> list[Finding]:
+        """One finding per (kind, normalized message) of failures."""
+        if not ctx.db.count("db_events"):
+            return []
+        kinds = ", ".join(f"'{k}'" for k in FAILURE_KINDS)
+        rows = ctx.db.rows(
+            f"""
+            WITH failures AS (
+                SELECT *, {NORMALIZED_MESSAGE} AS normalized FROM db_events
+                WHERE kind IN ({kinds}) AND message IS NOT NULL
+            ), groups AS (
+                SELECT kind, normalized, db_system, count(*) AS n,
+                       min(ts) AS first_ts, max(ts) AS last_ts, mode(level) AS level,
+                       mode(sqlstate) AS sqlstate, count(DISTINCT connection) AS connections,
+                       count(DISTINCT source) AS sources, mode(db) AS db, mode("user") AS "user",
+                       count(statement) AS with_statement
+                FROM failures GROUP BY kind, normalized, db_system HAVING count(*) >= ?
+            ), ranked AS (
+                SELECT f.kind, f.normalized, f.db_system, f.source, f.line, f.ts, f.message,
+                       f.detail, f.statement, f.connection,
+                       row_number() OVER (PARTITION BY f.kind, f.normalized, f.db_system
+                           ORDER BY f.statement IS NULL, f.ts, f.source, f.line) AS k
+                FROM failures f
+            )
+            SELECT g.*, list(struct_pack(source := r.source, line := r.line, ts := r.ts,
+                                         message := r.message, detail := r.detail,
+                                         statement := r.statement, connection := r.connection)
+                             ORDER BY r.k) AS examples
+            FROM groups g JOIN ranked r
+              ON r.kind = g.kind AND r.normalized = g.normalized
+             AND r.db_system IS NOT DISTINCT FROM g.db_system AND r.k <= ?
+            GROUP BY ALL
+            ORDER BY g.n DESC, g.kind, g.normalized
+            """,
+            [options.min_events, options.examples],
+        )
+        total_queries = ctx.db.count("queries")
+        findings = [self._finding(row, total_queries) for row in rows]
+        findings.sort(key=Finding.sort_key)
+        return findings[: options.max_findings]
+
+    def _finding(self, row: dict[str, Any], total_queries: int) -> Finding:
+        kind, n, message = row["kind"], row["n"], row["normalized"]
+        probe = f"{(row['sqlstate'] or '').lower()} {message.lower()}"
+        fix = _KIND_FIXES[kind]
+        if kind == "error":
+            fix = next((text for pattern, text in _FIXES if re.search(pattern, probe)), fix)
+        is_connections = bool(_CONNECTIONS.search(probe))
+        level = (row["level"] or "").upper()
+        severity = _severity(kind, n, level, is_connections)
+        weight = 0.25 if is_connections else _WEIGHT.get(kind, 0.04)
+        score = min(1.0, weight * (1.0 + math.log10(n)))
+        label = {
+            "deadlock": "deadlock",
+            "lock_timeout": "lock timeout",
+            "statement_timeout": "statement timeout",
+        }.get(kind, level.lower() if level in ("FATAL", "PANIC") else "failed statement")
+        first, last = row["first_ts"], row["last_ts"]
+        when = ""
+        if first is not None:
+            when = f", {first:%Y-%m-%d %H:%M}" + (f" → {last:%H:%M}" if last != first else "")
+        title = f"{count(n)} × {label}: {_short(message)}{when}"
+        evidence: dict[str, Any] = {
+            "events": n,
+            "kind": kind,
+            "message": message,
+            "first": first.isoformat() if first is not None else None,
+            "last": last.isoformat() if last is not None else None,
+        }
+        for key in ("sqlstate", "level", "db", "user", "db_system"):
+            if row[key]:
+                evidence[key] = row[key]
+        if row["connections"]:
+            evidence["connections"] = row["connections"]
+        if total_queries:
+            evidence["per_1000_statements"] = round(1000 * n / (total_queries + n), 3)
+        examples = tuple(
+            {
+                key: (value.isoformat() if key == "ts" else value)
+                for key, value in example.items()
+                if value is not None
+            }
+            for example in row["examples"]
+        )
+        statement = next((e["statement"] for e in row["examples"] if e["statement"]), None)
+        if statement:
+            evidence["statement"] = _short(statement, 500)
+        detail = next((e["detail"] for e in row["examples"] if e["detail"]), None)
+        if detail:
+            evidence["detail"] = _short(detail, 500)
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=severity,
+            score=score,
+            title=title,
+            evidence=evidence,
+            impact={"failed_statements": n},
+            fix=fix,
+            examples=examples,
+        )
+
+
+def _severity(kind: str, n: int, level: str, is_connections: bool) -> Severity:
+    if is_connections or level == "PANIC":
+        return Severity.HIGH
+    if kind == "deadlock":
+        return Severity.HIGH if n >= 10 else Severity.MEDIUM
+    if kind in ("lock_timeout", "statement_timeout"):
+        return Severity.HIGH if n >= 100 else Severity.MEDIUM
+    if level == "FATAL" or n >= 100:
+        return Severity.MEDIUM
+    return Severity.LOW
+
+
+def _short(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,248 @@
+"""P005 heavy-query: a query shape with a large share of database time, or slow on its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from logtriage.analyzers.base import location_from_tags, share, table_of
+from logtriage.model.context import AnalysisContext
+from logtriage.model.finding import Finding, Severity
+from logtriage.model.formatting import count, ms
+
+# Tags that say which code runs a query (sqlcommenter, Rails QueryLogs, marginalia).
+CALLER_TAGS = ("application", "controller", "action", "route", "job", "framework")
+# The example statement is quoted whole in the fix up to this length.
+MAX_QUOTED_SQL = 1200
+_WRITES = ("insert", "update", "delete", "replace", "merge", "upsert")
+
+
+@dataclass(frozen=True)
+class HeavyQueryOptions:
+    """Thresholds for P005."""
+
+    # A shape that holds this share of all timed database time…
+    min_time_share: float = 0.2
+    # …and at least this much of it (a tiny log's "60 %" of 40 ms is nothing to fix).
+    min_total_ms: float = 1000.0
+    # Slow on its own, as pt-query-digest's --outliers Query_time:1:10: p95 at or above this…
+    slow_p95_ms: float = 1000.0
+    # …over at least this many timed calls.
+    min_calls: int = 10
+    max_findings: int = 10
+
+
+def explain_command(db_system: str | None, sql: str) -> str:
+    """The statement that shows the plan of ``sql`` on ``db_system``, with what to mind."""
+    system = (db_system or "").lower()
+    verb = sql.lstrip("( \n\t").split(None, 1)[0].lower() if sql.strip() else ""
+    writes = verb in _WRITES
+    quoted = sql if len(sql) <= MAX_QUOTED_SQL else None
+    text = quoted or "<the example statement>"
+    if system.startswith("postgres"):
+        command = f"EXPLAIN (ANALYZE, BUFFERS) {text}"
+        notes = []
+        if writes:
+            command = f"BEGIN; {command}; ROLLBACK;"
+            notes.append("ANALYZE runs the statement, hence the rollback")
+        if "$1" in sql:
+            notes.append(
+                "put the values from the log's `parameters:` DETAIL in place of $1…, or use "
+                "EXPLAIN (GENERIC_PLAN) on PostgreSQL 16+"
+            )
+        return command + (f" ({'; '.join(notes)})" if notes else "")
+    if system == "mariadb":
+        if writes:
+            return f"EXPLAIN {text} (ANALYZE would run the write)"
+        return f"ANALYZE FORMAT=JSON {text}"
+    if system in ("mysql", "percona"):
+        if writes:
+            return f"EXPLAIN FORMAT=TREE {text} (EXPLAIN ANALYZE would run the write)"
+        return f"EXPLAIN ANALYZE {text} (MySQL 8.0.18+; EXPLAIN FORMAT=JSON before)"
+    return f"EXPLAIN {text}"
+
+
+class HeavyQuery:
+    """Query shapes (fingerprints) that hold a large share of database time or are slow each time.
+
+    What it finds:
+        Fingerprints whose calls add up to at least ``min_time_share`` of all timed database
+        time and at least ``min_total_ms``; or whose 95th percentile is at or above
+        ``slow_p95_ms`` over at least ``min_calls`` timed calls (pt-query-digest's outlier
+        rule). At most ``max_findings``, the heaviest first.
+
+    Why it matters:
+        Database time is shared: a shape that holds a third of it slows every request that
+        waits for a connection, a lock or the disk behind it. Fixing the top shape of the
+        query profile is usually the cheapest large win, and a shape slow on every call is a
+        missing index or a plan gone wrong.
+
+    Example:
+        ``select * from orders where customer_id = ? order by created_at desc limit ?`` takes
+        41 % of database time: 12,408 calls, p95 380 ms.
+
+    How to fix:
+        The finding gives the exact plan command for the database (``EXPLAIN (ANALYZE,
+        BUFFERS)`` on PostgreSQL, ``EXPLAIN ANALYZE`` on MySQL 8, ``ANALYZE FORMAT=JSON`` on
+        MariaDB) on the slowest example, then the fix its numbers point to: an index for a
+        slow call, a cache or a batched query for a cheap call made very often, batched
+        writes for many single-row inserts, shorter transactions when lock wait dominates.
+        The caller comes from SQL comment tags (sqlcommenter, Rails QueryLogs, marginalia).
+
+    Options:
+        ``min_time_share`` (0.2), ``min_total_ms`` (1000.0), ``slow_p95_ms`` (1000.0),
+        ``min_calls`` (10), ``max_findings`` (10).
+    """
+
+    code: ClassVar[str] = "P005"
+    name: ClassVar[str] = "heavy-query"
+    needs: ClassVar[tuple[str, ...]] = ("queries",)
+    Options: ClassVar[type[HeavyQueryOptions]] = HeavyQueryOptions
+
+    def run(self, ctx: AnalysisContext, options: HeavyQueryOptions) -> list[Finding]:
+        """Flag the fingerprints that dominate database time or are slow on their own."""
+        if not ctx.db.count("queries"):
+            return []
+        rows = ctx.db.rows(
+            """
+            WITH shapes AS (
+                SELECT fingerprint_id, min(fingerprint) AS fingerprint, count(*) AS n,
+                       sum(duration_ms) AS total_ms, avg(duration_ms) AS mean_ms,
+                       quantile_cont(duration_ms, 0.95) AS p95_ms, max(duration_ms) AS max_ms,
+                       sum(lock_ms) AS lock_ms, sum(rows_examined) AS rows_examined,
+                       sum(rows_sent) AS rows_sent, min(db_system) AS db_system,
+                       min(ts) AS first_ts, max(ts) AS last_ts
+                FROM queries WHERE duration_ms IS NOT NULL AND fingerprint_id IS NOT NULL
+                GROUP BY fingerprint_id
+            )
+            SELECT *, sum(total_ms) OVER () AS all_ms FROM shapes
+            QUALIFY (total_ms >= ? * all_ms AND total_ms >= ?) OR (n >= ? AND p95_ms >= ?)
+            ORDER BY total_ms DESC, fingerprint_id
+            LIMIT ?
+            """,
+            [
+                options.min_time_share,
+                options.min_total_ms,
+                options.min_calls,
+                options.slow_p95_ms,
+                options.max_findings,
+            ],
+        )
+        return [self._finding(ctx, options, row) for row in rows]
+
+    def _finding(
+        self, ctx: AnalysisContext, options: HeavyQueryOptions, row: dict[str, Any]
+    ) -> Finding:
+        fingerprint = row["fingerprint"]
+        time_share = share(row["total_ms"], row["all_ms"])
+        is_slow = row["n"] >= options.min_calls and row["p95_ms"] >= options.slow_p95_ms
+        is_heavy = time_share >= options.min_time_share and row["total_ms"] >= options.min_total_ms
+        worst = ctx.db.rows(
+            "SELECT source, line, ts, duration_ms, sql, tags FROM queries "
+            "WHERE fingerprint_id = ? AND duration_ms IS NOT NULL "
+            "ORDER BY duration_ms DESC, source, line LIMIT 1",
+            [row["fingerprint_id"]],
+        )[0]
+        callers = ctx.db.rows(
+            """
+            SELECT e.key AS key, e.value AS value, count(*) AS n
+            FROM (SELECT unnest(map_entries(tags)) AS e FROM queries
+                  WHERE fingerprint_id = ? AND tags IS NOT NULL)
+            GROUP BY ALL ORDER BY n DESC, key, value
+            """,
+            [row["fingerprint_id"]],
+        )
+        called_from: dict[str, str] = {}
+        for caller in callers:
+            if caller["key"] in CALLER_TAGS and caller["key"] not in called_from:
+                called_from[caller["key"]] = caller["value"]
+        severity = (
+            Severity.HIGH
+            if time_share >= 2 * options.min_time_share or row["p95_ms"] >= 10 * options.slow_p95_ms
+            else Severity.MEDIUM
+            if is_heavy or is_slow
+            else Severity.LOW
+        )
+        table = table_of(fingerprint)
+        subject = _short(fingerprint)
+        if table and subject.endswith("…") and table not in subject:
+            subject += f" (on {table})"
+        why = []
+        if is_heavy:
+            why.append(f"takes {time_share:.0%} of database time")
+        if is_slow:
+            why.append(f"p95 {ms(row['p95_ms'])} over {count(row['n'])} calls")
+        title = f"{subject} {' and '.join(why)} ({count(row['n'])} calls, {ms(row['total_ms'])})"
+        evidence: dict[str, Any] = {
+            "calls": row["n"],
+            "total_ms": round(row["total_ms"], 3),
+            "share_of_db_time": round(time_share, 4),
+            "mean_ms": round(row["mean_ms"], 3),
+            "p95_ms": round(row["p95_ms"], 3),
+            "max_ms": round(row["max_ms"], 3),
+            "fingerprint_id": row["fingerprint_id"],
+        }
+        for key in ("lock_ms", "rows_examined", "rows_sent"):
+            if row[key] is not None:
+                evidence[key] = round(row[key], 3) if key == "lock_ms" else row[key]
+        if called_from:
+            evidence["called_from"] = called_from
+        example: dict[str, Any] = {
+            "source": worst["source"],
+            "line": worst["line"],
+            "duration_ms": worst["duration_ms"],
+            "text": worst["sql"],
+        }
+        if worst["ts"] is not None:
+            example["ts"] = worst["ts"].isoformat()
+        location = location_from_tags(worst["tags"])
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=severity,
+            # Database time, not request time: rank it a little under the routes it slows.
+            score=min(1.0, 0.9 * time_share + (0.05 if is_slow else 0.0)),
+            title=title,
+            fingerprint=fingerprint,
+            evidence=evidence,
+            impact={"time_ms": round(row["total_ms"], 3), "share_of_total": round(time_share, 4)},
+            location=(location,) if location else (),
+            fix=_fix(row, worst["sql"] or fingerprint, time_share),
+            examples=(example,),
+        )
+
+
+def _short(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _fix(row: dict[str, Any], sql: str, time_share: float) -> str:
+    """The plan command first, then what the numbers of this shape point to."""
+    verb = row["fingerprint"].split(None, 1)[0] if row["fingerprint"] else ""
+    steps = [f"Read its plan: {explain_command(row['db_system'], sql)}."]
+    if row["n"] >= 100 and row["mean_ms"] < 10:
+        steps.append(
+            f"Each call is cheap ({ms(row['mean_ms'])}) but it runs {count(row['n'])} times: "
+            "cache the result if it changes rarely, or batch the calls into one query (an IN "
+            "list or a join) — a call inside a loop over rows is the usual cause (see P001)."
+        )
+    elif verb in ("insert", "replace") and row["n"] >= 100:
+        steps.append(
+            "Batch the single-row writes: one multi-row INSERT (or COPY / LOAD DATA) per few "
+            "hundred rows, and commit per batch instead of per row."
+        )
+    else:
+        steps.append(
+            f"Each call takes {ms(row['mean_ms'])} on average: look in the plan for sequential "
+            "or full scans, filesort and temporary tables; index the columns of its WHERE and "
+            "JOIN (equality columns first), select only the columns used, paginate, or "
+            "precompute the result if it aggregates much data."
+        )
+    if row["lock_ms"] and row["lock_ms"] >= 0.2 * row["total_ms"]:
+        steps.append(
+            f"{share(row['lock_ms'], row['total_ms']):.0%} of its time is lock wait: it "
+            "contends with other transactions on the same rows — keep those short."
+        )
+    if time_share >= 0.5:
+        steps.append("It is most of the database's work: fixing it frees capacity for all.")
+    return " ".join(steps)
