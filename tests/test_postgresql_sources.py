@@ -1,0 +1,365 @@
+"""PostgreSQL readers beyond the shared case runner: events, raw statements, prefixes, zones."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logtriage.cli import main
+from logtriage.config import Settings
+from logtriage.sources.base import FormatOptions
+from logtriage.sources.postgresql import FORMAT as STDERR
+from logtriage.sources.postgresql_csv import FORMAT as CSVLOG
+from logtriage.sources.postgresql_json import FORMAT as JSONLOG
+from logtriage.sources.postgresql_messages import FIELD_HINTS
+from logtriage.sources.postgresql_prefix import (
+    KNOWN_PREFIXES,
+    compile_prefix,
+    guess_prefix,
+    normalise_prefix,
+)
+
+from .e2e.postgres_server import COMMENTED_SQL, MULTILINE_SQL
+from .loaded_tables import load_tables
+
+CASES = Path(__file__).parent / "cases" / "sources"
+PG_CASES = sorted(
+    p
+    for folder, pattern in (
+        ("postgresql", "*.log"),
+        ("postgresql_csv", "*.csv"),
+        ("postgresql_json", "*.json"),
+    )
+    for p in (CASES / folder).glob(pattern)
+)
+DEBIAN = CASES / "postgresql" / "debian_min_duration.log"
+NO_OPTIONS = FormatOptions({})
+
+
+def _case_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+def _companion(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name.rsplit(".", 1)[0] + suffix)
+
+
+def _settings(path: Path) -> Settings:
+    """The case's `[formats]` options (e.g. an explicit pg_prefix), as the case runner reads."""
+    import tomllib
+
+    from logtriage.config import settings_from_mapping
+
+    meta_path = _companion(path, ".toml")
+    meta = tomllib.loads(meta_path.read_text()) if meta_path.exists() else {}
+    return settings_from_mapping({k: v for k, v in meta.items() if not k.startswith("expect_")})
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    if isinstance(actual, datetime):
+        actual = actual.isoformat()
+    if isinstance(expected, float) and isinstance(actual, int | float):
+        return math.isclose(actual, expected, rel_tol=1e-6, abs_tol=1e-6)
+    return bool(actual == expected)
+
+
+def _jsonl(path: Path) -> list[Any]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+@pytest.mark.parametrize("log_path", PG_CASES, ids=_case_id)
+def test_case_db_events(log_path: Path) -> None:
+    """Each case's db_events rows (errors, deadlocks, connections…), in line order."""
+    expected = _jsonl(_companion(log_path, ".db_events.jsonl"))
+    events = load_tables(str(log_path), _settings(log_path)).db_events
+    assert len(events) == len(expected), [(e["line"], e["kind"]) for e in events]
+    for event, want in zip(events, expected, strict=True):
+        diffs = {k: (event.get(k), v) for k, v in want.items() if not _same(event.get(k), v)}
+        assert not diffs, f"line {event['line']}: (actual, expected) {diffs}"
+
+
+@pytest.mark.parametrize("log_path", PG_CASES, ids=_case_id)
+def test_case_raw_statements(log_path: Path) -> None:
+    """The reader's raw statement text, comments and line breaks included, before cleanup."""
+    expected = _jsonl(_companion(log_path, ".statements.jsonl"))
+    queries = load_tables(str(log_path), _settings(log_path)).queries
+    assert [row["sql"] for row in queries] == expected
+
+
+def _statements(path: Path) -> list[tuple[Any, ...]]:
+    # Sorted: the collector may order concurrent sessions' lines differently per destination.
+    rows = [
+        (row["duration_ms"] or -1.0, row["sql"], row["db"], row["user"])
+        for row in load_tables(str(path)).queries
+    ]
+    return sorted(rows)
+
+
+@pytest.mark.parametrize(
+    ("stderr", "others"),
+    [
+        ("postgresql/debian_min_duration.log", ("debian_min_duration",)),
+        ("postgresql/pgbadger_statement_duration.log", ("statement_duration",)),
+    ],
+)
+def test_stderr_csvlog_and_jsonlog_of_one_run_agree(stderr: str, others: tuple[str, ...]) -> None:
+    """Three independent layouts of the same server run give the same statements."""
+    expected = _statements(CASES / stderr)
+    assert expected
+    for name in others:
+        assert _statements(CASES / "postgresql_csv" / f"{name}.csv") == expected
+        assert _statements(CASES / "postgresql_json" / f"{name}.json") == expected
+
+
+def test_workload_statements_keep_their_lines_and_comments() -> None:
+    statements = [row["sql"] for row in load_tables(str(DEBIAN)).queries]
+    assert MULTILINE_SQL in statements
+    assert COMMENTED_SQL in statements
+
+
+def test_deadlock_and_timeouts_are_kinds_with_their_statement() -> None:
+    events = load_tables(str(CASES / "postgresql_csv" / "debian_min_duration.csv")).db_events
+    by_kind = {e["kind"]: e for e in events}
+    deadlock = by_kind["deadlock"]
+    assert deadlock["sqlstate"] == "40P01"
+    assert deadlock["statement"].startswith("UPDATE accounts SET balance = balance - 1")
+    assert deadlock["detail"].count("\n") == 3  # four "Process …" lines, one per line
+    assert by_kind["lock_timeout"]["sqlstate"] == "55P03"
+    assert by_kind["statement_timeout"]["statement"] == "SELECT pg_sleep(2);"
+    assert by_kind["error"]["message"] == 'relation "missing_table" does not exist'
+
+
+def test_stderr_error_message_drops_the_position_as_csvlog_does() -> None:
+    stderr = {e["kind"]: e["message"] for e in load_tables(str(DEBIAN)).db_events}
+    assert stderr["error"] == 'relation "missing_table" does not exist'
+
+
+def test_sessions_are_told_apart() -> None:
+    queries = load_tables(str(DEBIAN)).queries
+    deadlocked = {q["connection"] for q in queries if "balance = balance - 1" in q["sql"]}
+    begins = [q["connection"] for q in queries if q["sql"] == "BEGIN;"]
+    assert len(deadlocked) == 2
+    assert len(set(begins)) == len(begins) == 3
+
+
+def test_start_time_is_the_logged_end_minus_the_duration() -> None:
+    first = load_tables(str(DEBIAN)).queries[0]
+    logged_end = DEBIAN.read_text().splitlines()[first["line"] - 1][:23]
+    end = datetime.fromisoformat(logged_end)
+    assert (end - first["ts"]).total_seconds() * 1000 == pytest.approx(
+        first["duration_ms"], abs=0.001
+    )
+
+
+@pytest.mark.parametrize(("name", "prefix"), KNOWN_PREFIXES)
+def test_known_prefixes_compile_to_a_regex_of_their_escapes(name: str, prefix: str) -> None:
+    compiled = compile_prefix(prefix)
+    assert ("pid" in compiled.slots) == ("%p" in prefix), name
+    assert ("session" in compiled.slots) == ("%c" in prefix), name
+
+
+def test_a_custom_prefix_is_guessed_from_one_line() -> None:
+    line = (
+        "2026-11-25 14:40:47.967 CET 6b06e55f.df8 00000 [3576  ] postgres@postgres "
+        "app=wl-simple LOG:  duration: 0.320 ms  statement: SELECT 1 AS one;"
+    )
+    assert guess_prefix(line) == "%m %c %e [%-6p] %u@%d app=%a "
+
+
+def test_the_custom_prefix_case_is_detected_without_being_given() -> None:
+    path = CASES / "postgresql" / "session_sqlstate_cet.log"
+    detection = STDERR.sniff(path.read_text().splitlines()[:64], NO_OPTIONS)
+    assert detection.confidence == 1.0
+    assert detection.detail == "%m %c %e [%-6p] %q%u@%d app=%a "
+    given_rows = load_tables(str(path), _settings(path)).queries
+    assert load_tables(str(path)).queries == given_rows
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["%m [%p] ", "'%m [%p] '", "log_line_prefix = '%m [%p] '  # comment"],
+)
+def test_prefix_may_be_given_as_the_setting_line(text: str) -> None:
+    assert normalise_prefix(text) == "%m [%p] "
+
+
+def test_pg_prefix_flag_reaches_the_reader(tmp_path: Path) -> None:
+    log = tmp_path / "pg.log"
+    log.write_text(
+        "db=shop app=web 2026-11-24 10:00:00.500 UTC LOG:  duration: 2.000 ms  statement: "
+        "SELECT 1\n"
+    )
+    result = CliRunner().invoke(
+        main,
+        ["analyze", str(log), "--output-format", "json", "--pg-prefix", "db=%d app=%a %m "],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["inputs"][0]["format"] == "postgresql"
+    assert report["inputs"][0]["rejected"] == 0
+    assert report["summary"]["queries"] == 1
+
+
+def _write(tmp_path: Path, text: str, name: str = "pg.log") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc"),
+    [
+        ("UTC", "2026-07-01T10:00:00"),
+        ("CEST", "2026-07-01T08:00:00"),
+        ("EDT", "2026-07-01T14:00:00"),
+        ("+0530", "2026-07-01T04:30:00"),
+        ("-03", "2026-07-01T13:00:00"),
+    ],
+)
+def test_log_timezone_abbreviations_become_utc(tmp_path: Path, zone: str, utc: str) -> None:
+    text = f"2026-07-01 10:00:00.000 {zone} [7] LOG:  duration: 0.000 ms  statement: SELECT 1\n"
+    loaded = load_tables(_write(tmp_path, text))
+    assert loaded.queries[0]["ts"].isoformat() == utc
+
+
+def test_an_ambiguous_zone_is_rejected_unless_named(tmp_path: Path) -> None:
+    text = "2026-07-01 10:00:00.000 IST [7] LOG:  duration: 0.000 ms  statement: SELECT 1\n"
+    path = _write(tmp_path, text)
+    loaded = load_tables(path)
+    assert not loaded.queries
+    assert "pg_timezone" in loaded.rejects[0]["reason"]
+    named = load_tables(path, Settings(format_options={"pg_timezone": "Asia/Kolkata"}))
+    assert named.queries[0]["ts"].isoformat() == "2026-07-01T04:30:00"
+
+
+def test_statement_then_timed_duplicate_counts_once(tmp_path: Path) -> None:
+    # log_statement = 'all' together with log_min_duration_statement on a fast query that the
+    # server still logs with its text (e.g. when log_statement is 'mod' and the query is DDL).
+    text = (
+        "2026-07-01 10:00:00.000 UTC [7] LOG:  statement: CREATE TABLE t (a int)\n"
+        "2026-07-01 10:00:00.009 UTC [7] LOG:  duration: 9.000 ms  statement: CREATE TABLE t "
+        "(a int)\n"
+        "2026-07-01 10:00:01.000 UTC [7] LOG:  statement: SELECT 2\n"
+        "2026-07-01 10:00:01.000 UTC [8] LOG:  duration: 5.000 ms\n"
+        "2026-07-01 10:00:01.003 UTC [7] LOG:  duration: 3.000 ms\n"
+    )
+    queries = load_tables(_write(tmp_path, text)).queries
+    assert [(q["sql"], q["duration_ms"]) for q in queries] == [
+        ("CREATE TABLE t (a int)", 9.0),
+        ("SELECT 2", 3.0),
+    ]
+
+
+def test_parse_and_bind_are_steps_not_statements(tmp_path: Path) -> None:
+    text = (
+        "2026-07-01 10:00:00.001 UTC [7] LOG:  duration: 0.100 ms  parse S_1: SELECT $1\n"
+        "2026-07-01 10:00:00.002 UTC [7] LOG:  duration: 0.200 ms  bind S_1: SELECT $1\n"
+        "2026-07-01 10:00:00.002 UTC [7] DETAIL:  parameters: $1 = 'a\n"
+        "\tb'\n"
+        "2026-07-01 10:00:00.003 UTC [7] LOG:  duration: 0.300 ms  execute S_1: SELECT $1\n"
+        "2026-07-01 10:00:00.003 UTC [7] DETAIL:  parameters: $1 = 'a\n"
+        "\tb'\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert [(q["sql"], q["duration_ms"], q["line"]) for q in loaded.queries] == [
+        ("SELECT $1", 0.3, 5)
+    ]
+    assert not loaded.rejects
+    assert not loaded.db_events
+
+
+def test_missing_prefix_fields_are_reported_with_the_setting_to_add() -> None:
+    summary = load_tables(str(CASES / "postgresql" / "no_pid_statement_only.log")).summary
+    assert set(summary.missing) == {"connection", "db", "user", "duration_ms"}
+    assert all(column in FIELD_HINTS for column in summary.missing)
+    assert "%p" in FIELD_HINTS["connection"] and "%c" in FIELD_HINTS["connection"]
+    assert "log_min_duration_statement = 0" in FIELD_HINTS["duration_ms"]
+
+
+def test_csvlog_record_with_a_wrong_column_count_is_rejected(tmp_path: Path) -> None:
+    good = (
+        '2026-07-01 10:00:00.000 UTC,"u","d",7,"127.0.0.1:5",6b06.7,1,"SELECT",'
+        '2026-07-01 09:00:00 UTC,3/4,0,LOG,00000,"duration: 1.500 ms  statement: SELECT 1",'
+        ',,,,,,,,"app"\n'
+    )
+    short = '2026-07-01 10:00:01.000 UTC,"u","d",7,"127.0.0.1:5",6b06.7,2,"SELECT",x\n'
+    loaded = load_tables(
+        _write(tmp_path, good + short, "pg.csv"), Settings(format="postgresql_csv")
+    )
+    assert [(q["sql"], q["duration_ms"], q["connection"]) for q in loaded.queries] == [
+        ("SELECT 1", 1.5, "6b06.7")
+    ]
+    assert [r["line"] for r in loaded.rejects] == [2]
+
+
+def test_jsonlog_line_that_is_not_json_is_rejected(tmp_path: Path) -> None:
+    text = (
+        '{"timestamp":"2026-07-01 10:00:00.000 UTC","pid":7,"session_id":"6b06.7",'
+        '"error_severity":"LOG","message":"duration: 2.000 ms  statement: SELECT 1"}\n'
+        "not json at all\n"
+    )
+    loaded = load_tables(_write(tmp_path, text, "pg.json"), Settings(format="postgresql_json"))
+    assert [q["sql"] for q in loaded.queries] == ["SELECT 1"]
+    assert [(r["line"], r["reason"]) for r in loaded.rejects] == [(2, "not a JSON object")]
+
+
+def test_each_reader_recognises_only_its_own_log() -> None:
+    samples = {
+        "stderr": DEBIAN.read_text().splitlines()[:64],
+        "csv": (CASES / "postgresql_csv" / "debian_min_duration.csv").read_text().splitlines(),
+        "json": (CASES / "postgresql_json" / "debian_min_duration.json").read_text().splitlines(),
+        "nginx": (CASES / "nginx" / "combined_timing.log").read_text().splitlines(),
+    }
+    readers = {"stderr": STDERR, "csv": CSVLOG, "json": JSONLOG}
+    for name, reader in readers.items():
+        for sample_name, sample in samples.items():
+            confidence = reader.sniff(sample[:64], NO_OPTIONS).confidence
+            if sample_name == name:
+                assert confidence > 0.9, (name, sample_name)
+            else:
+                assert confidence < 0.3, (name, sample_name)
+
+
+_PG_PIECES = st.sampled_from(
+    [
+        "2026-07-01 10:00:00.000 UTC [7] LOG:  duration: 1.0 ms  statement: SELECT 1",
+        "2026-07-01 10:00:00.000 UTC [7] LOG:  statement: SELECT 1",
+        "2026-07-01 10:00:00.000 UTC [7] LOG:  duration: 1.0 ms",
+        "2026-07-01 10:00:00.000 UTC [7] DETAIL:  parameters: $1 = 'x'",
+        "2026-07-01 10:00:00.000 XYZ [7] ERROR:  boom",
+        "\tcontinued",
+        '2026-07-01 10:00:00.000 UTC,"u","d",7,,6b.7,1,,,,,LOG,00000,"x"',
+        '{"timestamp":"bad","error_severity":"LOG","message":"duration: x ms"}',
+        '"unterminated',
+    ]
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    # No CR: how a lone CR numbers lines is the line reader's business (engine.loading).
+    lines=st.lists(
+        st.one_of(
+            _PG_PIECES,
+            st.text(st.characters(blacklist_characters="\r"), min_size=1, max_size=40),
+        ),
+        max_size=30,
+    ),
+    reader=st.sampled_from(["postgresql", "postgresql_csv", "postgresql_json"]),
+)
+def test_any_text_loads_without_raising(tmp_path: Path, lines: list[str], reader: str) -> None:
+    log = tmp_path / "any.log"
+    log.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass"))
+    loaded = load_tables(str(log), Settings(format=reader))
+    total = len(log.read_bytes().splitlines())
+    assert all(1 <= r["line"] <= total for r in [*loaded.queries, *loaded.rejects])
