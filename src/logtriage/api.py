@@ -15,6 +15,7 @@ from logtriage.engine.pipeline import Progress, read_records, run_analysis
 from logtriage.errors import LogtriageError
 from logtriage.model.diff import DiffThresholds, ReportDiff, compute_diff
 from logtriage.model.report import InputSummary, Report
+from logtriage.model.rules import RuleDoc
 from logtriage.sources import BUILTIN_FORMATS
 from logtriage.sources.base import LogFormat
 
@@ -81,6 +82,29 @@ def _load_report(path: str) -> dict[str, Any]:
     ):
         raise LogtriageError(f"{path} is not a logtriage report (write one with analyze --json)")
     return data
+
+
+def rule_docs() -> tuple[RuleDoc, ...]:
+    """Every registered analyzer's documentation, for SARIF rules, HTML and ``docs/findings``."""
+    out = []
+    for analyzer in BUILTIN_ANALYZERS:
+        sections = doc_sections(analyzer)
+        summary = sections.pop("summary")
+        out.append(
+            RuleDoc(
+                code=analyzer.code,
+                name=analyzer.name,
+                summary=summary,
+                sections={title: _dedent_section(body) for title, body in sections.items()},
+            )
+        )
+    return tuple(out)
+
+
+def _dedent_section(body: str) -> str:
+    # A section's first line was stripped with its title; the rest keep the body's indent.
+    first, *rest = body.splitlines()
+    return "\n".join([first, *(line[4:] if line[:4].isspace() else line.lstrip() for line in rest)])
 
 
 def format_named(name: str) -> LogFormat:

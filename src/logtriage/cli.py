@@ -22,7 +22,10 @@ from logtriage.errors import LogtriageError
 from logtriage.model.finding import Severity
 from logtriage.model.report import Report
 from logtriage.report.diff_text import render_diff_markdown, render_diff_terminal
+from logtriage.report.html import render_html
 from logtriage.report.json_report import render_json
+from logtriage.report.markdown import render_markdown
+from logtriage.report.sarif import render_sarif
 from logtriage.report.terminal import render_terminal
 
 
@@ -107,12 +110,17 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix")
 @click.option("--format", "format_name", metavar="NAME", help="Force the input format.")
 @click.option(
     "--output-format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown", "sarif"]),
     default="text",
     show_default=True,
     help="What goes to stdout.",
 )
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write JSON here.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Write HTML here.")
+@click.option(
+    "--markdown", "markdown_file", type=click.Path(dir_okay=False), help="Write Markdown."
+)
+@click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False), help="Write SARIF here.")
 @click.option("--since", help="Only records at or after: 2026-11-24, ISO time, or 2h ago.")
 @click.option("--until", help="Only records before this time.")
 @click.option("--engine", type=click.Choice(["duckdb"]), default=None, help="Analysis engine.")
@@ -131,6 +139,9 @@ def analyze(
     paths: Sequence[str],
     output_format: str,
     json_file: str | None,
+    html_file: str | None,
+    markdown_file: str | None,
+    sarif_file: str | None,
     config_file: str | None,
     fail_on: str | None,
     quiet: bool,
@@ -144,10 +155,18 @@ def analyze(
         settings = _settings(config_file, flags)
         with _progress(err) as progress:
             report = api.analyze(paths, settings, progress=progress)
-        if json_file:
-            Path(json_file).write_text(render_json(report), encoding="utf-8")
-        if output_format == "json":
-            sys.stdout.write(render_json(report))
+        renderers = _renderers()
+        files = {
+            "json": json_file,
+            "html": html_file,
+            "markdown": markdown_file,
+            "sarif": sarif_file,
+        }
+        for kind, path in files.items():
+            if path:
+                Path(path).write_text(renderers[kind](report), encoding="utf-8")
+        if output_format in renderers:
+            sys.stdout.write(renderers[output_format](report))
         else:
             render_terminal(report, out, verbose=verbose, quiet=quiet)
     except LogtriageError as exc:
@@ -164,6 +183,16 @@ def analyze(
         _fail(err, message + " and report it", ExitStatus.INTERNAL)
     if fail_on and matches_fail_on(report, fail_on):
         sys.exit(int(ExitStatus.FINDINGS))
+
+
+def _renderers() -> dict[str, Callable[[Report], str]]:
+    """Each file rendering by name; HTML and SARIF carry the analyzers' docs as rules."""
+    return {
+        "json": render_json,
+        "html": lambda report: render_html(report, api.rule_docs()),
+        "markdown": render_markdown,
+        "sarif": lambda report: render_sarif(report, api.rule_docs()),
+    }
 
 
 def _settings(config_file: str | None, flags: dict[str, Any]) -> Settings:

@@ -10,6 +10,7 @@ from typing import BinaryIO
 from logtriage.analyzers import BUILTIN_ANALYZERS
 from logtriage.analyzers.base import build_options
 from logtriage.config import Settings
+from logtriage.engine.charts import chart_data
 from logtriage.engine.correlate import correlate
 from logtriage.engine.database import Database, new_work_dir
 from logtriage.engine.fingerprint import normalize_queries
@@ -75,6 +76,9 @@ def run_analysis(
                 progress(f"analyzing {analyzer.code} {analyzer.name}")
                 findings.extend(analyzer.run(ctx, options[analyzer.code]))
             active, suppressed = split_accepted(sorted(findings, key=Finding.sort_key), settings)
+            routes = tuple(route_table(db, settings.top_routes))
+            progress("computing charts")
+            timeseries, histograms = chart_data(db, [r["route"] for r in routes])
             report = Report(
                 generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 inputs=tuple(inputs),
@@ -88,9 +92,11 @@ def run_analysis(
                     },
                 },
                 findings=tuple(active),
-                routes=tuple(route_table(db, settings.top_routes)),
+                routes=routes,
                 queries=tuple(query_table(db, settings.top_queries)),
                 extra={"suppressed": suppressed},
+                timeseries=timeseries,
+                histograms=histograms,
             )
         finally:
             db.close()
@@ -165,6 +171,7 @@ def redact_report(report: Report) -> Report:
             {**redact_value(row), "fingerprint": row["fingerprint"]} for row in report.queries
         ),
         extra=redact_value(report.extra),
+        histograms=tuple(redact_value(list(report.histograms))),
     )
 
 

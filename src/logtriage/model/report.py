@@ -54,6 +54,10 @@ class Report:
     routes: tuple[dict[str, Any], ...] = ()
     queries: tuple[dict[str, Any], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # Chart data computed in bulk by the engine: requests, latency and errors per time bucket,
+    # and distributions (latency, queries per request) of the routes that matter most.
+    timeseries: dict[str, Any] = field(default_factory=dict)
+    histograms: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Render as the report JSON contract (schema ``logtriage.report/1``)."""
@@ -65,6 +69,8 @@ class Report:
             "findings": [f.to_json() for f in self.findings],
             "routes": list(self.routes),
             "queries": list(self.queries),
+            "timeseries": self.timeseries,
+            "histograms": list(self.histograms),
         }
         out.update(self.extra)
         return out

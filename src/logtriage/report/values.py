@@ -1,0 +1,66 @@
+"""How evidence and table values read in the reports: durations, shares, counts, labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from logtriage.model.formatting import count, ms
+
+
+def label(key: str) -> str:
+    """``requests_affected`` → ``requests affected``; ``p95_ms`` → ``p95``."""
+    text = key.removesuffix("_ms") if key.endswith("_ms") and key != "_ms" else key
+    return text.replace("_", " ")
+
+
+def is_share(key: str) -> bool:
+    """Keys whose values are fractions of one, shown as percentages."""
+    return key.startswith("share") or key.endswith(("_share", "_rate")) or "share_of" in key
+
+
+def scalar(key: str, value: Any) -> str:
+    """One evidence value as people say it: ``850 ms``, ``31%``, ``1,234``, ``yes``."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        if key.endswith("_ms"):
+            return ms(float(value))
+        if is_share(key):
+            return percent(float(value))
+        if key == "line" or key.endswith(("_line", "_id")):
+            return str(value)  # an identifier, not an amount: no thousands separator
+        if isinstance(value, int) or float(value).is_integer():
+            return count(value)
+        return f"{value:.4g}"
+    return str(value)
+
+
+def percent(value: float | None) -> str:
+    """``0.312`` → ``31.2%``; small shares keep a digit so 0.4 % does not read as 0 %."""
+    if value is None:
+        return "-"
+    if value == 0:
+        return "0%"
+    if abs(value) < 0.1:
+        return f"{value:.1%}"
+    return f"{value:.0%}"
+
+
+def size(value: int | float | None) -> str:
+    """Bytes as ``512 B``, ``3 KiB``, ``1.2 GiB``."""
+    if value is None:
+        return "-"
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024:
+            return f"{amount:.0f} {unit}" if unit in ("B", "KiB") else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} TiB"
+
+
+def shorten(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
