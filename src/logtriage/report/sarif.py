@@ -126,7 +126,7 @@ def sarif_log(report: Report, rules: Sequence[RuleDoc]) -> dict[str, Any]:
         if finding.code not in codes:
             known.append(RuleDoc(code=finding.code, name=finding.name, summary=finding.name))
             codes.add(finding.code)
-    levels = {}
+    levels: dict[str, str] = {}
     for finding in report.findings:
         levels.setdefault(finding.code, _LEVEL[finding.severity])
     index = {rule.code: i for i, rule in enumerate(known)}
