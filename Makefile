@@ -19,8 +19,9 @@ system:
 ## Run logtriage on the bundled real logs and write the reports.
 demo: $(STAMP)
 	@mkdir -p build
-	$(BIN)/logtriage analyze examples/ --json build/demo-report.json
+	$(BIN)/logtriage analyze examples/ --json build/demo-report.json --html build/demo-report.html
 	@echo "JSON report: build/demo-report.json"
+	@echo "HTML report: $(CURDIR)/build/demo-report.html"
 
 ## Format check, lint, layer contracts, types, then every test (real servers included).
 test: $(STAMP) system

@@ -3,8 +3,9 @@
 # Idempotent: installs only what is missing. Needs root (CI and the dev machines run as root).
 set -euo pipefail
 
-# Servers whose real logs the end-to-end tests read, and the anchor tools of `make bench`.
-want=(nginx apache2 goaccess postgresql mariadb-server percona-toolkit pgbadger)
+# Servers whose real logs the end-to-end tests read, and the anchor tools of `make bench`;
+# chromium + its driver load the HTML report in a real browser (XSS test, screenshot).
+want=(nginx apache2 goaccess postgresql mariadb-server percona-toolkit pgbadger chromium chromium-driver)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
