@@ -65,3 +65,26 @@ def test_demo_directory_shows_the_planted_findings() -> None:
     # Apache log (no upstream field) read beside it must not dilute that share.
     (slow,) = [f for f in report.findings if f.code == "P004"]
     assert slow.evidence["upstream_share_of_time"] >= 0.8
+
+
+def test_scanner_probing_many_paths_leaves_the_site_routes_alone(tmp_path: Path) -> None:
+    # Real scanners try hundreds of paths; their 404s must not make /search, /cart and even
+    # / one "GET /{param}" route: they collapse among themselves instead.
+    log = EXAMPLES / "nginx" / "access.log"
+    lines = log.read_text().splitlines()
+    stamp = lines[-1].split("[", 1)[1].split("]", 1)[0]
+    probes = [
+        f'203.0.113.9 - - [{stamp}] "GET /probe-{i}.php HTTP/1.1" 404 153 "-" "zgrab/0.x" '
+        f"0.001 0.001 {i:032x}"
+        for i in range(60)
+    ]
+    target = tmp_path / "access.log"
+    target.write_text("\n".join([*lines, *probes]) + "\n")
+    report = api.analyze([str(target)], Settings(top_routes=1000))
+    routes = {r["route"]: r["count"] for r in report.routes}
+    planted = expected_routes(example_plan())
+    for route in ("GET /", "GET /search", "GET /cart", "POST /login"):
+        assert routes[route] == planted[route]
+    # The example's own one-segment probes (/.env, /wp-login.php …) are 404s of that kind too.
+    single_probes = sum(1 for p in example_plan() if p.status == 404 and p.target.count("/") == 1)
+    assert routes["GET /{param}"] == 60 + single_probes

@@ -85,14 +85,16 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
         f"""
         CREATE OR REPLACE TEMP TABLE route_map AS
         WITH paths AS (
-            SELECT method, path, {_declared_case(patterns)} AS declared
-            FROM (SELECT DISTINCT method, path FROM requests)
+            SELECT method, path, {_declared_case(patterns)} AS declared, is_found
+            -- A path only ever answered 404 is a probe or a typo, not one of the app's routes.
+            FROM (SELECT method, path, bool_or(status IS DISTINCT FROM 404) AS is_found
+                  FROM requests GROUP BY ALL)
         ), cleaned AS (
             SELECT *, CASE WHEN path = '/' THEN '/'
                 ELSE rtrim(regexp_replace(path, '/{{2,}}', '/', 'g'), '/') END AS clean
             FROM paths
         )
-        SELECT method, path, declared,
+        SELECT method, path, declared, is_found,
                list_transform(string_split(clean, '/'), lambda s: {_SEGMENT_SQL}) AS segs,
                CASE WHEN {"TRUE" if settings.group_static_assets else "FALSE"}
                  THEN NULLIF(regexp_extract(lower(clean), '\\.({static})$', 1), '') END AS ext
@@ -107,13 +109,17 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
             CREATE OR REPLACE TEMP TABLE route_map AS
             WITH stats AS (
                 SELECT len(segs) AS depth, segs[1:{pos - 1}] AS prefix,
-                       count(DISTINCT segs[{pos}]) AS k
+                       count(DISTINCT segs[{pos}]) AS k,
+                       count(DISTINCT segs[{pos}]) FILTER (WHERE is_found) AS k_found
                 FROM route_map WHERE declared IS NULL AND len(segs) >= {pos}
                 GROUP BY ALL
             )
-            SELECT r.method, r.path, r.declared, r.ext,
-                CASE WHEN s.k > {int(settings.route_max_distinct_segments)}
-                          AND r.segs[{pos}] NOT IN ('{{id}}', '{{uuid}}')
+            SELECT r.method, r.path, r.declared, r.is_found, r.ext,
+                -- Found paths count only found siblings: a scanner probing hundreds of paths
+                -- must not turn /search and /cart into /{{param}}; its 404s collapse instead.
+                CASE WHEN (CASE WHEN r.is_found THEN s.k_found ELSE s.k END)
+                            > {int(settings.route_max_distinct_segments)}
+                          AND r.segs[{pos}] NOT IN ('{{id}}', '{{uuid}}', '')
                           AND NOT (r.ext IS NOT NULL AND len(r.segs) = {pos})
                      THEN list_concat(r.segs[1:{pos - 1}], ['{{param}}'], r.segs[{pos + 1}:])
                      ELSE r.segs END AS segs
