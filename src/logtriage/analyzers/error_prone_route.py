@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from logtriage.analyzers.base import share
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.formatting import iso_utc
 
 _STATUS_FIXES = {
     500: "an unhandled exception in the handler: look for its stack trace in the app log",
@@ -117,7 +118,7 @@ class ErrorProneRoute:
             [route, options.examples],
         )
         meaning = _STATUS_FIXES.get(top_status, "a server-side failure: read the app log")
-        first = row["first_error"].isoformat() if row["first_error"] else "?"
+        first = iso_utc(row["first_error"]) or "?"
         # Failed requests weigh more than slow ones in the ranking: the user got nothing.
         score = min(1.0, 2.0 * share(row["errors"], total) + 0.1 * rate)
         return Finding(
@@ -135,7 +136,7 @@ class ErrorProneRoute:
                 "objective": options.objective,
                 "statuses": {str(k): v for k, v in statuses},
                 "first_error": first,
-                "last_error": row["last_error"].isoformat() if row["last_error"] else None,
+                "last_error": iso_utc(row["last_error"]),
             },
             impact={
                 "requests_failed": row["errors"],
@@ -144,7 +145,7 @@ class ErrorProneRoute:
             fix=f"Mostly {top_status}: {meaning}. Start with the app log around {first}.",
             examples=tuple(
                 {
-                    k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                    k: (iso_utc(v) if hasattr(v, "isoformat") else v)
                     for k, v in ex.items()
                     if v is not None
                 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 def ms(value: float | None) -> str:
     """Format a duration in milliseconds as ``850 ms``, ``2.3 s`` or ``4.1 min``."""
@@ -21,3 +23,11 @@ def count(value: int | float | None) -> str:
     if value is None:
         return "-"
     return f"{value:,.0f}"
+
+
+def iso_utc(value: object) -> str | None:
+    """A naive UTC timestamp from the engine as ISO 8601 with ``Z``, like the report's others."""
+    if not isinstance(value, datetime):
+        return None
+    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+    return text + "Z"

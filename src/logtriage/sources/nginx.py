@@ -181,7 +181,9 @@ class NginxFormat:
             "add $request_time (and $upstream_response_time) to the log_format, e.g. "
             'log_format timed \'$remote_addr - $remote_user [$time_local] "$request" $status '
             '$body_bytes_sent "$http_referer" "$http_user_agent" $request_time '
-            "$upstream_response_time $request_id'; access_log /var/log/nginx/access.log timed;"
+            "$upstream_response_time $request_id'; access_log /var/log/nginx/access.log timed; "
+            "(plain combined is also Apache's format: if Apache httpd writes this log, add %D "
+            "to its LogFormat instead)"
         ),
         "request_id": (
             "add $request_id to the log_format and pass it to the application with "
