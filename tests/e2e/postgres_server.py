@@ -46,7 +46,7 @@ BASE_SETTINGS: dict[str, str] = {
     "log_checkpoints": "on",
     "log_lock_waits": "on",
     "log_autovacuum_min_duration": "0",
-    "deadlock_timeout": "300ms",
+    "deadlock_timeout": "1s",
     "lc_messages": "C",
     "log_timezone": "UTC",
     "autovacuum_naptime": "1s",
@@ -330,13 +330,14 @@ LOCKED_SQL = "SELECT count(*) FROM accounts;"
 class Workload:
     """What was sent, for the tests to compare with what the readers found."""
 
-    sessions: int
+    # Client sessions opened on purpose: the script, one per pgbench run, two deadlocked and two
+    # lock sessions (pgbench and the lock-wait probe open a few more of their own).
+    min_sessions: int = 7
     pgbench_transactions: int = PGBENCH_TRANSACTIONS
-    errors: Mapping[str, int] = field(default_factory=dict)
 
 
 def run_workload(server: PostgresServer) -> Workload:
-    """Send the whole workload; return how many client sessions it opened."""
+    """Send the whole workload, checking that each planned failure really happened."""
     out = server.psql(SIMPLE_SCRIPT, app=SIMPLE_APP)
     if "missing_table" not in out.stderr:
         raise RuntimeError(f"the failing statement did not fail: {out.stderr}")
@@ -344,9 +345,7 @@ def run_workload(server: PostgresServer) -> Workload:
     server.pgbench(PGBENCH_SCRIPT, "prepared", PGBENCH_TRANSACTIONS, app="wl-prepared")
     _deadlock(server)
     _lock_timeout(server)
-    # Sessions: the script, one per pgbench run, the two deadlock and two lock sessions;
-    # wait_for_lock_waiters probes are sessions too (counted by the caller from the log).
-    return Workload(sessions=7)
+    return Workload()
 
 
 def _deadlock(server: PostgresServer) -> None:
@@ -415,6 +414,38 @@ def capture(settings: Mapping[str, str], keep: Path) -> tuple[dict[str, Path], W
                 logs[kind] = keep / path.name
                 shutil.copyfile(path, logs[kind])
     return logs, workload
+
+
+@dataclass(frozen=True)
+class PgCapture:
+    """The logs one cluster wrote for the workload, by format (stderr, csvlog, jsonlog)."""
+
+    settings: Mapping[str, str]
+    logs: Mapping[str, Path]
+    workload: Workload
+
+
+# log_line_prefix and statement logging of each capture the e2e fixture makes.
+CAPTURES: dict[str, dict[str, str]] = {
+    "debian-min-duration": {"log_line_prefix": "%m [%p] %q%u@%d "},
+    "pgbadger-statement-duration": {
+        "log_line_prefix": "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+        "log_min_duration_statement": "-1",
+        "log_statement": "all",
+        "log_duration": "on",
+    },
+}
+
+
+@pytest.fixture(name="pg_capture", scope="session", params=sorted(CAPTURES))
+def _pg_capture_fixture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> PgCapture:
+    """A real cluster per entry of CAPTURES, after the workload ran and the server stopped."""
+    require_postgres()
+    name = str(request.param)
+    logs, workload = capture(CAPTURES[name], tmp_path_factory.mktemp(f"pg-{name}"))
+    return PgCapture(settings=CAPTURES[name], logs=logs, workload=workload)
 
 
 def require_postgres() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import duckdb
+
 from logtriage.config import Settings
 from logtriage.engine.database import Database
-from logtriage.errors import FormatError
+from logtriage.errors import FormatError, InputError
 from logtriage.model.report import InputSummary
 from logtriage.model.tables import CANONICAL_TABLES
 from logtriage.sources import BUILTIN_FORMATS, format_by_name
@@ -58,17 +60,23 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
     """Read the file into temp table ``lines(line, text)`` with true 1-based line numbers."""
     compression = {"none": "none", "gzip": "gzip", "zstd": "zstd"}[item.compression]
     db.execute("DROP TABLE IF EXISTS lines")
-    db.execute(
-        f"""
-        CREATE TEMP TABLE lines AS
-        SELECT row_number() OVER () AS line, text
-        FROM read_csv('{_sql_str(item.read_path)}', delim='{_NO_DELIMITER}', quote='',
-                      escape='', header=false, auto_detect=false, compression='{compression}',
-                      columns={{'text': 'VARCHAR'}}, max_line_size=8388608,
-                      ignore_errors=true, store_rejects=true, strict_mode=false,
-                      rejects_table='scan_rejects_{scan}', rejects_scan='scan_info_{scan}')
-        """
-    )
+    try:
+        db.execute(
+            f"""
+            CREATE TEMP TABLE lines AS
+            SELECT row_number() OVER () AS line, text
+            FROM read_csv('{_sql_str(item.read_path)}', delim='{_NO_DELIMITER}', quote='',
+                          escape='', header=false, auto_detect=false,
+                          compression='{compression}', columns={{'text': 'VARCHAR'}},
+                          max_line_size=8388608, ignore_errors=true, store_rejects=true,
+                          strict_mode=false, rejects_table='scan_rejects_{scan}',
+                          rejects_scan='scan_info_{scan}')
+            """
+        )
+    except duckdb.IOException as exc:
+        # A truncated or corrupt .gz/.zst file: one clear line, not a traceback.
+        reason = str(exc).splitlines()[0].removeprefix("IO Error: ")
+        raise InputError(f"cannot read {item.path}: {reason}") from exc
     bad = db.count(f"scan_rejects_{scan}")
     if bad:
         # Lines the reader itself refused (not UTF-8, a stray delimiter) shift the numbering

@@ -151,7 +151,12 @@ _STRFTIME_COMPOSITE = {
     "h": "%b",
 }
 _FRACTIONS = {"msec_frac": (r"\d{3}", "%g"), "usec_frac": (r"\d{6}", "%f")}
-_EPOCHS = {"sec": "time_epoch_s", "msec": "time_epoch_ms", "usec": "time_epoch_us"}
+_EPOCHS = {
+    "sec": "time_epoch_s",
+    "%s": "time_epoch_s",
+    "msec": "time_epoch_ms",
+    "usec": "time_epoch_us",
+}
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,7 @@ class _Item:
 
 @dataclass(frozen=True)
 class _Field:
-    """A directive resolved to a meaning: slot (None = unused), regex, rank, text."""
+    """A directive resolved: its slot (None = parsed, unused), regex, rank and time kind."""
 
     slot: str | None
     regex: str
@@ -263,11 +268,11 @@ def _time_field(items: Sequence[str | _Item]) -> _Field:
     assert isinstance(first, _Item)
     spec0, is_end = _time_spec(first.arg or "")
     if spec0 in _EPOCHS:
-        last = items[-1]
-        if len(items) == 3 and isinstance(last, _Item) and (last.arg or "") in _FRACTIONS:
-            # %{sec}t.%{msec_frac}t: epoch seconds with a fraction.
-            return _Field("time_epoch_s", r"\d+\.\d+", 0, is_end)
-        return _Field(_EPOCHS[spec0], r"\d+", 0, is_end)
+        # Alone, or %{sec}t.%{msec_frac}t: epoch seconds with a fraction (see _merge_times).
+        # A start time is preferred to an end time (the rank).
+        if len(items) == 3:
+            return _Field("time_epoch_s", r"\d+\.\d+", int(is_end), is_end)
+        return _Field(_EPOCHS[spec0], r"\d+", int(is_end), is_end)
     regex: list[str] = []
     strptime: list[str] = []
     readable = True
@@ -288,9 +293,12 @@ def _time_field(items: Sequence[str | _Item]) -> _Field:
         else:
             regex.append(converted[0])
             strptime.append(converted[1])
-    if not readable or not "".join(strptime).strip():
+    only_fractions = all(
+        isinstance(t, str) or _time_spec(t.arg or "")[0] in _FRACTIONS for t in items
+    )
+    if not readable or only_fractions:
         return _Field(None, "".join(regex) or r"\S+", 0)
-    return _Field(TIME_FORMAT + "".join(strptime), "".join(regex), 1, is_end)
+    return _Field(TIME_FORMAT + "".join(strptime), "".join(regex), 1 + int(is_end), is_end)
 
 
 def _is_time_item(tok: str | _Item, is_end: bool | None = None) -> bool:
@@ -311,9 +319,19 @@ def _merge_times(tokens: list[str | _Item]) -> list[str | _Item | _Field]:
             i += 1
             continue
         assert isinstance(tok, _Item)
-        is_end = _time_spec(tok.arg or "")[1]
+        spec, is_end = _time_spec(tok.arg or "")
         run: list[str | _Item] = [tok]
         j = i + 1
+        if spec in _EPOCHS:
+            # Only %{sec}t.%{msec_frac}t continues an epoch; nothing else joins it.
+            frac = tokens[i + 2] if i + 2 < len(tokens) else None
+            if tokens[i + 1 : i + 2] == ["."] and frac and _is_time_item(frac, is_end):
+                assert isinstance(frac, _Item)
+                if spec == "sec" and _time_spec(frac.arg or "")[0] in _FRACTIONS:
+                    run.extend(tokens[i + 1 : i + 3])
+            out.append(_time_field(run))
+            i += len(run)
+            continue
         while j < len(tokens):
             nxt = tokens[j]
             if _is_time_item(nxt, is_end):
@@ -428,7 +446,7 @@ _FLOAT = re.compile(r"^\d+\.\d+$")
 # Escapes nginx never writes: \" (nginx writes \x22) and lowercase hex (nginx: uppercase).
 _APACHE_ESCAPE = re.compile(r'\\"|\\x(?:[a-f][0-9a-f]|[0-9][a-f])')
 _DURATION_ITEMS = ("%D", "%T", "%{ms}T", "%{us}T")
-_APACHE_ONLY_ITEMS = (*_DURATION_ITEMS, "%I", "%O", "%{UNIQUE_ID}e")
+_APACHE_ONLY_ITEMS = (*_DURATION_ITEMS, "%T/%D", "%I", "%O", "%{UNIQUE_ID}e")
 UNKNOWN = "%{Unknown}i"
 FLOAT = "%{Unknown-Seconds}i"
 
