@@ -85,13 +85,15 @@ _VALUE_SQL: dict[str, str] = {
 # ``%{format}t``); see ``slot_sql``.
 TIME_FORMAT = "time_format:"
 
+# Most precise first: a log with both $msec and $time_local is read to the millisecond, which
+# is what ties requests to database queries by time.
 _TIME_SLOTS = (
+    "time_epoch_us",
+    "time_epoch_ms",
+    "time_epoch_s",
+    "time_iso",
     "time_clf",
     "time_clf_bracketed",
-    "time_iso",
-    "time_epoch_s",
-    "time_epoch_ms",
-    "time_epoch_us",
 )
 _DURATION_SLOTS = ("duration_s", "duration_ms", "duration_us", "duration_ns")
 _REQUEST_LINE = r"^([A-Za-z][A-Za-z0-9_-]{0,31}) (\S+)(?: HTTP/\d(?:\.\d)?)?$"

@@ -137,6 +137,8 @@ _TAIL_KEYS = {
 # with ", " and " : ", so those stay one field).
 _TAIL_TOKEN = re.compile(r'\s*(?:(\w+)=)?("(?:[^"\\]|\\.)*"|\S+(?:(?:, | : )\S+)*)')
 _SECONDS_RE = re.compile(r"^(?:-|\d+\.\d+(?:(?:, | : )(?:-|\d+(?:\.\d+)?))*)$")
+# $msec: seconds since the epoch with milliseconds (ten digits before the point until 2286).
+_EPOCH_RE = re.compile(r"^\d{10}\.\d{3}$")
 _HEX_ID = re.compile(r"^[0-9a-f]{16,64}$|^[0-9a-fA-F-]{36}$")
 
 
@@ -155,7 +157,9 @@ def infer_tail(tails: Sequence[str]) -> str:
         value = raw[1:-1] if quoted else raw
         var = _TAIL_KEYS.get(key.lower()) if key else None
         if var is None and not key:
-            if _SECONDS_RE.match(value):
+            if _EPOCH_RE.match(value):
+                var = "msec"
+            elif _SECONDS_RE.match(value):
                 var = "request_time" if seconds_seen == 0 else "upstream_response_time"
                 seconds_seen += 1
             elif _HEX_ID.match(value):
