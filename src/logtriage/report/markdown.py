@@ -20,7 +20,7 @@ _SEVERITY_MARK = {"high": "🔴", "medium": "🟠", "low": "🔵", "info": "⚪"
 
 def text(value: object) -> str:
     """Plain text that Markdown shows as written: syntax escaped, one line, no raw HTML."""
-    flat = " ".join(str(value).split())
+    flat = re.sub(r"\s+", " ", str(value))  # one line; edge spaces kept: prose joins parts
     return _SPECIAL.sub(r"\\\1", flat.replace("&", "&amp;"))
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from logtriage.model.formatting import count, ms
 
+_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
 
 def label(key: str) -> str:
-    """``requests_affected`` → ``requests affected``; ``p95_ms`` → ``p95``."""
+    """``requests_affected`` → ``requests affected``; ``p95_ms`` → ``p95``.
+
+    Only our own snake_case names are prettified: a key that came from a log (a status, a
+    parameter value) is shown exactly as written.
+    """
+    if not _NAME.fullmatch(key):
+        return key
     text = key.removesuffix("_ms") if key.endswith("_ms") and key != "_ms" else key
     return text.replace("_", " ")
 
