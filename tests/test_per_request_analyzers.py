@@ -183,3 +183,14 @@ def test_m003_reports_ambiguous_queries_and_how_to_tag(world: World) -> None:
 def test_m003_quiet_when_everything_is_tied(world: World) -> None:
     plant_n_plus_one(world, requests=3)
     assert world.run("M003") == []
+
+
+def test_bound_statements_without_parameters_count_as_a_loop_not_duplicates(world: World) -> None:
+    bound = "select * from authors where authors.id = $1"
+    for r in range(3):
+        rid = f"r{r}"
+        world.request("GET /articles", r * 1000.0, 300, rid)
+        for i in range(8):
+            world.query(r * 1000.0 + 1 + i, AUTHOR, bound, rid)
+    assert [f["fingerprint"] for f in world.run("P001")] == [AUTHOR]
+    assert world.run("P007") == []

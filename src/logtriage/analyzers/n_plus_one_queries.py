@@ -72,11 +72,15 @@ class NPlusOneQueries:
             """
             WITH per AS (
                 SELECT unit, route, fingerprint, count(*) AS n, count(DISTINCT sql) AS distinct_sql,
+                       bool_and(regexp_matches(sql, '\\$[0-9]+|[=(,] *\\?')) AS all_bound,
                        sum(duration_ms) AS db_ms, min(seq) AS first_seq,
                        any_value(request_ms) AS request_ms
                 FROM unit_queries GROUP BY unit, route, fingerprint
             ), hits AS (
-                SELECT * FROM per WHERE distinct_sql >= ? AND coalesce(db_ms, 0) >= ?
+                -- Bind placeholders ($1, ?) hide the values when the log has no parameters:
+                -- repeats of a bound statement count as different parameters.
+                SELECT * FROM per
+                WHERE (distinct_sql >= ? OR (all_bound AND n >= ?)) AND coalesce(db_ms, 0) >= ?
             ), sourced AS (
                 SELECT h.*, u.fingerprint AS source_fp, u.rows_sent AS source_rows
                 FROM hits h LEFT JOIN unit_queries u ON u.unit = h.unit AND u.seq = h.first_seq - 1
@@ -92,7 +96,7 @@ class NPlusOneQueries:
             GROUP BY s.route, s.fingerprint HAVING count(*) >= ?
             ORDER BY s.route NULLS LAST, s.fingerprint
             """,
-            [options.min_repeats, options.min_db_ms, options.min_units],
+            [options.min_repeats, options.min_repeats, options.min_db_ms, options.min_units],
         )
         return [self._finding(ctx, options, row, totals) for row in rows]
 
