@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 # SQL predicate over `text`: a line of the start-up banner (skipped, never rejected).
 # Cheap prefix/suffix tests first; the regex runs only on candidates.
 BANNER_SQL = (
-    "((ends_with(text, 'started with:') AND strpos(text, ', Version: ') > 0)"
+    "(NOT starts_with(text, '#') AND ("
+    "(ends_with(text, 'started with:') AND strpos(text, ', Version: ') > 0)"
     " OR starts_with(text, 'Tcp port: ')"
     " OR (starts_with(text, 'Time')"
-    " AND regexp_full_match(text, 'Time\\s+Id\\s+Command\\s+Argument\\s*')))"
+    " AND regexp_full_match(text, 'Time\\s+Id\\s+Command\\s+Argument\\s*'))))"
 )
 # SQL predicate over `text`: the first banner line, written once per server start. Thread ids
 # restart and the slow log forgets its last `use db` there, so it separates "server epochs".

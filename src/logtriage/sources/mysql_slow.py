@@ -51,7 +51,14 @@ from logtriage.sources.mysql_server import (
 # A `#` line that belongs to a header block (an administrator command takes a statement's place).
 _HASH_SQL = "(starts_with({t}, '#') AND NOT starts_with({t}, '# administrator command: '))"
 # Header lines that can open an entry when they follow a statement (or the banner).
-_OPENER = r"^# (?:Time|User@Host|Thread_id|Schema|Query_time): "
+_OPENER_SQL = (
+    "("
+    + " OR ".join(
+        f"starts_with(text, '# {key}: ')"
+        for key in ("Time", "User@Host", "Thread_id", "Schema", "Query_time")
+    )
+    + ")"
+)
 _USE = r"^use (?:`([^`]+)`|([^;`\s]+));$"
 # The server writes `SET [last_insert_id=N,][insert_id=N,]timestamp=N;` before the statement.
 _SET_TIMESTAMP = r"^SET (?:[a-z_]+=\d+,)*timestamp=(\d+)(?:\.\d+)?;$"
@@ -77,9 +84,21 @@ def _sql_str(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _field(name: str, value: str = r"(\d+)") -> str:
-    """SQL: the value of header field ``name`` in the entry's header block, or ''."""
-    return f"regexp_extract(head, '(?:^|\\s){name}: {_sql_str(value)}', 1)"
+def _field(name: str, *, padded: bool = False) -> str:
+    """SQL: the value after ``name: `` in the entry's header (lines joined by spaces), or ''.
+
+    Plain string search, no regex and no list per field: a dozen fields are read per entry.
+    The header starts and ends with a space; MySQL pads ``Id:     3``; an empty value
+    (``Schema:   QC_hit: No``) stays ''.
+    """
+    key = f" {name}: "
+    rest = f"substr(head, strpos(head, '{key}') + {len(key)})"
+    if padded:
+        rest = f"ltrim({rest})"
+    return (
+        f"CASE WHEN strpos(head, '{key}') > 0 THEN substr({rest}, 1, strpos({rest}, ' ') - 1) "
+        "ELSE '' END"
+    )
 
 
 def _errno_kind_sql() -> str:
@@ -96,88 +115,101 @@ def _errno_kind_sql() -> str:
 def _setup_sql(system: str) -> str:
     """The bulk parse: number entries, gather each entry's lines, read its fields."""
     hash_line = _HASH_SQL.format(t="text")
-    hash_item = _HASH_SQL.format(t="x")
     field = {
-        "query_time": _field("Query_time", r"([0-9.]+)"),
-        "lock_time": _field("Lock_time", r"([0-9.]+)"),
-        "rows_sent": _field("Rows_sent"),
-        "rows_examined": _field("Rows_examined"),
-        "thread_id": _field("Thread_id"),
-        "id": _field("Id", r" *(\d+)"),
-        "schema_name": _field("Schema", r"(\S*)"),
-        "start_text": _field("Start", r"(\S+)"),
-        "errno": _field("(?:Last_errno|Errno)"),
-        "killed": _field("Killed"),
-        "rate_limit": _field("Log_slow_rate_limit", r"([0-9.]+)"),
-        "rate_type": _field("Log_slow_rate_type", r"(\w+)"),
+        name: _field(key, padded=key == "Id")
+        for name, key in (
+            ("query_time", "Query_time"),
+            ("lock_time", "Lock_time"),
+            ("rows_sent", "Rows_sent"),
+            ("rows_examined", "Rows_examined"),
+            ("thread_id", "Thread_id"),
+            ("id", "Id"),
+            ("schema_name", "Schema"),
+            ("start_text", "Start"),
+            ("errno", "Errno"),
+            ("last_errno", "Last_errno"),
+            ("killed", "Killed"),
+            ("rate_limit", "Log_slow_rate_limit"),
+            ("rate_type", "Log_slow_rate_type"),
+        )
     }
     return f"""
 CREATE TEMP TABLE tmp_mysql_slow AS
-WITH marked AS (
+WITH first_entry AS (
+    -- Lines before the first header are not part of any entry (a rotated file's tail).
+    SELECT coalesce(min(line), 9223372036854775807) AS at FROM {{lines}}
+    WHERE {_OPENER_SQL}
+), marked AS (
     SELECT line, text, {BANNER_SQL} AS is_banner, {hash_line} AS is_hash,
-           starts_with(text, '# ') AND regexp_matches(text, '{_OPENER}') AS is_opener
-    FROM {{lines}}
+        {_OPENER_SQL} AS is_opener,
+        starts_with(text, 'use ') AND regexp_matches(text, '{_USE}') AS is_use,
+        starts_with(text, 'SET ') AND regexp_matches(text, '{_SET_TIMESTAMP}') AS is_set,
+        line = first_entry.at AS is_first
+    FROM {{lines}}, first_entry
 ), starts AS (
-    SELECT line, text, is_banner,
+    SELECT line, text, is_banner, is_use, is_set,
         CASE WHEN is_banner THEN 0
-             WHEN starts_with(text, '# Time: ') THEN 1
-             WHEN is_opener AND NOT coalesce(lag(is_hash) OVER (ORDER BY line), FALSE) THEN 1
+             WHEN is_first OR starts_with(text, '# Time: ') THEN 1
+             WHEN is_opener AND NOT coalesce(lag(is_hash) OVER w, FALSE) THEN 1
              ELSE 0 END AS is_start,
-        CASE WHEN is_banner AND {RESTART_SQL} THEN 1 ELSE 0 END AS is_restart
+        CASE WHEN is_banner AND {RESTART_SQL} THEN 1 ELSE 0 END AS is_restart,
+        -- Non-`#` lines so far: constant over an entry's header block, +1 per body line.
+        sum(CASE WHEN is_hash OR is_banner THEN 0 ELSE 1 END) OVER w AS body_seen,
+        coalesce(lag(is_use) OVER w, FALSE) AS after_use
     FROM marked
+    WINDOW w AS (ORDER BY line ROWS UNBOUNDED PRECEDING)
 ), numbered AS (
-    SELECT line, text, is_banner,
-        sum(is_start) OVER (ORDER BY line ROWS UNBOUNDED PRECEDING) AS entry,
-        sum(is_restart) OVER (ORDER BY line ROWS UNBOUNDED PRECEDING) AS epoch
+    SELECT line, text, is_banner, is_use, is_set, after_use,
+        sum(is_start) OVER w AS entry,
+        sum(is_restart) OVER w AS epoch,
+        -- k = 0: the header block; k = n: the n-th non-`#` line of the entry.
+        body_seen - max(CASE WHEN is_start = 1 THEN body_seen END) OVER w AS k
     FROM starts
+    WINDOW w AS (ORDER BY line ROWS UNBOUNDED PRECEDING)
+), roles AS (
+    SELECT line, text, entry, epoch, k,
+        k = 1 AND is_use AS is_use_line,
+        is_set AND (k = 1 OR (k = 2 AND after_use)) AS is_set_line
+    FROM numbered
+    WHERE NOT is_banner AND entry > 0
 ), entries AS (
-    SELECT entry, max(epoch) AS epoch, min(line) AS line, list(text ORDER BY line) AS texts
-    FROM numbered WHERE NOT is_banner AND entry > 0 GROUP BY entry
-), split AS (
-    SELECT entry, epoch, line, texts,
-        coalesce(list_position(list_transform(texts, lambda x: {hash_item}), FALSE),
-                 len(texts) + 1) AS body_at
-    FROM entries
-), parts AS (
-    SELECT entry, epoch, line,
-        array_to_string(texts[1:body_at - 1], chr(10)) AS head,
-        texts[body_at:] AS body
-    FROM split
-), preamble AS (
-    SELECT *, len(body) > 1 AND regexp_matches(body[1], '{_USE}') AS has_use
-    FROM parts
-), preamble2 AS (
-    SELECT *,
-        len(body) > 1 + has_use::INT
-            AND regexp_matches(body[1 + has_use::INT], '{_SET_TIMESTAMP}') AS has_set
-    FROM preamble
+    SELECT entry, max(epoch) AS epoch, min(line) AS line,
+        -- Header lines joined by spaces: field order does not matter, so no sort is needed.
+        ' ' || coalesce(string_agg(text, ' ') FILTER (WHERE k = 0), '') || ' ' AS head,
+        max(text) FILTER (WHERE is_use_line) AS use_line,
+        max(text) FILTER (WHERE is_set_line) AS set_line,
+        string_agg(text, chr(10) ORDER BY line)
+            FILTER (WHERE k >= 1 AND NOT is_use_line AND NOT is_set_line) AS body
+    FROM roles
+    GROUP BY entry
 ), fields AS (
-    SELECT entry, epoch, line, head,
-        CASE WHEN has_use THEN coalesce(NULLIF(regexp_extract(body[1], '{_USE}', 1), ''),
-                                        regexp_extract(body[1], '{_USE}', 2)) END AS use_db,
-        CASE WHEN has_set THEN try_cast(regexp_extract(body[1 + has_use::INT],
-                                        '{_SET_TIMESTAMP}', 1) AS BIGINT) END AS set_epoch,
-        regexp_replace(array_to_string(body[1 + has_use::INT + has_set::INT:], chr(10)),
-                       ';\\s*$', '') AS statement,
-        NULLIF(regexp_extract(head, '(?:^|\\n)# Time: ({TIME_REGEX})', 1), '') AS time_text,
-        regexp_extract(head, '# User@Host: ([^\\[\\n]*)\\[([^\\]\\n]*)\\]', ['priv', 'login'])
-            AS who,
+    SELECT entry, epoch, line, head, use_line,
+        body,
+        CASE WHEN body IS NOT NULL THEN coalesce(NULLIF(regexp_extract(use_line, '{_USE}',
+                 1), ''), regexp_extract(use_line, '{_USE}', 2)) END AS use_db,
+        try_cast(regexp_extract(set_line, '{_SET_TIMESTAMP}', 1) AS BIGINT) AS set_epoch,
+        NULLIF(regexp_extract(left(split_part(head, '# Time: ', 2), 40), '^({TIME_REGEX})', 1),
+               '') AS time_text,
+        split_part(head, '# User@Host: ', 2) AS who,
         {field["query_time"]} AS query_time,
         {field["lock_time"]} AS lock_time,
         {field["rows_sent"]} AS rows_sent,
         {field["rows_examined"]} AS rows_examined,
         {field["thread_id"]} AS thread_id,
         {field["id"]} AS id,
-        strpos(head, 'Schema: ') > 0 AS has_schema,
+        strpos(head, ' Schema: ') > 0 AS has_schema,
         {field["schema_name"]} AS schema_name,
         {field["start_text"]} AS start_text,
-        coalesce(try_cast(NULLIF({field["errno"]}, '') AS INTEGER), 0) AS errno,
+        coalesce(try_cast(NULLIF({field["errno"]}, '') AS INTEGER),
+                 try_cast(NULLIF({field["last_errno"]}, '') AS INTEGER), 0) AS errno,
         coalesce(try_cast(NULLIF({field["killed"]}, '') AS INTEGER), 0) AS killed,
         {field["rate_limit"]} AS rate_limit,
         {field["rate_type"]} AS rate_type
-    FROM preamble2
+    FROM entries
 ), carried AS (
     SELECT *,
+        -- A lone `use db;` is the statement itself; the server appends one `;`.
+        regexp_replace(coalesce(body, use_line, ''), ';\\s*$', '') AS statement,
         last_value(use_db IGNORE NULLS) OVER w AS known_db,
         last_value(time_text IGNORE NULLS) OVER w AS known_time,
         last_value(set_epoch IGNORE NULLS) OVER w AS known_epoch
@@ -220,7 +252,9 @@ SELECT
         'log_slow_rate_limit': rate_limit,
         'log_slow_rate_type': coalesce(NULLIF(rate_type, ''), 'query')}} END AS tags,
     CASE WHEN has_schema THEN NULLIF(trim(schema_name, '`'), '') ELSE known_db END AS db,
-    coalesce(NULLIF(trim(who.priv), ''), NULLIF(trim(who.login), '')) AS "user",
+    -- `priv_user[login] @ host [ip]`: the account matched, else the name the client gave.
+    coalesce(NULLIF(trim(split_part(who, '[', 1)), ''),
+             NULLIF(split_part(split_part(who, '[', 2), ']', 1), '')) AS "user",
     coalesce(NULLIF(thread_id, ''), NULLIF(id, '')) AS connection,
     try_cast(NULLIF(rows_sent, '') AS BIGINT) AS rows_sent,
     try_cast(NULLIF(rows_examined, '') AS BIGINT) AS rows_examined,
@@ -239,7 +273,8 @@ FROM shifted
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        '{system}', line, 0, 0, 'text before the first slow-log entry header'
-FROM numbered WHERE entry = 0 AND NOT is_banner
+FROM {{lines}}, first_entry
+WHERE line < first_entry.at AND NOT {BANNER_SQL}
 """
 
 
