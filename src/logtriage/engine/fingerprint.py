@@ -253,7 +253,7 @@ def _normalize_sql() -> str:
                 list_position(list_transform(pairs, lambda q: q.k), p.k) = i) AS pairs
         FROM shaped
     )
-    SELECT raw, db_system, clean,
+    SELECT md5_number(raw) AS raw_md5, db_system, clean,
         CASE
             -- pt-query-digest's special cases, so that both tools group these alike.
             WHEN regexp_matches(raw, '^\s*SELECT /\*!40001 SQL_NO_CACHE \*/ \* FROM `')
@@ -288,19 +288,23 @@ def normalize_queries(db: Database) -> int:
     """
     if not db.count("queries"):
         return 0
-    db.execute("CREATE OR REPLACE TEMP TABLE tmp_fingerprints AS " + _normalize_sql())
+    # The map is keyed by a 128-bit digest of the raw text, not the text: it stays small.
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE tmp_fingerprints AS SELECT *, "
+        f"upper(left(md5(fingerprint), 16)) AS fingerprint_id FROM ({_normalize_sql()})"
+    )
     distinct = int(db.scalar("SELECT count(*) FROM tmp_fingerprints"))
     db.execute(
         """
         UPDATE queries SET
             sql = m.clean,
             fingerprint = m.fingerprint,
-            fingerprint_id = upper(left(md5(m.fingerprint), 16)),
+            fingerprint_id = m.fingerprint_id,
             tags = coalesce(queries.tags, m.tags),
             request_id = coalesce(queries.request_id, m.tag_request_id),
             trace_id = coalesce(queries.trace_id, m.tag_trace_id)
         FROM tmp_fingerprints m
-        WHERE queries.fingerprint IS NULL AND queries.sql = m.raw
+        WHERE queries.fingerprint IS NULL AND md5_number(queries.sql) = m.raw_md5
           AND queries.db_system IS NOT DISTINCT FROM m.db_system
         """
     )
