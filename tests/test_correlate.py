@@ -31,8 +31,8 @@ def add_request(
     db: Database, line: int, start_ms: float, dur_ms: float, rid: str | None = None
 ) -> None:
     db.execute(
-        "INSERT INTO requests (ts, duration_ms, method, path, route, status, request_id, source, line) "
-        "VALUES (?, ?, 'GET', '/x', 'GET /x', 200, ?, 'access.log', ?)",
+        "INSERT INTO requests (ts, duration_ms, method, path, route, status, request_id, source, "
+        "line) VALUES (?, ?, 'GET', '/x', 'GET /x', 200, ?, 'access.log', ?)",
         [at(start_ms), dur_ms, rid, line],
     )
 
@@ -97,3 +97,19 @@ def test_no_requests_means_nothing_to_do(db: Database) -> None:
     stats = correlate(db)
     assert stats.correlated == 0
     assert stats.queries == 1
+
+
+def test_untagged_statements_between_tagged_ones_follow_their_connection(db: Database) -> None:
+    add_request(db, 1, 0.5, 300, "a")
+    add_request(db, 2, 10.5, 300, "b")  # concurrent: time alone cannot decide
+    add_query(db, 10, 20.5, "c1")  # BEGIN, untagged
+    add_query(db, 11, 21.5, "c1", "a")
+    add_query(db, 12, 22.5, "c2", "b")
+    add_query(db, 13, 30.5, "c1", "a")
+    add_query(db, 14, 250.5, "c1")  # COMMIT, untagged, long after: still request a's
+    add_query(db, 15, 260.5, "c2")  # ROLLBACK of b
+    correlate(db)
+    got = matches(db)
+    assert got[10] == (1, "connection-neighbour")
+    assert got[14] == (1, "connection-neighbour")
+    assert got[15] == (2, "connection-neighbour")

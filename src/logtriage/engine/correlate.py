@@ -20,7 +20,8 @@ CREATE OR REPLACE TABLE correlations (
     line BIGINT,
     request_source VARCHAR,  -- the request's file and line
     request_line BIGINT,
-    how VARCHAR,             -- request_id | trace_id | connection-burst | time-window
+    how VARCHAR,             -- request_id | trace_id | connection-neighbour |
+                             -- connection-burst | time-window
     confidence DOUBLE
 )
 """
@@ -85,6 +86,7 @@ def correlate(db: Database, options: CorrelationOptions | None = None) -> Correl
         for key in ("request_id", "trace_id"):
             _match_by_key(db, kind, table, key)
     _windows(db, opts)
+    _match_connection_neighbours(db)
     _match_bursts(db, opts)
     _match_single_queries(db)
     return _stats(db, n_queries)
@@ -103,6 +105,47 @@ def _match_by_key(db: Database, kind: str, table: str, key: str) -> None:
         QUALIFY row_number() OVER (
             PARTITION BY x.source, x.line
             ORDER BY abs(epoch(x.ts) - epoch(r.ts)) NULLS LAST, r.source, r.line) = 1
+        """
+    )
+
+
+def _match_connection_neighbours(db: Database) -> None:
+    """Untagged statements between tagged ones on one connection belong to the same request.
+
+    ORMs tag their own statements but not the driver's BEGIN/COMMIT/ROLLBACK, and a
+    connection serves one request at a time: a statement whose nearest tied neighbours on its
+    connection belong to one request, inside that request's window, is that request's.
+    """
+    db.execute(
+        """
+        INSERT INTO correlations
+        WITH ordered AS (
+            SELECT q.source, q.line, q.connection, q.ts, c.request_source, c.request_line
+            FROM queries q
+            LEFT JOIN correlations c
+              ON c.kind = 'query' AND c.source = q.source AND c.line = q.line
+            WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL
+        ), neighbours AS (
+            SELECT *,
+                last_value(request_source || ':' || request_line IGNORE NULLS) OVER (
+                    PARTITION BY source, connection ORDER BY ts, line
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_key,
+                first_value(request_source || ':' || request_line IGNORE NULLS) OVER (
+                    PARTITION BY source, connection ORDER BY ts, line
+                    ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS after_key
+            FROM ordered
+        ), candidates AS (
+            SELECT n.source, n.line, w.request_source, w.request_line,
+                   count(*) OVER (PARTITION BY n.source, n.line) AS k
+            FROM neighbours n
+            JOIN tmp_windows w
+              ON w.request_source || ':' || w.request_line IN (n.before_key, n.after_key)
+             AND n.ts >= w.w_start AND n.ts <= w.w_end
+            WHERE n.request_line IS NULL
+        )
+        SELECT DISTINCT 'query', source, line, request_source, request_line,
+               'connection-neighbour', 0.9
+        FROM candidates WHERE k = 1
         """
     )
 
