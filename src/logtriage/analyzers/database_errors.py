@@ -16,15 +16,15 @@ FAILURE_KINDS = ("error", "deadlock", "lock_timeout", "statement_timeout")
 # The message with its variable parts replaced, in SQL: first line only; single-quoted values,
 # a trailing ": "value"" (PostgreSQL's invalid input), numbers (pids, xids, sizes, positions)
 # become ?. Double-quoted names (relations, constraints, users) stay: they say what failed.
-# "error 1213" / "errno 1205" keep their code: it names the failure.
+# "error 1213", "errno 1205", "MY-010119" keep their code: it names the failure.
 NORMALIZED_MESSAGE = r"""
 trim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
     regexp_replace(left(split_part(message, chr(10), 1), 400),
-        '(?i)\b(error|errno) (\d+)', '\1 E\2', 'g'),
+        '(?i)\b(error |errno |MY-)(\d+)', '\1E\2', 'g'),
     ': "[^"]*"$', ': ?'),
     '''(?:[^'']|'''')*''', '?', 'g'),
     '\b(?:0x[0-9a-fA-F]+|\d+(?:\.\d+)?)\b', '?', 'g'),
-    '\b(error|errno) E(\d+)', '\1 \2', 'g'),
+    '(?i)\b(error |errno |MY-)E(\d+)', '\1\2', 'g'),
     '\s+', ' ', 'g'))
 """
 

@@ -167,12 +167,12 @@ class HeavyQuery:
         subject = _short(fingerprint)
         if table and subject.endswith("…") and table not in subject:
             subject += f" (on {table})"
-        why = []
+        p95 = f"p95 {ms(row['p95_ms'])}"
         if is_heavy:
-            why.append(f"takes {time_share:.0%} of database time")
-        if is_slow:
-            why.append(f"p95 {ms(row['p95_ms'])} over {count(row['n'])} calls")
-        title = f"{subject} {' and '.join(why)} ({count(row['n'])} calls, {ms(row['total_ms'])})"
+            why = f"takes {time_share:.0%} of database time" + (f", {p95}" if is_slow else "")
+        else:
+            why = f"is slow: {p95}"
+        title = f"{subject} {why} ({_calls(row['n'])}, {ms(row['total_ms'])} in all)"
         evidence: dict[str, Any] = {
             "calls": row["n"],
             "total_ms": round(row["total_ms"], 3),
@@ -210,6 +210,10 @@ class HeavyQuery:
             fix=_fix(row, worst["sql"] or fingerprint, time_share),
             examples=(example,),
         )
+
+
+def _calls(n: int) -> str:
+    return f"{count(n)} call" + ("" if n == 1 else "s")
 
 
 def _short(text: str, width: int = 90) -> str:

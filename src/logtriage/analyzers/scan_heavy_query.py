@@ -222,7 +222,7 @@ class ScanHeavyQuery:
             score=min(1.0, 0.85 * time_share + 0.02),
             title=(
                 f"{_short(fingerprint)} examines {count(per_call)} rows per call to return "
-                f"{count(row['sent_per_call'])} ({count(row['n'])} calls)"
+                f"{count(row['sent_per_call'])} ({_calls(row['n'])})"
             ),
             fingerprint=fingerprint,
             evidence=evidence,
@@ -244,6 +244,10 @@ class ScanHeavyQuery:
                 },
             ),
         )
+
+
+def _calls(n: int) -> str:
+    return f"{count(n)} call" + ("" if n == 1 else "s")
 
 
 def _short(text: str, width: int = 90) -> str:
