@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from logtriage.errors import FormatError
 from logtriage.sources.apache import FORMAT as APACHE
+from logtriage.sources.app_json import FORMAT as APP_JSON
+from logtriage.sources.app_text import FORMAT as APP_TEXT
 from logtriage.sources.base import LogFormat
 from logtriage.sources.json_access import FORMAT as JSON_ACCESS
 from logtriage.sources.mysql_general import FORMAT as MYSQL_GENERAL
@@ -24,6 +26,8 @@ BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     POSTGRESQL_JSON,
     MYSQL_SLOW,
     MYSQL_GENERAL,
+    APP_JSON,
+    APP_TEXT,
 )
 
 

@@ -1,0 +1,138 @@
+"""Application-log fields in SQL, shared by the JSON and text readers: time, level, error type.
+
+- **Levels** are normalised so analyzers can compare logs of any framework: ``TRACE``,
+  ``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``, ``CRITICAL``. ``WARN``→``WARNING``; ``ERR``→
+  ``ERROR``; ``FATAL``, ``SEVERE``, ``PANIC``, ``ALERT``, ``EMERG(ENCY)``, ``CRIT``→``CRITICAL``;
+  ``NOTICE``, ``INFORMATION`` (Serilog) → ``INFO``; ``VERBOSE``, ``FINE*`` → ``DEBUG``/``TRACE``;
+  pino/bunyan numbers 10…60 (trace, debug, info, warn, error, fatal). Other words stay, upper-cased.
+- **Times**: ISO 8601 with ``T`` or a space, ``,`` or ``.`` before the fraction, ``Z``,
+  ``±hh:mm``, ``±hhmm`` or none (then UTC, or the ``app_timezone`` option); epoch numbers in
+  seconds, milliseconds (pino), microseconds or nanoseconds, told apart by magnitude.
+- **Error type** from a stack trace: Python's is the class on the last unindented line of the
+  traceback (the exception finally raised, after any chained ones); Java, .NET and Node print
+  the thrown class first (``java.lang.IllegalStateException: …``, ``TypeError: …``); Ruby ends
+  the first line with ``(ZeroDivisionError)`` and Rails logs ``ZeroDivisionError (divided by 0):``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+_LEVELS: Mapping[str, str] = {
+    "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE",
+    "DEBUG": "DEBUG", "DBG": "DEBUG", "VERBOSE": "DEBUG", "FINE": "DEBUG", "CONFIG": "DEBUG",
+    "INFO": "INFO", "INFORMATION": "INFO", "NOTICE": "INFO", "DEFAULT": "INFO", "INF": "INFO",
+    "WARN": "WARNING", "WARNING": "WARNING", "WRN": "WARNING",
+    "ERROR": "ERROR", "ERR": "ERROR", "EROR": "ERROR",
+    "CRITICAL": "CRITICAL", "CRIT": "CRITICAL", "FATAL": "CRITICAL", "FTL": "CRITICAL",
+    "SEVERE": "CRITICAL", "PANIC": "CRITICAL", "ALERT": "CRITICAL", "EMERG": "CRITICAL",
+    "EMERGENCY": "CRITICAL",
+}  # fmt: skip
+# pino and bunyan write levels as numbers.
+_NUMERIC_LEVELS: Mapping[str, str] = {
+    "10": "TRACE", "20": "DEBUG", "30": "INFO", "40": "WARNING", "50": "ERROR", "60": "CRITICAL",
+}  # fmt: skip
+
+# Words a level is spelled with in text logs (upper case, as every framework prints them).
+LEVEL_WORDS = "|".join(sorted(_LEVELS, key=len, reverse=True))
+
+# A Python exception line: ``KeyError: 'x'``, ``werkzeug.exceptions.NotFound: 404``, ``SystemExit``.
+_PY_EXCEPTION_LINE = r"^[A-Za-z_][\w.]*(?::\s.*|:)?$"
+# The thrown class on the first line of a Java/.NET/Node trace.
+_FIRST_LINE_CLASS = (
+    r"^\s*(?:Caused by: |Exception in thread \"[^\"]*\" )?"
+    r"([A-Za-z_$][\w$]*(?:\.[\w$]+)*)(?::\s|:?$)"
+)
+# Ruby: ``app.rb:3:in 'div': divided by 0 (ZeroDivisionError)``; Rails: ``[tag] Foo::Bar (msg):``.
+_RUBY_CLASS = r"\(([A-Z]\w*(?:::[A-Z]\w*)*)\)$"
+_RAILS_CLASS = r"^(?:\[[^\]]*\] ?)*([A-Z]\w*(?:::[A-Z]\w*)*) \(.*\):\s*$"
+# Lines only stack traces have: Python, Java (``at``, ``Caused by``, ``... 3 more``), Ruby, Rails.
+_TRACE_MARKERS = (
+    r"(?m)(Traceback \(most recent call last\):|^\s+at \S|^Caused by: |^\s+File \"|"
+    r"^\s*\.\.\. \d+ (common frames omitted|more)$|^[\w.$]+(Exception|Error)(: |$)|"
+    r"[A-Z]\w*(Error|Exception) \(.*\):\s*$|:in `)"
+)
+
+
+def sql_str(text: str) -> str:
+    """``text`` inside a SQL string literal."""
+    return text.replace("'", "''")
+
+
+def level_sql(value: str) -> str:
+    """SQL: the normalised level of the VARCHAR expression ``value`` (NULL stays NULL)."""
+    word = f"upper(trim({value}))"
+    pairs = ", ".join(f"'{k}': '{v}'" for k, v in {**_LEVELS, **_NUMERIC_LEVELS}.items())
+    return (
+        f"(CASE WHEN NULLIF(trim({value}), '') IS NULL THEN NULL "
+        f"ELSE coalesce(MAP {{{pairs}}}[{word}], {word}) END)"
+    )
+
+
+def time_sql(value: str, zone: str | None) -> str:
+    """SQL: the UTC TIMESTAMP of a VARCHAR time (ISO 8601 or epoch number); NULL if unreadable."""
+    text = f"trim({value})"
+    number = f"try_cast({text} AS DOUBLE)"
+    epoch = (
+        f"CASE WHEN {number} >= 1e17 THEN make_timestamp(({number} / 1000)::BIGINT) "
+        f"WHEN {number} >= 1e14 THEN make_timestamp({number}::BIGINT) "
+        f"WHEN {number} >= 1e11 THEN make_timestamp(({number} * 1000)::BIGINT) "
+        f"WHEN {number} >= 1e8 THEN make_timestamp(({number} * 1000000)::BIGINT) END"
+    )
+    # 2026-11-24 10:00:00,123 +0100 -> 2026-11-24 10:00:00.123+01:00
+    iso = (
+        f"regexp_replace(regexp_replace(regexp_replace({text}, "
+        r"'^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}),(\d+)', '\1.\2'), "
+        r"' ?([+-]\d{2}):?(\d{2})$', '\1:\2'), ' ?(UTC|GMT)$', 'Z')"
+    )
+    has_zone = rf"regexp_matches({iso}, '(Z|[+-]\d{{2}}:\d{{2}})$')"
+    naive = f"try_cast({iso} AS TIMESTAMP)"
+    local = f"try_cast(timezone('{sql_str(zone)}', {naive}) AS TIMESTAMP)" if zone else naive
+    return (
+        f"(CASE WHEN regexp_full_match({text}, '\\d+(\\.\\d+)?') THEN try({epoch}) "
+        f"WHEN {has_zone} THEN try_cast(try_cast({iso} AS TIMESTAMPTZ) AS TIMESTAMP) "
+        f"ELSE {local} END)"
+    )
+
+
+def error_type_sql(stack: str) -> str:
+    """SQL: the exception class a stack trace text (VARCHAR) names, else NULL."""
+    lines = f"string_split({stack}, chr(10))"
+    first = f"list_filter({lines}, lambda l: trim(l) <> '')[1]"
+    python = (
+        f"regexp_extract(list_filter({lines}, "
+        f"lambda l: regexp_matches(l, '{_PY_EXCEPTION_LINE}'))[-1], '^([A-Za-z_][\\w.]*)', 1)"
+    )
+    rails = (
+        f"regexp_extract(list_filter({lines}, lambda l: regexp_matches(l, '{_RAILS_CLASS}'))[1], "
+        f"'{_RAILS_CLASS}', 1)"
+    )
+    return f"""(CASE
+        WHEN {stack} IS NULL THEN NULL
+        WHEN contains({stack}, 'Traceback (most recent call last):') THEN NULLIF({python}, '')
+        WHEN regexp_matches({first}, '{_RUBY_CLASS}')
+            THEN regexp_extract({first}, '{_RUBY_CLASS}', 1)
+        WHEN regexp_matches({stack}, '(?m){_RAILS_CLASS}') THEN NULLIF({rails}, '')
+        ELSE NULLIF(regexp_extract({first}, '{sql_str(_FIRST_LINE_CLASS)}', 1), '')
+    END)"""
+
+
+def is_traceback_sql(text: str) -> str:
+    """SQL: whether continuation text looks like a stack trace (not a multi-line message)."""
+    return f"regexp_matches({text}, '{_TRACE_MARKERS}')"
+
+
+# Per missing canonical column: the setting that makes an application log carry it (M002).
+FIELD_HINTS: Mapping[str, str] = {
+    "request_id": (
+        "add the request id to every log record: structlog "
+        "`structlog.contextvars.bind_contextvars(request_id=…)` in a middleware; stdlib "
+        "logging a Filter that sets `record.request_id` and `%(request_id)s` in the format; "
+        'logback `MDC.put("requestId", …)`; pino-http `genReqId`; Rails `config.log_tags = '
+        "[:request_id]` (lograge: `custom_payload { |c| { request_id: c.request.request_id } }`)"
+    ),
+    "ts": "add a timestamp to each record (structlog TimeStamper(fmt='iso', utc=True); "
+    "python-json-logger '%(asctime)s'; lograge custom_options with time)",
+    "trace_id": "with OpenTelemetry, enable log correlation (OTEL_PYTHON_LOG_CORRELATION=true, "
+    "the logback MDC instrumentation, pino's OTel instrumentation) so trace_id is on each line",
+}

@@ -1,0 +1,305 @@
+"""Plain-text application logs (Python logging, gunicorn, logback/log4j, Spring Boot, Ruby/Rails).
+
+An entry is a line that starts the way one of the known layouts does (a timestamp, or
+``LEVEL:name:`` for ``logging.basicConfig()``); every other line continues the entry above it,
+so a traceback stays with the message that logged it. The engine groups them in bulk:
+``sum(is_start) OVER (ORDER BY line)`` numbers the entries, ``string_agg`` joins their lines
+(as the PostgreSQL reader does). Layouts, tried in this order on each line, so one file may mix
+them (gunicorn's own lines and the app's on one stderr):
+
+- ``gunicorn``: ``[2026-11-24 10:00:00 +0000] [1234] [INFO] Booting worker``
+- ``flask``: ``[2026-11-24 10:00:00,123] ERROR in views: …`` (Flask's documented format)
+- ``python``: ``2026-11-24 10:00:00,123 - app.views - ERROR - …`` (the logging cookbook's)
+- ``logback``: ``2026-11-24 10:00:00.123 [main] ERROR c.e.Foo - …`` (logback's documented
+  pattern) and ``logback_level_first``: ``2026-11-24 10:00:00.123 ERROR [main] c.e.Foo - …``
+  (also log4j's ``%d %-5p [%t] %c - %m``)
+- ``spring_boot``: ``2026-11-24T10:00:00.123Z  INFO 4242 --- [app] [main] c.e.Foo : …``
+- ``ruby``: ``E, [2026-11-24T10:00:00.123456 #4242] ERROR -- : [request-id] …`` (Ruby's
+  Logger::Formatter, what Rails' production.rb configures; the first tag is the request id
+  ``config.log_tags = [:request_id]`` puts there)
+- ``django``: ``ERROR 2026-11-24 10:00:00,123 views 4242 1399 …`` (Django docs' ``verbose``)
+- ``timestamped``: any other ``<time> [LEVEL] …`` / ``[<time>] LEVEL: …`` line
+- ``python_default``: ``ERROR:app.views:…`` (``logging.BASIC_FORMAT``, no time)
+
+Continuation text that looks like a stack trace becomes ``stack`` and names ``error_type``
+(``app_fields``); other continuation lines are part of the message. Lines before the first
+entry are rejected. Times without a zone are UTC unless ``[formats] app_timezone`` is given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from logtriage.sources.app_fields import (
+    FIELD_HINTS,
+    error_type_sql,
+    is_traceback_sql,
+    level_sql,
+    sql_str,
+    time_sql,
+)
+from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+
+_TS = (
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
+    r"(?: ?(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT))?"
+)
+_LEVEL = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE"
+_PY_LEVEL = "DEBUG|INFO|WARNING|ERROR|CRITICAL"
+FIELDS = ("ts", "level", "logger", "thread", "pid", "msg")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One way an entry's first line is written: a full-line regex and what its groups are."""
+
+    name: str
+    regex: str
+    groups: tuple[str, ...]
+
+    def matches(self, line: str) -> bool:
+        """Whether ``line`` starts an entry in this layout."""
+        return re.match(self.regex, line) is not None
+
+
+LAYOUTS: tuple[Layout, ...] = (
+    Layout(
+        "gunicorn", rf"^\[({_TS})\] \[(\d+)\] \[({_LEVEL})\] (.*)$", ("ts", "pid", "level", "msg")
+    ),
+    Layout(
+        "flask", rf"^\[({_TS})\] ({_LEVEL}) in ([\w.<>-]+): (.*)$", ("ts", "level", "logger", "msg")
+    ),
+    Layout("python", rf"^({_TS}) - (\S+) - ({_LEVEL}) - (.*)$", ("ts", "logger", "level", "msg")),
+    Layout(
+        "logback",
+        rf"^({_TS}) \[([^\]]*)\] ({_LEVEL}) +(\S+) - (.*)$",
+        ("ts", "thread", "level", "logger", "msg"),
+    ),
+    Layout(
+        "logback_level_first",
+        rf"^({_TS}) +({_LEVEL}) +\[([^\]]*)\] (\S+) - (.*)$",
+        ("ts", "level", "thread", "logger", "msg"),
+    ),
+    Layout(
+        "spring_boot",
+        rf"^({_TS}) +({_LEVEL}) (\d+) --- (?:\[[^\]]*\] )?\[ *([^\]]*)\] (\S+) +: (.*)$",
+        ("ts", "level", "pid", "thread", "logger", "msg"),
+    ),
+    Layout(
+        "ruby",
+        rf"^[A-Z], \[({_TS}) #(\d+)\] +({_LEVEL}|ANY) -- ([^:]*): (.*)$",
+        ("ts", "pid", "level", "logger", "msg"),
+    ),
+    Layout(
+        "django",
+        rf"^({_PY_LEVEL}) ({_TS}) (\S+) (\d+) (\d+) (.*)$",
+        ("level", "ts", "logger", "pid", "thread", "msg"),
+    ),
+    Layout(
+        "timestamped",
+        rf"^\[?({_TS})\]? +\[?({_LEVEL})\]?:? +(.*)$",
+        ("ts", "level", "msg"),
+    ),
+    Layout("python_default", rf"^({_PY_LEVEL}):([^:]*):(.*)$", ("level", "logger", "msg")),
+)  # fmt: skip
+
+# Lines that only continue an entry (tracebacks, Java frames, Ruby frames, Rails tags).
+CONTINUATION = (
+    r"^(\s|Traceback \(most|During handling of|The above exception|Caused by: |"
+    r"[\w.$:]+(Exception|Error|Exit|Interrupt|NotFound)\b|\[[^\]]+\] |\.\.\. \d+ |.*:in `)"
+)
+_CONTINUATION = re.compile(CONTINUATION)
+_REQUEST_ID = r"\b(?:request_id|requestId|request-id|req_id|reqId|x_request_id)[=:] ?\"?([\w.:-]+)"
+_TRACE_ID = r"\b(?:trace_id|traceId|trace\.id|dd\.trace_id|trace)[=:] ?\"?([0-9a-fA-F]{16,32})\b"
+# Rails' first tag is the request id when it looks like one (not an IP, not a word).
+_TAG_ID = r"^\[([0-9A-Za-z][\w.:-]{5,})\] "
+
+
+def start_sql(text: str = "text") -> str:
+    """SQL: the number (1-based) of the first layout that matches ``text``, else NULL."""
+    cases = " ".join(
+        f"WHEN regexp_matches({text}, '{sql_str(layout.regex)}') THEN {n}"
+        for n, layout in enumerate(LAYOUTS, start=1)
+    )
+    return f"CASE {cases} END"
+
+
+def _head_sql() -> str:
+    """SQL: the head line's fields in the order of ``FIELDS``, joined by a unit separator.
+
+    One regexp_replace per line rewrites the layout's groups into the canonical order, so
+    every layout yields the same shape whatever the order of its groups.
+    """
+    cases = []
+    for n, layout in enumerate(LAYOUTS, start=1):
+        slots = [f"\\{layout.groups.index(f) + 1}" if f in layout.groups else "" for f in FIELDS]
+        replacement = "\x1f".join(slots)
+        cases.append(
+            f"WHEN {n} THEN regexp_replace(head, '{sql_str(layout.regex)}', '{replacement}')"
+        )
+    return f"string_split(CASE layout {' '.join(cases)} END, chr(31))"
+
+
+def _field(name: str) -> str:
+    """SQL: one head field from the split head (the message keeps any separator it had)."""
+    n = FIELDS.index(name) + 1
+    if name == "msg":
+        return f"array_to_string(h[{n}:], chr(31))"
+    return f"NULLIF(trim(h[{n}]), '')"
+
+
+class AppTextFormat:
+    """Plain-text application logs with multi-line stack traces."""
+
+    name = "app_text"
+    table = "app_events"
+    description = (
+        "plain-text application logs (Python logging, gunicorn, Flask, Django, logback/log4j, "
+        "Spring Boot, Ruby/Rails) with multi-line stack traces kept together"
+    )
+    recognises = (
+        "lines that start with a timestamp and a level in a known layout (or LEVEL:name: of "
+        "logging.basicConfig), followed by traceback lines"
+    )
+    field_hints: Mapping[str, str] = FIELD_HINTS
+
+    def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
+        """Share of sample lines that start an entry or plausibly continue one."""
+        layouts: Counter[str] = Counter()
+        plausible = 0
+        seen = 0
+        for line in lines:
+            if not line.strip():
+                continue
+            seen += 1
+            layout = next((lay for lay in LAYOUTS if lay.matches(line)), None)
+            if layout is not None:
+                layouts[layout.name] += 1
+            elif _CONTINUATION.match(line):
+                plausible += 1
+        if not layouts:
+            return Detection(0.0)
+        share = (sum(layouts.values()) + plausible) / seen
+        # Generic layouts are weaker evidence than a framework's exact one; every text reader
+        # of one exact shape (PostgreSQL, MySQL) wins a tie.
+        generic = set(layouts) <= {"timestamped", "python_default"}
+        confidence = share * (0.7 if generic else 0.9)
+        variant = "+".join(name for name, _ in layouts.most_common())
+        return Detection(confidence, variant=variant)
+
+    def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
+        """Number the entries, join their lines, then read each entry's first line."""
+        marked = f"""
+CREATE TEMP TABLE tmp_app_text AS
+SELECT line, text, layout,
+       sum(CASE WHEN layout IS NULL THEN 0 ELSE 1 END) OVER (ORDER BY line) AS entry
+FROM (SELECT line, text, {start_sql()} AS layout FROM {{lines}})
+"""
+        grouped = """
+CREATE TEMP TABLE tmp_app_entries AS
+SELECT * FROM (
+    SELECT entry, min(line) AS line,
+        arg_min(text, line) AS head,
+        arg_min(layout, line) AS layout,
+        string_agg(text, chr(10) ORDER BY line) FILTER (WHERE layout IS NULL) AS cont
+    FROM tmp_app_text WHERE entry > 0
+    GROUP BY entry
+)
+"""
+        select_sql = (
+            entries_select_sql("tmp_app_entries", options.get("app_timezone"))
+            + """
+UNION ALL
+SELECT line, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       'continuation line before the first log entry'
+FROM tmp_app_text WHERE entry = 0
+"""
+        )
+        return ParsePlan(
+            table="app_events",
+            variant=variant or "text",
+            missing=_missing(sample),
+            setup=(marked, grouped),
+            select_sql=select_sql,
+        )
+
+
+def entries_select_sql(entries: str, zone: str | None) -> str:
+    """SQL: app_events rows (and ``_reject``) from ``entries(line, head, layout, cont)``.
+
+    ``head`` is an entry's first line, ``layout`` the number of the layout it matched
+    (``start_sql``), ``cont`` its other lines joined by newlines (NULL for none).
+    """
+    is_trace = f"(cont IS NOT NULL AND {is_traceback_sql('cont')})"
+    tag_id = f"regexp_extract(h_msg, '{_TAG_ID}', 1)"
+    ruby_id = f"CASE WHEN layout = {_ruby_number()} THEN NULLIF({tag_id}, '') END"
+    stack = f"CASE WHEN {is_trace} THEN cont END"
+    # The message without the request-id tag Rails puts first.
+    message = (
+        f"trim(CASE WHEN {ruby_id} IS NOT NULL THEN regexp_replace(h_msg, '{_TAG_ID}', '') "
+        "ELSE coalesce(h_msg, '') END)"
+    )
+    first_cont = (
+        "NULLIF(trim(regexp_replace(split_part(cont, chr(10), 1), '^(\\[[^\\]]*\\] ?)+', '')), '')"
+    )
+    return f"""
+SELECT line,
+{time_sql("h_ts", zone)} AS ts,
+{level_sql("h_level")} AS level,
+CASE WHEN cont IS NULL THEN {message}
+     -- Rails logs "FATAL -- : [id]" and the exception on the next line: that is the message.
+     WHEN {is_trace} THEN coalesce(NULLIF({message}, ''), {first_cont})
+     ELSE {message} || chr(10) || cont END AS message,
+coalesce({ruby_id}, NULLIF(regexp_extract(head, '{sql_str(_REQUEST_ID)}', 1), '')) AS request_id,
+NULLIF(regexp_extract(head, '{sql_str(_TRACE_ID)}', 1), '') AS trace_id,
+{error_type_sql(stack)} AS error_type,
+{stack} AS stack,
+map_from_entries(list_filter(
+    [{{'key': 'logger', 'value': h_logger}}, {{'key': 'thread', 'value': h_thread}},
+     {{'key': 'pid', 'value': h_pid}}],
+    lambda e: e.value IS NOT NULL
+)) AS attributes,
+CASE WHEN h_ts IS NOT NULL AND {time_sql("h_ts", zone)} IS NULL
+     THEN 'unreadable time ' || h_ts END AS _reject
+FROM (
+    SELECT line, head, layout, cont,
+        {_field("ts")} AS h_ts, {_field("level")} AS h_level, {_field("msg")} AS h_msg,
+        {_field("logger")} AS h_logger, {_field("thread")} AS h_thread, {_field("pid")} AS h_pid
+    FROM (SELECT line, head, layout, cont, {_head_sql()} AS h FROM {entries})
+)
+"""
+
+
+def looks_like_continuation(line: str) -> bool:
+    """Whether ``line`` can only be part of a multi-line entry (a stack trace line)."""
+    return _CONTINUATION.match(line) is not None
+
+
+def _ruby_number() -> int:
+    return next(n for n, lay in enumerate(LAYOUTS, start=1) if lay.name == "ruby")
+
+
+def _missing(sample: Sequence[str]) -> tuple[str, ...]:
+    """Canonical columns the sample's entries do not carry (M002)."""
+    heads = []
+    for line in sample:
+        layout = next((lay for lay in LAYOUTS if lay.matches(line)), None)
+        if layout is not None:
+            heads.append((layout, line))
+    missing = []
+    if heads and not any("ts" in layout.groups for layout, _ in heads):
+        missing.append("ts")
+    has_id = any(
+        re.search(_REQUEST_ID, line)
+        or (layout.name == "ruby" and re.search(r"-- [^:]*: \[[0-9A-Za-z][\w.:-]{5,}\] ", line))
+        for layout, line in heads
+    )
+    if heads and not has_id:
+        missing.append("request_id")
+    return tuple(missing)
+
+
+FORMAT = AppTextFormat()
