@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from logtriage.config import Settings
 from logtriage.sources.base import FormatOptions
+from logtriage.sources.mysql_error import FORMAT as ERROR
 from logtriage.sources.mysql_general import FORMAT as GENERAL
 from logtriage.sources.mysql_slow import FORMAT as SLOW
 
@@ -85,6 +86,14 @@ def test_error_log_lines_are_not_general_log_commands() -> None:
         "2026-11-25 13:38:58 0 [Note] /usr/sbin/mariadbd: ready for connections.",
     ]
     assert GENERAL.sniff(error_log, FormatOptions({})).confidence == 0.0
+    assert SLOW.sniff(error_log, FormatOptions({})).confidence == 0.0
+    assert ERROR.sniff(error_log, FormatOptions({})).confidence > 0.9
+
+
+def test_error_reader_leaves_slow_and_general_logs_alone() -> None:
+    for folder in ("mysql_slow", "mysql_general"):
+        sample = _lines(CASES / folder / "mariadb_10_11.log")
+        assert ERROR.sniff(sample, FormatOptions({})).confidence == 0.0
 
 
 def test_rate_limited_slow_log_keeps_the_rate_for_scaling() -> None:

@@ -17,6 +17,7 @@ from ..loaded_tables import Loaded, load_tables
 from .mariadb_server import (
     AFTER_RESTART,
     APP_SESSION,
+    DEADLOCK_SESSIONS,
     PREPARED_SESSION,
     SKIP_ENV,
     MariadbUnavailable,
@@ -141,3 +142,20 @@ def test_analyze_reads_both_logs(mariadb_logs: MariadbLogs) -> None:
     assert formats == {"slow.log": "mysql_slow", "general.log": "mysql_general"}
     assert all(i.rejected == 0 for i in report.inputs)
     assert not [f for f in report.findings if f.code == "M001"]
+
+
+def test_error_log_has_the_deadlock_and_its_victim(mariadb_logs: MariadbLogs) -> None:
+    loaded = load_tables(str(mariadb_logs.error))
+    assert loaded.summary.format == "mysql_error"
+    assert loaded.rejects == []
+    deadlocks = [e for e in loaded.db_events if e["kind"] == "deadlock"]
+    assert len(deadlocks) == mariadb_logs.workload.deadlock_errors == 1
+    # The rolled-back statement is one of the two crossing updates, taken from the dump.
+    crossing = {
+        part.strip()
+        for session in DEADLOCK_SESSIONS
+        for part in session.split(";")
+        if "WHERE id" in part
+    }
+    assert deadlocks[0]["statement"] in crossing
+    assert "WE ROLL BACK TRANSACTION" in str(deadlocks[0]["detail"])

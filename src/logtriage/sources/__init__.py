@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from logtriage.errors import FormatError
 from logtriage.sources.apache import FORMAT as APACHE
-from logtriage.sources.app_json import FORMAT as APP_JSON
-from logtriage.sources.app_text import FORMAT as APP_TEXT
 from logtriage.sources.base import LogFormat
 from logtriage.sources.json_access import FORMAT as JSON_ACCESS
+from logtriage.sources.mysql_error import FORMAT as MYSQL_ERROR
 from logtriage.sources.mysql_general import FORMAT as MYSQL_GENERAL
 from logtriage.sources.mysql_slow import FORMAT as MYSQL_SLOW
 from logtriage.sources.nginx import FORMAT as NGINX
@@ -26,8 +25,7 @@ BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     POSTGRESQL_JSON,
     MYSQL_SLOW,
     MYSQL_GENERAL,
-    APP_JSON,
-    APP_TEXT,
+    MYSQL_ERROR,
 )
 
 
