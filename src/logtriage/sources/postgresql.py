@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
 from logtriage.sources.postgresql_messages import (
     FIELD_HINTS,
+    classify_sql,
     durations_missing,
     events_sql,
     pg_time_sql,
@@ -28,16 +29,17 @@ from logtriage.sources.postgresql_messages import (
     sql_str,
 )
 from logtriage.sources.postgresql_prefix import (
+    LEVELS,
     TIME_SLOTS,
     CompiledPrefix,
     PrefixChoice,
     choose_prefix,
-    line_regex,
 )
 
 _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})"
 _BSD = r"[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
 _SECONDARY = "'DETAIL', 'HINT', 'QUERY', 'CONTEXT', 'LOCATION', 'STATEMENT'"
+_ZONE_HINT = "unknown time zone? name it with [formats] pg_timezone"
 
 
 @dataclass(frozen=True)
@@ -203,117 +205,148 @@ def _wrapper_sql(wrapper: Wrapper, garbage_prefix: str) -> dict[str, str]:
     }
 
 
+def _time_columns(compiled: CompiledPrefix) -> tuple[str, str]:
+    """SQL of the prefix's time text (%m/%t) and epoch text (%n), NULL when it has none."""
+    text = next(
+        (_captured(compiled, s) for s in ("time_ms", "time_s") if s in compiled.slots),
+        "NULL::VARCHAR",
+    )
+    return text, _captured(compiled, "time_epoch")
+
+
 def stderr_plan(layout: Layout, sample: Sequence[str], fallback_zone: str | None) -> ParsePlan:
-    """Setup statements that build tmp_pg_msg and tmp_pg_rejects, then the shared selects."""
+    """Setup statements that build tmp_pg_raw and tmp_pg_rejects, then the shared selects.
+
+    Only the prefix and severity are matched by a regex (its ``head`` group); the message is
+    the rest of the line. An entry is numbered by its first line; the few continuation lines
+    find theirs with an ASOF join (the last entry start at or before them, in the same syslog
+    process), and DETAIL/STATEMENT entries find their message the same way (the last primary
+    entry of the same session), so no window has to sort every line.
+    """
     compiled = layout.choice.compiled
     wrapper = layout.wrapper
     w = _wrapper_sql(wrapper, sql_str(compiled.prefix))
-    names = [f"g{i}" for i in range(len(compiled.slots))] + ["level", "msg"]
-    lines_sql = f"""
-CREATE TEMP TABLE tmp_pg_lines AS
-WITH x AS (
-    SELECT line, text, {w["wrap"]} AS w FROM {{lines}}
-), m AS (
-    SELECT line, text, w,
-        regexp_extract({w["body"]}, '{sql_str(line_regex(compiled))}', {names!r}) AS g
-    FROM x
-), k AS (
-    SELECT line, w, g,
-        g.level <> '' AS is_start,
-        g.level = '' AND coalesce({w["is_cont"]}, FALSE) AS is_cont,
-        {w["part_key"]} AS part_key,
-        CASE WHEN g.level <> '' THEN g.msg ELSE {w["content"]} END AS content
-    FROM m
-)
-SELECT line, w, g, is_start, part_key,
-    CASE WHEN is_start OR is_cont THEN content END AS content,
-    CASE WHEN is_start OR is_cont THEN sum(is_start::INTEGER) OVER (
-        PARTITION BY part_key ORDER BY line ROWS UNBOUNDED PRECEDING) END AS entry,
-    CASE WHEN NOT (is_start OR is_cont) THEN {w["garbage"]} END AS garbage
-FROM k
-"""
-    time_text = "NULL::VARCHAR"
-    times: list[str] = []
-    for slot in ("time_ms", "time_s"):
-        if slot in compiled.slots:
-            time_text = _captured(compiled, slot)
-            times.append(pg_time_sql(time_text, fallback_zone))
-            break
-    if "time_epoch" in compiled.slots:
-        epoch = _captured(compiled, "time_epoch")
-        times.append(f"make_timestamp((try_cast({epoch} AS DOUBLE) * 1000000)::BIGINT)")
-        time_text = f"coalesce({time_text}, {epoch})"
-    if wrapper.regex:
-        times.append("try_cast(NULLIF(w.ts, '') AS TIMESTAMPTZ)::TIMESTAMP")
-    ts = f"coalesce({', '.join(times)})" if times else "NULL::TIMESTAMP"
+    names = ["head", *(f"g{i}" for i in range(len(compiled.slots))), "level"]
+    head_re = f"^({compiled.regex}({LEVELS}):(?: +|$))"
+    time_text, epoch_text = _time_columns(compiled)
     if "pid" in compiled.slots:
         pid = _captured(compiled, "pid")
     elif wrapper.wraps_continuations:
         pid = "NULLIF(w.pid, '')"
     else:
         pid = "NULL::VARCHAR"
-    entries_sql = f"""
-CREATE TEMP TABLE tmp_pg_entries AS
-WITH e AS (
-    SELECT part_key, entry, min(line) AS line, arg_min(g, line) AS g, arg_min(w, line) AS w,
-        string_agg(content, '' ORDER BY line) AS body
-    FROM tmp_pg_lines WHERE entry > 0 GROUP BY part_key, entry
-), f AS (
-    SELECT part_key, entry, line, body, g.level AS level,
-        g.level IN ({_SECONDARY}) AS is_secondary,
-        {ts} AS ts,
-        {time_text} AS ts_text,
-        {_captured(compiled, "session")} AS session,
-        {pid} AS pid,
-        NULLIF({_captured(compiled, "user")}, '[unknown]') AS "user",
-        NULLIF({_captured(compiled, "db")}, '[unknown]') AS db,
-        {_captured(compiled, "sqlstate")} AS sqlstate
-    FROM e
+    wrapper_ts = "NULLIF(w.ts, '')" if wrapper.regex else "NULL::VARCHAR"
+    lines_sql = f"""
+CREATE TEMP TABLE tmp_pg_lines AS
+WITH x AS (
+    SELECT line, text, {w["wrap"]} AS w FROM {{lines}}
+), m AS (
+    SELECT line, text, w, {w["body"]} AS body FROM x
+), g AS (
+    SELECT line, text, w, body, regexp_extract(body, '{sql_str(head_re)}', {names!r}) AS g
+    FROM m
+), k AS (
+    SELECT line, w, g,
+        g.level <> '' AS is_start,
+        g.level = '' AND coalesce({w["is_cont"]}, FALSE) AS is_cont,
+        CASE WHEN g.level <> '' THEN substr(body, length(g.head) + 1) ELSE {w["content"]} END
+            AS content
+    FROM g
 )
-SELECT *, coalesce(session, pid) AS connection,
-    coalesce(session, pid, part_key) AS msg_key,
-    sum((NOT is_secondary)::INTEGER) OVER (
-        PARTITION BY coalesce(session, pid, part_key) ORDER BY line ROWS UNBOUNDED PRECEDING
-    ) AS msg,
-    ts IS NULL AND ts_text IS NOT NULL AS is_bad_time
-FROM f
+SELECT line, is_start, is_cont,
+    {w["part_key"]} AS part_key,
+    CASE WHEN is_start OR is_cont THEN rtrim(content, chr(13)) END AS content,
+    CASE WHEN NOT (is_start OR is_cont) THEN {w["garbage"]} END AS garbage,
+    NULLIF(g.level, '') AS level,
+    {time_text} AS time_text,
+    {epoch_text} AS epoch_text,
+    {wrapper_ts} AS wrapper_ts,
+    {_captured(compiled, "session")} AS session,
+    {pid} AS pid,
+    NULLIF({_captured(compiled, "user")}, '[unknown]') AS "user",
+    NULLIF({_captured(compiled, "db")}, '[unknown]') AS db,
+    {_captured(compiled, "sqlstate")} AS sqlstate
+FROM k
 """
-    msg_sql = """
-CREATE TEMP TABLE tmp_pg_msg AS
-SELECT min(line) AS line,
-    arg_min(ts, line) AS ts,
-    arg_min(level, line) AS level,
-    -- csvlog and jsonlog keep the error position apart (query_pos); stderr appends it.
-    arg_min(CASE WHEN is_secondary OR level = 'LOG' THEN body
-        ELSE regexp_replace(body, ' at character \\d+$', '') END, line) AS message,
-    string_agg(body, chr(10) ORDER BY line) FILTER (WHERE level = 'DETAIL') AS detail,
-    string_agg(body, chr(10) ORDER BY line) FILTER (WHERE level = 'STATEMENT') AS statement,
-    arg_min(sqlstate, line) AS sqlstate,
-    arg_min(db, line) AS db,
-    arg_min("user", line) AS "user",
-    arg_min(connection, line) AS connection
-FROM tmp_pg_entries
-WHERE msg > 0
-GROUP BY msg_key, msg
-HAVING NOT bool_or(NOT is_secondary AND is_bad_time)
+    conts_sql = """
+CREATE TEMP TABLE tmp_pg_conts AS
+SELECT c.line, s.line AS entry, c.content
+FROM (SELECT line, part_key, content FROM tmp_pg_lines WHERE is_cont) AS c
+ASOF LEFT JOIN (SELECT line, part_key FROM tmp_pg_lines WHERE is_start) AS s
+    ON c.part_key = s.part_key AND c.line >= s.line
 """
-    rejects_sql = """
+    # Entries are numbered by their first line; their tails are the few continuation lines.
+    tails = """(SELECT entry, string_agg(content, '' ORDER BY line) AS tail
+        FROM tmp_pg_conts WHERE entry IS NOT NULL GROUP BY entry)"""
+    starts = f"""(SELECT *, level IN ({_SECONDARY}) AS is_secondary,
+        coalesce(session, pid, part_key) AS msg_key FROM tmp_pg_lines WHERE is_start)"""
+    secondary_sql = f"""
+CREATE TEMP TABLE tmp_pg_secondary AS
+WITH s AS (
+    SELECT e.line, e.level, e.msg_key, e.content || coalesce(t.tail, '') AS body
+    FROM {starts} AS e LEFT JOIN {tails} AS t ON t.entry = e.line
+    WHERE e.is_secondary
+)
+SELECT s.line, s.level, s.body, p.line AS msg
+FROM s ASOF LEFT JOIN (SELECT line, msg_key FROM {starts} WHERE NOT is_secondary) AS p
+    ON s.msg_key = p.msg_key AND s.line >= p.line
+"""
+    times = [pg_time_sql("time_text", fallback_zone)]
+    if "time_epoch" in compiled.slots:
+        times.append("make_timestamp((try_cast(epoch_text AS DOUBLE) * 1000000)::BIGINT)")
+    if wrapper.regex:
+        times.append("try_cast(wrapper_ts AS TIMESTAMPTZ)::TIMESTAMP")
+    messages = f"""
+    WITH secondary AS (
+        SELECT msg,
+            string_agg(body, chr(10) ORDER BY line) FILTER (WHERE level = 'DETAIL') AS detail,
+            string_agg(body, chr(10) ORDER BY line) FILTER (WHERE level = 'STATEMENT')
+                AS statement
+        FROM tmp_pg_secondary WHERE msg IS NOT NULL GROUP BY msg
+    ), p AS (
+        SELECT e.*, e.content || coalesce(t.tail, '') AS body,
+            coalesce({", ".join(times)}) AS ts
+        FROM {starts} AS e LEFT JOIN {tails} AS t ON t.entry = e.line
+        WHERE NOT e.is_secondary
+    )
+    SELECT p.line, p.ts, p.level,
+        -- csvlog and jsonlog keep the error position apart (query_pos); stderr appends it.
+        CASE WHEN p.level = 'LOG' THEN p.body
+            ELSE regexp_replace(p.body, ' at character \\d+$', '') END AS message,
+        s.detail, s.statement, p.sqlstate, p.db, p."user",
+        coalesce(p.session, p.pid) AS connection,
+        p.ts IS NULL AND coalesce(p.time_text, p.epoch_text) IS NOT NULL AS is_bad_time,
+        coalesce(p.time_text, p.epoch_text) AS time_text
+    FROM p LEFT JOIN secondary AS s ON s.msg = p.line"""
+    bad_time = f"'unreadable time ''' || time_text || ''' ({_ZONE_HINT})'"
+    orphan = "level || ' line without the message it belongs to (file starts mid-message?)'"
+    rejects_sql = f"""
 CREATE TEMP TABLE tmp_pg_rejects AS
+WITH orphans AS (SELECT line, {orphan} AS reason FROM tmp_pg_secondary WHERE msg IS NULL)
 SELECT line, garbage AS reason FROM tmp_pg_lines WHERE garbage IS NOT NULL
 UNION ALL
-SELECT line, 'continuation line before the first log entry' FROM tmp_pg_lines WHERE entry = 0
+SELECT line, 'continuation line before the first log entry' FROM tmp_pg_conts
+WHERE entry IS NULL
 UNION ALL
-SELECT l.line, e.level || ' line without the message it belongs to (file starts mid-message?)'
-FROM tmp_pg_entries AS e JOIN tmp_pg_lines AS l USING (part_key, entry) WHERE e.msg = 0
+SELECT line, reason FROM orphans
 UNION ALL
-SELECT line, 'unreadable time ''' || ts_text || ''' (unknown time zone? set [formats] pg_timezone)'
-FROM tmp_pg_entries WHERE NOT is_secondary AND is_bad_time
+SELECT c.line, o.reason FROM tmp_pg_conts AS c JOIN orphans AS o ON c.entry = o.line
+UNION ALL
+SELECT line, {bad_time} FROM tmp_pg_msg WHERE is_bad_time
 """
+    cleanup = "DELETE FROM tmp_pg_msg WHERE is_bad_time"
     return ParsePlan(
         table="queries",
         variant=layout.variant,
         missing=missing_columns(layout, sample),
-        setup=(lines_sql, entries_sql, msg_sql, rejects_sql),
+        setup=(
+            lines_sql,
+            conts_sql,
+            secondary_sql,
+            classify_sql(messages),
+            rejects_sql,
+            cleanup,
+        ),
         select_sql=select_sql(),
         also=(("db_events", events_sql()),),
     )

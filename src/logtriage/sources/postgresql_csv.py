@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
 from logtriage.sources.postgresql_messages import (
     FIELD_HINTS,
+    classify_sql,
     durations_missing,
     events_sql,
     pg_time_sql,
@@ -104,8 +105,7 @@ SELECT rec, line,
 FROM r
 """
         is_good = f"len(v) IN {COLUMN_COUNTS}"
-        msg_sql = f"""
-CREATE TEMP TABLE tmp_pg_msg AS
+        messages = f"""
 SELECT line,
     {pg_time_sql("v[1]", fallback_zone)} AS ts,
     v[12] AS level,
@@ -139,7 +139,7 @@ FROM tmp_pg_records AS r JOIN tmp_pg_msg AS m USING (line) WHERE m.ts IS NULL
             table="queries",
             variant=variant,
             missing=durations_missing(sample),
-            setup=(records_sql, msg_sql, rejects_sql, cleanup),
+            setup=(records_sql, classify_sql(messages), rejects_sql, cleanup),
             select_sql=select_sql(),
             also=(("db_events", events_sql()),),
         )

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
 from logtriage.sources.postgresql_messages import (
     FIELD_HINTS,
+    classify_sql,
     durations_missing,
     events_sql,
     pg_time_sql,
@@ -95,8 +96,7 @@ class PostgresqlJsonFormat:
 CREATE TEMP TABLE tmp_pg_json AS
 SELECT line, CASE WHEN json_valid(text) THEN text::JSON END AS j FROM {lines}
 """
-        msg_sql = f"""
-CREATE TEMP TABLE tmp_pg_msg AS
+        messages = f"""
 SELECT line,
     {pg_time_sql(key("ts"), options.get("pg_timezone"))} AS ts,
     {key("level")} AS level,
@@ -130,7 +130,7 @@ FROM tmp_pg_msg WHERE ts IS NULL
             table="queries",
             variant=variant,
             missing=durations_missing(sample),
-            setup=(parsed_sql, msg_sql, rejects_sql, cleanup),
+            setup=(parsed_sql, classify_sql(messages), rejects_sql, cleanup),
             select_sql=select_sql(),
             also=(("db_events", events_sql()),),
         )

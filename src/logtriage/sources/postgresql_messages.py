@@ -1,9 +1,11 @@
 """PostgreSQL log messages → ``queries`` and ``db_events``: the SQL the three readers share.
 
-Each reader (stderr/syslog, csvlog, jsonlog) first builds the temp table ``tmp_pg_msg``: one
-row per complete message (a severity line with its DETAIL, HINT, CONTEXT and STATEMENT) with
-the columns of ``MESSAGE_COLUMNS``, and ``tmp_pg_rejects(line, reason)`` for input it could not
-read. This module turns messages into rows:
+Each reader (stderr/syslog, csvlog, jsonlog) writes a SELECT of complete messages, one row
+per message (a severity line with its DETAIL, HINT, CONTEXT and STATEMENT) with
+columns line (its first line), ts, level, message, detail, statement, sqlstate, db, user and
+connection; ``classify_sql`` turns it into the temp table ``tmp_pg_msg`` with each message's
+role, and the reader adds ``tmp_pg_rejects(line, reason)`` for input it could not read. This
+module turns messages into rows:
 
 - ``duration: N ms  statement: …`` and ``duration: N ms  execute <name>: …``
   (``log_min_duration_statement``) are statements with their duration. The logged time is when
@@ -25,19 +27,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-
-# Columns of tmp_pg_msg (besides `line`, the message's first line).
-MESSAGE_COLUMNS = (
-    "ts TIMESTAMP",
-    "level VARCHAR",
-    "message VARCHAR",
-    "detail VARCHAR",
-    "statement VARCHAR",
-    "sqlstate VARCHAR",
-    "db VARCHAR",
-    "user VARCHAR",
-    "connection VARCHAR",
-)
 
 # Exact postgresql.conf settings that make the log carry a missing column (M002).
 FIELD_HINTS: Mapping[str, str] = {
@@ -113,53 +102,79 @@ def pg_time_sql(text: str, fallback_zone: str | None) -> str:
     return f"(CASE WHEN {zone} = '' THEN {local} ELSE {utc_sql(local, zone, fallback_zone)} END)"
 
 
-# duration: N ms  <verb> [name]: text   (verb: statement, execute, parse, bind, plan …)
-_TIMED = (
-    "(?s)^duration: ([0-9]+(?:\\.[0-9]+)?) ms(?: +(statement|execute|parse|bind|plan|"
-    "fastpath function call)(?: ([^\\n]*?))?:(?: |\\n|$)(.*))?$"
+# The head of a timed message: "duration: N ms" and, when the text follows, "  <verb> [name]:".
+_TIMED_HEAD = (
+    "^(duration: ([0-9]+(?:\\.[0-9]+)?) ms(?: +(statement|execute|parse|bind|plan|"
+    "fastpath function call)(?: [^\\n]*?)?:)?)"
 )
-# statement: text | execute <name>: text   (log_statement, logged when the statement starts)
-_STARTED = "(?s)^(statement|execute)(?: ([^\\n]*?))?: (.*)$"
+# The head of a statement logged as it starts (log_statement): "statement: " or "execute <name>: ".
+_STARTED_HEAD = "^((statement|execute)(?: [^\\n]*?)?: )"
 
 
-def _classified() -> str:
-    """tmp_pg_msg with each message's role: DS timed, S started, D bare duration, P step."""
+def classify_sql(messages: str) -> str:
+    """Setup: tmp_pg_msg = the reader's ``messages`` SELECT plus role, duration and statement.
+
+    Roles: DS a timed statement, S a statement logged as it starts, D a bare duration, P a
+    parse/bind step or a plan, E an error; NULL for every other message. Regexes run only on
+    messages that start like a statement, and match the head alone: the text is the rest.
+    Classifying in the statement that materializes the messages saves copying every message.
+    """
     return f"""
-SELECT *,
+CREATE TEMP TABLE tmp_pg_msg AS
+WITH raw AS ({messages}
+), h AS (
+    SELECT *,
+        CASE WHEN level = 'LOG' AND starts_with(message, 'duration: ') THEN
+            regexp_extract(message, '{_TIMED_HEAD}', ['head', 'ms', 'verb']) END AS t,
+        CASE WHEN level = 'LOG' AND (starts_with(message, 'statement: ')
+            OR starts_with(message, 'execute ')) THEN
+            regexp_extract(message, '{_STARTED_HEAD}', ['head', 'verb']) END AS s
+    FROM raw
+)
+SELECT * EXCLUDE (t, s),
     CASE
-        WHEN level <> 'LOG' THEN CASE WHEN level IN ('ERROR', 'FATAL', 'PANIC') THEN 'E' END
+        WHEN level IN ('ERROR', 'FATAL', 'PANIC') THEN 'E'
         WHEN t.ms <> '' AND t.verb IN ('statement', 'execute') THEN 'DS'
         WHEN t.ms <> '' AND t.verb = '' THEN 'D'
         WHEN t.ms <> '' THEN 'P'
         WHEN s.verb <> '' THEN 'S'
-    END AS role
-FROM (
-    SELECT *,
-        regexp_extract(message, '{_TIMED}', ['ms', 'verb', 'name', 'text']) AS t,
-        regexp_extract(message, '{_STARTED}', ['verb', 'name', 'text']) AS s
-    FROM tmp_pg_msg
-)
+    END AS role,
+    try_cast(NULLIF(t.ms, '') AS DOUBLE) AS ms,
+    CASE
+        -- One character (a space, or the newline of a statement on its own line) follows.
+        WHEN t.verb IN ('statement', 'execute') THEN substr(message, length(t.head) + 2)
+        WHEN s.verb <> '' THEN substr(message, length(s.head) + 1)
+    END AS sql
+FROM h
 """
 
 
 def queries_sql() -> str:
     """SELECT of ``queries`` rows (all good rows; ``_reject`` NULL) from tmp_pg_msg."""
-    return f"""
-WITH c AS ({_classified()}),
-ev AS (
-    SELECT *,
-        CASE role WHEN 'DS' THEN t.text WHEN 'S' THEN s.text END AS sql,
-        try_cast(t.ms AS DOUBLE) AS ms
-    FROM c WHERE role IS NOT NULL
-),
-seq AS (
+    # Only sessions that log statements as they start need pairing (a window over their
+    # messages); statements timed on one line, the common case, are read as they are.
+    return """
+WITH started AS (
+    SELECT DISTINCT connection FROM tmp_pg_msg WHERE role = 'S' AND connection IS NOT NULL
+), seq AS (
     SELECT *,
         lead(role) OVER w AS next_role,
         lead(sql) OVER w AS next_sql,
         lead(ms) OVER w AS next_ms
-    FROM ev
-    -- Without a session key every message is its own partition: nothing is paired.
-    WINDOW w AS (PARTITION BY coalesce(connection, 'line ' || line) ORDER BY line)
+    FROM tmp_pg_msg
+    WHERE role IS NOT NULL AND connection IN (SELECT connection FROM started)
+    WINDOW w AS (PARTITION BY connection ORDER BY line)
+), timed AS (
+    SELECT *, NULL AS next_role, NULL AS next_sql, NULL::DOUBLE AS next_ms
+    FROM tmp_pg_msg
+    -- Without a session key nothing is paired: statements logged as they start stay untimed.
+    WHERE role IN ('DS', 'S')
+        AND (connection IS NULL OR connection NOT IN (SELECT connection FROM started))
+), rows AS (
+    SELECT * FROM seq
+    WHERE role = 'DS' OR (role = 'S' AND NOT coalesce(next_role = 'DS' AND next_sql = sql, FALSE))
+    UNION ALL BY NAME
+    SELECT * FROM timed
 )
 SELECT
     CASE WHEN role = 'DS' THEN ts - to_microseconds(round(ms * 1000)::BIGINT) ELSE ts END AS ts,
@@ -180,8 +195,7 @@ SELECT
     'postgresql' AS db_system,
     line,
     NULL::VARCHAR AS _reject
-FROM seq
-WHERE role = 'DS' OR (role = 'S' AND NOT coalesce(next_role = 'DS' AND next_sql = sql, FALSE))
+FROM rows
 """
 
 
@@ -230,7 +244,6 @@ def events_sql() -> str:
     # Connection messages name the user and database before the prefix can (%u, %d print
     # [unknown] until authentication), and a prefix may lack them altogether.
     return f"""
-WITH c AS ({_classified()})
 SELECT
     ts,
     level,
@@ -244,6 +257,6 @@ SELECT
     connection,
     'postgresql' AS db_system,
     line
-FROM c
+FROM tmp_pg_msg
 WHERE role IS NULL OR role = 'E'
 """
