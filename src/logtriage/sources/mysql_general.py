@@ -61,23 +61,34 @@ def _setup_sql(system: str) -> str:
     """The bulk parse: number entries, join continuation lines, carry time/user/db forward."""
     return f"""
 CREATE TEMP TABLE tmp_mysql_general AS
-WITH m AS (
-    SELECT line, text, {BANNER_SQL} AS is_banner,
-           regexp_extract(text, '{_sql_str(_ENTRY)}', ['t', 'conn', 'cmd', 'arg']) AS g
+WITH heads AS (
+    -- One line per command; nearly every line is one, so they are never grouped.
+    SELECT line, g.t, g.conn, g.cmd, g.arg
+    FROM (SELECT line, text,
+                 regexp_extract(text, '{_sql_str(_ENTRY)}', ['t', 'conn', 'cmd', 'arg']) AS g
+          FROM {{lines}})
+    WHERE g.cmd <> '' AND NOT {BANNER_SQL}
+), others AS (
+    -- The few other lines: statement continuations, banners, text before the first command.
+    SELECT line, text, {BANNER_SQL} AS is_banner
     FROM {{lines}}
-), n AS (
-    SELECT line, text, is_banner, g,
-        sum(CASE WHEN g.cmd <> '' AND NOT is_banner THEN 1 ELSE 0 END) OVER w AS entry,
-        sum(CASE WHEN is_banner AND {RESTART_SQL} THEN 1 ELSE 0 END) OVER w AS epoch
-    FROM m
-    WINDOW w AS (ORDER BY line ROWS UNBOUNDED PRECEDING)
+    WHERE NOT regexp_full_match(text, '{_sql_str(_ENTRY)}') OR {BANNER_SQL}
+), restarts AS (
+    SELECT line, row_number() OVER (ORDER BY line) AS epoch
+    FROM others WHERE is_banner AND {RESTART_SQL}
+), first_head AS (
+    SELECT coalesce(min(line), 9223372036854775807) AS at FROM heads
+), continued AS (
+    SELECT h.line AS head, string_agg(o.text, chr(10) ORDER BY o.line) AS more
+    FROM others AS o ASOF JOIN heads AS h ON o.line >= h.line
+    WHERE NOT o.is_banner
+    GROUP BY h.line
 ), e AS (
-    SELECT entry, max(epoch) AS epoch, min(line) AS line, max(g.t) AS t, max(g.conn) AS conn,
-        max(g.cmd) AS cmd,
-        string_agg(CASE WHEN g.cmd <> '' THEN g.arg ELSE text END, chr(10) ORDER BY line)
-            AS arg
-    FROM n WHERE NOT is_banner AND entry > 0
-    GROUP BY entry
+    SELECT h.line AS entry, coalesce(r.epoch, 0) AS epoch, h.line, h.t, h.conn, h.cmd,
+        CASE WHEN c.more IS NULL THEN h.arg ELSE h.arg || chr(10) || c.more END AS arg
+    FROM heads AS h
+        ASOF LEFT JOIN restarts AS r ON h.line >= r.line
+        LEFT JOIN continued AS c ON c.head = h.line
 ), s AS (
     SELECT *,
         CASE WHEN cmd IN ('Connect', 'Change user')
@@ -104,7 +115,7 @@ FROM c
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{system}', line,
        'text before the first general-log entry'
-FROM n WHERE entry = 0 AND NOT is_banner
+FROM others, first_head WHERE line < first_head.at AND NOT is_banner
 """
 
 
