@@ -116,16 +116,18 @@ _SIGN = (
 # One bracketed tuple, two levels of nesting deep: ``(?, now(), coalesce(?, lower(?)))``.
 _TUPLE = r"\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)"
 _ELEM = r"(?:\?|cast\(\?\s+as\s+[a-z_][\w ]*\))(?:::[a-z_]\w*(?:\[\])?)?"
-_RULES: tuple[tuple[str, str], ...] = (
+# (substring the rule needs, pattern, replacement), in pt-query-digest's order. The substring
+# is a cheap test that skips the regex for the many statements it cannot change.
+_RULES: tuple[tuple[str, str, str], ...] = (
     # A literal's prefix ended the run before it: N'…', x'…', b'…', U&'…', _utf8mb4'…'.
-    (r"\b(?:[nbxe]|_[a-z0-9]+|u&)\?", "?"),
-    (_SIGN, r"\1?"),
-    (rf"\b(values?)\s*({_TUPLE})(?:\s*,\s*{_TUPLE})+", r"\1 \2"),
-    (r"\b(values?)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", r"\1 (?+)"),
-    (rf"\bin\s*\(\s*{_ELEM}(?:\s*,\s*{_ELEM})*\s*\)", "in (?+)"),
-    (rf"\barray\s*\[\s*{_ELEM}(?:\s*,\s*{_ELEM})*\s*\]", "array[?+]"),
-    (r"\blimit \?(?:\s*,\s*\?| offset \?)?|\boffset \? limit \?", "limit ?"),
-    (r"(\S)\s+asc\b", r"\1"),
+    ("?", r"\b(?:[nbxe]|_[a-z0-9]+|u&)\?", "?"),
+    ("?", _SIGN, r"\1?"),
+    ("value", rf"\b(values?)\s*({_TUPLE})(?:\s*,\s*{_TUPLE})+", r"\1 \2"),
+    ("value", r"\b(values?)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", r"\1 (?+)"),
+    ("in", rf"\bin\s*\(\s*{_ELEM}(?:\s*,\s*{_ELEM})*\s*\)", "in (?+)"),
+    ("array", rf"\barray\s*\[\s*{_ELEM}(?:\s*,\s*{_ELEM})*\s*\]", "array[?+]"),
+    ("limit", r"\blimit \?(?:\s*,\s*\?| offset \?)?|\boffset \? limit \?", "limit ?"),
+    ("asc", r"(\S)\s+asc\b", r"\1"),
 )
 
 # Tag pairs in a comment body: ``k='v'`` (sqlcommenter), ``k:v`` (marginalia, legacy QueryLogs),
@@ -203,13 +205,18 @@ def _normalize_sql() -> str:
         ELSE {joiner} END), '')"""
     fp_kept = """list_transform(list_filter(toks, lambda x, i: kinds[i] IN ('q', 'v')),
         lambda x: CASE WHEN x[1] = '/' THEN lower(x) ELSE x END)"""
-    literals = _chain(
-        f"lower({fp_skeleton})",
-        ((_IS_NULL, "\\1\x01"), (_LITERAL, "?"), ("\x01", "null"), _WHITESPACE),
+    # IS [NOT] NULL is shielded only where "null" occurs: most statements skip two passes.
+    with_null = _chain(
+        "fp_low", ((_IS_NULL, "\\1\x01"), (_LITERAL, "?"), ("\x01", "null"), _WHITESPACE)
     )
+    without_null = _chain("fp_low", ((_LITERAL, "?"), _WHITESPACE))
+    literals = f"CASE WHEN contains(fp_low, 'null') THEN {with_null} ELSE {without_null} END"
     literals = f"regexp_replace(trim({literals}), '\\s*;[\\s;]*$', '')"
-    shaped = _chain(_fill_holes("fp_skeleton", "fp_kept"), _RULES)
-    clean = _fill_holes(f"trim({_chain('clean_skeleton', (_WHITESPACE,))})", "clean_kept")
+    # Without comments and whitespace runs, the clean text is the raw text.
+    needs_clean = f"list_contains(kinds, 'c') OR regexp_matches(raw, {_lit(_WHITESPACE[0])})"
+    collapsed = _chain("clean_skeleton", (_WHITESPACE,))
+    clean = f"""CASE WHEN clean_skeleton IS NULL THEN trim(raw)
+        ELSE {_fill_holes(f"trim({collapsed})", "clean_kept")} END"""
     body = """CASE WHEN starts_with(x, '/*') THEN x[3:-3] WHEN starts_with(x, '--') THEN x[3:]
         ELSE x[2:] END"""
     pair = f"regexp_extract(m, {_lit(_PAIR)}, ['k', 'v'])"
@@ -221,6 +228,14 @@ def _normalize_sql() -> str:
     norm_key = "lower(regexp_replace(p.k, '[-_.]', '', 'g'))"
     union_parts = "string_split_regex(shaped, ' union (?:all )?')"
     union_seps = "regexp_extract_all(shaped, ' union (?:all )?')"
+    rules = "".join(
+        f"""), rule_{n} AS (
+        SELECT * REPLACE (CASE WHEN contains(shaped, {_lit(needs)}) THEN
+            regexp_replace(shaped, {_lit(pattern)}, {_lit(replacement)}, 'g')
+            ELSE shaped END AS shaped)
+        FROM rule_{n - 1}"""
+        for n, (needs, pattern, replacement) in enumerate(_RULES, start=1)
+    )
     return rf"""
     WITH distinct_sql AS (
         SELECT DISTINCT sql AS raw, db_system FROM queries
@@ -236,22 +251,24 @@ def _normalize_sql() -> str:
         FROM tokenized
     ), skeletons AS (
         SELECT raw, db_system,
-            {clean_skeleton} AS clean_skeleton, {clean_kept} AS clean_kept,
-            {literals} AS fp_skeleton, {fp_kept} AS fp_kept,
+            CASE WHEN {needs_clean} THEN {clean_skeleton} END AS clean_skeleton,
+            CASE WHEN {needs_clean} THEN {clean_kept} END AS clean_kept,
+            lower({fp_skeleton}) AS fp_low, {fp_kept} AS fp_kept,
             flatten(list_transform(
                 list_filter(toks, lambda x, i: kinds[i] = 'c'),
                 lambda x: list_transform(regexp_extract_all({body}, {_lit(_PAIR)}),
                                          lambda m: {pair}))) AS raw_pairs
         FROM kinded
-    ), shaped AS (
-        SELECT raw, db_system, {clean} AS clean, {shaped} AS shaped,
+    ), rule_0 AS (
+        SELECT raw, db_system, {clean} AS clean, {_fill_holes(literals, "fp_kept")} AS shaped,
             list_transform(raw_pairs, lambda p: {{'k': {key}, 'v': {value}}}) AS pairs
         FROM skeletons
+    {rules}
     ), unique_pairs AS (
         SELECT raw, db_system, clean, shaped,
             list_filter(pairs, lambda p, i:
                 list_position(list_transform(pairs, lambda q: q.k), p.k) = i) AS pairs
-        FROM shaped
+        FROM rule_{len(_RULES)}
     )
     SELECT md5_number(raw) AS raw_md5, db_system, clean,
         CASE
