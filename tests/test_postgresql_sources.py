@@ -363,3 +363,67 @@ def test_any_text_loads_without_raising(tmp_path: Path, lines: list[str], reader
     loaded = load_tables(str(log), Settings(format=reader))
     total = len(log.read_bytes().splitlines())
     assert all(1 <= r["line"] <= total for r in [*loaded.queries, *loaded.rejects])
+
+
+def test_cloudwatch_export_of_rds_with_a_multi_line_statement(tmp_path: Path) -> None:
+    # Aurora/RDS logs exported from CloudWatch: an ISO time before each message, continuation
+    # lines as PostgreSQL wrote them (darold/pgbadger#521 shows the layout).
+    text = (
+        "2019-08-08T00:49:34.000Z 2019-08-08 00:49:34 UTC:10.40.77.242(56266):xyz@xyz_db:"
+        "[20474]:LOG:  duration: 5.076 ms  statement: SELECT col1, col2\n"
+        "\tFROM sample1 JOIN sample2 ON sample1.id = sample2.id\n"
+        "2019-08-08T00:49:35.000Z 2019-08-08 00:49:35 UTC::@:[20475]:LOG:  checkpoint starting: "
+        "time\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert loaded.summary.variant == "cloudwatch/rds"
+    assert [(q["sql"], q["db"], q["user"], q["connection"]) for q in loaded.queries] == [
+        ("SELECT col1, col2\nFROM sample1 JOIN sample2 ON sample1.id = sample2.id", "xyz_db",
+         "xyz", "20474")
+    ]  # fmt: skip
+    assert [e["kind"] for e in loaded.db_events] == ["checkpoint"]
+    assert not loaded.rejects
+
+
+def test_traditional_syslog_times_have_no_year_so_no_time(tmp_path: Path) -> None:
+    text = (
+        "Nov 25 13:40:37 db1 postgres[2051]: [8-1] user=app,db=shop LOG:  duration: 0.220 ms  "
+        "statement: SELECT 1\n"
+        "Nov 25 13:40:37 db1 postgres[2051]: [9-1] user=app,db=shop LOG:  duration: 0.300 ms  "
+        "statement: SELECT a,\n"
+        "Nov 25 13:40:37 db1 postgres[2051]: [9-2] #011       b FROM t\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert loaded.summary.variant.startswith("syslog/")
+    assert "ts" in loaded.summary.missing
+    assert [(q["sql"], q["ts"], q["connection"]) for q in loaded.queries] == [
+        ("SELECT 1", None, "2051"),
+        ("SELECT a,\n       b FROM t", None, "2051"),
+    ]
+
+
+def test_cloudnativepg_records_and_operator_lines(tmp_path: Path) -> None:
+    # CloudNativePG prints csvlog's columns under "record" (its documentation's example shape).
+    record = {
+        "log_time": "2026-07-01 10:00:00.250 UTC",
+        "user_name": "app",
+        "database_name": "shop",
+        "process_id": "25",
+        "session_id": "608be681.19",
+        "error_severity": "LOG",
+        "sql_state_code": "00000",
+        "message": "duration: 250.000 ms  statement: SELECT 1",
+    }
+    lines = [
+        {"level": "info", "ts": 1, "logger": "postgres", "msg": "record", "record": record},
+        {"level": "info", "ts": 2, "logger": "pg_controldata", "msg": "x", "record": {}},
+    ]
+    text = "\n".join(json.dumps(line) for line in lines) + "\n"
+    loaded = load_tables(_write(tmp_path, text, "cnpg.json"))
+    assert loaded.summary.format == "postgresql_json"
+    assert [(q["sql"], q["duration_ms"], q["connection"], q["db"]) for q in loaded.queries] == [
+        ("SELECT 1", 250.0, "608be681.19", "shop")
+    ]
+    assert loaded.queries[0]["ts"].isoformat() == "2026-07-01T10:00:00"
+    assert [r["line"] for r in loaded.rejects] == [2]
+    assert "logger pg_controldata" in loaded.rejects[0]["reason"]

@@ -147,7 +147,9 @@ def missing_columns(layout: Layout, sample: Sequence[str]) -> tuple[str, ...]:
     compiled = layout.choice.compiled
     wrapper = layout.wrapper.name
     missing: list[str] = []
-    if not compiled.has(*TIME_SLOTS) and wrapper not in ("syslog", "heroku", "cloudwatch"):
+    # Traditional syslog times ("Nov 25 13:40:37") have no year: they are not made into times.
+    bsd = wrapper == "syslog" and any(re.match(_BSD, line) for line in sample)
+    if not compiled.has(*TIME_SLOTS) and (bsd or wrapper not in ("syslog", "heroku", "cloudwatch")):
         missing.append("ts")
     if not compiled.has("pid", "session") and wrapper not in ("syslog", "heroku"):
         missing.append("connection")

@@ -44,7 +44,8 @@ FIELD_HINTS: Mapping[str, str] = {
     "user": "add %u (user) to log_line_prefix, e.g. log_line_prefix = '%m [%p] %q%u@%d '",
     "ts": (
         "add %m (time with milliseconds) to log_line_prefix, e.g. "
-        "log_line_prefix = '%m [%p] %q%u@%d ' (%t has whole seconds only)"
+        "log_line_prefix = '%m [%p] %q%u@%d ' (%t has whole seconds only; traditional syslog "
+        "times have no year: use rsyslog's RSYSLOG_FileFormat or add %m)"
     ),
 }
 
