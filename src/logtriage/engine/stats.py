@@ -137,7 +137,8 @@ def query_table(db: Database, limit: int) -> list[dict[str, Any]]:
 
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None and hasattr(value, "isoformat") else None
+    """UTC timestamps as the rest of the report writes them: ISO 8601 with ``Z``."""
+    return value.isoformat() + "Z" if value is not None and hasattr(value, "isoformat") else None
 
 
 def summary(db: Database, inputs: tuple[InputSummary, ...]) -> dict[str, Any]:
