@@ -427,3 +427,16 @@ def test_cloudnativepg_records_and_operator_lines(tmp_path: Path) -> None:
     assert loaded.queries[0]["ts"].isoformat() == "2026-07-01T10:00:00"
     assert [r["line"] for r in loaded.rejects] == [2]
     assert "logger pg_controldata" in loaded.rejects[0]["reason"]
+
+
+def test_translated_severities_are_rejected_with_the_setting_to_fix(tmp_path: Path) -> None:
+    text = (
+        "2026-07-01 10:00:00.000 UTC [7] LOG:  duration: 1.000 ms  statement: SELECT 1\n"
+        "2026-07-01 10:00:00.000 UTC [7] FEHLER:  Relation »x« existiert nicht\n"
+        "cp: cannot stat 'pg_wal/000000010000000000000001': No such file or directory\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    reasons = {r["line"]: r["reason"] for r in loaded.rejects}
+    assert "lc_messages = 'C'" in reasons[2]
+    assert reasons[3].startswith("does not match log_line_prefix '%m [%p] '")
+    assert len(loaded.queries) == 1

@@ -167,9 +167,11 @@ def _captured(compiled: CompiledPrefix, slot: str) -> str:
     return f"NULLIF(g.g{compiled.slots.index(slot)}, '')"
 
 
-def _wrapper_sql(wrapper: Wrapper, garbage_prefix: str) -> dict[str, str]:
-    """SQL pieces that depend on the wrapper: extraction, body, continuation test, content."""
-    garbage = f"'does not match log_line_prefix ''{garbage_prefix}'' (give yours with --pg-prefix)'"
+def _wrapper_sql(wrapper: Wrapper, garbage: str) -> dict[str, str]:
+    """SQL pieces that depend on the wrapper: extraction, body, continuation test, content.
+
+    ``garbage`` is the SQL reason for a line of PostgreSQL's that matches nothing.
+    """
     if not wrapper.regex:
         return {
             "wrap": "NULL::STRUCT(ts VARCHAR, pid VARCHAR, part VARCHAR, body VARCHAR)",
@@ -227,7 +229,15 @@ def stderr_plan(layout: Layout, sample: Sequence[str], fallback_zone: str | None
     """
     compiled = layout.choice.compiled
     wrapper = layout.wrapper
-    w = _wrapper_sql(wrapper, sql_str(compiled.prefix))
+    # A prefix followed by a severity word PostgreSQL did not write in English (FEHLER, ERREUR…).
+    foreign = f"^(?:{compiled.regex})\\p{{Lu}}+:  "
+    mismatch = (
+        f"CASE WHEN regexp_matches(body, '{sql_str(foreign)}') THEN 'severity not in English: "
+        "set lc_messages = ''C'' (logtriage reads PostgreSQL''s English messages)' "
+        f"ELSE 'does not match log_line_prefix ''{sql_str(compiled.prefix)}'' "
+        "(give yours with --pg-prefix)' END"
+    )
+    w = _wrapper_sql(wrapper, mismatch)
     names = ["head", *(f"g{i}" for i in range(len(compiled.slots))), "level"]
     head_re = f"^({compiled.regex}({LEVELS}):(?: +|$))"
     time_text, epoch_text = _time_columns(compiled)
@@ -248,7 +258,7 @@ WITH x AS (
     SELECT line, text, w, body, regexp_extract(body, '{sql_str(head_re)}', {names!r}) AS g
     FROM m
 ), k AS (
-    SELECT line, w, g,
+    SELECT line, w, g, body,
         g.level <> '' AS is_start,
         g.level = '' AND coalesce({w["is_cont"]}, FALSE) AS is_cont,
         CASE WHEN g.level <> '' THEN substr(body, length(g.head) + 1) ELSE {w["content"]} END
