@@ -11,6 +11,7 @@ from logtriage.analyzers.missing_field import MissingField
 from logtriage.analyzers.n_plus_one_queries import NPlusOneQueries
 from logtriage.analyzers.repeated_query_sequence import RepeatedQuerySequence
 from logtriage.analyzers.scan_heavy_query import ScanHeavyQuery
+from logtriage.analyzers.secret_in_logs import SecretInLogs
 from logtriage.analyzers.slow_request_pattern import SlowRequestPattern
 from logtriage.analyzers.slow_route import SlowRoute
 from logtriage.analyzers.uncorrelated_queries import UncorrelatedQueries
@@ -30,6 +31,7 @@ BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
     MissingField(),
     UncorrelatedQueries(),
     DuplicateQueries(),
+    SecretInLogs(),
 )
 
 
