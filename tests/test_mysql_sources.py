@@ -164,6 +164,11 @@ _SLOW_PIECES = st.sampled_from(
         "261124 10:00:00\t     12 Connect\tapp@localhost on shop using TCP/IP",
         "/usr/sbin/mariadbd, Version: 10.11 (x). started with:",
         "#",
+        "2026-11-25 13:38:59 8 [Note] InnoDB: Transactions deadlock detected, dumping detailed",
+        "*** (1) TRANSACTION:",
+        "MariaDB thread id 7, OS thread handle 1, query id 34 localhost root Updating",
+        "2026-11-24T10:08:00.000000Z 0 [ERROR] [MY-010119] [Server] Aborting",
+        "2026-11-25 13:39:12 7 [Note] InnoDB: *** WE ROLL BACK TRANSACTION (1)",
     ]
 )
 
@@ -183,7 +188,7 @@ _LINE_CHARS = st.characters(
     lines=st.lists(
         st.one_of(_SLOW_PIECES, st.text(_LINE_CHARS, min_size=1, max_size=40)), max_size=30
     ),
-    reader=st.sampled_from(["mysql_slow", "mysql_general"]),
+    reader=st.sampled_from(["mysql_slow", "mysql_general", "mysql_error"]),
 )
 def test_any_text_loads_without_raising(tmp_path: Path, lines: list[str], reader: str) -> None:
     log = tmp_path / "any.log"
@@ -191,4 +196,5 @@ def test_any_text_loads_without_raising(tmp_path: Path, lines: list[str], reader
     loaded = load_tables(str(log), Settings(format=reader))
     # Every record and every rejection points at a real line of the file.
     total = len(lines)
-    assert all(1 <= r["line"] <= total for r in [*loaded.queries, *loaded.rejects])
+    rows = [*loaded.queries, *loaded.db_events, *loaded.rejects]
+    assert all(1 <= r["line"] <= total for r in rows)
