@@ -38,7 +38,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 # Bump when the output of any writer changes: cached files with another version are rewritten.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 START = datetime(2026, 11, 24, 0, 0, 0, tzinfo=UTC).timestamp()
 BATCH = 1000  # entries per write: bounded memory, few syscalls, sizes close to target
 MB = 1024 * 1024

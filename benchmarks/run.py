@@ -271,7 +271,9 @@ def check_goaccess(path: Path) -> tuple[bool, str]:
 def check_pt_query_digest(path: Path) -> tuple[bool, str]:
     report = _json(path)
     count = int(report["global"]["query_count"])
-    return count > 0, f"{count:,} queries in {len(report['classes']):,} classes"
+    # "classes" holds only the reported ones (--limit 95%:20); the global count has them all.
+    unique = int(report["global"].get("unique_query_count") or len(report["classes"]))
+    return count > 0, f"{count:,} queries in {unique:,} fingerprint classes"
 
 
 def check_pgbadger(path: Path) -> tuple[bool, str]:
@@ -387,6 +389,20 @@ def _command(tool: Tool, item: Input, out: Path) -> str:
     return _display(argv) + (f" > {_rel(out)}" if tool.stdout_is_report else "")
 
 
+CALM = {"load": float(os.cpu_count() or 1), "wait_s": 60.0}
+
+
+def wait_for_calm() -> None:
+    """Wait (bounded) until the machine is not oversubscribed: others share it."""
+    deadline = time.monotonic() + CALM["wait_s"]
+    announced = False
+    while os.getloadavg()[0] > CALM["load"] and time.monotonic() < deadline:
+        if not announced:
+            print(f"  (load {os.getloadavg()[0]:.2f} > {CALM['load']:.1f}: waiting)", flush=True)
+            announced = True
+        time.sleep(5)
+
+
 def run_tool(tool: Tool, item: Input, tag: str, skip: str = "") -> Run:
     """Measure ``tool`` on ``item`` (fresh process) unless there is a reason to skip it."""
     out = _out_path(tool, tag)
@@ -399,6 +415,7 @@ def run_tool(tool: Tool, item: Input, tag: str, skip: str = "") -> Run:
         print(f"  {tool.name:<16} skipped: {skip}", flush=True)
         return run
     _warm(item.path)
+    wait_for_calm()
     capture = out if tool.stdout_is_report else out.with_suffix(".stdout")
     if out.exists():
         out.unlink()
@@ -460,7 +477,7 @@ def _fmt_s(value: float | None) -> str:
 
 def _row(run: Run, base: Run | None) -> str:
     if run.skipped:
-        return f"| {run.tool} | skipped: {run.skipped} | | | | | | | |"
+        return f"| {run.tool} | skipped: {run.skipped} | | | | | | | | | |"
     if run.measured is None and run.estimate_s is not None:
         src = run.estimate_from
         assert src is not None and src.measured is not None
@@ -470,16 +487,17 @@ def _row(run: Run, base: Run | None) -> str:
             f"from {src.measured.wall_s:,.1f} s "
             f"on the {src.input.mb:,.0f} MB slice) | — | — | — | "
             f"≈ {run.input.lines / run.estimate_s:,.0f} | ≈ {run.input.mb / run.estimate_s:,.1f} | "
-            f"{ratio} | not run |"
+            f"{ratio} | — | — | not run |"
         )
     m = run.measured
     assert m is not None
     if not run.ok:
-        return f"| {run.tool} | failed | | | | | | | {run.check} |"
+        return f"| {run.tool} | failed | | | | | | | | {m.load_before:.1f} | {run.check} |"
     return (
         f"| {run.tool} | {m.wall_s:,.2f} | {m.cpu_s:,.2f} | {m.rss_mb:,.0f} | "
         f"{m.tree_rss_mb:,.0f} | {run.input.lines / m.wall_s:,.0f} | "
-        f"{run.input.mb / m.wall_s:,.1f} | {_ratio(run, base)} | {run.check} |"
+        f"{run.input.mb / m.wall_s:,.1f} | {_ratio(run, base)} | {_cpu_ratio(run, base)} | "
+        f"{m.load_before:.1f} | {run.check} |"
     )
 
 
@@ -493,14 +511,25 @@ def _ratio(run: Run, base: Run | None) -> str:
     return f"{prefix}**{value:,.1f}×**"
 
 
+def _cpu_ratio(run: Run, base: Run | None) -> str:
+    if base is None or run is base:
+        return "1.00" if run is base else "—"
+    if not (run.measured and run.ok and base.measured and base.ok) or base.measured.cpu_s <= 0:
+        return "—"
+    return f"{run.measured.cpu_s / base.measured.cpu_s:,.1f}×"
+
+
 INTRO = """\
 Written by `make bench` (`benchmarks/run.py`); do not edit by hand. Every tool ran as a fresh
 child process, one after the other, on the same generated file (read once before each run so all
 start from the page cache). Wall time is one run; user+sys CPU and the largest process's peak RSS
 come from `wait4`; the process-tree RSS is the sum over the tool and its workers, sampled every
 50 ms. The ratio is the tool's wall time divided by logtriage's on the same input (above 1:
-logtriage is faster). Inputs come from `benchmarks/generate.py` (seeded: the same sizes give the
-same bytes)."""
+logtriage is faster); the CPU ratio divides user+sys times, which a busy shared machine disturbs
+less than wall time (but it does not credit logtriage's use of both cores). Before each run the
+harness waits (up to a minute) for the 1-minute load average to drop to the number of cores; the
+"load" column is the value when the run started. Inputs come from `benchmarks/generate.py`
+(seeded: the same sizes give the same bytes)."""
 HOTSPOTS_INTRO = """\
 `api.analyze` + the JSON renderer in one process
 with DuckDB's profiler on (`enable_profiling = 'no_output'`, read after each statement with
@@ -508,8 +537,8 @@ with DuckDB's profiler on (`enable_profiling = 'no_output'`, read after each sta
 
 TABLE_HEAD = (
     "| tool | wall s | user+sys s | peak RSS MB (largest process) | peak RSS MB (process tree) "
-    "| lines/s | MB/s | ratio (tool time / logtriage time) | what its report says |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    "| lines/s | MB/s | ratio (wall) | ratio (CPU) | load | what its report says |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 )
 
 
@@ -837,8 +866,18 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds an anchor may take on the full input (else extrapolated from the slice)",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the hotspot profile")
+    parser.add_argument(
+        "--calm-load",
+        type=float,
+        default=CALM["load"],
+        help="before each run, wait for the 1-min load average to drop to this (default: cores)",
+    )
+    parser.add_argument(
+        "--calm-wait", type=float, default=CALM["wait_s"], help="longest wait per run, seconds"
+    )
     parser.add_argument("--doc", type=Path, help="where to write (default docs/benchmarks.md)")
     args = parser.parse_args(argv)
+    CALM.update(load=args.calm_load, wait_s=args.calm_wait)
     lines = args.lines or (100_000 if args.quick else DEFAULT_LINES)
     size_mb = args.size_mb or (20.0 if args.quick else DEFAULT_SIZE_MB)
     slice_mb = args.slice_mb or max(size_mb / 10, 1.0)
