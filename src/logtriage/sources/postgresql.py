@@ -358,6 +358,10 @@ SELECT line, {bad_time} FROM tmp_pg_msg WHERE is_bad_time
             classify_sql(messages),
             rejects_sql,
             cleanup,
+            # The per-line tables are as large as the input: free them before the selects.
+            "DROP TABLE tmp_pg_lines",
+            "DROP TABLE tmp_pg_conts",
+            "DROP TABLE tmp_pg_secondary",
         ),
         select_sql=select_sql(),
         also=(("db_events", events_sql()),),

@@ -139,7 +139,13 @@ FROM tmp_pg_records AS r JOIN tmp_pg_msg AS m USING (line) WHERE m.ts IS NULL
             table="queries",
             variant=variant,
             missing=durations_missing(sample),
-            setup=(records_sql, classify_sql(messages), rejects_sql, cleanup),
+            setup=(
+                records_sql,
+                classify_sql(messages),
+                rejects_sql,
+                cleanup,
+                "DROP TABLE tmp_pg_records",  # as large as the input: freed before the selects
+            ),
             select_sql=select_sql(),
             also=(("db_events", events_sql()),),
         )

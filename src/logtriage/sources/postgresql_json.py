@@ -130,7 +130,13 @@ FROM tmp_pg_msg WHERE ts IS NULL
             table="queries",
             variant=variant,
             missing=durations_missing(sample),
-            setup=(parsed_sql, classify_sql(messages), rejects_sql, cleanup),
+            setup=(
+                parsed_sql,
+                classify_sql(messages),
+                rejects_sql,
+                cleanup,
+                "DROP TABLE tmp_pg_json",  # as large as the input: freed before the selects
+            ),
             select_sql=select_sql(),
             also=(("db_events", events_sql()),),
         )
