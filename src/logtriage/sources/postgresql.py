@@ -118,9 +118,11 @@ class PostgresqlFormat:
         "errors, deadlocks, timeouts, connections, checkpoints, autovacuum"
     )
     recognises = (
-        "lines that start with a known log_line_prefix (PostgreSQL's default '%m [%p] ', "
-        "Debian's '%m [%p] %q%u@%d ', pgBadger's, RDS, Azure, Cloud SQL, Heroku…) and then "
-        "LOG:/ERROR:/…; or the prefix given with --pg-prefix (config [formats] pg_prefix)"
+        "lines that start with a log_line_prefix and then LOG:/ERROR:/…: a known one "
+        "(PostgreSQL's default '%m [%p] ', Debian's '%m [%p] %q%u@%d ', pgBadger's, RDS, Azure, "
+        "Cloud SQL, Heroku…), one guessed from the lines (times, [pid], user=, db=, user@db…), "
+        "or the one given with --pg-prefix (config [formats] pg_prefix); also inside syslog, "
+        "Heroku logplex and CloudWatch exports"
     )
     field_hints: Mapping[str, str] = FIELD_HINTS
 
