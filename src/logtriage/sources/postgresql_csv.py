@@ -11,9 +11,11 @@ Quoted fields hold newlines (multi-line statements, deadlock details), so a reco
 several lines. The engine regroups them from the line table rather than re-reading the file:
 a record starts at a line that begins with a time and the fixed-shape columns that follow it
 (user and database quoted or empty, a pid, the connection, a ``hex.hex`` session id, a line
-number). No continuation can look like that, because inside a quoted field every ``"`` is
-doubled. ``sum(is_start) OVER (ORDER BY line)`` numbers the records, ``string_agg`` joins their
-lines, and one regex splits the fields (a quoted field, or text up to the next comma).
+number). A continuation line would need that exact shape with empty user and database (inside
+a quoted field every ``"`` is doubled, so quoted ones cannot match), which multi-line
+statements and details do not have. ``sum(is_start) OVER (ORDER BY line)`` numbers the
+records, ``string_agg`` joins their lines, and one regex splits the fields (a quoted field, or
+text up to the next comma).
 """
 
 from __future__ import annotations
