@@ -1,0 +1,301 @@
+"""S002 attack-probes: scanners and injection attempts, by client, and whether any was answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from logtriage.analyzers.secret_shapes import mask_sql
+from logtriage.model.context import AnalysisContext
+from logtriage.model.finding import Finding, Severity
+
+# Patterns run on the lower-cased, twice URL-decoded "path?query" (``+`` read as a space),
+# so %27%20or%201%3D1 and %252e%252e%252f are seen as what the server decodes them to.
+SCANNER_UA = (
+    r"(sqlmap|nikto|nmap|masscan|zgrab|nuclei|wpscan|gobuster|dirbuster|dirb/|ffuf|"
+    r"feroxbuster|wfuzz|acunetix|netsparker|nessus|openvas|qualys|burpsuite|zmeu|jorgee|"
+    r"arachni|w3af|whatweb|skipfish|havij|fimap|commix|xsstrike|hydra|l9explore|l9tcpid|"
+    r"censysinspect|expanse|zmap|internet-measurement|nimbostratus)"
+)
+# Files and tools no site serves on purpose: any hit is a probe.
+PROBE_PATH = (
+    r"(/\.(env|git|svn|hg|bzr|aws|ssh|docker|npmrc|htpasswd|htaccess|ds_store|vscode|idea)"
+    r"([/.]|$)|/\.env\.|/wp-config\.php|/web\.config|/vendor/phpunit|/etc/passwd|/boaform|"
+    r"/hnap1|/owa/auth|/remote/fgt_lang|/(shell|cmd|c99|r57|webshell|phpinfo|info)\.php|"
+    r"/(backup|db|dump|database|site)\.(sql|zip|tar\.gz|tgz|bak)|/config\.(json|ya?ml|php)\.bak)"
+)
+# Paths of software a site may really run (WordPress, phpMyAdmin, Spring Boot, Tomcat…): a
+# probe only where this site does not answer them for ordinary clients.
+APP_PROBE_PATH = (
+    r"(/wp-(login|admin|content|includes)|/xmlrpc\.php|/phpmyadmin|/pma/|/myadmin|"
+    r"/mysqladmin|/adminer|/cgi-bin/|/actuator|/server-status|/server-info|/manager/html|"
+    r"/solr/|/jenkins|/jmx-console|/invoker/|/telescope|/_profiler|/debug/(vars|pprof))"
+)
+SQLI = (
+    r"(['\"]\s*(or|and)\s+['\"]?\w+['\"]?\s*(=|like|<|>)|\bor\s+\d+\s*=\s*\d+|"
+    r"\bunion(\s|/\*.*\*/)+(all\s+)?select\b|\b(sleep|pg_sleep|benchmark)\s*\(\s*\d|"
+    r"waitfor\s+delay\s+'|\binformation_schema\b|@@version\b|\bxp_cmdshell\b|"
+    r";\s*(drop|truncate|shutdown)\s+\w|\b(extractvalue|updatexml|load_file)\s*\(|'\s*(--|#))"
+)
+TRAVERSAL = (
+    r"(\.\./|\.\.\\|/etc/(passwd|shadow|hosts)\b|/proc/self/|\bwin\.ini\b|\bboot\.ini\b|"
+    r"c:\\windows)"
+)
+XSS = (
+    r"(<script\b|javascript:|\bon(error|load|mouseover|focus)\s*=|<svg[\s/]|<iframe\b|"
+    r"<img[^>]+\bsrc|document\.(cookie|domain)|\balert\s*\()"
+)
+# Remote code execution: shell metacharacters with commands, Log4Shell, Spring4Shell, PHP.
+RCE = (
+    r"(\$\{jndi:|\$\{\$\{|;\s*(cat|wget|curl|id|uname|whoami|nc|bash|sh)\b|\|\s*(sh|bash)\b|"
+    r"\$\((wget|curl|id|cat|echo)|/bin/(sh|bash)\b|cmd\.exe|powershell|"
+    r"class\.module\.classloader|php://(input|filter)|allow_url_include|auto_prepend_file|"
+    r"<\?php)"
+)
+
+_KINDS = {
+    "probe_path": "probe paths",
+    "sqli": "SQL injection",
+    "traversal": "path traversal",
+    "xss": "XSS",
+    "rce": "command injection / Log4Shell",
+    "storm_404": "404 storm",
+}
+
+
+def _lit(text: str) -> str:
+    return text.replace("'", "''")
+
+
+@dataclass(frozen=True)
+class AttackProbesOptions:
+    """Thresholds for S002."""
+
+    # A client is flagged for probe paths when it asked for this many distinct ones.
+    min_probe_paths: int = 2
+    # A 404 storm: this many distinct paths answered 404, at least this share of its requests.
+    storm_min_404_paths: int = 20
+    storm_min_404_share: float = 0.5
+    # An application path (e.g. /wp-login.php) answered 2xx to this many ordinary clients is
+    # part of the site, not a probe.
+    site_path_min_clients: int = 5
+    max_findings: int = 10
+    examples: int = 3
+
+
+class AttackProbes:
+    """Scanners and injection attempts, by client, and whether any probe got an answer.
+
+    What it finds:
+        Clients that sent known scanner user agents (sqlmap, nikto, nmap, masscan, zgrab,
+        nuclei, wpscan, gobuster, dirbuster, ffuf…), asked for files no site serves on
+        purpose (``/.env``, ``/.git/config``, ``/vendor/phpunit``…) or for admin tools this
+        site does not run (``/wp-login.php``, ``/phpmyadmin``, ``/actuator``,
+        ``/server-status``, ``/cgi-bin/``…), sent SQL injection (``' or 1=1``, ``union
+        select``, ``sleep(``), path traversal (``../``, ``%2e%2e%2f``), XSS or command
+        injection / Log4Shell (``${jndi:``) payloads, or caused a 404 storm (many distinct
+        paths answered 404). Per client: counts per kind, first and last seen, and how many
+        probes were answered with a 2xx. Patterns are matched on the decoded URL, so a user
+        searching ``/search?q=select`` is not an injection.
+
+    Why it matters:
+        Probes that get a 404 are noise; a probe that gets a 2xx means something answered:
+        an exposed ``.env`` or ``.git``, an admin console reachable from the internet, or an
+        injection payload that reached the application.
+
+    Example:
+        ``203.0.113.9 sent 412 probes (sqlmap; SQL injection 120, probe paths 200), 3
+        answered 2xx``.
+
+    How to fix:
+        For answered probes, check what was served and close it: keep dotfiles and backups
+        out of the web root (an nginx ``location`` that denies dotfiles), restrict
+        admin and actuator endpoints to internal networks, use parameterized queries on the
+        routes that answered injections. For the rest, cut the noise at the edge (a WAF rule,
+        rate limits, fail2ban on 404 storms).
+
+    Options:
+        ``min_probe_paths`` (2), ``storm_min_404_paths`` (20), ``storm_min_404_share`` (0.5),
+        ``site_path_min_clients`` (5), ``max_findings`` (10), ``examples`` (3).
+    """
+
+    code: ClassVar[str] = "S002"
+    name: ClassVar[str] = "attack-probes"
+    needs: ClassVar[tuple[str, ...]] = ("requests",)
+    Options: ClassVar[type[AttackProbesOptions]] = AttackProbesOptions
+
+    def run(self, ctx: AnalysisContext, options: AttackProbesOptions) -> list[Finding]:
+        """One finding per probing client, answered probes first."""
+        if not ctx.db.count("requests"):
+            return []
+        clients = ctx.db.rows(
+            f"""
+            WITH tmp_s002 AS ({_classified_sql("TRUE")}),
+            site_paths AS (
+                -- Application paths this site answers for ordinary clients.
+                SELECT path FROM tmp_s002
+                WHERE is_app_path AND status BETWEEN 200 AND 299 AND scanner IS NULL
+                GROUP BY path HAVING count(DISTINCT client) >= ?
+            ), k AS (
+                SELECT *,
+                    (is_probe_path OR (is_app_path AND path NOT IN (SELECT path FROM site_paths)))
+                        AS probe_path
+                FROM tmp_s002
+            ), c AS (
+                SELECT client, count(*) AS requests, min(ts) AS first_seen, max(ts) AS last_seen,
+                    list(DISTINCT scanner) FILTER (WHERE scanner IS NOT NULL) AS scanners,
+                    count(DISTINCT path) FILTER (WHERE probe_path) AS probe_paths,
+                    count(*) FILTER (WHERE probe_path) AS probe_path,
+                    count(*) FILTER (WHERE sqli) AS sqli,
+                    count(*) FILTER (WHERE traversal) AS traversal,
+                    count(*) FILTER (WHERE xss) AS xss,
+                    count(*) FILTER (WHERE rce) AS rce,
+                    count(DISTINCT path) FILTER (WHERE status = 404) AS paths_404,
+                    count(*) FILTER (WHERE status = 404) AS n_404,
+                    count(*) FILTER (WHERE (probe_path OR sqli OR traversal OR xss OR rce_in_url)
+                                     AND status BETWEEN 200 AND 299) AS answered,
+                    count(*) FILTER (WHERE scanner IS NOT NULL OR probe_path OR sqli
+                                     OR traversal OR xss OR rce) AS probes
+                FROM k GROUP BY client
+            )
+            SELECT *, paths_404 >= ? AND n_404 >= ? * requests AS storm
+            FROM c
+            WHERE len(scanners) > 0 OR probe_paths >= ? OR sqli + traversal + xss + rce > 0
+               OR (paths_404 >= ? AND n_404 >= ? * requests)
+            ORDER BY answered DESC, sqli + traversal + xss + rce DESC, probes + n_404 DESC,
+                     client
+            """,
+            [
+                options.site_path_min_clients,
+                options.storm_min_404_paths,
+                options.storm_min_404_share,
+                options.min_probe_paths,
+                options.storm_min_404_paths,
+                options.storm_min_404_share,
+            ],
+        )
+        findings = [
+            self._finding(ctx, options, row, len(clients))
+            for row in clients[: options.max_findings]
+        ]
+        return findings
+
+    def _finding(
+        self,
+        ctx: AnalysisContext,
+        options: AttackProbesOptions,
+        row: dict[str, Any],
+        flagged: int,
+    ) -> Finding:
+        client = row["client"]
+        kinds = {k: int(row[k]) for k in ("probe_path", "sqli", "traversal", "xss", "rce")}
+        kinds = {k: v for k, v in kinds.items() if v}
+        if row["storm"]:
+            kinds["storm_404"] = int(row["n_404"])
+        scanners = sorted(str(s) for s in row["scanners"] or [])
+        answered = int(row["answered"])
+        injections = sum(kinds.get(k, 0) for k in ("sqli", "traversal", "xss", "rce"))
+        if answered:
+            severity = Severity.HIGH
+            score = min(0.8, 0.45 + 0.3 * answered / max(1, int(row["probes"])))
+        elif injections:
+            severity, score = Severity.MEDIUM, 0.08
+        else:
+            severity, score = Severity.LOW, 0.02
+        examples = ctx.db.rows(
+            f"""
+            WITH tmp_s002 AS ({_classified_sql("client = ?")})
+            SELECT source, line, {mask_sql("path")} AS path, status,
+                CASE WHEN query IS NOT NULL THEN left({mask_sql("query")}, 160) END AS query
+            FROM tmp_s002
+            WHERE (scanner IS NOT NULL OR is_probe_path OR is_app_path OR sqli
+                                  OR traversal OR xss OR rce OR status = 404)
+            ORDER BY (status BETWEEN 200 AND 299 AND (is_probe_path OR is_app_path OR sqli
+                      OR traversal OR xss OR rce_in_url)) DESC, ts, source, line
+            LIMIT ?
+            """,
+            [client, options.examples],
+        )
+        what = ", ".join(f"{_KINDS[k]} {v}" for k, v in kinds.items())
+        tool = f"{', '.join(scanners)}; " if scanners else ""
+        title = (
+            f"{client} sent {row['probes'] or row['n_404']} attack probes "
+            f"({tool}{what or 'scanner'})"
+            + (f", {answered} answered with 2xx" if answered else ", none answered")
+        )
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=severity,
+            score=score,
+            title=title,
+            evidence={
+                "client": client,
+                "requests": row["requests"],
+                "probes": row["probes"],
+                "kinds": kinds,
+                "scanners": scanners,
+                "answered_2xx": answered,
+                "distinct_404_paths": row["paths_404"],
+                "first_seen": _iso(row["first_seen"]),
+                "last_seen": _iso(row["last_seen"]),
+                "clients_flagged": flagged,
+            },
+            impact={"probes": row["probes"], "answered_2xx": answered},
+            fix=_fix(answered, kinds),
+            examples=tuple({k: v for k, v in ex.items() if v is not None} for ex in examples),
+        )
+
+
+def _classified_sql(where: str) -> str:
+    """SQL: each request with a client, its scanner name and which probe patterns it matches."""
+    target = (
+        "lower(url_decode(url_decode(replace(coalesce(path, '') || "
+        "CASE WHEN query IS NOT NULL AND query <> '' THEN '?' || query ELSE '' END, "
+        "'+', ' '))))"
+    )
+    decoded_path = "lower(url_decode(url_decode(coalesce(path, ''))))"
+    headers = "lower(coalesce(user_agent, '') || ' ' || coalesce(referrer, ''))"
+    return f"""
+        SELECT source, line, ts, client, path, query, status, bytes_sent,
+            NULLIF(regexp_extract(lower(coalesce(user_agent, '')), '{SCANNER_UA}', 1), '')
+                AS scanner,
+            regexp_matches({decoded_path}, '{_lit(PROBE_PATH)}') AS is_probe_path,
+            regexp_matches({decoded_path}, '{_lit(APP_PROBE_PATH)}') AS is_app_path,
+            regexp_matches(t, '{_lit(SQLI)}') AS sqli,
+            regexp_matches(t, '{_lit(TRAVERSAL)}') AS traversal,
+            regexp_matches(t, '{_lit(XSS)}') AS xss,
+            regexp_matches(t || ' ' || {headers}, '{_lit(RCE)}') AS rce,
+            -- A payload in a header (Log4Shell in the user agent) gets the page's usual 2xx:
+            -- only payloads in the URL count as answered.
+            regexp_matches(t, '{_lit(RCE)}') AS rce_in_url
+        FROM (SELECT *, {target} AS t FROM requests WHERE client IS NOT NULL AND {where})
+    """
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _fix(answered: int, kinds: dict[str, int]) -> str:
+    if not answered:
+        return (
+            "Nothing answered: no change needed in the application. To cut the noise, block "
+            "the client or its user agent at the edge (a WAF rule, rate limiting, fail2ban on "
+            "404 storms) and keep the proxy answering these paths with 404/444."
+        )
+    steps = ["Check what each answered probe (examples) returned"]
+    if "probe_path" in kinds:
+        steps.append(
+            "keep dotfiles, backups and VCS folders out of the web root (nginx "
+            "`location ~ /\\.(?!well-known) { deny all; }`) and restrict admin, actuator and "
+            "status endpoints to internal networks"
+        )
+    if kinds.keys() & {"sqli", "xss", "rce", "traversal"}:
+        steps.append(
+            "on the routes that answered injection payloads, confirm parameterized queries, "
+            "output encoding and path canonicalization, and look for the payload in the app "
+            "and database logs at that time"
+        )
+    steps.append("then block the client at the edge and rotate anything that was exposed")
+    return "; ".join(steps) + "."
