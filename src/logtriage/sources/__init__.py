@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from logtriage.errors import FormatError
 from logtriage.sources.apache import FORMAT as APACHE
+from logtriage.sources.app_json import FORMAT as APP_JSON
+from logtriage.sources.app_text import FORMAT as APP_TEXT
 from logtriage.sources.base import LogFormat
 from logtriage.sources.json_access import FORMAT as JSON_ACCESS
 from logtriage.sources.mysql_error import FORMAT as MYSQL_ERROR
@@ -26,6 +28,8 @@ BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     MYSQL_SLOW,
     MYSQL_GENERAL,
     MYSQL_ERROR,
+    APP_JSON,
+    APP_TEXT,
 )
 
 
