@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logtriage.config import Settings
+from logtriage.errors import FormatError
 from logtriage.sources.base import FormatOptions
 from logtriage.sources.mysql_error import FORMAT as ERROR
 from logtriage.sources.mysql_general import FORMAT as GENERAL
@@ -198,3 +199,42 @@ def test_any_text_loads_without_raising(tmp_path: Path, lines: list[str], reader
     total = len(lines)
     rows = [*loaded.queries, *loaded.db_events, *loaded.rejects]
     assert all(1 <= r["line"] <= total for r in rows)
+
+
+def test_utc_offset_option_moves_zone_less_times_only(tmp_path: Path) -> None:
+    general = tmp_path / "general.log"
+    general.write_text(
+        "261124 11:00:00\t     5 Query\tSELECT 1\n"
+        "2026-11-24T10:00:00.500000Z\t     6 Query\tSELECT 2\n"
+    )
+    berlin = Settings(format_options={"mysql_utc_offset": "+01:00"})
+    rows = load_tables(str(general), berlin).queries
+    assert [r["ts"].isoformat() for r in rows] == [
+        "2026-11-24T10:00:00",
+        "2026-11-24T10:00:00.500000",
+    ]
+    error = tmp_path / "error.log"
+    error.write_text("2026-11-24 05:00:00 0 [ERROR] mariadbd: Disk full\n")
+    new_york = Settings(format_options={"mysql_utc_offset": "-0500"})
+    assert load_tables(str(error), new_york).db_events[0]["ts"].isoformat() == "2026-11-24T10:00:00"
+
+
+def test_utc_offset_option_wins_over_the_inferred_one(tmp_path: Path) -> None:
+    slow = tmp_path / "slow.log"
+    slow.write_text(
+        "# Time: 261124  9:00:01\n"
+        "# User@Host: app[app] @ localhost []\n"
+        "# Query_time: 0.500000  Lock_time: 0.000000  Rows_sent: 0  Rows_examined: 0\n"
+        "SELECT 1;\n"
+    )
+    rows = load_tables(str(slow), Settings(format_options={"mysql_utc_offset": "-05:00"})).queries
+    assert rows[0]["ts"].isoformat() == "2026-11-24T14:00:00.500000"
+    # Without the option and without SET timestamp, the local time is taken as UTC.
+    assert load_tables(str(slow)).queries[0]["ts"].isoformat() == "2026-11-24T09:00:00.500000"
+
+
+def test_a_malformed_utc_offset_is_one_clear_error(tmp_path: Path) -> None:
+    slow = tmp_path / "slow.log"
+    slow.write_text("# User@Host: a[a] @ x []\n# Query_time: 1  Lock_time: 0 Rows_sent: 0\nX;\n")
+    with pytest.raises(FormatError, match="mysql_utc_offset"):
+        load_tables(str(slow), Settings(format_options={"mysql_utc_offset": "Berlin"}))

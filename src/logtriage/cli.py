@@ -102,7 +102,7 @@ def main() -> None:
 
 
 # Flags that are reader options: flag value -> FormatOptions key (also `[formats]` in config).
-FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix")
+FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix", "mysql_utc_offset")
 
 
 @main.command()
@@ -128,6 +128,11 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix")
 @click.option("--nginx-log-format", help="The nginx log_format of the access logs.")
 @click.option("--apache-log-format", help="The Apache LogFormat of the access logs.")
 @click.option("--pg-prefix", help="The log_line_prefix of the PostgreSQL logs.")
+@click.option(
+    "--mysql-utc-offset",
+    metavar="+HH:MM",
+    help="UTC offset of MariaDB/old MySQL log times, which carry no zone.",
+)
 @click.option("--openapi", type=click.Path(dir_okay=False), help="OpenAPI file: route names.")
 @click.option("--fail-on", metavar="CODES", help="Exit 1 if a finding matches: P001,A,high…")
 @click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")

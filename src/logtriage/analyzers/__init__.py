@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from logtriage.analyzers.base import Analyzer
 from logtriage.analyzers.attack_probes import AttackProbes
+from logtriage.analyzers.capacity_profile import CapacityProfile
 from logtriage.analyzers.database_errors import DatabaseErrors
 from logtriage.analyzers.duplicate_queries import DuplicateQueries
 from logtriage.analyzers.error_prone_route import ErrorProneRoute
@@ -34,6 +35,7 @@ BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
     DuplicateQueries(),
     SecretInLogs(),
     AttackProbes(),
+    CapacityProfile(),
 )
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
-from logtriage.sources.mysql_server import db_system, flavour, time_sql
+from logtriage.sources.mysql_server import db_system, flavour, time_sql, utc_offset_seconds
 
 # time and thread id (MySQL 5.7+, MariaDB 10.1+), or the old `yymmdd hh:mm:ss` with an optional
 # thread id (MySQL 5.5, MariaDB 5.5); then [Level] and MySQL 8's [MY-n] [Subsystem]. Requiring
@@ -41,7 +41,7 @@ def _sql_str(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _setup_sql(system: str) -> str:
+def _setup_sql(system: str, utc_offset_s: int) -> str:
     """Number messages, attach untimed lines, tie each deadlock to its dump."""
     victim = {n: _sql_str(_DUMP_STATEMENT.replace("{n}", str(n))) for n in (1, 2)}
     return f"""
@@ -78,7 +78,7 @@ WITH m AS (
     WHERE regexp_matches(d.message, '{_DEADLOCK}')
     GROUP BY d.entry
 )
-SELECT {time_sql("e.t")} AS ts, e.level,
+SELECT {time_sql("e.t", utc_offset_s)} AS ts, e.level,
     CASE WHEN regexp_matches(e.message, '{_DEADLOCK}') THEN 'deadlock'
          WHEN e.level = 'ERROR' THEN 'error'
          WHEN regexp_matches(e.message, '{_ABORTED}') THEN 'disconnection'
@@ -145,7 +145,7 @@ class MysqlErrorFormat:
         return ParsePlan(
             table="db_events",
             variant=kind,
-            setup=(_setup_sql(db_system(kind)),),
+            setup=(_setup_sql(db_system(kind), utc_offset_seconds(options) or 0),),
             select_sql=f"SELECT {_COLUMNS} FROM tmp_mysql_error WHERE NOT is_note",
         )
 

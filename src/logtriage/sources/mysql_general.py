@@ -27,6 +27,7 @@ from logtriage.sources.mysql_server import (
     db_system,
     flavour,
     time_sql,
+    utc_offset_seconds,
 )
 
 # Command names: MySQL `Command_names` (sql/sql_parse.cc) and MariaDB's `command_name`.
@@ -57,7 +58,7 @@ def _sql_str(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _setup_sql(system: str) -> str:
+def _setup_sql(system: str, utc_offset_s: int) -> str:
     """The bulk parse: number entries, join continuation lines, carry time/user/db forward."""
     return f"""
 CREATE TEMP TABLE tmp_mysql_general AS
@@ -99,7 +100,7 @@ WITH heads AS (
     FROM e
 ), c AS (
     SELECT *,
-        last_value({time_sql("NULLIF(t, '')")} IGNORE NULLS)
+        last_value({time_sql("NULLIF(t, '')", utc_offset_s)} IGNORE NULLS)
             OVER (ORDER BY entry ROWS UNBOUNDED PRECEDING) AS ts,
         last_value(NULLIF(who.user, '') IGNORE NULLS) OVER w AS session_user,
         last_value(coalesce(db_set, NULLIF(who.db, '')) IGNORE NULLS) OVER w AS session_db,
@@ -178,7 +179,7 @@ class MysqlGeneralFormat:
             table="queries",
             variant=kind,
             missing=("duration_ms", "rows_sent", "rows_examined", "lock_ms"),
-            setup=(_setup_sql(db_system(kind)),),
+            setup=(_setup_sql(db_system(kind), utc_offset_seconds(options) or 0),),
             select_sql=_QUERIES_SQL,
             also=(("db_events", _EVENTS_SQL),),
         )

@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from logtriage.errors import FormatError
+from logtriage.sources.base import FormatOptions
+
 # SQL predicate over `text`: a line of the start-up banner (skipped, never rejected).
 # Cheap prefix/suffix tests first; the regex runs only on candidates.
 BANNER_SQL = (
@@ -35,16 +38,39 @@ TIME_REGEX = (
 )
 
 
-def time_sql(expr: str) -> str:
+def time_sql(expr: str, utc_offset_s: int = 0) -> str:
     """SQL turning a captured server timestamp ``expr`` (VARCHAR) into a UTC TIMESTAMP.
 
-    A time without zone (MariaDB, MySQL <= 5.6, MySQL 8 with log_timestamps=SYSTEM in
-    ``Start:``) is server local time; the file does not say which zone, so it is taken as UTC.
+    A time without zone (MariaDB, MySQL <= 5.6, MySQL 8's ``Start:`` with
+    log_timestamps=SYSTEM) is server local time: ``utc_offset_s`` (seconds east of UTC, from
+    the ``mysql_utc_offset`` option) is taken off it; without the option it is taken as UTC.
     """
+    old_style = f"try_strptime(regexp_replace({expr}, ' +', ' '), '%y%m%d %H:%M:%S')"
+    if not utc_offset_s:
+        # The session time zone is UTC: a zone-less ISO time casts as UTC.
+        return f"coalesce(try_cast({expr} AS TIMESTAMPTZ)::TIMESTAMP, {old_style})"
+    local = f"(coalesce(try_cast({expr} AS TIMESTAMP), {old_style}) - to_seconds({utc_offset_s}))"
     return (
-        f"coalesce(try_cast({expr} AS TIMESTAMPTZ)::TIMESTAMP, "
-        f"try_strptime(regexp_replace({expr}, ' +', ' '), '%y%m%d %H:%M:%S'))"
+        f"CASE WHEN {has_zone_sql(expr)} THEN try_cast({expr} AS TIMESTAMPTZ)::TIMESTAMP "
+        f"ELSE {local} END"
     )
+
+
+def utc_offset_seconds(options: FormatOptions) -> int | None:
+    """The ``mysql_utc_offset`` option (``+02:00``, ``-0500``, ``Z``) in seconds, or None.
+
+    MariaDB and old MySQL write server local time without a zone; this says which it was.
+    """
+    raw = options.get("mysql_utc_offset")
+    if raw is None:
+        return None
+    match = re.fullmatch(r"\s*(?:(Z|UTC)|([+-])(\d{1,2}):?(\d{2})?)\s*", raw, re.IGNORECASE)
+    if match is None:
+        raise FormatError(f"mysql_utc_offset must look like +02:00, -0500 or Z, not {raw!r}")
+    if match.group(1):
+        return 0
+    seconds = int(match.group(3)) * 3600 + int(match.group(4) or 0) * 60
+    return -seconds if match.group(2) == "-" else seconds
 
 
 def has_zone_sql(expr: str) -> str:

@@ -46,6 +46,7 @@ from logtriage.sources.mysql_server import (
     flavour,
     has_zone_sql,
     time_sql,
+    utc_offset_seconds,
 )
 
 # A `#` line that belongs to a header block (an administrator command takes a statement's place).
@@ -112,7 +113,7 @@ def _errno_kind_sql() -> str:
     )
 
 
-def _setup_sql(system: str) -> str:
+def _setup_sql(system: str, utc_offset_s: int | None) -> str:
     """The bulk parse: number entries, gather each entry's lines, read its fields."""
     hash_line = _HASH_SQL.format(t="text")
     field = {
@@ -225,8 +226,10 @@ WITH first_entry AS (
     -- Zone-less times are server local time. Entries that also have SET timestamp (UTC)
     -- reveal the server's offset: their difference, rounded to a quarter hour. (The last
     -- `# Time:` is this entry's second too: old servers write it only when it changes.)
+    -- The mysql_utc_offset option, when given, wins.
     SELECT *,
-        to_seconds(coalesce(round(median(CASE
+        to_seconds(coalesce({-utc_offset_s if utc_offset_s is not None else "NULL"},
+            round(median(CASE
             WHEN set_epoch IS NOT NULL AND NOT {has_zone_sql("known_time")}
             THEN set_epoch - epoch({time_sql("known_time")} - took) END) OVER () / 900) * 900,
             0)::BIGINT) AS shift
@@ -315,7 +318,7 @@ class MysqlSlowFormat:
             table="queries",
             variant=kind,
             missing=missing,
-            setup=(_setup_sql(system),),
+            setup=(_setup_sql(system, utc_offset_seconds(options)),),
             select_sql=f"SELECT {_COLUMNS} FROM tmp_mysql_slow",
             also=(
                 (
