@@ -7,6 +7,7 @@ from logtriage.analyzers.attack_probes import AttackProbes
 from logtriage.analyzers.capacity_profile import CapacityProfile
 from logtriage.analyzers.database_errors import DatabaseErrors
 from logtriage.analyzers.duplicate_queries import DuplicateQueries
+from logtriage.analyzers.error_burst import ErrorBurst
 from logtriage.analyzers.error_prone_route import ErrorProneRoute
 from logtriage.analyzers.heavy_query import HeavyQuery
 from logtriage.analyzers.missing_field import MissingField
@@ -36,6 +37,7 @@ BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
     SecretInLogs(),
     AttackProbes(),
     CapacityProfile(),
+    ErrorBurst(),
 )
 
 

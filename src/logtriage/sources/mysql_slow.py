@@ -148,7 +148,7 @@ WITH first_entry AS (
         line = first_entry.at AS is_first
     FROM {{lines}}, first_entry
 ), starts AS (
-    SELECT line, text, is_banner, is_use, is_set,
+    SELECT line, text, is_banner, is_use, is_set, is_opener,
         CASE WHEN is_banner THEN 0
              WHEN is_first OR starts_with(text, '# Time: ') THEN 1
              WHEN is_opener AND NOT coalesce(lag(is_hash) OVER w, FALSE) THEN 1
@@ -160,7 +160,7 @@ WITH first_entry AS (
     FROM marked
     WINDOW w AS (ORDER BY line ROWS UNBOUNDED PRECEDING)
 ), numbered AS (
-    SELECT line, text, is_banner, is_use, is_set, after_use,
+    SELECT line, text, is_banner, is_use, is_set, after_use, is_opener,
         sum(is_start) OVER w AS entry,
         sum(is_restart) OVER w AS epoch,
         -- k = 0: the header block; k = n: the n-th non-`#` line of the entry.
@@ -172,7 +172,10 @@ WITH first_entry AS (
         k = 1 AND is_use AS is_use_line,
         is_set AND (k = 1 OR (k = 2 AND after_use)) AS is_set_line
     FROM numbered
+    -- Of the header lines only those that hold fields read below (MariaDB's explain and
+    -- Percona's InnoDB lines can be most of the file).
     WHERE NOT is_banner AND entry > 0
+        AND (k > 0 OR is_opener OR starts_with(text, '# Log_slow_rate_type: '))
 ), entries AS (
     SELECT entry, max(epoch) AS epoch, min(line) AS line,
         -- Header lines joined by spaces: field order does not matter, so no sort is needed.
