@@ -154,7 +154,7 @@ def _prepare(root: Path) -> None:
         directory.chmod(0o755)
 
 
-def nginx_server(root: Path, upstream_port: int) -> WebServer:
+def nginx_server(root: Path, upstream_port: int, timed_format: str = NGINX_TIMED) -> WebServer:
     """Configure (not start) nginx in ``root``, proxying to the app on ``upstream_port``."""
     binary = find_binary("nginx")
     if binary is None:
@@ -177,7 +177,7 @@ http {{
 {temp}
     types {{ text/css css; application/javascript js; image/png png; image/x-icon ico; }}
     default_type application/octet-stream;
-    log_format timed '{NGINX_TIMED}';
+    log_format timed '{timed_format}';
     server {{
         listen 127.0.0.1:{port};
         server_name localhost;

@@ -98,7 +98,19 @@ class NPlusOneQueries:
             """,
             [options.min_repeats, options.min_repeats, options.min_db_ms, options.min_units],
         )
-        return [self._finding(ctx, options, row, totals) for row in rows]
+        # The same loop seen in requests and, where they could not be tied, on bare
+        # connections is one finding: the untied part is evidence, not a second finding.
+        routed = {r["fingerprint"] for r in rows if r["route"] is not None}
+        untied = {r["fingerprint"]: r["units"] for r in rows if r["route"] is None}
+        findings = []
+        for row in rows:
+            if row["route"] is None and row["fingerprint"] in routed:
+                continue
+            finding = self._finding(ctx, options, row, totals)
+            if row["route"] is not None and row["fingerprint"] in untied:
+                finding.evidence["units_not_tied_to_a_request"] = untied[row["fingerprint"]]
+            findings.append(finding)
+        return findings
 
     def _finding(
         self,

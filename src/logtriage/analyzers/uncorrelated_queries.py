@@ -74,6 +74,7 @@ class UncorrelatedQueries:
             "SELECT count(request_id) AS with_request_id, count(trace_id) AS with_trace_id, "
             "count(connection) AS with_connection FROM queries"
         )[0]
+        coarse = list(stats.get("coarse_query_sources") or ())
         evidence: dict[str, Any] = {
             "queries": queries,
             "correlated": correlated,
@@ -83,6 +84,14 @@ class UncorrelatedQueries:
             "matched_by": stats.get("by_how", {}),
             **keyed,
         }
+        fix = _HOW_TO_TAG
+        if coarse:
+            evidence["one_second_timestamps"] = coarse
+            fix = (
+                f"{', '.join(coarse)} writes timestamps to the second only, so time cannot tell "
+                "which request ran a query (MariaDB's slow log; MySQL 8 writes microseconds). "
+                + fix
+            )
         return [
             Finding(
                 code=self.code,
@@ -95,6 +104,6 @@ class UncorrelatedQueries:
                 ),
                 evidence=evidence,
                 impact={"queries_untied": missing, "share_of_total": round(ratio, 4)},
-                fix=_HOW_TO_TAG,
+                fix=fix,
             )
         ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from logtriage.engine.database import Database
+from logtriage.engine.units import BURST_WINDOWS, burst_start_sql
 
 CORRELATIONS_SQL = """
 CREATE OR REPLACE TABLE correlations (
@@ -31,10 +32,15 @@ CREATE OR REPLACE TABLE correlations (
 class CorrelationOptions:
     """Tolerances of the time-based matching."""
 
-    # Web and database clocks disagree by a few milliseconds.
-    clock_skew_ms: float = 5.0
+    # Web and database clocks (and their rounding to the millisecond) disagree a little.
+    clock_skew_ms: float = 2.0
     # Queries on one connection closer than this belong to the same burst of work.
     burst_gap_ms: float = 50.0
+    # Rounds of "this request already uses another connection" elimination.
+    claim_rounds: int = 6
+    # A window wins over the next candidate when its slack is less than half of the other's,
+    # with this margin for timestamp noise.
+    clear_fit_margin_ms: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class CorrelationStats:
     by_how: dict[str, int]
     ambiguous: int
     outside_any_request: int
+    # Database logs whose timestamps are whole seconds: time cannot tie their queries.
+    coarse_query_sources: tuple[str, ...] = ()
 
 
 def _windows(db: Database, options: CorrelationOptions) -> None:
@@ -71,6 +79,22 @@ def _windows(db: Database, options: CorrelationOptions) -> None:
                                         + s.coarse_ms) * 1000)::BIGINT) AS w_end
         FROM requests r JOIN resolution s USING (source)
         WHERE r.ts IS NOT NULL
+        """
+    )
+    # The same for database logs: MariaDB's slow log writes whole seconds. A query logged at
+    # second T ran somewhere in [T, T + 1 s): its interval, not its instant, must meet a window.
+    db.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE tmp_query_times AS
+        WITH resolution AS (
+            SELECT source, CASE WHEN bool_and(ts = date_trunc('second', ts))
+                                THEN 1000.0 ELSE 0.0 END AS coarse_ms
+            FROM queries WHERE ts IS NOT NULL GROUP BY source
+        )
+        SELECT q.source, q.line, q.ts AS q_lo,
+               q.ts + to_microseconds((s.coarse_ms * 1000)::BIGINT) AS q_hi, s.coarse_ms
+        FROM queries q JOIN resolution s USING (source)
+        WHERE q.ts IS NOT NULL
         """
     )
 
@@ -120,11 +144,16 @@ def _match_connection_neighbours(db: Database) -> None:
         """
         INSERT INTO correlations
         WITH ordered AS (
-            SELECT q.source, q.line, q.connection, q.ts, c.request_source, c.request_line
-            FROM queries q
+            SELECT q.source, q.line, q.connection, q.ts, t.q_lo, t.q_hi,
+                   c.request_source, c.request_line,
+                   CASE WHEN regexp_matches(q.sql, '^\\s*(commit|rollback|end)\\b', 'i')
+                        THEN 'ends'
+                        WHEN regexp_matches(q.sql, '^\\s*(begin|start\\s+transaction)\\b', 'i')
+                        THEN 'starts' END AS boundary
+            FROM queries q JOIN tmp_query_times t USING (source, line)
             LEFT JOIN correlations c
               ON c.kind = 'query' AND c.source = q.source AND c.line = q.line
-            WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL
+            WHERE q.connection IS NOT NULL
         ), neighbours AS (
             SELECT *,
                 last_value(request_source || ':' || request_line IGNORE NULLS) OVER (
@@ -136,56 +165,122 @@ def _match_connection_neighbours(db: Database) -> None:
             FROM ordered
         ), candidates AS (
             SELECT n.source, n.line, w.request_source, w.request_line,
-                   count(*) OVER (PARTITION BY n.source, n.line) AS k
+                   count(*) OVER (PARTITION BY n.source, n.line) AS k,
+                   -- When both neighbours fit (whole-second logs), a COMMIT/ROLLBACK ends the
+                   -- request before it and a BEGIN starts the one after.
+                   (n.boundary = 'ends' AND w.request_source || ':' || w.request_line
+                                            = n.before_key)
+                   OR (n.boundary = 'starts' AND w.request_source || ':' || w.request_line
+                                              = n.after_key) AS is_preferred
             FROM neighbours n
             JOIN tmp_windows w
               ON w.request_source || ':' || w.request_line IN (n.before_key, n.after_key)
-             AND n.ts >= w.w_start AND n.ts <= w.w_end
+             AND n.q_hi >= w.w_start AND n.q_lo <= w.w_end
             WHERE n.request_line IS NULL
         )
         SELECT DISTINCT 'query', source, line, request_source, request_line,
                'connection-neighbour', 0.9
-        FROM candidates WHERE k = 1
+        FROM candidates WHERE k = 1 OR is_preferred
         """
     )
 
 
 def _match_bursts(db: Database, options: CorrelationOptions) -> None:
-    """A burst of queries on one connection that fits in exactly one request window."""
+    """Bursts of queries on one connection, each tied to the one request it can belong to.
+
+    A burst (one transaction, or statements without a pause) fits in the windows of several
+    concurrent requests; but a request runs on one connection, so once a request is known to
+    own connection A, bursts on connection B cannot be its. Claims are repeated until nothing
+    changes (a few rounds), and what stays ambiguous is left unmatched.
+    """
     db.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE tmp_bursts AS
-        WITH pending AS (
-            SELECT q.source, q.line, q.connection, q.ts,
-                   q.ts + to_microseconds((coalesce(q.duration_ms, 0) * 1000)::BIGINT) AS q_end
+        WITH marked AS (
+            SELECT q.source, q.line, q.connection, q.ts, q.sql,
+                   q.ts + to_microseconds((coalesce(q.duration_ms, 0) * 1000)::BIGINT) AS q_end,
+                   {burst_start_sql(options.burst_gap_ms)} AS is_new
             FROM queries q
             WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM correlations c
                               WHERE c.kind = 'query' AND c.source = q.source AND c.line = q.line)
-        ), gaps AS (
-            SELECT *, CASE WHEN epoch(ts - lag(q_end) OVER w) * 1000 <= {options.burst_gap_ms}
-                           THEN 0 ELSE 1 END AS is_new
-            FROM pending WINDOW w AS (PARTITION BY source, connection ORDER BY ts, line)
+              -- Whole-second timestamps cannot place a burst inside a millisecond window.
+              AND q.source NOT IN (SELECT source FROM tmp_query_times WHERE coarse_ms > 0)
+            WINDOW {BURST_WINDOWS}
         )
         SELECT *, sum(is_new) OVER (PARTITION BY source, connection ORDER BY ts, line) AS burst
-        FROM gaps
+        FROM marked
         """
     )
     db.execute(
         """
-        INSERT INTO correlations
+        CREATE OR REPLACE TEMP TABLE tmp_fits AS
         WITH spans AS (
             SELECT source, connection, burst, min(ts) AS b_start, max(q_end) AS b_end
             FROM tmp_bursts GROUP BY ALL
-        ), fits AS (
-            SELECT s.source, s.connection, s.burst, w.request_source, w.request_line,
-                   count(*) OVER (PARTITION BY s.source, s.connection, s.burst) AS k
-            FROM spans s JOIN tmp_windows w ON s.b_start >= w.w_start AND s.b_end <= w.w_end
         )
-        SELECT 'query', b.source, b.line, f.request_source, f.request_line,
+        SELECT s.source, s.connection, s.burst, w.request_source, w.request_line,
+               -- How tightly the burst sits in the window: a request's database work starts
+               -- soon after it starts and ends soon before it ends.
+               (epoch(s.b_start - w.w_start) + epoch(w.w_end - s.b_end)) * 1000 AS slack_ms
+        FROM spans s JOIN tmp_windows w ON s.b_start >= w.w_start AND s.b_end <= w.w_end
+        """
+    )
+    # Which connection each request already uses (from ids and neighbours).
+    db.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE tmp_owners AS
+        SELECT DISTINCT c.request_source, c.request_line, q.source, q.connection
+        FROM correlations c JOIN queries q ON c.kind = 'query' AND q.source = c.source
+                                           AND q.line = c.line
+        WHERE q.connection IS NOT NULL
+        """
+    )
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE tmp_claims AS "
+        "SELECT source, connection, burst, request_source, request_line FROM tmp_fits LIMIT 0"
+    )
+    for _ in range(options.claim_rounds):
+        before = db.count("tmp_claims")
+        db.execute(
+            """
+            INSERT INTO tmp_claims
+            WITH open AS (
+                SELECT f.* FROM tmp_fits f
+                WHERE NOT EXISTS (SELECT 1 FROM tmp_claims c WHERE c.source = f.source
+                                  AND c.connection = f.connection AND c.burst = f.burst)
+                  AND NOT EXISTS (SELECT 1 FROM tmp_owners o
+                                  WHERE o.request_source = f.request_source
+                                    AND o.request_line = f.request_line
+                                    AND o.source = f.source AND o.connection <> f.connection)
+            )
+            SELECT source, connection, burst, request_source, request_line
+            FROM (
+                SELECT *, row_number() OVER b AS rank, lead(slack_ms) OVER b AS runner_up_ms
+                FROM open WINDOW b AS (PARTITION BY source, connection, burst
+                                       ORDER BY slack_ms, request_source, request_line)
+            )
+            -- The only window, or one that fits clearly tighter than the next best.
+            WHERE rank = 1
+              AND (runner_up_ms IS NULL OR runner_up_ms > 2 * slack_ms + ?)
+            """,
+            [options.clear_fit_margin_ms],
+        )
+        if db.count("tmp_claims") == before:
+            break
+        db.execute(
+            """
+            INSERT INTO tmp_owners
+            SELECT DISTINCT request_source, request_line, source, connection FROM tmp_claims
+            EXCEPT SELECT * FROM tmp_owners
+            """
+        )
+    db.execute(
+        """
+        INSERT INTO correlations
+        SELECT 'query', b.source, b.line, c.request_source, c.request_line,
                'connection-burst', 0.8
-        FROM fits f JOIN tmp_bursts b USING (source, connection, burst)
-        WHERE f.k = 1
+        FROM tmp_claims c JOIN tmp_bursts b USING (source, connection, burst)
         """
     )
 
@@ -197,9 +292,10 @@ def _match_single_queries(db: Database) -> None:
         CREATE OR REPLACE TEMP TABLE tmp_candidates AS
         SELECT q.source, q.line, w.request_source, w.request_line,
                count(w.request_line) OVER (PARTITION BY q.source, q.line) AS k
-        FROM queries q LEFT JOIN tmp_windows w ON q.ts >= w.w_start AND q.ts <= w.w_end
-        WHERE q.ts IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM correlations c
+        FROM tmp_query_times q
+        LEFT JOIN tmp_windows w
+          ON q.q_hi >= w.w_start AND q.q_lo <= w.w_end AND q.coarse_ms = 0
+        WHERE NOT EXISTS (SELECT 1 FROM correlations c
                           WHERE c.kind = 'query' AND c.source = q.source AND c.line = q.line)
         """
     )
@@ -224,10 +320,14 @@ def _stats(db: Database, n_queries: int) -> CorrelationStats:
         "SELECT count(DISTINCT (source, line)) FILTER (WHERE k > 1) AS ambiguous, "
         "count(DISTINCT (source, line)) FILTER (WHERE k = 0) AS outside FROM tmp_candidates"
     )[0]
+    coarse = db.rows(
+        "SELECT DISTINCT source FROM tmp_query_times WHERE coarse_ms > 0 ORDER BY source"
+    )
     return CorrelationStats(
         queries=n_queries,
         correlated=sum(by_how.values()),
         by_how=by_how,
         ambiguous=int(rest["ambiguous"] or 0),
         outside_any_request=int(rest["outside"] or 0),
+        coarse_query_sources=tuple(r["source"] for r in coarse),
     )

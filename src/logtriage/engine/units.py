@@ -9,6 +9,40 @@ from __future__ import annotations
 
 from logtriage.engine.database import Database
 
+_BEGIN = r"'^\s*(begin|start\s+transaction)\b'"
+_END = r"'^\s*(commit|rollback|end)\b'"
+# Named windows the burst expression needs, over queries aliased ``q``.
+BURST_WINDOWS = (
+    "w AS (PARTITION BY q.source, q.connection ORDER BY q.ts, q.line), "
+    "c AS (PARTITION BY q.source, q.connection), s AS (PARTITION BY q.source)"
+)
+
+
+def burst_start_sql(gap_ms: float) -> str:
+    """1 where a query starts a new unit of work on its connection, else 0 (queries ``q``).
+
+    Where the log shows transactions, a transaction is the unit (ORM sessions commit or roll
+    back once per request; a pool's reset ROLLBACK stays with the one before it). Elsewhere a
+    COMMIT/ROLLBACK ends a unit and a pause longer than ``gap_ms`` starts one; logs with
+    whole-second timestamps (MariaDB) get a second more.
+    """
+    dur = "to_microseconds((coalesce(q.duration_ms, 0) * 1000)::BIGINT)"
+    after_end = (
+        f"(regexp_matches(lag(q.sql) OVER w, {_END}, 'i') "
+        f"AND NOT regexp_matches(q.sql, {_END}, 'i'))"
+    )
+    return f"""CASE
+        WHEN lag(q.line) OVER w IS NULL THEN 1
+        WHEN bool_or(regexp_matches(q.sql, {_BEGIN}, 'i')) OVER c THEN
+            CASE WHEN regexp_matches(q.sql, {_BEGIN}, 'i') OR {after_end} THEN 1 ELSE 0 END
+        WHEN {after_end} THEN 1
+        WHEN epoch(q.ts - lag(q.ts + {dur}) OVER w) * 1000
+             <= {gap_ms} + CASE WHEN bool_and(q.ts = date_trunc('second', q.ts)) OVER s
+                                THEN 1000 ELSE 0 END THEN 0
+        ELSE 1
+    END"""
+
+
 # Columns: unit (text key), route (NULL for connection bursts), request_source, request_line,
 # request_id, request_ms, ts, duration_ms, sql, fingerprint, source, line, rows_sent,
 # rows_examined, seq (1-based order in the unit).
@@ -46,16 +80,14 @@ def build_unit_queries(db: Database, burst_gap_ms: float = 50.0) -> None:
             SELECT *, sum(is_new) OVER (PARTITION BY source, connection ORDER BY ts, line) AS burst
             FROM (
                 SELECT q.*, coalesce(q.fingerprint, q.sql) AS fp,
-                       CASE WHEN epoch(q.ts - lag(q.ts + to_microseconds(
-                                (coalesce(q.duration_ms, 0) * 1000)::BIGINT)) OVER w) * 1000
-                                <= {burst_gap_ms} THEN 0 ELSE 1 END AS is_new
+                       {burst_start_sql(burst_gap_ms)} AS is_new
                 FROM queries q
                 WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL AND {uncorrelated_filter}
-                WINDOW w AS (PARTITION BY q.source, q.connection ORDER BY q.ts, q.line)
+                WINDOW {BURST_WINDOWS}
             )
         )
     """
-    # Queries not tied to a request still form units: their connection bursts.
+    # Queries not tied to a request still form units: their transactions or bursts.
     body = f"{correlated} UNION ALL {bursts}" if correlated is not None else bursts
     db.execute(
         f"""
