@@ -134,6 +134,11 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix", "mysql_utc
     help="UTC offset of MariaDB/old MySQL log times, which carry no zone.",
 )
 @click.option("--openapi", type=click.Path(dir_okay=False), help="OpenAPI file: route names.")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False),
+    help="The app's source tree: point findings at lines of code.",
+)
 @click.option("--fail-on", metavar="CODES", help="Exit 1 if a finding matches: P001,A,high…")
 @click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")
 @click.option("--memory-limit", help="Engine memory limit, e.g. 1GB (spills to disk beyond).")

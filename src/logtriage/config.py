@@ -40,6 +40,8 @@ class Settings:
     # Route patterns ("GET /users/{id}", "/items/:id") that win over automatic templating.
     routes: tuple[str, ...] = ()
     openapi: str | None = None
+    # The application's source tree (--source): findings get code locations from scanning it.
+    source: str | None = None
     # A path position with more distinct values than this under one parent becomes {param}.
     route_max_distinct_segments: int = 40
     group_static_assets: bool = True
@@ -90,6 +92,7 @@ _SIMPLE_KEYS = {
     "memory_limit": str,
     "temp_directory": str,
     "openapi": str,
+    "source": str,
     "route_max_distinct_segments": int,
     "group_static_assets": bool,
     "top_routes": int,

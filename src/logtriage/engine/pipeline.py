@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import BinaryIO
@@ -20,6 +21,7 @@ from logtriage.engine.routes import assign_routes
 from logtriage.engine.stats import query_table, route_table, summary
 from logtriage.engine.units import build_unit_queries
 from logtriage.errors import ConfigError
+from logtriage.locate import LocateOptions, locate_findings
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding
 from logtriage.model.redaction import redact_value
@@ -43,6 +45,8 @@ def run_analysis(
 ) -> Report:
     """Analyze the logs at ``paths`` and return the ranked, redacted report."""
     options = _analyzer_options(settings)
+    if settings.source and not os.path.isdir(settings.source):
+        raise ConfigError(f"source directory not found: {settings.source}")
     with new_work_dir(settings) as work_dir:
         files = expand_inputs(paths, work_dir, stdin=stdin)
         db = Database(settings, work_dir)
@@ -75,6 +79,9 @@ def run_analysis(
                     continue
                 progress(f"analyzing {analyzer.code} {analyzer.name}")
                 findings.extend(analyzer.run(ctx, options[analyzer.code]))
+            progress("locating findings in the code")
+            located = locate_findings(findings, db, LocateOptions(source=settings.source))
+            findings = located.findings
             active, suppressed = split_accepted(sorted(findings, key=Finding.sort_key), settings)
             routes = tuple(route_table(db, settings.top_routes))
             progress("computing charts")
@@ -94,7 +101,7 @@ def run_analysis(
                 findings=tuple(active),
                 routes=routes,
                 queries=tuple(query_table(db, settings.top_queries)),
-                extra={"suppressed": suppressed},
+                extra={"suppressed": suppressed, **located.stats},
                 timeseries=timeseries,
                 histograms=histograms,
             )

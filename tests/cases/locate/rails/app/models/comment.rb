@@ -1,0 +1,4 @@
+class Comment < ApplicationRecord
+  belongs_to :article
+  belongs_to :user
+end

@@ -1,0 +1,3 @@
+class User < ApplicationRecord
+  self.table_name = "accounts"
+end
