@@ -32,7 +32,7 @@ APP_PROBE_PATH = (
     r"/solr/|/jenkins|/jmx-console|/invoker/|/telescope|/_profiler|/debug/(vars|pprof))"
 )
 SQLI = (
-    r"(['\"]\s*(or|and)\s+['\"]?\w+['\"]?\s*(=|like|<|>)|\bor\s+\d+\s*=\s*\d+|"
+    r"(['\"]\s*(or|and)\s+['\"]?\w+['\"]?\s*(=|like|<|>)|\b(or|and)\s+\d+\s*=\s*\d+|"
     r"\bunion(\s|/\*.*\*/)+(all\s+)?select\b|\b(sleep|pg_sleep|benchmark)\s*\(\s*\d|"
     r"waitfor\s+delay\s+'|\binformation_schema\b|@@version\b|\bxp_cmdshell\b|"
     r";\s*(drop|truncate|shutdown)\s+\w|\b(extractvalue|updatexml|load_file)\s*\(|'\s*(--|#))"
