@@ -86,7 +86,7 @@ def _s002(log: Path) -> dict[str, Finding]:
 def test_attackers_are_named_and_browsers_are_not(
     scanned: tuple[Path, dict[tuple[str, str], list[int]]],
 ) -> None:
-    log, seen = scanned
+    log, _ = scanned
     findings = _s002(log)
     assert set(findings) == {SQLMAP[0], DOTFILES[0], LOG4SHELL[0]}
     assert findings[SQLMAP[0]].evidence["scanners"] == ["sqlmap"]
