@@ -8,18 +8,43 @@ from typing import ClassVar
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 
-# Why each field matters, and how bad its absence is.
-_FIELDS: dict[str, tuple[str, Severity, float]] = {
-    "duration_ms": (
-        "latency: slow routes and the slow tail cannot be measured",
-        Severity.MEDIUM,
-        0.3,
-    ),
-    "request_id": (
-        "request id: database queries and app events cannot be tied to requests exactly",
-        Severity.LOW,
-        0.05,
-    ),
+# Per table, the fields the analysis needs: why each matters and how bad its absence is.
+_FIELDS: dict[str, dict[str, tuple[str, Severity, float]]] = {
+    "requests": {
+        "duration_ms": (
+            "latency: slow routes and the slow tail cannot be measured",
+            Severity.MEDIUM,
+            0.3,
+        ),
+        "request_id": (
+            "request id: database queries and app events cannot be tied to requests exactly",
+            Severity.LOW,
+            0.05,
+        ),
+    },
+    "queries": {
+        "duration_ms": (
+            "duration: heavy queries and database time per request cannot be measured",
+            Severity.MEDIUM,
+            0.3,
+        ),
+        "connection": (
+            "session or connection id: statements cannot be tied to connections or requests",
+            Severity.MEDIUM,
+            0.1,
+        ),
+        "ts": (
+            "usable timestamp: statements cannot be placed in time",
+            Severity.MEDIUM,
+            0.1,
+        ),
+        "user": (
+            "user: the profile cannot say which application runs a query",
+            Severity.INFO,
+            0.01,
+        ),
+        "db": ("database name: the profile cannot tell databases apart", Severity.INFO, 0.01),
+    },
 }
 
 
@@ -37,9 +62,11 @@ class MissingField:
     """A log that lacks a field the analysis needs, with the exact setting to add it.
 
     What it finds:
-        Input files whose records carry no latency (e.g. nginx ``combined``, Apache
-        ``common``) or no request id — all of them, or part of them when the format changed
-        within the file — and the directive that adds it for that server.
+        Input files whose records lack a field the analysis needs — all of them, or part of
+        them when the format changed within the file — and the setting that adds it for that
+        server: access logs without latency (nginx ``combined``, Apache ``common``) or request
+        id; database logs without durations (``log_statement`` only), session ids (no ``%p``/
+        ``%c`` in ``log_line_prefix``), usable timestamps, user or database.
 
     Why it matters:
         Without latency a slow route looks like any other; without a request id the database
@@ -66,19 +93,20 @@ class MissingField:
     Options: ClassVar[type[MissingFieldOptions]] = MissingFieldOptions
 
     def run(self, ctx: AnalysisContext, options: MissingFieldOptions) -> list[Finding]:
-        """One finding per input file and field that most of its records lack."""
+        """One finding per input file and field that its records lack."""
         others = ctx.db.count("queries") + ctx.db.count("app_events")
         findings = []
         for item in ctx.inputs:
-            if item.records == 0 or item.table != "requests":
+            fields = _FIELDS.get(item.table, {})
+            if item.records == 0 or not fields:
                 continue
-            for column, (why, severity, weight) in _FIELDS.items():
+            for column, (why, severity, weight) in fields.items():
                 if column == "request_id" and options.request_id_needs_other_sources and not others:
                     continue
                 lacking = int(
                     ctx.db.rows(
-                        f'SELECT count(*) FILTER (WHERE "{column}" IS NULL) AS n FROM requests '
-                        "WHERE source = ?",
+                        f'SELECT count(*) FILTER (WHERE "{column}" IS NULL) AS n '
+                        f"FROM {item.table} WHERE source = ?",
                         [item.path],
                     )[0]["n"]
                 )
