@@ -49,6 +49,7 @@ class SourceTree:
     skipped: dict[str, int] = field(default_factory=dict)
     uses_gitignore: bool = False
     _texts: dict[str, str | None] = field(default_factory=dict)
+    _names: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, root: str, limits: ScanLimits | None = None) -> SourceTree:
@@ -133,13 +134,22 @@ class SourceTree:
         ``app/models/post.rb`` when that file is under ``root``.
         """
         parts = [p for p in PurePosixPath(logged.replace("\\", "/")).parts if p not in ("/", ".")]
+        if not parts or ".." in parts:
+            return None
         for start in range(len(parts)):
             rel = "/".join(parts[start:])
-            if ".." in parts[start:]:
-                continue
             if (self.root / rel).is_file():
                 return rel
-        return None
+        # A JVM frame names ``com/x/Shop.java``: the file sits deeper (src/main/java/com/x/…).
+        tail = "/" + "/".join(parts)
+        deeper = [f for f in self._by_name().get(parts[-1], []) if ("/" + f).endswith(tail)]
+        return min(deeper, key=len) if deeper else None
+
+    def _by_name(self) -> dict[str, list[str]]:
+        if not self._names:
+            for rel in self.files:
+                self._names.setdefault(PurePosixPath(rel).name, []).append(rel)
+        return self._names
 
     def stats(self) -> dict[str, object]:
         """What the scan read and skipped, for the report."""

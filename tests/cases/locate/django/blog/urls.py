@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.entry_list, name="entry-list"),
+    path("<int:pk>/", views.EntryDetail.as_view(), name="entry-detail"),
+    path("authors/", views.author_index, name="author-index"),
+]

@@ -1,0 +1,30 @@
+from django.http import JsonResponse
+from django.views import View
+
+from .models import Author, Entry, Tag
+
+
+def entry_list(request):
+    entries = Entry.objects.order_by("-id")[:50]
+    data = []
+    for entry in entries:  # expect: P001 blog_author
+        data.append({"title": entry.title, "author": entry.author.name})
+    return JsonResponse(data, safe=False)
+
+
+class EntryDetail(View):
+    def get(self, request, pk):  # expect: handler entry detail
+        entry = Entry.objects.select_related("author").get(pk=pk)
+        return JsonResponse({"title": entry.title, "author": entry.author.name})
+
+
+def author_index(request):
+    authors = Author.objects.prefetch_related("entries")
+    return JsonResponse(
+        {a.name: [e.title for e in a.entries.all()] for a in authors}  # expect-not: blog_entry
+    )
+
+
+def tag_cloud(request, tag_id):
+    entries = Entry.objects.filter(tags__id=tag_id)
+    return JsonResponse([[t.label for t in e.tags.all()] for e in entries], safe=False)  # expect: P001 tags
