@@ -6,14 +6,17 @@
   is slow when ``include=comments`` is given (planted slow pattern, 200 ms of "rendering").
 - ``GET /articles/<id>`` and ``GET /health`` run one query each (must stay quiet).
 With ``SHOP_SQL_TAGS=1`` every statement carries a sqlcommenter comment with the request id
-nginx passed in ``X-Request-ID`` and the route; without it the database log has no keys and
-logtriage must tie queries to requests by connection and time.
+nginx passed in ``X-Request-ID``, the route, and the app's ``file``/``line`` that ran it;
+without it the database log has no keys and logtriage must tie queries to requests by
+connection and time (and find the code with ``--source``).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
+from types import FrameType
 from typing import Any
 from urllib.parse import quote
 
@@ -69,12 +72,23 @@ if os.environ.get("SHOP_SQL_TAGS") == "1":
             "framework": "flask",
             "request_id": request.headers.get("X-Request-ID", ""),
             "route": request.url_rule.rule if request.url_rule else request.path,
+            **_code_location(),
         }
         comment = ",".join(f"{k}='{quote(v, safe='')}'" for k, v in sorted(tags.items()))
         if context.dialect.paramstyle in ("pyformat", "format"):
             # As sqlcommenter does: the driver would read %2F as a placeholder.
             comment = comment.replace("%", "%%")
         return f"{statement} /*{comment}*/", params
+
+
+def _code_location() -> dict[str, str]:
+    """The app's line that ran the statement (as Rails' source_location or OTel's code.*)."""
+    frame: FrameType | None = sys._getframe(2)  # skip this function and the hook
+    while frame is not None and frame.f_code.co_filename != __file__:
+        frame = frame.f_back
+    if frame is None:
+        return {}
+    return {"file": frame.f_code.co_filename, "line": str(frame.f_lineno)}
 
 
 app = Flask(__name__)
