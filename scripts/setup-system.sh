@@ -5,7 +5,8 @@ set -euo pipefail
 
 # Servers whose real logs the end-to-end tests read, and the anchor tools of `make bench`;
 # chromium + its driver load the HTML report in a real browser (XSS test, screenshot).
-want=(nginx apache2 goaccess postgresql mariadb-server percona-toolkit pgbadger chromium chromium-driver)
+# Java 17 runs Apache Spark for `--engine spark` and its equivalence tests.
+want=(nginx apache2 goaccess postgresql mariadb-server percona-toolkit pgbadger chromium chromium-driver openjdk-17-jre-headless)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
