@@ -130,7 +130,10 @@ class AttackProbes:
             return []
         clients = ctx.db.rows(
             f"""
-            WITH tmp_s002 AS ({_classified_sql("TRUE")}),
+            WITH tmp_s002 AS MATERIALIZED (
+                -- Only the suspects: the few requests a pattern or a scanner name matched.
+                SELECT * FROM ({_classified_sql("TRUE")}) WHERE suspect OR scanner IS NOT NULL
+            ),
             site_paths AS (
                 -- Application paths this site answers for ordinary clients.
                 SELECT path FROM tmp_s002
@@ -141,8 +144,8 @@ class AttackProbes:
                     (is_probe_path OR (is_app_path AND path NOT IN (SELECT path FROM site_paths)))
                         AS probe_path
                 FROM tmp_s002
-            ), c AS (
-                SELECT client, count(*) AS requests, min(ts) AS first_seen, max(ts) AS last_seen,
+            ), p AS (
+                SELECT client,
                     list(DISTINCT scanner) FILTER (WHERE scanner IS NOT NULL) AS scanners,
                     count(DISTINCT path) FILTER (WHERE probe_path) AS probe_paths,
                     count(*) FILTER (WHERE probe_path) AS probe_path,
@@ -150,13 +153,24 @@ class AttackProbes:
                     count(*) FILTER (WHERE traversal) AS traversal,
                     count(*) FILTER (WHERE xss) AS xss,
                     count(*) FILTER (WHERE rce) AS rce,
-                    count(DISTINCT path) FILTER (WHERE status = 404) AS paths_404,
-                    count(*) FILTER (WHERE status = 404) AS n_404,
                     count(*) FILTER (WHERE (probe_path OR sqli OR traversal OR xss OR rce_in_url)
                                      AND status BETWEEN 200 AND 299) AS answered,
                     count(*) FILTER (WHERE scanner IS NOT NULL OR probe_path OR sqli
                                      OR traversal OR xss OR rce) AS probes
                 FROM k GROUP BY client
+            ), t AS (
+                SELECT client, count(*) AS requests, min(ts) AS first_seen, max(ts) AS last_seen,
+                    count(DISTINCT path) FILTER (WHERE status = 404) AS paths_404,
+                    count(*) FILTER (WHERE status = 404) AS n_404
+                FROM requests WHERE client IS NOT NULL GROUP BY client
+            ), c AS (
+                SELECT t.*, coalesce(p.scanners, []) AS scanners,
+                    coalesce(p.probe_paths, 0) AS probe_paths,
+                    coalesce(p.probe_path, 0) AS probe_path, coalesce(p.sqli, 0) AS sqli,
+                    coalesce(p.traversal, 0) AS traversal, coalesce(p.xss, 0) AS xss,
+                    coalesce(p.rce, 0) AS rce, coalesce(p.answered, 0) AS answered,
+                    coalesce(p.probes, 0) AS probes
+                FROM t LEFT JOIN p USING (client)
             )
             SELECT *, paths_404 >= ? AND n_404 >= ? * requests AS storm
             FROM c
@@ -174,18 +188,12 @@ class AttackProbes:
                 options.storm_min_404_share,
             ],
         )
-        findings = [
-            self._finding(ctx, options, row, len(clients))
-            for row in clients[: options.max_findings]
-        ]
-        return findings
+        shown = clients[: options.max_findings]
+        examples = _examples(ctx, [row["client"] for row in shown], options.examples)
+        return [self._finding(row, examples.get(row["client"], []), len(clients)) for row in shown]
 
     def _finding(
-        self,
-        ctx: AnalysisContext,
-        options: AttackProbesOptions,
-        row: dict[str, Any],
-        flagged: int,
+        self, row: dict[str, Any], examples: list[dict[str, Any]], flagged: int
     ) -> Finding:
         client = row["client"]
         kinds = {k: int(row[k]) for k in ("probe_path", "sqli", "traversal", "xss", "rce")}
@@ -202,26 +210,10 @@ class AttackProbes:
             severity, score = Severity.MEDIUM, 0.08
         else:
             severity, score = Severity.LOW, 0.02
-        examples = ctx.db.rows(
-            f"""
-            WITH tmp_s002 AS ({_classified_sql("client = ?")})
-            SELECT source, line, {mask_sql("path")} AS path, status,
-                CASE WHEN query IS NOT NULL THEN left({mask_sql("query")}, 160) END AS query
-            FROM tmp_s002
-            WHERE (scanner IS NOT NULL OR is_probe_path OR is_app_path OR sqli
-                                  OR traversal OR xss OR rce OR status = 404)
-            ORDER BY (status BETWEEN 200 AND 299 AND (is_probe_path OR is_app_path OR sqli
-                      OR traversal OR xss OR rce_in_url)) DESC, ts, source, line
-            LIMIT ?
-            """,
-            [client, options.examples],
-        )
         what = ", ".join(f"{_KINDS[k]} {v}" for k, v in kinds.items())
-        tool = f"{', '.join(scanners)}; " if scanners else ""
-        title = (
-            f"{client} sent {row['probes'] or row['n_404']} attack probes "
-            f"({tool}{what or 'scanner'})"
-            + (f", {answered} answered with 2xx" if answered else ", none answered")
+        described = "; ".join(part for part in (", ".join(scanners), what) if part)
+        title = f"{client} sent {row['probes'] or row['n_404']} attack probes ({described})" + (
+            f", {answered} answered with 2xx" if answered else ", none answered"
         )
         return Finding(
             code=self.code,
@@ -243,34 +235,94 @@ class AttackProbes:
             },
             impact={"probes": row["probes"], "answered_2xx": answered},
             fix=_fix(answered, kinds),
-            examples=tuple({k: v for k, v in ex.items() if v is not None} for ex in examples),
+            examples=tuple(examples),
         )
+
+
+def _decoded(text: str) -> str:
+    """SQL: lower-cased ``text`` URL-decoded twice (skipped when it has no ``%``)."""
+    return (
+        f"CASE WHEN contains({text}, '%') THEN lower(url_decode(url_decode({text}))) "
+        f"ELSE lower({text}) END"
+    )
+
+
+# Two cheap passes find the suspects; each pattern then runs on those only.
+_PATH_PATTERNS = f"{PROBE_PATH}|{APP_PROBE_PATH}"
+_PAYLOAD_PATTERNS = f"{SQLI}|{TRAVERSAL}|{XSS}|{RCE}"
 
 
 def _classified_sql(where: str) -> str:
     """SQL: each request with a client, its scanner name and which probe patterns it matches."""
-    target = (
-        "lower(url_decode(url_decode(replace(coalesce(path, '') || "
-        "CASE WHEN query IS NOT NULL AND query <> '' THEN '?' || query ELSE '' END, "
-        "'+', ' '))))"
+    url = (
+        "replace(coalesce(path, '') || CASE WHEN query IS NOT NULL AND query <> '' "
+        "THEN '?' || query ELSE '' END, '+', ' ')"
     )
-    decoded_path = "lower(url_decode(url_decode(coalesce(path, ''))))"
     headers = "lower(coalesce(user_agent, '') || ' ' || coalesce(referrer, ''))"
+
+    def check(pattern: str, text: str) -> str:
+        return f"(suspect AND regexp_matches({text}, '{_lit(pattern)}'))"
+
     return f"""
         SELECT source, line, ts, client, path, query, status, bytes_sent,
             NULLIF(regexp_extract(lower(coalesce(user_agent, '')), '{SCANNER_UA}', 1), '')
                 AS scanner,
-            regexp_matches({decoded_path}, '{_lit(PROBE_PATH)}') AS is_probe_path,
-            regexp_matches({decoded_path}, '{_lit(APP_PROBE_PATH)}') AS is_app_path,
-            regexp_matches(t, '{_lit(SQLI)}') AS sqli,
-            regexp_matches(t, '{_lit(TRAVERSAL)}') AS traversal,
-            regexp_matches(t, '{_lit(XSS)}') AS xss,
-            regexp_matches(t || ' ' || {headers}, '{_lit(RCE)}') AS rce,
+            {check(PROBE_PATH, "p")} AS is_probe_path,
+            {check(APP_PROBE_PATH, "p")} AS is_app_path,
+            {check(SQLI, "t")} AS sqli,
+            {check(TRAVERSAL, "t")} AS traversal,
+            {check(XSS, "t")} AS xss,
+            {check(RCE, "t")} OR (h_suspect AND regexp_matches(h, '{_lit(RCE)}')) AS rce,
             -- A payload in a header (Log4Shell in the user agent) gets the page's usual 2xx:
             -- only payloads in the URL count as answered.
-            regexp_matches(t, '{_lit(RCE)}') AS rce_in_url
-        FROM (SELECT *, {target} AS t FROM requests WHERE client IS NOT NULL AND {where})
+            {check(RCE, "t")} AS rce_in_url,
+            suspect
+        FROM (
+            SELECT *,
+                regexp_matches(p, '{_lit(_PATH_PATTERNS)}')
+                    OR regexp_matches(t, '{_lit(_PAYLOAD_PATTERNS)}') OR h_suspect AS suspect
+            FROM (
+                SELECT *, {_decoded(url)} AS t, {_decoded("coalesce(path, '')")} AS p,
+                    {headers} AS h,
+                    -- Payloads in headers are Log4Shell (${{jndi:…}}) and Shellshock (() {{):
+                    -- a substring test keeps the long user agents out of the regexes.
+                    contains({headers}, '${{') OR contains({headers}, '() {{') AS h_suspect
+                FROM requests WHERE client IS NOT NULL AND {where}
+            )
+        )
     """
+
+
+def _examples(
+    ctx: AnalysisContext, clients: list[str], limit: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Per client, its first probes (answered ones first), in one pass over their requests."""
+    if not clients:
+        return {}
+    rows = ctx.db.rows(
+        f"""
+        SELECT client, source, line, {mask_sql("path")} AS path, status,
+            CASE WHEN query IS NOT NULL THEN left({mask_sql("query")}, 160) END AS query
+        FROM (
+            SELECT client, source, line, path, query, status
+            FROM ({_classified_sql("list_contains(?, client)")})
+            WHERE scanner IS NOT NULL OR is_probe_path OR is_app_path OR sqli OR traversal
+                  OR xss OR rce OR status = 404
+            QUALIFY row_number() OVER (
+                PARTITION BY client
+                ORDER BY (status BETWEEN 200 AND 299 AND (is_probe_path OR is_app_path OR sqli
+                          OR traversal OR xss OR rce_in_url)) DESC, ts, source, line) <= ?
+        )
+        ORDER BY client, source, line
+        """,
+        [clients, limit],
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row.pop("client"), []).append(
+            {k: v for k, v in row.items() if v is not None}
+        )
+    return out
 
 
 def _iso(value: Any) -> str | None:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from logtriage.analyzers.secret_shapes import SHAPES, found_sql, mask_sql
+from logtriage.analyzers.secret_shapes import SHAPES, candidate_sql, found_sql, mask_sql
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 
@@ -136,13 +136,14 @@ class SecretInLogs:
         ]
         if not parts:
             return []
-        # One combined pass finds candidate rows; each shape is then tested on those only.
-        any_shape = "(" + " OR ".join(found_sql(s, "text") for s in SHAPES) + ")"
         names = ", ".join(f"CASE WHEN {found_sql(s, 'text')} THEN '{s.name}' END" for s in SHAPES)
+        # One combined pass finds candidate rows; each shape is then tested on those only.
         hits_sql = f"""
-            SELECT tbl, field, source, line, text,
-                   list_filter([{names}], lambda x: x IS NOT NULL) AS shapes
-            FROM ({" UNION ALL ".join(parts)}) WHERE {any_shape}
+            SELECT * FROM (
+                SELECT tbl, field, source, line, text,
+                       list_filter([{names}], lambda x: x IS NOT NULL) AS shapes
+                FROM ({" UNION ALL ".join(parts)}) WHERE {candidate_sql("text")}
+            ) WHERE len(shapes) > 0
         """
         rows = ctx.db.rows(
             f"""

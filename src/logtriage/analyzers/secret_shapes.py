@@ -104,6 +104,20 @@ def found_sql(shape: Shape, text: str) -> str:
     return f"coalesce(regexp_matches({text}, '{_lit(shape.pattern)}'), false)"
 
 
+def _scoped(pattern: str) -> str:
+    """``pattern`` as a group, its leading ``(?i)`` turned into a scoped ``(?i:…)``."""
+    return f"(?i:{pattern[4:]})" if pattern.startswith("(?i)") else f"(?:{pattern})"
+
+
+# Every shape in one alternation: RE2 tests them all in a single pass over the text.
+ANY_SHAPE = "|".join(_scoped(s.pattern) for s in SHAPES)
+
+
+def candidate_sql(text: str) -> str:
+    """SQL: whether ``text`` may hold a secret (one cheap pass; ``found_sql`` then decides)."""
+    return f"coalesce(regexp_matches({text}, '{_lit(ANY_SHAPE)}'), false)"
+
+
 def mask_sql(text: str) -> str:
     """SQL: ``text`` with every secret shape replaced by ``[REDACTED]`` (over-masking is fine)."""
     out = text
