@@ -150,7 +150,8 @@ def _concurrency(ctx: AnalysisContext) -> dict[str, Any] | None:
 
     A log with whole-second times (nginx ``$time_local``) puts every request of a second at
     the same instant, which a sweep would count as overlapping; there the peak is the
-    busiest second's average in flight (Little's law: busy time / 1 s), a lower bound.
+    busiest second's average in flight (each request's overlap with that second, summed),
+    a lower bound.
     """
     end = "ts + to_microseconds(CAST(duration_ms * 1000 AS BIGINT))"
     facts = ctx.db.rows(
@@ -164,11 +165,22 @@ def _concurrency(ctx: AnalysisContext) -> dict[str, Any] | None:
         return None
     window_ms = max((facts["last"] - facts["first"]).total_seconds() * 1000.0, 1.0)
     if facts["coarse"]:
+        # The logged end is the second the request ended in: centre it (+0.5 s), then sum
+        # each request's overlap with every second it spans.
         peak = ctx.db.rows(
             f"""
-            SELECT max(busy) AS peak, arg_max(s, busy) AS peak_at FROM (
-                SELECT date_trunc('second', {end}) AS s, sum(duration_ms) / 1000.0 AS busy
-                FROM requests WHERE ts IS NOT NULL AND duration_ms IS NOT NULL GROUP BY 1)
+            WITH iv AS (
+                SELECT ts + INTERVAL 500 MILLISECOND AS s0, {end} + INTERVAL 500 MILLISECOND AS s1
+                FROM requests WHERE ts IS NOT NULL AND duration_ms IS NOT NULL
+            ), secs AS (
+                SELECT unnest(range(date_trunc('second', s0), s1, INTERVAL 1 SECOND)) AS sec,
+                       s0, s1
+                FROM iv
+            )
+            SELECT max(busy) AS peak, arg_max(sec, busy) AS peak_at FROM (
+                SELECT sec, sum(epoch(least(s1, sec + INTERVAL 1 SECOND))
+                                - epoch(greatest(s0, sec))) AS busy
+                FROM secs GROUP BY sec)
             """
         )[0]
         method = "busiest second's average (whole-second timestamps)"
