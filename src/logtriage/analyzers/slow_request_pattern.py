@@ -84,6 +84,8 @@ class SlowRequestPatternOptions:
     min_z: float = 3.0
     # The tail must actually be slow relative to the rest (p95 ratio with/without).
     min_slowdown: float = 2.0
+    # Tails faster than this are not worth a finding.
+    min_tail_ms: float = 50.0
 
 
 def _z(a: int, s: int, b: int, n: int) -> float:
@@ -125,7 +127,8 @@ class SlowRequestPattern:
     Options:
         ``min_requests`` (50), ``tail_quantile`` (0.9), ``min_slow_support`` (5),
         ``min_share_of_slow`` (0.5), ``min_contrast`` (0.3), ``min_z`` (3.0),
-        ``min_slowdown`` (2.0).
+        ``min_slowdown`` (2.0): also the least ratio of the route's p95 to its median,
+        ``min_tail_ms`` (50.0): the route's p95 must be above this.
     """
 
     code: ClassVar[str] = "P003"
@@ -149,7 +152,11 @@ class SlowRequestPattern:
             WITH tails AS (
                 SELECT route, quantile_disc(duration_ms, ?) AS cut
                 FROM requests WHERE duration_ms IS NOT NULL AND route IS NOT NULL
-                GROUP BY route HAVING count(*) >= ?
+                GROUP BY route
+                -- Only tails worth explaining: clearly slower than the route's median (a
+                -- uniformly slow route is P004's), and slow in absolute terms.
+                HAVING count(*) >= ? AND quantile_disc(duration_ms, 0.95) >= ?
+                   AND quantile_disc(duration_ms, 0.95) >= ? * quantile_disc(duration_ms, 0.5)
             ), labelled AS (
                 SELECT r.route, r.source, r.line, r.duration_ms, r.duration_ms >= t.cut AS is_slow,
                        list_distinct({_ATTRIBUTES_SQL}) AS attrs
@@ -176,6 +183,8 @@ class SlowRequestPattern:
             [
                 options.tail_quantile,
                 options.min_requests,
+                options.min_tail_ms,
+                options.min_slowdown,
                 options.min_slow_support,
                 options.min_share_of_slow,
                 options.min_contrast,
