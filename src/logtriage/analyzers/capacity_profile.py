@@ -148,16 +148,19 @@ def _per_second(ctx: AnalysisContext, table: str) -> dict[str, Any]:
 def _concurrency(ctx: AnalysisContext) -> dict[str, Any] | None:
     """Requests in flight at once: a sweep over start (+1) and end (−1) events.
 
-    A log with whole-second times (nginx ``$time_local``) puts every request of a second at
-    the same instant, which a sweep would count as overlapping; there the peak is the
-    busiest second's average in flight (each request's overlap with that second, summed),
-    a lower bound.
+    A log with whole-second times (nginx ``$time_local``, Apache ``%t``) puts every request
+    of a second at the same instant, which a sweep would count as overlapping; there the
+    peak is the busiest second's average in flight (each request's overlap with that
+    second, summed), a lower bound.
     """
     end = "ts + to_microseconds(CAST(duration_ms * 1000 AS BIGINT))"
     facts = ctx.db.rows(
         f"""
         SELECT count(*) AS timed, sum(duration_ms) AS busy_ms, min(ts) AS first,
-               max({end}) AS last, bool_and({end} = date_trunc('second', {end})) AS coarse
+               max({end}) AS last,
+               -- Whole-second ends (nginx $time_local) or starts (Apache %t).
+               bool_and({end} = date_trunc('second', {end}))
+                   OR bool_and(ts = date_trunc('second', ts)) AS coarse
         FROM requests WHERE ts IS NOT NULL AND duration_ms IS NOT NULL
         """
     )[0]
@@ -165,8 +168,8 @@ def _concurrency(ctx: AnalysisContext) -> dict[str, Any] | None:
         return None
     window_ms = max((facts["last"] - facts["first"]).total_seconds() * 1000.0, 1.0)
     if facts["coarse"]:
-        # The logged end is the second the request ended in: centre it (+0.5 s), then sum
-        # each request's overlap with every second it spans.
+        # The logged second holds the true end (or start): centre it (+0.5 s), then sum each
+        # request's overlap with every second it spans.
         peak = ctx.db.rows(
             f"""
             WITH iv AS (
