@@ -8,6 +8,7 @@ run a query once per item.
 from __future__ import annotations
 
 import ast
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -25,6 +26,8 @@ from logtriage.locate.code_facts import (
     snake,
 )
 
+# Parsed trees kept between the scan and the loop search (a module's tree weighs ~100× its text).
+_CACHED_TREES = 64
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _EAGER_LOADERS = frozenset(
     {"selectinload", "joinedload", "subqueryload", "contains_eager", "immediateload",
@@ -91,16 +94,21 @@ class PythonScanner:
     language = "python"
 
     def __init__(self) -> None:
-        self._trees: dict[str, ast.Module | None] = {}
+        self._trees: OrderedDict[str, ast.Module | None] = OrderedDict()
 
     def tree(self, rel: str, text: str) -> ast.Module | None:
-        """The parsed module (cached); None when it does not parse."""
-        if rel not in self._trees:
-            try:
-                self._trees[rel] = ast.parse(text, filename=rel)
-            except (SyntaxError, ValueError, RecursionError):
-                self._trees[rel] = None
-        return self._trees[rel]
+        """The parsed module (a few kept in cache); None when it does not parse."""
+        if rel in self._trees:
+            self._trees.move_to_end(rel)
+            return self._trees[rel]
+        try:
+            tree: ast.Module | None = ast.parse(text, filename=rel)
+        except (SyntaxError, ValueError, RecursionError):
+            tree = None
+        self._trees[rel] = tree
+        if len(self._trees) > _CACHED_TREES:
+            self._trees.popitem(last=False)
+        return tree
 
     def scan(self, rel: str, text: str) -> FileFacts:
         """Routes, mounts, models, functions and SQL strings of one file."""
@@ -114,12 +122,15 @@ class PythonScanner:
                 model = _model(top, rel)
                 if model is not None:
                     facts.models.append(model)
-        for owner, func in _functions(tree):
-            end = func.end_lineno or func.lineno
-            facts.functions.append(FunctionDecl(func.name, owner, rel, func.lineno, end))
-            if owner is None:
-                facts.routes.extend(_decorator_routes(func, rel))
-        for node in ast.walk(tree):
+        nodes: list[ast.AST] = []
+        for owner, node in _nodes(tree):  # one pass over the tree
+            nodes.append(node)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                end = node.end_lineno or node.lineno
+                facts.functions.append(FunctionDecl(node.name, owner, rel, node.lineno, end))
+                if owner is None:
+                    facts.routes.extend(_decorator_routes(node, rel))
+        for node in nodes:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 self._assignment(node, rel, facts)
             elif isinstance(node, ast.Call):
@@ -137,7 +148,10 @@ class PythonScanner:
         package = module_name(rel).split(".")
         if not rel.endswith("__init__.py"):
             package = package[:-1]
-        for node in ast.walk(tree):
+        # Imports sit at the top level or one block down (``try:``, ``if TYPE_CHECKING:``, a
+        # function body); the scan's single pass needs them first, so they are read apart.
+        shallow = [n for top in tree.body for n in (top, *ast.iter_child_nodes(top))]
+        for node in shallow:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -303,6 +317,16 @@ class PythonScanner:
             if node.lineno == func.line:
                 return any(_query_reason(n, targets) for n in ast.walk(node))
         return False
+
+
+def _nodes(tree: ast.Module) -> Iterator[tuple[str | None, ast.AST]]:
+    """Every node with the class it sits in (methods and their bodies), in one pass."""
+    stack: list[tuple[str | None, ast.AST]] = [(None, tree)]
+    while stack:
+        owner, node = stack.pop()
+        yield owner, node
+        inner = node.name if isinstance(node, ast.ClassDef) else owner
+        stack.extend((inner, child) for child in ast.iter_child_nodes(node))
 
 
 def _functions(
@@ -525,6 +549,9 @@ def _query_reason(node: ast.AST, targets: LoopTargets) -> str | None:
     return None
 
 
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
 def _loop_parts(node: ast.AST) -> tuple[ast.expr, set[str], list[ast.AST]] | None:
     """(iterable, loop variables, body nodes) of a for loop or a comprehension."""
     if isinstance(node, ast.For | ast.AsyncFor):
@@ -556,17 +583,19 @@ def _loop_hits(
             if isinstance(inner, ast.Assign) and _names(inner.value) & variables:
                 for t in inner.targets:
                     variables |= _names(t)
-        line = getattr(node, "lineno", func.lineno)
         hit = _first_hit(body, variables, targets, eager)
         if hit is not None:
-            reason, via, relation, confidence = hit
+            reason, via, relation, confidence, where = hit
+            # A ``for`` statement's header is the loop's line; a comprehension that spans
+            # lines is pointed at the element that runs the query.
+            line = where if isinstance(node, _COMPREHENSIONS) else getattr(node, "lineno", 0)
             hits.append(LoopHit(rel, line, func.name, reason, via, relation, confidence))
     return hits
 
 
 def _first_hit(
     body: list[ast.AST], variables: set[str], targets: LoopTargets, eager: set[str]
-) -> tuple[str, str, str | None, float] | None:
+) -> tuple[str, str, str | None, float, int] | None:
     nodes = [n for b in body for n in ast.walk(b)]
     for inner in nodes:
         if (
@@ -575,13 +604,13 @@ def _first_hit(
             and inner.attr not in eager
             and _root_name(inner.value) in variables
         ):
-            return f"`{ast.unparse(inner)}`", "relation", inner.attr, 0.9
+            return f"`{ast.unparse(inner)}`", "relation", inner.attr, 0.9, inner.lineno
     for inner in nodes:
         reason = _query_reason(inner, targets)
         if reason is not None:
             via = "sql" if isinstance(inner, ast.Constant) else "model"
-            return reason, via, None, 0.85
+            return reason, via, None, 0.85, getattr(inner, "lineno", 0)
     for inner in nodes:
         if isinstance(inner, ast.Call) and _callee(inner) in targets.helpers:
-            return f"`{ast.unparse(inner)[:80]}`", "helper", None, 0.75
+            return f"`{ast.unparse(inner)[:80]}`", "helper", None, 0.75, inner.lineno
     return None

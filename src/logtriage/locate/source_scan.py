@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Protocol
@@ -36,6 +37,15 @@ from logtriage.locate.source_tree import SourceTree
 from logtriage.model.finding import Finding, Location
 
 HOW = "source-scan"
+# What makes a file worth parsing up front: a string that starts with "/" (a route), a route
+# or mount declaration, an ORM model, SQL. Cheap substring tests, before any parse.
+_TRIGGERS = (
+    '"/', "'/", "`/", "urlpatterns", "Mapping", "Route::", "Blueprint", "APIRouter", "Router(",
+    "include_router", "register_blueprint", ".use(", "Model", "__tablename__", "Record",
+    "@Entity", "define(", "belongsTo", "hasMany", "has_many", "belongs_to", "relationship",
+)  # fmt: skip
+_SQL_WORDS = re.compile(r"\b(?:select|insert\s+into|update|delete\s+from|with)\s", re.IGNORECASE)
+_ROUTE_FILES = frozenset({"routes.rb", "urls.py"})
 # Functions searched for an N+1 loop when no route leads to a handler (database logs only).
 MAX_FUNCTIONS_WITHOUT_ROUTE = 400
 _JS_EXTENSIONS = (".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx", "/index.js", "/index.ts")
@@ -90,34 +100,83 @@ class SourceIndex:
     associations: list[tuple[str, RelationDecl]] = field(default_factory=list)
     eager_methods: dict[str, frozenset[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    parsed_on_demand: int = 0
     _modules: dict[str, list[str]] = field(default_factory=dict)
+    _files: set[str] = field(default_factory=set)
+    # Files not parsed up front (nothing in them declares routes, models or SQL).
+    _pending: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, tree: SourceTree) -> SourceIndex:
-        """Parse every file of ``tree`` once and join the facts."""
+        """Parse the files that declare routes, models or SQL, once, and join the facts.
+
+        The other files are parsed only when a finding needs them (a handler's module, a
+        helper it imports); parsing stops at the tree's time budget.
+        """
         scanners, missing = _scanners()
         index = cls(tree, scanners)
+        index._files = set(tree.files)
         unparsed: dict[str, int] = {}
+        deadline = time.monotonic() + tree.limits.max_seconds
         for rel in tree.files:
             language = tree.language(rel)
-            scanner = scanners.get(language)
-            if scanner is None:
-                unparsed[language] = unparsed.get(language, 0) + 1
-                continue
-            text = tree.text(rel)
-            if text is None:
-                continue
-            index.facts[rel] = scanner.scan(rel, text)
             if language == "python":
                 parts = module_name(rel).split(".")
                 for start in range(len(parts)):
                     index._modules.setdefault(".".join(parts[start:]), []).append(rel)
+            scanner = scanners.get(language)
+            if scanner is None:
+                unparsed[language] = unparsed.get(language, 0) + 1
+                continue
+            if time.monotonic() > deadline:
+                tree.skipped["time_budget"] = tree.skipped.get("time_budget", 0) + 1
+                index._pending.add(rel)
+                continue
+            text = tree.text(rel)
+            if text is None:
+                continue
+            if not _worth_parsing(rel, text):
+                index._pending.add(rel)
+                continue
+            index._add(rel, scanner.scan(rel, text))
         for language, n in sorted(unparsed.items()):
             tree.skipped[f"no_parser_{language}"] = n
         if missing and unparsed:
             index.notes.append(missing)
         index._join()
         return index
+
+    def _add(self, rel: str, facts: FileFacts) -> None:
+        self.facts[rel] = facts
+        self.models.extend(facts.models)
+        self.functions.extend(facts.functions)
+        self.sql.extend(facts.sql)
+        self.associations.extend(facts.associations)
+        for model in facts.models:
+            self.associations.extend(model.backrefs)
+        for method, names in facts.eager_methods.items():
+            self.eager_methods[method] = self.eager_methods.get(method, frozenset()) | names
+
+    def ensure(self, rel: str | None) -> None:
+        """Parse a file left out of the first pass, now that a finding needs it."""
+        if rel is None or rel not in self._pending:
+            return
+        self._pending.discard(rel)
+        scanner = self.scanners.get(self.tree.language(rel))
+        text = self.tree.text(rel)
+        if scanner is not None and text is not None:
+            self._add(rel, scanner.scan(rel, text))
+            self.parsed_on_demand += 1
+
+    def imported_file(self, rel: str, name: str) -> str | None:
+        """The project file that ``name`` is imported from in ``rel`` (Python, JavaScript)."""
+        facts = self.facts.get(rel)
+        if facts is None or name not in facts.imports:
+            return None
+        source, _ = facts.imports[name]
+        if source.startswith("js:"):
+            return self._js_file(source[3:])
+        return self._module_file(source)
 
     def _resolve_key(self, key: str) -> str:
         """``py:blog.urls::urlpatterns`` / ``js:routes/users::router`` → ``<file>::<name>``."""
@@ -136,9 +195,9 @@ class SourceIndex:
         return min(files, key=len) if files else None
 
     def _js_file(self, base: str) -> str | None:
-        if base in self.facts:
+        if base in self._files:
             return base
-        return next((base + ext for ext in _JS_EXTENSIONS if base + ext in self.facts), None)
+        return next((base + ext for ext in _JS_EXTENSIONS if base + ext in self._files), None)
 
     def _join(self) -> None:
         mounts: dict[str, list[Mount]] = {}
@@ -148,14 +207,6 @@ class SourceIndex:
                 resolved = dataclasses.replace(m, key=self._resolve_key(m.key), parent=parent)
                 mounts.setdefault(resolved.key, []).append(resolved)
         for facts in self.facts.values():
-            self.models.extend(facts.models)
-            self.functions.extend(facts.functions)
-            self.sql.extend(facts.sql)
-            self.associations.extend(facts.associations)
-            for model in facts.models:
-                self.associations.extend(model.backrefs)
-            for method, names in facts.eager_methods.items():
-                self.eager_methods[method] = self.eager_methods.get(method, frozenset()) | names
             for route in facts.routes:
                 key = self._resolve_key(route.mount_key) if route.mount_key else None
                 for prefix in _prefixes(key, mounts, 0):
@@ -168,6 +219,8 @@ class SourceIndex:
             path = self._module_file(path[3:]) or None
         if path is not None and path.startswith("js:"):
             path = self._js_file(path[3:].partition("::")[0])
+        self.ensure(path)
+        self.ensure(decl.path)
         funcs = self.functions
         if decl.handler_line is not None and path is not None:
             found = [f for f in funcs if f.path == path and f.line == decl.handler_line]
@@ -216,6 +269,13 @@ class SourceIndex:
             if owner is not None and relation.target in names:
                 out.append((owner, relation))
         return out
+
+
+def _worth_parsing(rel: str, text: str) -> bool:
+    """A file that may declare routes, mounts, models or SQL (the rest is parsed on demand)."""
+    if PurePosixPath(rel).name in _ROUTE_FILES or "/routes/" in f"/{rel}":
+        return True
+    return any(word in text for word in _TRIGGERS) or bool(_SQL_WORDS.search(text))
 
 
 def _shared_prefix(a: str, b: str) -> int:
@@ -299,6 +359,8 @@ def _helpers(
     if scanner is None:
         return frozenset(), []
     called = scanner.calls(func.path, index.text(func.path), func)
+    for name in sorted(called)[:50]:  # helpers in files the first pass did not need
+        index.ensure(index.imported_file(func.path, name))
     querying: set[str] = set()
     callees: list[FunctionDecl] = []
     for f in index.functions:
@@ -419,6 +481,8 @@ def scan_stats(index: SourceIndex) -> dict[str, object]:
     """What the scan read, for the report."""
     stats = index.tree.stats()
     stats.update(
+        parsed=len(index.facts),
+        parsed_on_demand=index.parsed_on_demand,
         routes=len(index.routes),
         models=len(index.models),
         sql_strings=len(index.sql),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -17,6 +18,8 @@ VENDORED_DIRS = frozenset(
         "log", "logs", ".bundle", ".gradle", ".idea", ".vscode", "storage", "public",
     }
 )  # fmt: skip
+# Texts kept in memory at once: the scan reads each file once, the loop search a few again.
+_CACHED_TEXTS = 256
 LANGUAGE_BY_SUFFIX = {
     ".py": "python",
     ".rb": "ruby",
@@ -36,7 +39,9 @@ class ScanLimits:
     """Bounds of one scan: a huge tree or a generated file must not take minutes."""
 
     max_file_bytes: int = 512_000
-    max_files: int = 50_000
+    max_files: int = 200_000
+    # Parsing stops after this long; the files left are parsed only when a finding needs them.
+    max_seconds: float = 60.0
 
 
 @dataclass
@@ -48,7 +53,7 @@ class SourceTree:
     files: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     uses_gitignore: bool = False
-    _texts: dict[str, str | None] = field(default_factory=dict)
+    _texts: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
     _names: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -117,14 +122,19 @@ class SourceTree:
         return LANGUAGE_BY_SUFFIX[PurePosixPath(rel).suffix]
 
     def text(self, rel: str) -> str | None:
-        """The file's text (read once, cached); None when unreadable or not UTF-8."""
-        if rel not in self._texts:
-            try:
-                self._texts[rel] = (self.root / rel).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                self._skip("unreadable")
-                self._texts[rel] = None
-        return self._texts[rel]
+        """The file's text (the last few kept); None when unreadable or not UTF-8."""
+        if rel in self._texts:
+            self._texts.move_to_end(rel)
+            return self._texts[rel]
+        try:
+            text: str | None = (self.root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            self._skip("unreadable")
+            text = None
+        self._texts[rel] = text
+        if len(self._texts) > _CACHED_TEXTS:
+            self._texts.popitem(last=False)
+        return text
 
     def resolve(self, logged: str) -> str | None:
         """The file under ``root`` a logged path names, by the longest suffix that exists.

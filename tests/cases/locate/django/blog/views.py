@@ -1,7 +1,7 @@
 from django.http import JsonResponse
 from django.views import View
 
-from .models import Author, Entry, Tag
+from .models import Author, Entry
 
 
 def entry_list(request):
@@ -27,4 +27,5 @@ def author_index(request):
 
 def tag_cloud(request, tag_id):
     entries = Entry.objects.filter(tags__id=tag_id)
-    return JsonResponse([[t.label for t in e.tags.all()] for e in entries], safe=False)  # expect: P001 tags
+    labels = [[t.label for t in e.tags.all()] for e in entries]  # expect: P001 tags
+    return JsonResponse(labels, safe=False)
