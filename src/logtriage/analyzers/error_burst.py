@@ -72,8 +72,10 @@ class ErrorBurst:
         (failed statements, deadlocks, timeouts), ERROR/CRITICAL events in the application
         log — is far above its own baseline in the same log: a bucket is hot when its count
         is at least ``min_errors`` and above median + ``k`` × MAD of all buckets (robust to
-        the burst itself). Buckets are as wide as the span allows while keeping
-        ``min_buckets`` of them (1 min for two hours of log, 10 s at least). Neighbouring hot
+        the burst itself), and for 5xx when the bucket's error rate is also at least twice
+        the log's (more errors from more traffic at the usual rate is load, not a burst).
+        Buckets are as wide as the span allows while keeping ``min_buckets`` of them (1 min
+        for two hours of log, 10 s at least). Neighbouring hot
         buckets form one window. Per window: when it started and ended, the errors per
         signal against the baseline, the routes and statuses hit, the top error messages
         (numbers and values normalised), and what else changed then: routes or clients seen
@@ -157,11 +159,24 @@ class ErrorBurst:
             baseline AS (
                 SELECT signal, median(n) AS med, mad(n) AS mad FROM counts GROUP BY signal
             ),
+            traffic AS (
+                SELECT time_bucket({bucket}, ts) AS b, count(*) AS requests FROM requests
+                WHERE ts IS NOT NULL GROUP BY 1
+            ),
+            overall AS (
+                SELECT count(*) FILTER (WHERE status >= 500) / greatest(count(*), 1) AS rate
+                FROM requests WHERE ts IS NOT NULL
+            ),
             hot AS (
                 SELECT c.signal, c.b, c.n, b.med,
                        greatest(?, b.med + ? * greatest(1.4826 * b.mad, 1)) AS threshold
                 FROM counts c JOIN baseline b USING (signal)
+                LEFT JOIN traffic t ON t.b = c.b
                 WHERE c.n >= greatest(?, b.med + ? * greatest(1.4826 * b.mad, 1))
+                  -- More 5xx because more traffic at the usual error rate is load, not a
+                  -- burst: the window's 5xx rate must be at least twice the log's.
+                  AND (c.signal <> 'http'
+                       OR c.n >= 2 * (SELECT rate FROM overall) * coalesce(t.requests, 0))
             ),
             hot_buckets AS (SELECT DISTINCT b FROM hot),
             numbered AS (
