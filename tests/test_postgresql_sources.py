@@ -429,14 +429,23 @@ def test_cloudnativepg_records_and_operator_lines(tmp_path: Path) -> None:
     assert "logger pg_controldata" in loaded.rejects[0]["reason"]
 
 
-def test_translated_severities_are_rejected_with_the_setting_to_fix(tmp_path: Path) -> None:
+def test_languages_without_a_catalog_are_rejected_with_the_setting_to_fix(tmp_path: Path) -> None:
+    # German is read (tests/test_postgresql_i18n.py); Brazilian Portuguese has no catalog in the
+    # PostgreSQL this table was made from: its severity words and timings are rejected, not lost.
     text = (
         "2026-07-01 10:00:00.000 UTC [7] LOG:  duration: 1.000 ms  statement: SELECT 1\n"
-        "2026-07-01 10:00:00.000 UTC [7] FEHLER:  Relation »x« existiert nicht\n"
+        '2026-07-01 10:00:00.000 UTC [7] ERRO:  relação "x" não existe\n'
         "cp: cannot stat 'pg_wal/000000010000000000000001': No such file or directory\n"
+        "2026-07-01 10:00:01.000 UTC [7] LOG:  duração: 2.000 ms  comando: SELECT 2\n"
+        "2026-07-01 10:00:02.000 UTC [7] FEHLER:  Relation »x« existiert nicht\n"
     )
     loaded = load_tables(_write(tmp_path, text))
     reasons = {r["line"]: r["reason"] for r in loaded.rejects}
-    assert "lc_messages = 'C'" in reasons[2]
+    assert "lc_messages = 'C'" in reasons[2] and "ja" in reasons[2]
     assert reasons[3].startswith("does not match log_line_prefix '%m [%p] '")
+    assert "statement timing in a language" in reasons[4]
+    assert sorted(reasons) == [2, 3, 4]
     assert len(loaded.queries) == 1
+    assert [(e["level"], e["message"]) for e in loaded.db_events] == [
+        ("ERROR", 'relation "x" does not exist')
+    ]

@@ -209,7 +209,11 @@ class PostgresServer:
         )
 
     def session(self, app: str) -> PsqlSession:
-        """An interactive psql session to drive statement by statement (locks, deadlocks)."""
+        """An interactive psql session to drive statement by statement (locks, deadlocks).
+
+        Errors print their SQLSTATE (VERBOSITY verbose), so the workload checks them in any
+        lc_messages.
+        """
         process = subprocess.Popen(
             [str(self.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=0", "-f", "-"],
             stdin=subprocess.PIPE,
@@ -218,7 +222,9 @@ class PostgresServer:
             env=self.env(app),
             text=True,
         )
-        return PsqlSession(process)
+        session = PsqlSession(process)
+        session.send("\\set VERBOSITY verbose")
+        return session
 
     def pgbench(self, script: str, mode: str, transactions: int, app: str) -> None:
         """Run ``script`` ``transactions`` times with pgbench's query ``mode`` (extended…)."""
@@ -363,7 +369,7 @@ def _deadlock(server: PostgresServer) -> None:
         b.send("COMMIT;")
     finally:
         errors = a.close() + b.close()
-    if "deadlock detected" not in errors:
+    if "40P01" not in errors:  # deadlock_detected
         raise RuntimeError(f"the deadlock did not happen: {errors}")
 
 
@@ -379,7 +385,7 @@ def _lock_timeout(server: PostgresServer) -> None:
         holder.send("COMMIT;")
     finally:
         holder.close()
-    if "lock timeout" not in err:
+    if "55P03" not in err:  # lock_not_available
         raise RuntimeError(f"the lock timeout did not happen: {err}")
 
 

@@ -19,11 +19,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+from logtriage.sources.postgresql_lang import (
+    chosen_languages,
+    languages,
+    level_sql,
+    position_regex,
+    unknown_sql,
+)
 from logtriage.sources.postgresql_messages import (
     FIELD_HINTS,
+    FOREIGN_CLEANUP,
     classify_sql,
     durations_missing,
     events_sql,
+    foreign_rejects_sql,
     pg_time_sql,
     select_sql,
     sql_str,
@@ -141,7 +150,12 @@ class PostgresqlFormat:
 
     def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
         """The bulk parse for the layout ``sample`` shows (or the prefix the user gave)."""
-        return stderr_plan(detect_layout(sample, options), sample, options.get("pg_timezone"))
+        return stderr_plan(
+            detect_layout(sample, options),
+            sample,
+            options.get("pg_timezone"),
+            chosen_languages(options.get("pg_lang")),
+        )
 
 
 def missing_columns(layout: Layout, sample: Sequence[str]) -> tuple[str, ...]:
@@ -220,7 +234,12 @@ def _time_columns(compiled: CompiledPrefix) -> tuple[str, str]:
     return text, _captured(compiled, "time_epoch")
 
 
-def stderr_plan(layout: Layout, sample: Sequence[str], fallback_zone: str | None) -> ParsePlan:
+def stderr_plan(
+    layout: Layout,
+    sample: Sequence[str],
+    fallback_zone: str | None,
+    langs: tuple[str, ...] | None = None,
+) -> ParsePlan:
     """Setup statements that build tmp_pg_raw and tmp_pg_rejects, then the shared selects.
 
     Only the prefix and severity are matched by a regex (its ``head`` group); the message is
@@ -231,17 +250,19 @@ def stderr_plan(layout: Layout, sample: Sequence[str], fallback_zone: str | None
     """
     compiled = layout.choice.compiled
     wrapper = layout.wrapper
-    # A prefix followed by a severity word PostgreSQL did not write in English (FEHLER, ERREUR…).
-    foreign = f"^(?:{compiled.regex})\\p{{Lu}}+:  "
+    # A prefix followed by a word in a language the catalog table lacks (pt_BR "ERRO"…).
+    foreign = f"^(?:{compiled.regex})[^\\s:]+(?: [^\\s:]+)? ?:  "
+    known = ", ".join(languages())
     mismatch = (
-        f"CASE WHEN regexp_matches(body, '{sql_str(foreign)}') THEN 'severity not in English: "
-        "set lc_messages = ''C'' (logtriage reads PostgreSQL''s English messages)' "
+        f"CASE WHEN regexp_matches(body, '{sql_str(foreign)}') THEN 'severity word in a "
+        f"language logtriage has no PostgreSQL catalog for (it reads English and {known}): "
+        "set lc_messages = ''C'' for the next logs' "
         f"ELSE 'does not match log_line_prefix ''{sql_str(compiled.prefix)}'' "
         "(give yours with --pg-prefix)' END"
     )
     w = _wrapper_sql(wrapper, mismatch)
     names = ["head", *(f"g{i}" for i in range(len(compiled.slots))), "level"]
-    head_re = f"^({compiled.regex}({LEVELS}):(?: +|$))"
+    head_re = f"^({compiled.regex}({LEVELS}) ?:(?: +|$))"
     time_text, epoch_text = _time_columns(compiled)
     if "pid" in compiled.slots:
         pid = _captured(compiled, "pid")
@@ -271,14 +292,14 @@ SELECT line, is_start, is_cont,
     {w["part_key"]} AS part_key,
     CASE WHEN is_start OR is_cont THEN rtrim(content, chr(13)) END AS content,
     CASE WHEN NOT (is_start OR is_cont) THEN {w["garbage"]} END AS garbage,
-    NULLIF(g.level, '') AS level,
+    {level_sql("NULLIF(g.level, '')")} AS level,
     {time_text} AS time_text,
     {epoch_text} AS epoch_text,
     {wrapper_ts} AS wrapper_ts,
     {_captured(compiled, "session")} AS session,
     {pid} AS pid,
-    NULLIF({_captured(compiled, "user")}, '[unknown]') AS "user",
-    NULLIF({_captured(compiled, "db")}, '[unknown]') AS db,
+    {unknown_sql(_captured(compiled, "user"))} AS "user",
+    {unknown_sql(_captured(compiled, "db"))} AS db,
     {_captured(compiled, "sqlstate")} AS sqlstate
 FROM k
 """
@@ -326,7 +347,7 @@ FROM s ASOF LEFT JOIN (SELECT line, msg_key FROM {starts} WHERE NOT is_secondary
     SELECT p.line, p.ts, p.level,
         -- csvlog and jsonlog keep the error position apart (query_pos); stderr appends it.
         CASE WHEN p.level = 'LOG' THEN p.body
-            ELSE regexp_replace(p.body, ' at character \\d+$', '') END AS message,
+            ELSE regexp_replace(p.body, '{sql_str(position_regex())}', '') END AS message,
         s.detail, s.statement, p.sqlstate, p.db, p."user",
         coalesce(p.session, p.pid) AS connection,
         p.ts IS NULL AND coalesce(p.time_text, p.epoch_text) IS NOT NULL AS is_bad_time,
@@ -347,6 +368,8 @@ UNION ALL
 SELECT c.line, o.reason FROM tmp_pg_conts AS c JOIN orphans AS o ON c.entry = o.line
 UNION ALL
 SELECT line, {bad_time} FROM tmp_pg_msg WHERE is_bad_time
+UNION ALL
+{foreign_rejects_sql()}
 """
     cleanup = "DELETE FROM tmp_pg_msg WHERE is_bad_time"
     return ParsePlan(
@@ -357,9 +380,10 @@ SELECT line, {bad_time} FROM tmp_pg_msg WHERE is_bad_time
             lines_sql,
             conts_sql,
             secondary_sql,
-            classify_sql(messages),
+            classify_sql(messages, langs),
             rejects_sql,
             cleanup,
+            FOREIGN_CLEANUP,
             # The per-line tables are as large as the input: free them before the selects.
             "DROP TABLE tmp_pg_lines",
             "DROP TABLE tmp_pg_conts",

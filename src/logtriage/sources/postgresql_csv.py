@@ -26,11 +26,14 @@ import re
 from collections.abc import Mapping, Sequence
 
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+from logtriage.sources.postgresql_lang import chosen_languages
 from logtriage.sources.postgresql_messages import (
     FIELD_HINTS,
+    FOREIGN_CLEANUP,
     classify_sql,
     durations_missing,
     events_sql,
+    foreign_rejects_sql,
     pg_time_sql,
     select_sql,
     sql_str,
@@ -135,6 +138,8 @@ FROM n JOIN tmp_pg_records AS r USING (rec) WHERE len(r.v) NOT IN {COLUMN_COUNTS
 UNION ALL
 SELECT r.line, 'unreadable time ''' || r.v[1] || ''' (unknown time zone? set [formats] pg_timezone)'
 FROM tmp_pg_records AS r JOIN tmp_pg_msg AS m USING (line) WHERE m.ts IS NULL
+UNION ALL
+{foreign_rejects_sql()}
 """
         cleanup = "DELETE FROM tmp_pg_msg WHERE ts IS NULL"
         return ParsePlan(
@@ -143,9 +148,10 @@ FROM tmp_pg_records AS r JOIN tmp_pg_msg AS m USING (line) WHERE m.ts IS NULL
             missing=durations_missing(sample),
             setup=(
                 records_sql,
-                classify_sql(messages),
+                classify_sql(messages, chosen_languages(options.get("pg_lang"))),
                 rejects_sql,
                 cleanup,
+                FOREIGN_CLEANUP,
                 "DROP TABLE tmp_pg_records",  # as large as the input: freed before the selects
             ),
             select_sql=select_sql(),

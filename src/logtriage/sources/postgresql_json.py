@@ -15,11 +15,14 @@ import json
 from collections.abc import Mapping, Sequence
 
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+from logtriage.sources.postgresql_lang import chosen_languages
 from logtriage.sources.postgresql_messages import (
     FIELD_HINTS,
+    FOREIGN_CLEANUP,
     classify_sql,
     durations_missing,
     events_sql,
+    foreign_rejects_sql,
     pg_time_sql,
     select_sql,
 )
@@ -124,6 +127,8 @@ FROM tmp_pg_json WHERE j IS NULL OR NOT ({is_record})
 UNION ALL
 SELECT line, 'unreadable time (unknown time zone? set [formats] pg_timezone)'
 FROM tmp_pg_msg WHERE ts IS NULL
+UNION ALL
+{foreign_rejects_sql()}
 """
         cleanup = "DELETE FROM tmp_pg_msg WHERE ts IS NULL"
         return ParsePlan(
@@ -132,9 +137,10 @@ FROM tmp_pg_msg WHERE ts IS NULL
             missing=durations_missing(sample),
             setup=(
                 parsed_sql,
-                classify_sql(messages),
+                classify_sql(messages, chosen_languages(options.get("pg_lang"))),
                 rejects_sql,
                 cleanup,
+                FOREIGN_CLEANUP,
                 "DROP TABLE tmp_pg_json",  # as large as the input: freed before the selects
             ),
             select_sql=select_sql(),

@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from logtriage.sources.postgresql_lang import languages, translated_sql
+
 # Exact postgresql.conf settings that make the log carry a missing column (M002).
 FIELD_HINTS: Mapping[str, str] = {
     "duration_ms": (
@@ -112,17 +114,19 @@ _TIMED_HEAD = (
 _STARTED_HEAD = "^((statement|execute)(?: [^\\n]*?)?: )"
 
 
-def classify_sql(messages: str) -> str:
+def classify_sql(messages: str, langs: tuple[str, ...] | None = None) -> str:
     """Setup: tmp_pg_msg = the reader's ``messages`` SELECT plus role, duration and statement.
 
     Roles: DS a timed statement, S a statement logged as it starts, D a bare duration, P a
     parse/bind step or a plan, E an error; NULL for every other message. Regexes run only on
     messages that start like a statement, and match the head alone: the text is the rest.
     Classifying in the statement that materializes the messages saves copying every message.
+    Messages in the server's language are first rewritten in English (``postgresql_lang``):
+    ``langs`` are the languages to try (None: every one the table has, () English only).
     """
     return f"""
 CREATE TEMP TABLE tmp_pg_msg AS
-WITH raw AS ({messages}
+WITH raw AS ({translated_sql(messages, langs)}
 ), h AS (
     SELECT *,
         CASE WHEN level = 'LOG' AND starts_with(message, 'duration: ') THEN
@@ -260,4 +264,28 @@ SELECT
     line
 FROM tmp_pg_msg
 WHERE role IS NULL OR role = 'E'
+"""
+
+
+# A LOG message shaped like "duration: 1.234 ms  statement: …" in a language the catalog table
+# lacks (pt_BR "duração: 1.234 ms  comando: …"): left as it is, the log would read as no queries.
+_FOREIGN_TIMING = "^[^\\s:]+ ?: [0-9]+[.,][0-9]+ [^\\s:]+(?:  |, |$)"
+
+
+def foreign_rejects_sql() -> str:
+    """SELECT line, reason of timed statements written in a language no catalog covers."""
+    known = ", ".join(("English", *languages()))
+    return f"""
+SELECT line, 'statement timing in a language logtriage has no PostgreSQL catalog for (it reads '
+    || '{known}): set lc_messages = ''C'' for the next logs' AS reason
+FROM tmp_pg_msg
+WHERE level = 'LOG' AND role IS NULL AND lang IS NULL
+    AND regexp_matches(message, '{_FOREIGN_TIMING}')
+"""
+
+
+# Statement in each reader's cleanup: rows foreign_rejects_sql() rejected are not events either.
+FOREIGN_CLEANUP = f"""
+DELETE FROM tmp_pg_msg WHERE level = 'LOG' AND role IS NULL AND lang IS NULL
+    AND regexp_matches(message, '{_FOREIGN_TIMING}')
 """

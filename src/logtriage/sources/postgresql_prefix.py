@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from logtriage.sources.postgresql_lang import level_regex
+
 # Escape -> (slot or None, regex of its value). Slots are what the parse needs; other escapes
 # are matched but not captured. Free-text values (application name, user, database, backend
 # type) are lazy so the literal that follows them decides where they end.
@@ -43,10 +45,12 @@ ESCAPES: dict[str, tuple[str | None, str]] = {
     "Q": (None, r"-?\d+"),
 }
 TIME_SLOTS = ("time_ms", "time_s", "time_epoch")
-# Severities PostgreSQL writes after the prefix (English messages: lc_messages = 'C').
+# Severities PostgreSQL writes after the prefix: English, then every translated word of the
+# generated catalog table (lc_messages = 'ja_JP.UTF-8'…). French puts a space before the colon,
+# hence ``({LEVELS}) ?:`` wherever a severity is matched.
 LEVELS = (
     "DEBUG1|DEBUG2|DEBUG3|DEBUG4|DEBUG5|DEBUG|LOG|INFO|NOTICE|WARNING|ERROR|FATAL|PANIC|"
-    "DETAIL|HINT|QUERY|CONTEXT|LOCATION|STATEMENT"
+    "DETAIL|HINT|QUERY|CONTEXT|LOCATION|STATEMENT|" + level_regex()
 )
 _ESCAPE = re.compile(r"%(-?\d+)?(.)", re.DOTALL)
 
@@ -151,7 +155,7 @@ def _literal(text: str, *, trailing: bool = False) -> str:
 
 def line_regex(compiled: CompiledPrefix) -> str:
     """Anchored regex for one entry-start line: prefix groups, then severity and message."""
-    return f"^{compiled.regex}({LEVELS}):(?: +|$)(.*?)\\r?$"
+    return f"^{compiled.regex}({LEVELS}) ?:(?: +|$)(.*?)\\r?$"
 
 
 # Shapes of prefix values, for guessing a prefix no list knows. Keys people write before a
@@ -185,7 +189,7 @@ _SHAPES = re.compile(
 )
 # Escapes that print nothing for processes without a session (the docs' "Session only").
 _SESSION_ONLY = set("udahriLQ")
-_SEVERITY = re.compile(rf"\b({LEVELS}):(?: +|$)")
+_SEVERITY = re.compile(rf"\b({LEVELS}) ?:(?: +|$)")
 
 
 def guess_prefix(line: str) -> str | None:
