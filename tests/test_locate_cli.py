@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 from click.testing import CliRunner
 
 from logtriage.cli import main
@@ -46,6 +48,8 @@ def test_source_flag_points_the_n_plus_one_at_the_loop(tmp_path: Path) -> None:
     result = runner.invoke(main, [*args, "--output-format", "json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
+    schema = resources.files("logtriage.report").joinpath("schema/report.schema.json")
+    jsonschema.validate(report, json.loads(schema.read_text()))
     n1 = [f for f in report["findings"] if f["code"] == "P001"]
     assert [f["route"] for f in n1] == ["GET /api/articles"]
     views = (FLASK_APP / "shop" / "views.py").read_text().splitlines()
@@ -53,6 +57,9 @@ def test_source_flag_points_the_n_plus_one_at_the_loop(tmp_path: Path) -> None:
     first = n1[0]["location"][0]
     assert (first["path"], first["line"], first["how"]) == ("shop/views.py", loop, "source-scan")
     assert "selectinload(Article.author)" in n1[0]["fix"]
+    # A few lines of the code around it, from the source tree.
+    assert first["snippet"]["start_line"] == loop - 2
+    assert first["snippet"]["text"].splitlines() == views[loop - 3 : loop + 2]
     assert report["source_scan"]["routes"] >= 5
     # The terminal shows the same location.
     text = runner.invoke(main, args)

@@ -209,3 +209,55 @@ def test_findings_about_nothing_in_code_are_left_alone(db: Database) -> None:
     finding = _finding("M001", None, None)
     found = locate_findings([finding], db, LocateOptions(source=str(STACKS / "python")))
     assert found.findings == [finding]
+
+
+def test_snippets_come_only_from_the_source_tree_and_are_redacted(
+    db: Database, tmp_path: Path
+) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    code = ["import db", "", 'TOKEN = "AKIAIOSFODNN7EXAMPLE"', "rows = db.run(TOKEN)", "", "x = 1"]
+    (source / "jobs.py").write_text("\n".join(code) + "\n")
+    _add_query(db, 1, {"file": "/deploy/jobs.py", "line": "4"})
+    # A log may name any path: nothing outside --source is ever read.
+    outside = tmp_path / "outside.py"
+    outside.write_text("SECRET = 1\n")
+    _add_query(db, 2, {"file": str(outside), "line": "1"})
+    _add_query(db, 3, {"file": "src/../outside.py", "line": "1"})
+    found = locate_findings([_finding("P005", None, FP)], db, LocateOptions(source=str(source)))
+    by_path = {loc.path: loc for loc in found.findings[0].location}
+    assert by_path["jobs.py"].snippet_start == 2
+    assert by_path["jobs.py"].snippet == '\nTOKEN = "[REDACTED]"\nrows = db.run(TOKEN)\n\nx = 1'
+    assert by_path[str(outside)].snippet is None
+    assert by_path["src/../outside.py"].snippet is None
+
+
+def _def_line(path: Path, name: str) -> int:
+    return next(i for i, t in enumerate(path.read_text().splitlines(), 1) if f"def {name}" in t)
+
+
+@pytest.mark.parametrize(
+    ("framework", "tags", "path", "function"),
+    [
+        # marginalia's default components / Rails QueryLogs :legacy
+        ("rails", {"controller": "articles", "action": "stats", "application": "Blog"},
+         "app/controllers/articles_controller.rb", "stats"),
+        ("rails", {"namespaced_controller": "admin/reports", "action": "index"},
+         "app/controllers/admin/reports_controller.rb", "index"),
+        # sqlcommenter's Django middleware: controller is the view's name
+        ("django", {"controller": "entry_list", "framework": "django%3A4.2"},
+         "blog/views.py", "entry_list"),
+    ],
+)  # fmt: skip
+def test_controller_tags_name_the_handler_under_source(
+    db: Database, framework: str, tags: dict[str, str], path: str, function: str
+) -> None:
+    root = Path(__file__).parent / "cases" / "locate" / framework
+    _add_query(db, 1, tags)
+    found = locate_findings([_finding("P005", None, FP)], db, LocateOptions(source=str(root)))
+    first = found.findings[0].location[0]
+    assert (first.path, first.line, first.how) == (
+        path,
+        _def_line(root / path, function),
+        "comment-tag",
+    )

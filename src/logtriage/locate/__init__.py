@@ -22,6 +22,7 @@ from logtriage.locate.source_tree import SourceTree
 from logtriage.locate.stack_traces import stack_sites
 from logtriage.model.context import TableReader
 from logtriage.model.finding import Finding, Location
+from logtriage.model.redaction import redact_text
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class LocateOptions:
 
     source: str | None = None
     max_locations: int = 3
+    # Lines of code shown before and after a location (read from the source tree only).
+    snippet_lines: int = 2
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ def _locate(
     locations = _merge(found)[: options.max_locations]
     if not locations:
         return finding
+    if index is not None:
+        locations = [_with_snippet(loc, index.tree, options.snippet_lines) for loc in locations]
     top = locations[0]
     if fix == finding.fix and finding.code == "P001" and top.line is not None:
         if top.how == "source-scan":
@@ -107,12 +112,42 @@ def _tag_locations(site: TagSite, finding: Finding, index: SourceIndex | None) -
 
 def _named_handlers(index: SourceIndex, controller: str, action: str | None) -> list[Any]:
     """The function a ``controller``/``action`` tag names (Rails controller#action, Django view)."""
-    last = re.split(r"[/:.]+", controller)[-1]
+    parts = [p for p in re.split(r"[/:.]+", controller) if p]
+    last = parts[-1] if parts else controller
     camel = "".join(p[:1].upper() + p[1:] for p in re.split(r"[_-]", last))
     owners = {camel, camel + "Controller", last}
+    # The handler's file may not have been parsed yet: Rails names it after the controller,
+    # and a declared route names its handler.
+    suffix = "/".join(p.lower() for p in parts) + "_controller.rb"
+    for rel in index.tree.files:
+        if rel.endswith(suffix):
+            index.ensure(rel)
+    name = action or last
+    for decl in index.routes:
+        if decl.handler == name or (action is None and decl.handler_owner == last):
+            index.handler_function(decl)
     if action:
         return [f for f in index.functions if f.name == action and f.owner in owners][:1]
     return [f for f in index.functions if f.name == last][:1]
+
+
+def _with_snippet(loc: Location, tree: SourceTree, context: int) -> Location:
+    """The location with the code around its line, when the file is under the source tree.
+
+    Only files under ``--source`` are read: a path named by a log (attacker-controlled) never
+    makes logtriage open anything else. The code passes through the secret redactor.
+    """
+    if loc.line is None or tree.resolve(loc.path) != loc.path:
+        return loc
+    text = tree.text(loc.path)
+    if text is None:
+        return loc
+    lines = text.splitlines()
+    if not 1 <= loc.line <= len(lines):
+        return loc
+    start = max(1, loc.line - context)
+    shown = "\n".join(line.rstrip()[:200] for line in lines[start - 1 : loc.line + context])
+    return dataclasses.replace(loc, snippet=redact_text(shown), snippet_start=start)
 
 
 def _merge(found: list[Location]) -> list[Location]:

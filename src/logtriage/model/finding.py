@@ -48,15 +48,21 @@ class Location:
     line: int | None
     how: str
     confidence: float
+    # A few lines of code around ``line`` (read from --source only), and the first one's number.
+    snippet: str | None = None
+    snippet_start: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Render as the report contract's location object."""
-        return {
+        out: dict[str, Any] = {
             "path": self.path,
             "line": self.line,
             "how": self.how,
             "confidence": self.confidence,
         }
+        if self.snippet is not None:
+            out["snippet"] = {"start_line": self.snippet_start, "text": self.snippet}
+        return out
 
 
 @dataclass(frozen=True)
