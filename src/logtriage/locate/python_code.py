@@ -8,6 +8,7 @@ run a query once per item.
 from __future__ import annotations
 
 import ast
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import PurePosixPath
@@ -28,6 +29,8 @@ from logtriage.locate.code_facts import (
 
 # Parsed trees kept between the scan and the loop search (a module's tree weighs ~100× its text).
 _CACHED_TREES = 64
+# A string literal that starts like a SQL statement: only then are the expressions walked.
+_SQL_STRING = re.compile(r"""['"]\s*(?:select|insert|update|delete|with)\s""", re.IGNORECASE)
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _EAGER_LOADERS = frozenset(
     {"selectinload", "joinedload", "subqueryload", "contains_eager", "immediateload",
@@ -122,26 +125,30 @@ class PythonScanner:
                 model = _model(top, rel)
                 if model is not None:
                     facts.models.append(model)
-        nodes: list[ast.AST] = []
-        for owner, node in _nodes(tree):  # one pass over the tree
-            nodes.append(node)
+        # Routes, mounts and functions are statements: walking statements only (not every
+        # expression) keeps the scan of a big code base short.
+        for owner, node in _statements(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 end = node.end_lineno or node.lineno
                 facts.functions.append(FunctionDecl(node.name, owner, rel, node.lineno, end))
                 if owner is None:
                     facts.routes.extend(_decorator_routes(node, rel))
-        for node in nodes:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
                 self._assignment(node, rel, facts)
-            elif isinstance(node, ast.Call):
-                self._registration(node, rel, facts)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if looks_like_sql(node.value):
-                    facts.sql.append(SqlLiteral(node.value.lower(), rel, node.lineno))
-            elif isinstance(node, ast.JoinedStr):
-                joined = "".join(_const_str(v) or " ? " for v in node.values)
-                if looks_like_sql(joined):
-                    facts.sql.append(SqlLiteral(joined.lower(), rel, node.lineno))
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                if node.target.id == "urlpatterns":  # urlpatterns += [...]
+                    self._urlpatterns(node.value, rel, facts)
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                self._registration(node.value, rel, facts)
+        if _SQL_STRING.search(text):
+            for inner in ast.walk(tree):
+                if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+                    if looks_like_sql(inner.value):
+                        facts.sql.append(SqlLiteral(inner.value.lower(), rel, inner.lineno))
+                elif isinstance(inner, ast.JoinedStr):
+                    joined = "".join(_const_str(v) or " ? " for v in inner.values)
+                    if looks_like_sql(joined):
+                        facts.sql.append(SqlLiteral(joined.lower(), rel, inner.lineno))
         return facts
 
     def _imports(self, tree: ast.Module, rel: str, facts: FileFacts) -> None:
@@ -319,14 +326,22 @@ class PythonScanner:
         return False
 
 
-def _nodes(tree: ast.Module) -> Iterator[tuple[str | None, ast.AST]]:
-    """Every node with the class it sits in (methods and their bodies), in one pass."""
-    stack: list[tuple[str | None, ast.AST]] = [(None, tree)]
+def _statements(tree: ast.Module) -> Iterator[tuple[str | None, ast.stmt]]:
+    """Every statement, nested ones included, with the class it sits in."""
+    stack: list[tuple[str | None, list[ast.stmt]]] = [(None, tree.body)]
     while stack:
-        owner, node = stack.pop()
-        yield owner, node
-        inner = node.name if isinstance(node, ast.ClassDef) else owner
-        stack.extend((inner, child) for child in ast.iter_child_nodes(node))
+        owner, block = stack.pop()
+        for node in block:
+            yield owner, node
+            inner = node.name if isinstance(node, ast.ClassDef) else owner
+            for name in ("body", "orelse", "finalbody"):
+                children = getattr(node, name, None)
+                if isinstance(children, list) and children:
+                    stack.append((inner, children))
+            for handler in getattr(node, "handlers", ()):
+                stack.append((inner, handler.body))
+            for case in getattr(node, "cases", ()):
+                stack.append((inner, case.body))
 
 
 def _functions(
