@@ -123,7 +123,14 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix", "mysql_utc
 @click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False), help="Write SARIF here.")
 @click.option("--since", help="Only records at or after: 2026-11-24, ISO time, or 2h ago.")
 @click.option("--until", help="Only records before this time.")
-@click.option("--engine", type=click.Choice(["duckdb"]), default=None, help="Analysis engine.")
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]), default=None, help="Analysis engine."
+)
+@click.option(
+    "--spark-master",
+    metavar="URL",
+    help="With --engine spark: local[*] (default), spark://…, yarn, or sc:// (Spark Connect).",
+)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
 @click.option("--nginx-log-format", help="The nginx log_format of the access logs.")
 @click.option("--apache-log-format", help="The Apache LogFormat of the access logs.")

@@ -32,6 +32,10 @@ class Settings:
     format: str | None = None
     format_options: Mapping[str, str] = field(default_factory=dict)
     engine: str = "duckdb"
+    # --engine spark: a master URL (local[*], spark://…, yarn) or a Spark Connect sc:// address.
+    spark_master: str = "local[*]"
+    # --tables DIR: canonical tables as Parquet (written after loading, read instead of parsing).
+    tables: str | None = None
     threads: int | None = None
     memory_limit: str = "1GB"
     temp_directory: str | None = None
@@ -88,6 +92,8 @@ def _table(path: Path) -> dict[str, Any]:
 _SIMPLE_KEYS = {
     "format": str,
     "engine": str,
+    "spark_master": str,
+    "tables": str,
     "threads": int,
     "memory_limit": str,
     "temp_directory": str,

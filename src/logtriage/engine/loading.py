@@ -58,8 +58,12 @@ def choose_format(sample: Sequence[str], options: FormatOptions, forced: str | N
 
 def _read_lines(db: Database, item: InputFile, scan: int) -> None:
     """Read the file into temp table ``lines(line, text)`` with true 1-based line numbers."""
-    compression = {"none": "none", "gzip": "gzip", "zstd": "zstd"}[item.compression]
     db.execute("DROP TABLE IF EXISTS lines")
+    if getattr(db, "engine", "duckdb") == "spark":
+        # Spark reads the file with its own text source (hdfs://, s3a://, .gz).
+        db.read_lines(item.read_path)  # type: ignore[attr-defined]
+        return
+    compression = {"none": "none", "gzip": "gzip", "zstd": "zstd"}[item.compression]
     try:
         db.execute(
             f"""

@@ -49,7 +49,7 @@ def run_analysis(
         raise ConfigError(f"source directory not found: {settings.source}")
     with new_work_dir(settings) as work_dir:
         files = expand_inputs(paths, work_dir, stdin=stdin)
-        db = Database(settings, work_dir)
+        db = open_database(settings, work_dir)
         try:
             hints: dict[str, Mapping[str, str]] = {}
             inputs: list[InputSummary] = []
@@ -108,6 +108,18 @@ def run_analysis(
         finally:
             db.close()
     return redact_report(report)
+
+
+def open_database(settings: Settings, work_dir: str) -> Database:
+    """The engine ``settings.engine`` names: embedded DuckDB, or Spark (same SQL, translated)."""
+    if settings.engine == "spark":
+        from logtriage.engine.spark.database import SparkDatabase
+
+        # Same interface as Database (execute, rows, scalar, count, con): duck-typed.
+        return SparkDatabase(settings, work_dir)  # type: ignore[return-value]
+    if settings.engine != "duckdb":
+        raise ConfigError(f"unknown engine: {settings.engine} (duckdb or spark)")
+    return Database(settings, work_dir)
 
 
 def _analyzer_options(settings: Settings) -> dict[str, object]:

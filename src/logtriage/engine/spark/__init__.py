@@ -1,0 +1,1 @@
+"""The Apache Spark engine: the same analysis SQL, translated, on a SparkSession."""

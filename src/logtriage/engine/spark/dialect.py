@@ -1,0 +1,575 @@
+"""Translate the analysis SQL (DuckDB's dialect) to Spark SQL: sqlglot plus our own rules.
+
+sqlglot does most of the work (``sqlglot.transpile(sql, read="duckdb", write="spark")``).
+``RULES`` lists what it does not cover, each one a function over the parsed statement, each
+with a test in ``tests/test_spark_dialect.py``. A construct no rule can translate is written
+in the shared SQL in a form both engines accept, never forked per engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.tokenizer_core import TokenType
+
+# Groups of up to this many rows get an exact percentile on Spark; bigger ones an approximate
+# one whose rank error is at most 1 / PERCENTILE_ACCURACY of the group (Greenwald-Khanna).
+EXACT_PERCENTILE_ROWS = 100_000
+PERCENTILE_ACCURACY = 10_000
+PERCENTILE_TOLERANCE = "±0.01% of rank"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rewrite sqlglot does not make: DuckDB construct → Spark construct."""
+
+    name: str
+    duckdb: str
+    spark: str
+    apply: Callable[[exp.Expr], exp.Expr]
+
+
+def literal_sql(value: Any) -> str:
+    """A Python parameter as a DuckDB SQL literal (parameters are inlined before translation)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float | decimal.Decimal):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, dt.datetime):
+        naive = value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+        return f"CAST('{naive.isoformat(sep=' ')}' AS TIMESTAMP)"
+    if isinstance(value, dt.date):
+        return f"CAST('{value.isoformat()}' AS DATE)"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(literal_sql(v) for v in value) + "]"
+    text = str(value).replace("'", "''")
+    return f"'{text}'"
+
+
+def prepare(sql: str, params: Sequence[Any] = ()) -> str:
+    """Token-level rules, before parsing: inline ``?`` parameters; ``len(list)`` → array_length.
+
+    In our SQL ``len()`` is for lists and ``length()`` for strings (both engines read them so);
+    sqlglot parses both as one function, so the distinction is kept here by name.
+    """
+    tokens = sqlglot.Dialect.get_or_raise("duckdb").tokenize(sql)
+    out: list[str] = []
+    pos = 0
+    values = list(params)
+    for i, token in enumerate(tokens):
+        replacement: str | None = None
+        if token.token_type in (TokenType.PLACEHOLDER, TokenType.QDCOLON) and token.text in (
+            "?",
+            "?::",
+        ):
+            if not values:
+                raise ValueError("more ? placeholders than parameters")
+            # ``?::T`` is one token: the cast stays after the literal.
+            replacement = literal_sql(values.pop(0)) + token.text[1:]
+        elif (
+            token.text.lower() == "len"
+            and i + 1 < len(tokens)
+            and tokens[i + 1].token_type == TokenType.L_PAREN
+        ):
+            replacement = "array_length"
+        if replacement is not None:
+            out.append(sql[pos : token.start])
+            out.append(replacement)
+            pos = token.end + 1
+    out.append(sql[pos:])
+    if values:
+        raise ValueError("fewer ? placeholders than parameters")
+    return "".join(out)
+
+
+def _fn(name: str, *args: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _regex_with_flags(pattern: exp.Expr, flags: exp.Expr | None) -> exp.Expr:
+    """DuckDB passes regex options as a third argument; Java regexes take them inline."""
+    if flags is None or not isinstance(flags, exp.Literal):
+        return pattern
+    inline = "".join(f for f in flags.this if f in "is")
+    if not inline:
+        return pattern
+    if isinstance(pattern, exp.Literal):
+        return exp.Literal.string(f"(?{inline})" + pattern.this)
+    return exp.func("concat", exp.Literal.string(f"(?{inline})"), pattern)
+
+
+def _regexp_flags(node: exp.Expr) -> exp.Expr:
+    """``regexp_matches(s, p, 'i')`` → ``s RLIKE '(?i)p'`` (sqlglot drops the options)."""
+    if isinstance(node, exp.RegexpLike) and node.args.get("flag") is not None:
+        pattern = _regex_with_flags(node.expression, node.args["flag"])
+        return exp.RegexpLike(this=node.this, expression=pattern)
+    return node
+
+
+def _regexp_full_match(node: exp.Expr) -> exp.Expr:
+    """``regexp_full_match(s, p)`` → ``s RLIKE '^(?:p)$'``."""
+    if not isinstance(node, exp.RegexpFullMatch):
+        return node
+    pattern = _regex_with_flags(node.expression, node.args.get("options"))
+    if isinstance(pattern, exp.Literal):
+        anchored: exp.Expr = exp.Literal.string(f"^(?:{pattern.this})$")
+    else:
+        anchored = exp.func("concat", exp.Literal.string("^(?:"), pattern, exp.Literal.string(")$"))
+    return exp.RegexpLike(this=node.this, expression=anchored)
+
+
+def _regexp_extract_groups(node: exp.Expr) -> exp.Expr:
+    """``regexp_extract(s, p, ['a', 'b'])`` (a struct) → ``named_struct('a', …(s, p, 1), …)``.
+
+    DuckDB returns '' for a group that did not take part, as Spark's regexp_extract does.
+    """
+    if not isinstance(node, exp.RegexpExtract):
+        return node
+    group = node.args.get("group")
+    pattern = _regex_with_flags(node.expression, node.args.get("parameters"))
+    if isinstance(group, exp.Array):
+        fields: list[exp.Expr] = []
+        for i, name in enumerate(group.expressions, start=1):
+            fields.append(name.copy())
+            fields.append(
+                _fn("regexp_extract", node.this.copy(), pattern.copy(), exp.Literal.number(i))
+            )
+        return _fn("named_struct", *fields)
+    # Spark's default group is 1, DuckDB's 0: always say which.
+    return _fn("regexp_extract", node.this, pattern, group or exp.Literal.number(0))
+
+
+def _regexp_extract_all_group(node: exp.Expr) -> exp.Expr:
+    """``regexp_extract_all(s, p)`` means group 0 on DuckDB, group 1 on Spark: say it."""
+    if isinstance(node, exp.RegexpExtractAll):
+        group = node.args.get("group") or exp.Literal.number(0)
+        pattern = _regex_with_flags(node.expression, node.args.get("parameters"))
+        return _fn("regexp_extract_all", node.this, pattern, group)
+    return node
+
+
+def _one_based(value: exp.Expr, size: exp.Expr) -> exp.Expr:
+    """A DuckDB slice bound (negative counts from the end) as a 1-based position."""
+    if isinstance(value, exp.Neg):
+        return exp.Add(
+            this=size.copy(), expression=exp.Sub(this=exp.Literal.number(1), expression=value.this)
+        )
+    if isinstance(value, exp.Literal):
+        return value
+    return exp.If(
+        this=exp.LT(this=exp.Paren(this=value.copy()), expression=exp.Literal.number(0)),
+        true=exp.Add(
+            this=exp.Add(this=size.copy(), expression=exp.Paren(this=value.copy())),
+            expression=exp.Literal.number(1),
+        ),
+        false=exp.Paren(this=value.copy()),
+    )
+
+
+def _list_slice(node: exp.Expr) -> exp.Expr:
+    """``l[a:b]`` (1-based, inclusive, negative from the end) → ``slice(l, start, length)``."""
+    if not isinstance(node, exp.Bracket) or len(node.expressions) != 1:
+        return node
+    part = node.expressions[0]
+    if not isinstance(part, exp.Slice):
+        return node
+    size = exp.ArraySize(this=node.this.copy())
+    start = _one_based(part.this, size) if part.this is not None else exp.Literal.number(1)
+    end = _one_based(part.expression, size) if part.expression is not None else size
+    first = exp.func("greatest", exp.Paren(this=start), exp.Literal.number(1))
+    length = exp.func(
+        "greatest",
+        exp.Add(
+            this=exp.Sub(this=exp.Paren(this=end), expression=first.copy()),
+            expression=exp.Literal.number(1),
+        ),
+        exp.Literal.number(0),
+    )
+    return _fn("slice", node.this, first, length)
+
+
+def _percentiles(node: exp.Expr) -> exp.Expr:
+    """``quantile_cont`` → exact ``percentile`` for small groups, ``percentile_approx`` above.
+
+    ``quantile_disc`` → ``percentile_disc`` is left to sqlglot's ordered-set form.
+    """
+    if not isinstance(node, exp.PercentileCont) or isinstance(node.parent, exp.WithinGroup):
+        return node
+    value, q = node.this, node.expression
+    exact = _fn("percentile", value.copy(), q.copy())
+    approx = _fn(
+        "percentile_approx", value.copy(), q.copy(), exp.Literal.number(PERCENTILE_ACCURACY)
+    )
+    if isinstance(q, exp.Array):
+        # percentile_approx of a non-integral column returns its own type; percentile double.
+        approx = exp.Cast(this=approx, to=exp.DataType.build("ARRAY<DOUBLE>"))
+    else:
+        approx = exp.Cast(this=approx, to=exp.DataType.build("DOUBLE"))
+    small = exp.LTE(
+        this=exp.Count(this=value.copy()), expression=exp.Literal.number(EXACT_PERCENTILE_ROWS)
+    )
+    return exp.Case(ifs=[exp.If(this=small, true=exact)], default=approx)
+
+
+def _percentile_disc(node: exp.Expr) -> exp.Expr:
+    """``quantile_disc(x, q)`` → ``percentile_disc(q) WITHIN GROUP (ORDER BY x)``.
+
+    Both pick the value at 0-based rank ceil(n·q) - 1.
+    """
+    if isinstance(node, exp.Median):
+        return _percentiles(exp.PercentileCont(this=node.this, expression=exp.Literal.number(0.5)))
+    if not isinstance(node, exp.PercentileDisc) or isinstance(node.parent, exp.WithinGroup):
+        return node
+    order = exp.Order(expressions=[exp.Ordered(this=node.this, nulls_first=False)])
+    return exp.WithinGroup(this=_fn("percentile_disc", node.expression), expression=order)
+
+
+def _cte_materialized(node: exp.Expr) -> exp.Expr:
+    """``WITH t AS MATERIALIZED (…)`` is a DuckDB hint; Spark plans CTEs itself."""
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)
+    return node
+
+
+def _time_range(node: exp.Expr) -> exp.Expr:
+    """``range(t0, t1, INTERVAL …)`` → ``sequence(t0, t1 - step, step)`` (empty when t0 > end).
+
+    sqlglot's translation compares the interval step with 0, which Spark refuses.
+    """
+    if not isinstance(node, exp.GenerateSeries) or not _is_interval(node.args.get("step")):
+        return node
+    start, end, step = node.args["start"], node.args["end"], node.args["step"]
+    if node.args.get("is_end_exclusive"):
+        end = exp.Sub(this=exp.Paren(this=end), expression=step.copy())
+    empty = exp.GT(this=start.copy(), expression=end.copy())
+    series = _fn("sequence", start, end, step)
+    return exp.If(this=empty, true=exp.Array(expressions=[]), false=series)
+
+
+_UNIT_MICROS = {
+    "MICROSECOND": 1,
+    "MILLISECOND": 1000,
+    "SECOND": 1_000_000,
+    "MINUTE": 60_000_000,
+    "HOUR": 3_600_000_000,
+    "DAY": 86_400_000_000,
+}
+# DuckDB's time_bucket origin for sub-month widths: Monday 2000-01-03 00:00 UTC.
+_BUCKET_ORIGIN_MICROS = 946_857_600_000_000
+
+
+def _step_micros(step: exp.Expr) -> exp.Expr | None:
+    if isinstance(step, exp.Interval) and step.unit is not None:
+        unit = step.unit.name.upper().rstrip("S")
+        if unit in _UNIT_MICROS:
+            return exp.Mul(
+                this=exp.Cast(this=step.this.copy(), to=exp.DataType.build("BIGINT")),
+                expression=exp.Literal.number(_UNIT_MICROS[unit]),
+            )
+    if isinstance(step, exp.Anonymous) and step.name.lower() in ("to_seconds", "to_microseconds"):
+        scale = 1_000_000 if step.name.lower() == "to_seconds" else 1
+        return exp.Cast(
+            this=exp.Mul(
+                this=exp.Paren(this=step.expressions[0].copy()),
+                expression=exp.Literal.number(scale),
+            ),
+            to=exp.DataType.build("BIGINT"),
+        )
+    return None
+
+
+def _time_bucket(node: exp.Expr) -> exp.Expr:
+    """``time_bucket(width, ts)`` → ``ts`` floored to the width, from DuckDB's origin."""
+    if not isinstance(node, exp.DateBin):
+        return node
+    width = _step_micros(node.this)
+    if width is None:
+        raise ValueError("time_bucket needs a width of days or less for Spark")
+    micros = _micros(node.expression.copy())
+    offset = exp.Sub(this=micros, expression=exp.Literal.number(_BUCKET_ORIGIN_MICROS))
+    floored = exp.Sub(this=micros.copy(), expression=_fn("pmod", offset, exp.Paren(this=width)))
+    return exp.Cast(this=_fn("timestamp_micros", floored), to=exp.DataType.build("TIMESTAMPNTZ"))
+
+
+def _epoch(node: exp.Expr) -> exp.Expr:
+    """``epoch(ts)`` is fractional seconds; sqlglot's UNIX_TIMESTAMP would cut to whole ones."""
+    if not isinstance(node, exp.TimeToUnix):
+        return node
+    value = node.this
+    while isinstance(value, exp.Paren):
+        value = value.this
+    if isinstance(value, exp.Sub) and not _is_interval(value.expression):
+        # epoch(a - b) of two times is an interval's seconds: Spark has no epoch of an interval.
+        micros: exp.Expr = exp.Sub(this=_micros(value.this), expression=_micros(value.expression))
+    else:
+        micros = _micros(value)
+    return exp.Div(this=exp.Paren(this=micros), expression=exp.Literal.number("1000000.0"))
+
+
+def _micros(value: exp.Expr) -> exp.Expr:
+    # unix_micros wants an instant; our times are UTC wall-clock (TIMESTAMP_NTZ), session UTC.
+    ltz = exp.Cast(this=value, to=exp.DataType.build("TIMESTAMPLTZ"))
+    return _fn("unix_micros", ltz)
+
+
+def _is_interval(node: exp.Expr | None) -> bool:
+    names = ("to_microseconds", "to_milliseconds", "to_seconds", "to_minutes", "to_hours")
+    return isinstance(node, exp.Interval) or (
+        isinstance(node, exp.Anonymous) and node.name.lower() in names
+    )
+
+
+def _interval_functions(node: exp.Expr) -> exp.Expr:
+    """``to_microseconds(n)`` / ``to_seconds(n)`` → ``make_dt_interval(0, 0, 0, seconds)``."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in ("to_microseconds", "to_seconds"):
+        value = node.expressions[0]
+        seconds: exp.Expr = exp.Cast(this=value, to=exp.DataType.build("DECIMAL(18,6)"))
+        if node.name.lower() == "to_microseconds":
+            seconds = exp.Div(this=seconds, expression=exp.Literal.number(1000000))
+        return _fn("make_dt_interval", *(exp.Literal.number(0) for _ in range(3)), seconds)
+    return node
+
+
+# strftime (DuckDB) → java.time pattern (Spark); %z gets two patterns, see _try_strptime.
+_STRFTIME = {
+    "%Y": "yyyy",
+    "%m": "MM",
+    "%d": "dd",
+    "%H": "HH",
+    "%M": "mm",
+    "%S": "ss",
+    "%b": "MMM",
+    "%B": "MMMM",
+    "%a": "EEE",
+    "%A": "EEEE",
+    "%y": "yy",
+    "%j": "DDD",
+    "%f": "SSSSSS",
+    "%g": "SSS",
+    "%n": "SSSSSSSSS",
+    "%p": "a",
+    "%I": "hh",
+    "%Z": "zzz",
+    "%z": "Z",
+    "%-d": "d",
+    "%-m": "M",
+    "%-H": "H",
+    "%e": "d",
+    "%%": "%",
+}
+
+
+def java_time_format(strftime: str, zone: str = "Z") -> str:
+    """A strftime pattern as a java.time pattern, literal text quoted (``%z`` as ``zone``)."""
+    out: list[str] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(strftime):
+        key = strftime[i : i + 3] if strftime[i : i + 2] == "%-" else strftime[i : i + 2]
+        if key in _STRFTIME:
+            if literal:
+                out.append("'" + "".join(literal).replace("'", "''") + "'")
+                literal = []
+            out.append(zone if key == "%z" else _STRFTIME[key])
+            i += len(key)
+        else:
+            literal.append(strftime[i])
+            i += 1
+    if literal:
+        out.append("'" + "".join(literal).replace("'", "''") + "'")
+    return "".join(out)
+
+
+def _try_strptime(node: exp.Expr) -> exp.Expr:
+    """``try_strptime(s, fmt | [fmts])`` → ``coalesce(to_timestamp(s, java_fmt), …)``.
+
+    DuckDB's ``%z`` takes ``+0000`` and ``+00:00``; java.time needs ``Z`` or ``XXX``: both.
+    """
+    if not (isinstance(node, exp.Anonymous) and node.name.lower() in ("try_strptime", "strptime")):
+        return node
+    value, formats = node.expressions[0], node.expressions[1]
+    items = formats.expressions if isinstance(formats, exp.Array) else [formats]
+    patterns: list[str] = []
+    for item in items:
+        if not isinstance(item, exp.Literal):
+            raise ValueError("strptime with a computed format has no Spark translation")
+        pattern = java_time_format(item.this)
+        patterns.append(pattern)
+        if "%z" in item.this:
+            patterns.append(java_time_format(item.this, zone="XXX"))
+    # to_timestamp_ltz honours the offset (an instant); the session zone is UTC, as on DuckDB.
+    parsed = [_fn("to_timestamp_ltz", value.copy(), exp.Literal.string(p)) for p in patterns]
+    return exp.Coalesce(this=parsed[0], expressions=parsed[1:]) if len(parsed) > 1 else parsed[0]
+
+
+def _md5_number(node: exp.Expr) -> exp.Expr:
+    """``md5_number(s)`` (a 128-bit integer) is only ever a join key: ``md5(s)`` serves."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "md5_number":
+        return exp.MD5(this=node.expressions[0])
+    return node
+
+
+def _count_distinct_tuple(node: exp.Expr) -> exp.Expr:
+    """``count(DISTINCT (a, b))`` counts NULL fields too: ``count(DISTINCT struct(a, b))``."""
+    if isinstance(node, exp.Tuple) and isinstance(node.parent, exp.Distinct):
+        return exp.Struct(expressions=list(node.expressions))
+    return node
+
+
+def _list_sum(node: exp.Expr) -> exp.Expr:
+    """``list_sum(l)`` → ``aggregate(l, 0D, (a, x) -> a + x)`` (NULL elements skipped)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "list_sum":
+        return sqlglot.parse_one(
+            f"aggregate({node.expressions[0].sql('spark')}, CAST(0 AS DOUBLE), "
+            "(acc, x) -> acc + coalesce(x, 0))",
+            read="spark",
+        )
+    return node
+
+
+_LIST_AGGREGATES = {
+    "list_bool_or": "exists({l}, x -> x)",
+    "list_bool_and": "forall({l}, x -> x)",
+    "list_max": "array_max({l})",
+    "list_min": "array_min({l})",
+    "list_has_any": "arrays_overlap({l}, {r})",
+    "list_count": "size(filter({l}, x -> x IS NOT NULL))",
+}
+
+
+def _list_aggregates(node: exp.Expr) -> exp.Expr:
+    """``list_bool_or(l)`` → ``exists(l, x -> x)`` and the other list aggregates sqlglot leaves."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _LIST_AGGREGATES:
+        args = [to_spark(a) for a in node.expressions]
+        template = _LIST_AGGREGATES[node.name.lower()]
+        return sqlglot.parse_one(
+            template.format(l=args[0], r=args[1] if len(args) > 1 else ""), read="spark"
+        )
+    return node
+
+
+def _list_position(node: exp.Expr) -> exp.Expr:
+    """``list_position`` is NULL when absent; Spark's ``array_position`` is 0."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in ("list_position", "list_indexof"):
+        return exp.Nullif(
+            this=_fn("array_position", *node.expressions), expression=exp.Literal.number(0)
+        )
+    return node
+
+
+def _histogram(node: exp.Expr) -> exp.Expr:
+    """``histogram(x)`` (value → count map) has no Spark aggregate: built from a value list.
+
+    Counting each distinct value in the list is quadratic in distinct values: histogram is
+    used on small domains (status codes) only.
+    """
+    where = ""
+    if isinstance(node, exp.Filter) and isinstance(node.this, exp.Anonymous):
+        # histogram(x) FILTER (WHERE c): the filter belongs to the inner collect_list.
+        where = f" FILTER({node.expression.sql('spark')})"
+        node = node.this
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "histogram":
+        values = f"collect_list({to_spark(node.expressions[0])}){where}"
+        return sqlglot.parse_one(
+            f"map_from_entries(transform(array_distinct({values}), "
+            f"v -> struct(v, CAST(size(filter({values}, e -> e = v)) AS BIGINT))))",
+            read="spark",
+        )
+    return node
+
+
+RULES: tuple[Rule, ...] = (
+    # Before interval-functions: they read to_seconds(n) widths.
+    Rule(
+        "time-bucket",
+        "time_bucket(INTERVAL 1 MINUTE, ts)",
+        "timestamp_micros(us - pmod(us - origin, width))",
+        _time_bucket,
+    ),
+    Rule(
+        "time-range",
+        "range(t0, t1, INTERVAL 1 SECOND)",
+        "sequence(t0, t1 - INTERVAL 1 SECOND, INTERVAL 1 SECOND)",
+        _time_range,
+    ),
+    Rule("regexp-flags", "regexp_matches(s, p, 'i')", "s RLIKE '(?i)p'", _regexp_flags),
+    Rule("regexp-full-match", "regexp_full_match(s, p)", "s RLIKE '^(?:p)$'", _regexp_full_match),
+    Rule(
+        "regexp-extract-groups",
+        "regexp_extract(s, p, ['a', 'b'])",
+        "named_struct('a', regexp_extract(s, p, 1), 'b', regexp_extract(s, p, 2))",
+        _regexp_extract_groups,
+    ),
+    Rule(
+        "regexp-extract-all-group",
+        "regexp_extract_all(s, p)",
+        "regexp_extract_all(s, p, 0)",
+        _regexp_extract_all_group,
+    ),
+    Rule("list-slice", "l[2:-1]", "slice(l, 2, size(l) - 2)", _list_slice),
+    Rule(
+        "percentile",
+        "quantile_cont(x, q)",
+        "CASE WHEN count(x) <= N THEN percentile(x, q) ELSE percentile_approx(x, q, A) END",
+        _percentiles,
+    ),
+    Rule(
+        "percentile-disc",
+        "quantile_disc(x, q)",
+        "percentile_disc(q) WITHIN GROUP (ORDER BY x)",
+        _percentile_disc,
+    ),
+    Rule("epoch", "epoch(ts)", "unix_micros(ts) / 1e6", _epoch),
+    Rule(
+        "interval-functions",
+        "to_microseconds(n)",
+        "make_dt_interval(0, 0, 0, n / 1e6)",
+        _interval_functions,
+    ),
+    Rule("try-strptime", "try_strptime(s, '%z')", "to_timestamp(s, 'Z') or 'XXX'", _try_strptime),
+    Rule("md5-number", "md5_number(s)", "md5(s)", _md5_number),
+    Rule(
+        "count-distinct-tuple",
+        "count(DISTINCT (a, b))",
+        "count(DISTINCT struct(a, b))",
+        _count_distinct_tuple,
+    ),
+    Rule("list-sum", "list_sum(l)", "aggregate(l, 0D, (a, x) -> a + x)", _list_sum),
+    Rule("list-aggregates", "list_bool_or(l)", "exists(l, x -> x)", _list_aggregates),
+    Rule("cte-materialized", "WITH t AS MATERIALIZED (q)", "WITH t AS (q)", _cte_materialized),
+    Rule("list-position", "list_position(l, x)", "nullif(array_position(l, x), 0)", _list_position),
+    Rule("histogram", "histogram(x)", "aggregate(collect_list(x), map(), …)", _histogram),
+)
+
+
+def parse(sql: str, params: Sequence[Any] = ()) -> exp.Expr:
+    """One DuckDB statement, parameters inlined, as a sqlglot tree."""
+    tree = sqlglot.parse_one(prepare(sql, params), read="duckdb")
+    if tree is None:
+        raise ValueError("empty statement")
+    return tree
+
+
+def rewrite(tree: exp.Expr) -> exp.Expr:
+    """Apply every rule to every node of ``tree`` (children first)."""
+    for rule in RULES:
+        tree = tree.transform(rule.apply, copy=False)
+    return tree
+
+
+def to_spark(tree: exp.Expr) -> str:
+    """Spark SQL for a rewritten tree."""
+    return rewrite(tree.copy()).sql(dialect="spark")
+
+
+def translate(sql: str, params: Sequence[Any] = ()) -> str:
+    """Spark SQL for one DuckDB statement and its parameters."""
+    return to_spark(parse(sql, params))
