@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # Servers whose real logs the end-to-end tests read, and the anchor tools of `make bench`;
-# chromium + its driver load the HTML report in a real browser (XSS test, screenshot).
+# chromium + its driver load the HTML report in a real browser (XSS test, screenshot);
+# locales-all lets PostgreSQL log in Japanese/German (lc_messages e2e), fonts-noto-cjk renders CJK.
 # Java 17 runs Apache Spark for `--engine spark` and its equivalence tests.
 want=(nginx apache2 goaccess postgresql mariadb-server percona-toolkit pgbadger chromium chromium-driver openjdk-17-jre-headless)
 missing=()
