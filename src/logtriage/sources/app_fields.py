@@ -33,9 +33,6 @@ _NUMERIC_LEVELS: Mapping[str, str] = {
     "10": "TRACE", "20": "DEBUG", "30": "INFO", "40": "WARNING", "50": "ERROR", "60": "CRITICAL",
 }  # fmt: skip
 
-# Words a level is spelled with in text logs (upper case, as every framework prints them).
-LEVEL_WORDS = "|".join(sorted(_LEVELS, key=len, reverse=True))
-
 # A Python exception line: ``KeyError: 'x'``, ``werkzeug.exceptions.NotFound: 404``, ``SystemExit``.
 _PY_EXCEPTION_LINE = r"^[A-Za-z_][\w.]*(?::\s.*|:)?$"
 # The thrown class on the first line of a Java/.NET/Node trace.
