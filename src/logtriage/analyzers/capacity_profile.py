@@ -118,30 +118,44 @@ class CapacityProfile:
 
 
 def _per_second(ctx: AnalysisContext, table: str) -> dict[str, Any]:
-    """Peak, p99, p50 and mean per-second counts over every second of the table's span."""
-    row = ctx.db.rows(
+    """Peak, p99, p50 and mean per-second counts over every second of the table's span.
+
+    Idle seconds count as zeros; they are counted, not generated, so a span of months (or a
+    stray timestamp years away) costs nothing.
+    """
+    counts = ctx.db.rows(
         f"""
-        WITH counts AS (
+        WITH per_second AS (
             SELECT date_trunc('second', ts) AS s, count(*) AS n FROM {table}
             WHERE ts IS NOT NULL GROUP BY 1
-        ), seconds AS (
-            SELECT unnest(range(min(s), max(s) + INTERVAL 1 SECOND, INTERVAL 1 SECOND)) AS s
-            FROM counts
         )
-        SELECT max(coalesce(n, 0)) AS peak,
-               quantile_disc(coalesce(n, 0), 0.99) AS p99,
-               quantile_disc(coalesce(n, 0), 0.5) AS p50,
-               avg(coalesce(n, 0)) AS mean,
-               arg_max(seconds.s, coalesce(n, 0)) AS peak_at
-        FROM seconds LEFT JOIN counts USING (s)
+        SELECT n, count(*) AS seconds, min(s) AS first_at,
+               (SELECT epoch(max(s)) - epoch(min(s)) + 1 FROM per_second) AS span
+        FROM per_second GROUP BY n ORDER BY n
         """
-    )[0]
+    )
+    if not counts:
+        return {"peak": 0, "p99": 0, "p50": 0, "mean": 0.0, "peak_at": None}
+    total = max(int(counts[0]["span"]), sum(int(c["seconds"]) for c in counts))
+    histogram = [(0, total - sum(int(c["seconds"]) for c in counts))]
+    histogram += [(int(c["n"]), int(c["seconds"])) for c in counts]
+
+    def quantile(q: float) -> int:
+        # The value at 1-based rank ceil(q × N), idle seconds included.
+        rank, seen = max(1, math.ceil(q * total)), 0
+        for value, seconds in histogram:
+            seen += seconds
+            if seen >= rank:
+                return value
+        return histogram[-1][0]
+
+    events = sum(value * seconds for value, seconds in histogram)
     return {
-        "peak": int(row["peak"] or 0),
-        "p99": int(row["p99"] or 0),
-        "p50": int(row["p50"] or 0),
-        "mean": round(float(row["mean"] or 0.0), 2),
-        "peak_at": row["peak_at"].isoformat() if row["peak_at"] is not None else None,
+        "peak": histogram[-1][0],
+        "p99": quantile(0.99),
+        "p50": quantile(0.5),
+        "mean": round(events / total, 2),
+        "peak_at": counts[-1]["first_at"].isoformat(),
     }
 
 
