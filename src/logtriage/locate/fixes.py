@@ -32,11 +32,13 @@ def _eager_call(orm: str, owner: str, relation: RelationDecl) -> str:
         "eloquent": f"`->with('{name}')`",
         "sequelize": f"`include: '{name}'`",
         "typeorm": f"`relations: {{ {name}: true }}`",
+        "prisma": f"`include: {{ {name}: true }}`",
     }.get(orm, f"eager loading of `{name}`")
 
 
 def _bulk_call(orm: str, model: str) -> str:
     """One query for all the items' rows instead of one per item."""
+    delegate = model[:1].lower() + model[1:]
     return {
         "sqlalchemy": f"`select({model}).where({model}.id.in_(ids))`",
         "django": f"`{model}.objects.in_bulk(ids)`",
@@ -45,6 +47,7 @@ def _bulk_call(orm: str, model: str) -> str:
         "eloquent": f"`{model}::whereIn('id', $ids)->get()->keyBy('id')`",
         "sequelize": f"`{model}.findAll({{ where: {{ id: ids }} }})`",
         "typeorm": f"`find({{ where: {{ id: In(ids) }} }})` on the {model} repository",
+        "prisma": f"`prisma.{delegate}.findMany({{ where: {{ id: {{ in: ids }} }} }})`",
     }.get(orm, "one `WHERE id IN (...)` query")
 
 

@@ -9,6 +9,7 @@ from ast_grep_py import SgNode
 from logtriage.locate.code_facts import (
     FileFacts,
     FunctionDecl,
+    LoopTargets,
     ModelDecl,
     Mount,
     RelationDecl,
@@ -36,6 +37,24 @@ _TO_MANY = frozenset({"hasMany", "belongsToMany"})
 # Options that load associations with the parent query (Sequelize, TypeORM, Prisma).
 _EAGER_KEYS = frozenset({"include", "relations", "with"})
 _EAGER_NAMES = frozenset({"string", "property_identifier", "identifier"})
+
+
+_CLASSES = frozenset({"class_declaration", "class"})
+_TYPEORM_RELATIONS = {"ManyToOne": "to-one", "OneToOne": "to-one", "OneToMany": "to-many",
+                      "ManyToMany": "to-many"}  # fmt: skip
+_PRISMA_QUERIES = frozenset(
+    {"findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow", "findMany", "count",
+     "aggregate"}
+)  # fmt: skip
+# TypeORM query builder calls that join a relation into the parent query.
+_JOIN_SELECT = frozenset({"leftJoinAndSelect", "innerJoinAndSelect"})
+
+
+def _decorator_name(node: SgNode) -> str:
+    """``@Entity("x")`` → ``Entity``."""
+    call = node.find(kind="call_expression")
+    function = call.field("function") if call is not None else None
+    return (function or node).text().lstrip("@")
 
 
 def _named(node: SgNode | None) -> list[SgNode]:
@@ -89,6 +108,10 @@ class JavaScriptScanner(StructuralScanner):
                 self._init(rel, call, receiver.text(), args, facts)
             elif verb in _TO_ONE | _TO_MANY and args:
                 self._association(call, receiver.text(), verb, args, facts)
+        for cls in self.kinds(root, _CLASSES):
+            entity = self._typeorm_entity(rel, cls)
+            if entity is not None:
+                facts.models.append(entity)
         for declarator in root.find_all(kind="variable_declarator"):
             value = declarator.field("value")
             name = declarator.field("name")
@@ -245,6 +268,43 @@ class JavaScriptScanner(StructuralScanner):
         relation = RelationDecl(name, target, line_of(call), "to-many" if many else "to-one")
         facts.associations.append((owner, relation))
 
+    def _typeorm_entity(self, rel: str, cls: SgNode) -> ModelDecl | None:
+        """``@Entity("authors") class Author`` with its ``@ManyToOne(() => X)`` relations."""
+        decorators = [c for c in cls.children() if c.kind() == "decorator"]
+        parent = cls.parent()
+        if parent is not None and parent.kind() == "export_statement":
+            decorators += [c for c in parent.children() if c.kind() == "decorator"]
+        entity = next((d for d in decorators if _decorator_name(d) == "Entity"), None)
+        name = cls.field("name")
+        if entity is None or name is None:
+            return None
+        table = snake(name.text())  # TypeORM's default naming strategy
+        args = _named(entity.find(kind="arguments"))
+        if args and args[0].kind() == "string":
+            table = string_value(args[0])
+        elif args and "name" in _pairs(args[0]):
+            table = string_value(_pairs(args[0])["name"])
+        relations: list[RelationDecl] = []
+        for field in cls.find_all(kind="public_field_definition"):
+            kind = next(
+                (_TYPEORM_RELATIONS[n] for d in field.children() if d.kind() == "decorator"
+                 if (n := _decorator_name(d)) in _TYPEORM_RELATIONS),
+                None,
+            )  # fmt: skip
+            prop = field.field("name")
+            if kind is None or prop is None:
+                continue
+            decorator = next(d for d in field.children() if d.kind() == "decorator")
+            call_args = _named(decorator.find(kind="arguments"))
+            target = ""
+            if call_args and call_args[0].kind() == "arrow_function":
+                body = call_args[0].field("body")
+                target = body.text() if body is not None else ""
+            options = next((_pairs(a) for a in call_args if a.kind() == "object"), {})
+            eager = "eager" in options and options["eager"].text() == "true"
+            relations.append(RelationDecl(prop.text(), target, line_of(field), kind, eager))
+        return ModelDecl(name.text(), table.lower(), rel, line_of(cls), "typeorm", tuple(relations))
+
     def function_decl(self, rel: str, node: SgNode) -> FunctionDecl | None:
         """Named functions, methods, and anonymous handlers (named after their variable)."""
         name_node = node.field("name")
@@ -303,6 +363,24 @@ class JavaScriptScanner(StructuralScanner):
         body = callback.field("body")
         return (function.field("object"), names, body) if body is not None else None
 
+    def _query_reason(self, node: SgNode, targets: LoopTargets) -> str | None:
+        """Also Prisma's ``prisma.author.findUnique(...)``: a model's delegate queried."""
+        if node.kind() == "call_expression":
+            function = node.field("function")
+            delegate = function.field("object") if function is not None else None
+            method = function.field("property") if function is not None else None
+            if (
+                delegate is not None
+                and method is not None
+                and method.text() in _PRISMA_QUERIES
+                and delegate.kind() == "member_expression"
+            ):
+                prop = delegate.field("property")
+                name = prop.text() if prop is not None else ""
+                if name[:1].upper() + name[1:] in targets.models:
+                    return f"`{' '.join(node.text().split())[:80]}`"
+        return super()._query_reason(node, targets)
+
     def relation_access(self, node: SgNode) -> tuple[str, str | None] | None:
         """``article.author`` / ``article.getAuthor``."""
         if node.kind() != "member_expression":
@@ -333,6 +411,11 @@ class JavaScriptScanner(StructuralScanner):
                 out.add(string_value(value))
             for node in self.kinds(value, _EAGER_NAMES):
                 out.add(string_value(node))
+        for call in func.find_all(kind="call_expression"):
+            if self.call_name(call) in _JOIN_SELECT:  # .leftJoinAndSelect("post.author", "a")
+                first = next(iter(_named(call.field("arguments"))), None)
+                if first is not None and first.kind() == "string":
+                    out.add(string_value(first).split(".")[-1])
         getters = {"get" + n[:1].upper() + n[1:] for n in out}
         lowered = {n[:1].lower() + n[1:] for n in out}
         return out | getters | lowered | {plural(n) for n in lowered}

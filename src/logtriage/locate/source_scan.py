@@ -30,6 +30,7 @@ from logtriage.locate.code_facts import (
     snake,
 )
 from logtriage.locate.fixes import LoopCause
+from logtriage.locate.prisma_schema import PrismaScanner
 from logtriage.locate.python_code import PythonScanner, module_name
 from logtriage.locate.query_shape import query_shape
 from logtriage.locate.route_match import RouteMatch, best_routes
@@ -75,8 +76,7 @@ class LanguageScanner(Protocol):
 
 def _scanners() -> tuple[dict[str, LanguageScanner], str | None]:
     """The scanner of each language; the structural ones only when ast-grep-py is installed."""
-    python = PythonScanner()
-    out: dict[str, LanguageScanner] = {"python": python}
+    out: dict[str, LanguageScanner] = {"python": PythonScanner(), "prisma": PrismaScanner()}
     try:
         from logtriage.locate.structural_code import structural_scanners
     except ImportError:
@@ -273,7 +273,8 @@ class SourceIndex:
 
 def _worth_parsing(rel: str, text: str) -> bool:
     """A file that may declare routes, mounts, models or SQL (the rest is parsed on demand)."""
-    if PurePosixPath(rel).name in _ROUTE_FILES or "/routes/" in f"/{rel}":
+    path = PurePosixPath(rel)
+    if path.name in _ROUTE_FILES or path.suffix == ".prisma" or "/routes/" in f"/{rel}":
         return True
     return any(word in text for word in _TRIGGERS) or bool(_SQL_WORDS.search(text))
 

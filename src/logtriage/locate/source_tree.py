@@ -31,6 +31,7 @@ LANGUAGE_BY_SUFFIX = {
     ".tsx": "tsx",
     ".java": "java",
     ".php": "php",
+    ".prisma": "prisma",
 }
 
 
