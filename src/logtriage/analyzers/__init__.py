@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from logtriage.analyzers.base import Analyzer
 from logtriage.analyzers.attack_probes import AttackProbes
+from logtriage.analyzers.base import Analyzer
 from logtriage.analyzers.capacity_profile import CapacityProfile
 from logtriage.analyzers.database_errors import DatabaseErrors
 from logtriage.analyzers.duplicate_queries import DuplicateQueries
