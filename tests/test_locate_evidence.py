@@ -261,3 +261,47 @@ def test_controller_tags_name_the_handler_under_source(
         _def_line(root / path, function),
         "comment-tag",
     )
+
+
+APP_LOG_CASES = Path(__file__).parent / "cases" / "sources"
+CAPTURED_APPS = Path(__file__).parents[1] / "scripts" / "capture_app_logs"
+
+
+def _own_frames(log: Path, strict: bool = True) -> set[tuple[str, int | None, str | None]]:
+    from logtriage import api
+
+    _, rows, _ = api.records(str(log), Settings())
+    out = set()
+    for row in rows:
+        if row.get("stack"):
+            frame = own_frame(parse_frames(str(row["stack"])), None)
+            assert frame is not None or not strict, row["stack"][:300]
+            if frame is not None:
+                out.add((Path(frame.path).name, frame.line, frame.function))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("family", "logs"),
+    [
+        ("python", ["app_json/ecs_logging", "app_json/python_json_logger",
+                    "app_json/structlog_dict_tracebacks", "app_json/structlog_gunicorn",
+                    "app_text/gunicorn_basic_format", "app_text/gunicorn_python_cookbook"]),
+        ("java", ["app_json/logstash_logback_encoder", "app_text/logback_pattern"]),
+        ("node", ["app_json/pino", "app_json/bunyan"]),
+    ],
+)  # fmt: skip
+def test_app_logs_of_every_style_agree_on_the_apps_frames(family: str, logs: list[str]) -> None:
+    """Real app logs (the app-log readers' captured cases): one program logged in several
+    styles — text tracebacks, JSON exception fields, structlog's dict tracebacks — must give
+    the same frames of the program's own code."""
+    frames = [_own_frames(APP_LOG_CASES / f"{name}.log") for name in logs]
+    assert frames[0], f"no stack in {logs[0]}"
+    assert all(f == frames[0] for f in frames), dict(zip(logs, frames, strict=True))
+    assert {name for name, _, _ in frames[0]} <= {p.name for p in CAPTURED_APPS.iterdir()}
+
+
+def test_rails_tagged_backtraces_skip_gems_and_tags() -> None:
+    # A RoutingError has no frame at all: it names nothing rather than a gem.
+    frames = _own_frames(APP_LOG_CASES / "app_text" / "rails_tagged.log", strict=False)
+    assert {name for name, _, _ in frames} == {"rails_app.rb"}

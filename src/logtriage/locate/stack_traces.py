@@ -10,6 +10,7 @@ happened while the finding's requests or queries ran.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -58,6 +59,7 @@ _PHP_ORIGIN = re.compile(r"\b(?:in|at) (?P<path>/?[^\s:()]+\.php)(?::| on line )
 _GO_FUNC = re.compile(r"^(?P<func>[\w./*()\-]+)\(.*\)$")
 _GO_FILE = re.compile(r"^\s+(?P<path>[^\s:]+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?$")
 
+_TAGS = re.compile(r"^(?:\[[^\]\n]*\]\s?)+")
 # Paths of libraries, frameworks and runtimes: never the application's own code.
 _LIBRARY_PATH = re.compile(
     r"(?:^|/)(?:site-packages|dist-packages|node_modules|bower_components|vendor|gems|"
@@ -75,7 +77,11 @@ _LIBRARY_JAVA = re.compile(
 
 def parse_frames(stack: str) -> list[Frame]:
     """Every frame of one stack text, innermost first, whatever the language."""
-    lines = stack.splitlines()
+    structured = _json_frames(stack)
+    if structured is not None:
+        return structured
+    # Rails' TaggedLogging prefixes every line with its tags: ``[req-1] app/x.rb:3:in 'y'``.
+    lines = [_TAGS.sub("", line) for line in stack.splitlines()]
     if any(_PYTHON.match(t) for t in lines):
         # Python prints outermost first and the last traceback is the one raised last.
         python = [_frame(m, "python") for t in lines if (m := _PYTHON.match(t))]
@@ -101,6 +107,39 @@ def parse_frames(stack: str) -> list[Frame]:
         pending_go = m["func"] if (m := _GO_FUNC.match(text)) else None
     # The root cause (the last ``Caused by``) ran deepest: its frames come first.
     return [f for block in reversed(java) for f in block] + out
+
+
+def _json_frames(stack: str) -> list[Frame] | None:
+    """Stacks logged as JSON: structlog's dict tracebacks, or a list of frame lines (lograge)."""
+    text = stack.strip()
+    if not text.startswith(("[", "{")):
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    items = data if isinstance(data, list) else [data]
+    if all(isinstance(i, str) for i in items):
+        return parse_frames("\n".join(items))
+    frames: list[Frame] = []
+    # structlog: one dict per exception, the raised one first; frames outermost first.
+    for exc in items:
+        raw = exc.get("frames") if isinstance(exc, dict) else None
+        if not isinstance(raw, list):
+            continue
+        for f in reversed(raw):
+            if isinstance(f, dict) and isinstance(f.get("filename"), str):
+                line = f.get("lineno")
+                name = f.get("name")
+                frames.append(
+                    Frame(
+                        f["filename"],
+                        line if isinstance(line, int) else None,
+                        name if isinstance(name, str) else None,
+                        "python",
+                    )
+                )
+    return frames
 
 
 def _frame(match: re.Match[str], language: str) -> Frame:
