@@ -276,7 +276,8 @@ def explain(code: str | None) -> None:
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     if code is None:
-        for analyzer in api.analyzers():
+        order = "PAMSO"
+        for analyzer in sorted(api.analyzers(), key=lambda a: (order.index(a.code[0]), a.code)):
             summary = api.explain(analyzer.code)[1]["summary"].splitlines()[0]
             out.print(f"[bold]{analyzer.code}[/bold] {analyzer.name}: {summary}")
         return
