@@ -138,13 +138,21 @@ class SourceIndex:
             if not _worth_parsing(rel, text):
                 index._pending.add(rel)
                 continue
-            index._add(rel, scanner.scan(rel, text))
+            index._add(rel, index._scan(scanner, rel, text))
         for language, n in sorted(unparsed.items()):
             tree.skipped[f"no_parser_{language}"] = n
         if missing and unparsed:
             index.notes.append(missing)
         index._join()
         return index
+
+    def _scan(self, scanner: LanguageScanner, rel: str, text: str) -> FileFacts:
+        """One file's facts; a file a parser chokes on is counted and left out, not fatal."""
+        try:
+            return scanner.scan(rel, text)
+        except Exception:  # any parser failure on one odd file must not sink the report
+            self.tree.skipped["unparsable"] = self.tree.skipped.get("unparsable", 0) + 1
+            return FileFacts()
 
     def _add(self, rel: str, facts: FileFacts) -> None:
         self.facts[rel] = facts
@@ -165,7 +173,7 @@ class SourceIndex:
         scanner = self.scanners.get(self.tree.language(rel))
         text = self.tree.text(rel)
         if scanner is not None and text is not None:
-            self._add(rel, scanner.scan(rel, text))
+            self._add(rel, self._scan(scanner, rel, text))
             self.parsed_on_demand += 1
 
     def imported_file(self, rel: str, name: str) -> str | None:
@@ -382,7 +390,10 @@ def _loops_in(
     scanner = index.scanner_of(func.path)
     if scanner is None:
         return []
-    hits = scanner.loops(func.path, index.text(func.path), func, targets)
+    try:
+        hits = scanner.loops(func.path, index.text(func.path), func, targets)
+    except Exception:  # an odd file must not sink the report: no loop found there
+        return []
     return [dataclasses.replace(h, confidence=h.confidence * scale) for h in hits]
 
 
