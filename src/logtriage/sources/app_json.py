@@ -217,6 +217,7 @@ class AppJsonFormat:
 
         path_list = "[" + ", ".join(f"'{sql_str(p)}'" for p in paths) + "]"
         consumed = "[" + ", ".join(f"'{sql_str(k)}'" for k in sorted(_CONSUMED)) + "]"
+        stack_keys = "[" + ", ".join(f"'{sql_str(k)}'" for k in _KEYS["stack"]) + "]"
         extract = f"""
 CREATE TEMP TABLE tmp_app_json AS
 SELECT line, j, json_extract_string(j, {path_list}) AS v, json_type(j, {path_list}) AS t
@@ -241,11 +242,16 @@ SELECT line, j,
 FROM tmp_app_json WHERE j IS NOT NULL
 """
         # Every top-level key not read into a column, with nested values as JSON text.
-        attributes = f"""map_from_entries(list_filter(list_transform(
+        # A consumed key holding an object stays (ECS ``event: {dataset…}`` is not a message),
+        # except the stack keys, whose structured values became ``stack``.
+        attributes = f"""map_from_entries(list_transform(list_filter(
         map_entries(try_cast(j AS MAP(VARCHAR, JSON))),
+        lambda e: e.value IS NOT NULL AND NOT (
+            list_contains({consumed}, e.key)
+            AND (json_type(e.value) NOT IN ('OBJECT', 'ARRAY')
+                 OR list_contains({stack_keys}, e.key)))),
         lambda e: {{'key': e.key, 'value': CASE WHEN json_type(e.value) = 'VARCHAR'
-                                              THEN e.value ->> '$' ELSE e.value::VARCHAR END}}),
-        lambda e: e.value IS NOT NULL AND NOT list_contains({consumed}, e.key)))"""
+                                              THEN e.value ->> '$' ELSE e.value::VARCHAR END}}))"""
         zone = options.get("app_timezone")
         select_sql = f"""
 SELECT f.line,
