@@ -57,3 +57,18 @@ def test_nested_values_are_redacted() -> None:
     assert "abc123def" not in str(out)
     assert "zz" not in str(out)
     assert out["n"] == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD", "abcdefghijklmnopqrstuvwxyz0123"),
+        ("SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ", "SG.abcdefghij"),
+        ("npm_abcdefghijklmnopqrstuvwxyz0123456789", "npm_abcdefghij"),
+        ("AccountKey=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP12345==", "abcdefghijklmnopq"),
+        ("Authorization: ya29.a0AfH6SMBxyzabcdefghijklmnop", "a0AfH6SMBxyz"),
+    ],
+)
+def test_provider_shapes_of_s001_are_redacted_everywhere(text: str, secret: str) -> None:
+    # The report redactor shares S001's list of shapes: what S001 finds, no output shows.
+    assert secret not in redact_text(text)

@@ -6,9 +6,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from logtriage.analyzers.secret_shapes import SHAPES, candidate_sql, found_sql, mask_sql
+from logtriage.analyzers.secret_shapes import candidate_sql, found_sql, mask_sql
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.secret_shapes import SHAPES
 
 # (table, field label, SQL of the text) — every place a log line's content lands.
 _FIELDS: tuple[tuple[str, str, str], ...] = (

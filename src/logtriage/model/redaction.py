@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from logtriage.model.secret_shapes import MASK, SHAPES
+
 REDACTED = "[REDACTED]"
 
 # Query-string / form / JSON / SQL keys whose values are secrets whatever they look like.
@@ -43,10 +45,21 @@ def _redact_card(match: re.Match[str]) -> str:
     return REDACTED if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
 
 
+# The provider shapes S001 knows (OpenAI, SendGrid, npm, Twilio, Azure, PEM keys…); cards are
+# handled below with the Luhn check.
+_SHAPES = tuple(
+    (re.compile(shape.pattern), shape.replacement.replace(MASK, REDACTED))
+    for shape in SHAPES
+    if shape.name != "card-number"
+)
+
+
 def redact_text(text: str) -> str:
     """Return ``text`` with every recognised secret replaced by ``[REDACTED]``."""
     if not text:
         return text
+    for pattern, replacement in _SHAPES:
+        text = pattern.sub(replacement, text)
     # Schemes first: "Authorization: Bearer X" must lose X, not just the word "Bearer".
     out = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     out = _KEY_VALUE.sub(lambda m: f"{m.group('key')}{m.group('sep')}{REDACTED}", out)
