@@ -20,7 +20,8 @@ from logtriage.locate import LocateOptions, locate_findings
 from logtriage.model.finding import Finding, Severity
 
 CASES = Path(__file__).parent / "cases" / "locate"
-_MARKER = re.compile(r"(?:#|//|<%#)\s*expect(?P<neg>-not)?:\s*(?P<name>[^%\n]+?)\s*(?:%>)?$")
+# ``# expect: name``, ``// expect: name``, ``<%# expect: name %>``, ``{# expect: name #}``.
+_MARKER = re.compile(r"(?:#|//)\s*expect(?P<neg>-not)?:\s*(?P<name>[^%#\n]+?)\s*(?:%>|#\})?\s*$")
 
 
 def _markers(root: Path) -> dict[tuple[bool, str], list[tuple[str, int]]]:
@@ -80,6 +81,8 @@ def test_locate_case(root: Path, case: dict[str, Any], empty_db: Database) -> No
         wanted = [m for name in case["expect_any"] for m in markers[(False, name)]]
         assert found and found[0] in wanted
     if "expect_not" in case:
+        # The handler itself is found: the look-alike was looked at, and spared.
+        assert found, "no location at all: the look-alike's handler was not found"
         blamed = markers[(True, case["expect_not"])]
         assert not set(found) & set(blamed), f"look-alike blamed: {found}"
     for text in case.get("fix", []):

@@ -74,3 +74,13 @@ class PrismaScanner:
     def queries(self, rel: str, text: str, func: FunctionDecl, targets: LoopTargets) -> bool:
         """A schema has no code."""
         return False
+
+    def eager_in(self, rel: str, text: str, func: FunctionDecl) -> set[str]:
+        """A schema has no code."""
+        return set()
+
+    def file_loops(
+        self, rel: str, text: str, targets: LoopTargets, eager: set[str]
+    ) -> list[LoopHit]:
+        """A schema has no code."""
+        return []

@@ -31,6 +31,12 @@ from logtriage.locate.code_facts import (
 _CACHED_TREES = 64
 # A string literal that starts like a SQL statement: only then are the expressions walked.
 _SQL_STRING = re.compile(r"""['"]\s*(?:select|insert|update|delete|with)\s""", re.IGNORECASE)
+# Calls that render a template by name (Flask, Django, Starlette/FastAPI, Jinja).
+_RENDERERS = frozenset(
+    {"render_template", "render", "render_to_response", "render_to_string", "TemplateResponse",
+     "get_template"}
+)  # fmt: skip
+_TEMPLATE_ENDINGS = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".txt", ".xml")
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _EAGER_LOADERS = frozenset(
     {"selectinload", "joinedload", "subqueryload", "contains_eager", "immediateload",
@@ -301,6 +307,48 @@ class PythonScanner:
                 hits.extend(_loop_hits(node, rel, targets))
         unique = {(h.line, h.via): h for h in hits}
         return sorted(unique.values(), key=lambda h: (-h.confidence, h.line))
+
+    def file_loops(
+        self, rel: str, text: str, targets: LoopTargets, eager: set[str]
+    ) -> list[LoopHit]:
+        """Python has no templates of its own kind: nothing."""
+        return []
+
+    def eager_in(self, rel: str, text: str, func: FunctionDecl) -> set[str]:
+        """Relations ``func`` loads eagerly (for the templates it renders)."""
+        node = self._function(rel, text, func)
+        return _eager_relations(node) if node is not None else set()
+
+    def rendered_templates(self, rel: str, text: str, func: FunctionDecl) -> list[str]:
+        """Template names ``func`` renders (``render_template``, ``render``, ``TemplateResponse``).
+
+        A class-based view's ``template_name`` counts too.
+        """
+        node = self._function(rel, text, func)
+        tree = self.tree(rel, text)
+        names: list[str] = []
+        if node is not None:
+            for call in (c for c in ast.walk(node) if isinstance(c, ast.Call)):
+                if _callee(call) in _RENDERERS:
+                    names += [s for a in call.args[:2] if (s := _const_str(a))][:1]
+                    names += [s for k in call.keywords if k.arg in ("template_name", "name")
+                              if (s := _const_str(k.value))]  # fmt: skip
+        if func.owner is not None and tree is not None:
+            for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+                if cls.name == func.owner:
+                    names += [
+                        s for name, value, _ in _fields(cls)
+                        if name == "template_name" and (s := _const_str(value))
+                    ]  # fmt: skip
+        return [n for n in names if n.endswith(_TEMPLATE_ENDINGS)]
+
+    def _function(
+        self, rel: str, text: str, func: FunctionDecl
+    ) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        tree = self.tree(rel, text)
+        if tree is None:
+            return None
+        return next((n for _, n in _functions(tree) if n.lineno == func.line), None)
 
     def calls(self, rel: str, text: str, func: FunctionDecl) -> set[str]:
         """Names of the functions that ``func`` calls (to follow the loop into helpers)."""

@@ -198,7 +198,13 @@ class RubyScanner(StructuralScanner):
                 target = f"{head.split('/')[-1]}#{action}"
         if target is None or "#" not in target:
             return
-        full = f"{scope.path}/{path.strip('/')}" if path.strip("/") else scope.path
+        base = scope.path
+        on = string_value(pairs["on"]) if "on" in pairs else None
+        if on == "member" and scope.member is not None:  # get :preview, on: :member
+            base = scope.member
+        elif on == "collection" and scope.collection is not None:
+            base = scope.collection
+        full = f"{base}/{path.strip('/')}" if path.strip("/") else base
         self._verb(call, methods, full or "/", target, scope, rel, app, facts)
 
     def _verb(

@@ -35,6 +35,7 @@ from logtriage.locate.python_code import PythonScanner, module_name
 from logtriage.locate.query_shape import query_shape
 from logtriage.locate.route_match import RouteMatch, best_routes
 from logtriage.locate.source_tree import SourceTree
+from logtriage.locate.templates import erb_to_ruby, jinja_loops
 from logtriage.model.finding import Finding, Location
 
 HOW = "source-scan"
@@ -71,6 +72,16 @@ class LanguageScanner(Protocol):
 
     def queries(self, rel: str, text: str, func: FunctionDecl, targets: LoopTargets) -> bool:
         """True when ``func`` runs the target query itself."""
+        ...
+
+    def eager_in(self, rel: str, text: str, func: FunctionDecl) -> set[str]:
+        """Relations ``func`` loads eagerly."""
+        ...
+
+    def file_loops(
+        self, rel: str, text: str, targets: LoopTargets, eager: set[str]
+    ) -> list[LoopHit]:
+        """Loops anywhere in a file of this language (a view template turned into code)."""
         ...
 
 
@@ -397,6 +408,47 @@ def _loops_in(
     return [dataclasses.replace(h, confidence=h.confidence * scale) for h in hits]
 
 
+def _templates_of(index: SourceIndex, func: FunctionDecl) -> list[str]:
+    """The view templates a handler renders: named in a render call, or Rails' convention."""
+    scanner = index.scanner_of(func.path)
+    if isinstance(scanner, PythonScanner):
+        names = scanner.rendered_templates(func.path, index.text(func.path), func)
+        return [t for n in names for t in index.tree.templates if t == n or t.endswith("/" + n)][:5]
+    marker = "app/controllers/"
+    if func.path.endswith("_controller.rb") and marker in func.path:
+        # ArticlesController#index renders app/views/articles/index.html.erb
+        base, _, controller = func.path.rpartition(marker)
+        stem = f"{base}app/views/{controller[: -len('_controller.rb')]}/{func.name}."
+        return [t for t in index.tree.templates if t.startswith(stem) and t.endswith(".erb")]
+    return []
+
+
+def _template_loops(
+    index: SourceIndex, func: FunctionDecl, targets: LoopTargets, scale: float
+) -> list[LoopHit]:
+    """N+1 loops in the templates the handler renders (relations it did not load eagerly)."""
+    templates = _templates_of(index, func)
+    scanner = index.scanner_of(func.path)
+    if not templates or scanner is None:
+        return []
+    try:
+        eager = scanner.eager_in(func.path, index.text(func.path), func)
+        hits: list[LoopHit] = []
+        for template in templates:
+            text = index.tree.text(template)
+            if text is None or len(text) > index.tree.limits.max_file_bytes:
+                continue
+            if template.endswith(".erb"):
+                ruby = index.scanners.get("ruby")
+                if ruby is not None:
+                    hits += ruby.file_loops(template, erb_to_ruby(text), targets, eager)
+            else:
+                hits += jinja_loops(template, text, targets, eager)
+    except Exception:  # an odd template must not sink the report: no loop found there
+        return []
+    return [dataclasses.replace(h, confidence=h.confidence * scale) for h in hits]
+
+
 def _cause(
     hit: LoopHit,
     models: list[ModelDecl],
@@ -424,6 +476,7 @@ def find_loops(index: SourceIndex, finding: Finding, handlers: list[RouteMatch])
         hits += _loops_in(index, func, with_helpers, scale)
         for callee in callees:  # the loop may sit in a function the handler calls
             hits += _loops_in(index, callee, targets, scale * 0.9)
+        hits += _template_loops(index, func, targets, scale * 0.95)
     if not hits and not handlers:
         # No route (database logs alone): any function with such a loop, at lower confidence.
         words = set(targets.relations) | set(targets.models)

@@ -18,6 +18,7 @@ VENDORED_DIRS = frozenset(
         "log", "logs", ".bundle", ".gradle", ".idea", ".vscode", "storage", "public",
     }
 )  # fmt: skip
+TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".erb")
 # Texts kept in memory at once: the scan reads each file once, the loop search a few again.
 _CACHED_TEXTS = 256
 LANGUAGE_BY_SUFFIX = {
@@ -52,6 +53,8 @@ class SourceTree:
     root: Path
     limits: ScanLimits = field(default_factory=ScanLimits)
     files: list[str] = field(default_factory=list)
+    # View templates (Jinja, Django, ERB): read only when a handler renders them.
+    templates: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     uses_gitignore: bool = False
     _texts: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
@@ -70,6 +73,8 @@ class SourceTree:
                 tree._skip("vendored")
                 continue
             if PurePosixPath(rel).suffix not in LANGUAGE_BY_SUFFIX:
+                if rel.endswith(TEMPLATE_SUFFIXES) and len(tree.templates) < tree.limits.max_files:
+                    tree.templates.append(rel)
                 continue
             if len(tree.files) >= tree.limits.max_files:
                 tree._skip("over_file_limit")
@@ -167,6 +172,7 @@ class SourceTree:
         return {
             "root": str(self.root),
             "files": len(self.files),
+            "templates": len(self.templates),
             "skipped": dict(sorted(self.skipped.items())),
             "gitignore": self.uses_gitignore,
         }

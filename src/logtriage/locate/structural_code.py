@@ -215,7 +215,23 @@ class StructuralScanner:
         node = self._function_node(rel, text, func)
         if node is None:
             return []
-        eager = self.eager_names(node)
+        return self._loops_under(node, rel, func.name, targets, self.eager_names(node))
+
+    def eager_in(self, rel: str, text: str, func: FunctionDecl) -> set[str]:
+        """Relations ``func`` loads eagerly (for the templates it renders)."""
+        node = self._function_node(rel, text, func)
+        return self.eager_names(node) if node is not None else set()
+
+    def file_loops(
+        self, rel: str, text: str, targets: LoopTargets, eager: set[str]
+    ) -> list[LoopHit]:
+        """Loops anywhere in a file (a view template turned into code)."""
+        root = SgRoot(text, self.language).root()
+        return self._loops_under(root, rel, rel, targets, eager)
+
+    def _loops_under(
+        self, node: SgNode, rel: str, name: str, targets: LoopTargets, eager: set[str]
+    ) -> list[LoopHit]:
         hits: list[LoopHit] = []
         for inner in walk(node):
             parts = self.loop_parts(inner)
@@ -224,17 +240,17 @@ class StructuralScanner:
             iterable, variables, body = parts
             if self.is_constant_iterable(iterable):
                 continue
+            fetched = set(eager)
             if iterable is not None:
                 # A query method that fetches relations eagerly (JPA JOIN FETCH, EntityGraph).
                 for called in walk(iterable):
-                    name = self.call_name(called)
-                    for fetched in targets.eager_calls.get(name or "", ()):
-                        eager |= {fetched, "get" + fetched[:1].upper() + fetched[1:]}
-            hit = self._first_hit(body, variables, targets, eager)
+                    for eager_name in targets.eager_calls.get(self.call_name(called) or "", ()):
+                        fetched |= {eager_name, "get" + eager_name[:1].upper() + eager_name[1:]}
+            hit = self._first_hit(body, variables, targets, fetched)
             if hit is not None:
                 reason, via, relation, confidence = hit
                 line = _loop_line(inner)
-                hits.append(LoopHit(rel, line, func.name, reason, via, relation, confidence))
+                hits.append(LoopHit(rel, line, name, reason, via, relation, confidence))
         unique = {h.line: h for h in reversed(hits)}
         return sorted(unique.values(), key=lambda h: (-h.confidence, h.line))
 

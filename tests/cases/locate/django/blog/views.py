@@ -1,4 +1,5 @@
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views import View
 
 from .models import Author, Entry
@@ -29,3 +30,8 @@ def tag_cloud(request, tag_id):
     entries = Entry.objects.filter(tags__id=tag_id)
     labels = [[t.label for t in e.tags.all()] for e in entries]  # expect: P001 tags
     return JsonResponse(labels, safe=False)
+
+
+def entry_page(request):
+    entries = Entry.objects.order_by("-id")[:50]
+    return render(request, "blog/entry_page.html", {"entries": entries})

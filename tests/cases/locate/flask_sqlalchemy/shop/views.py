@@ -1,4 +1,4 @@
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, render_template
 from sqlalchemy.orm import selectinload
 
 from .models import Article, Comment, User
@@ -45,3 +45,15 @@ def commenters(article_id):
     for user_id in ids:  # expect: P001 users
         users.append(User.query.get(user_id).email)
     return jsonify(users)
+
+
+@blog.get("/articles/page")
+def articles_page():
+    articles = Article.query.order_by(Article.id.desc()).limit(50).all()
+    return render_template("articles/list.html", articles=articles)
+
+
+@blog.get("/articles/page-eager")
+def articles_page_eager():
+    articles = Article.query.options(selectinload(Article.author)).limit(50).all()
+    return render_template("articles/list_eager.html", articles=articles)

@@ -8,6 +8,9 @@ Rails.application.routes.draw do
   end
   get "feed" => "feeds#show"
   get "/authors/:id/summary", to: "authors#summary"
+  resources :authors, only: [:index] do
+    get :popular, on: :collection
+  end
   namespace :admin do
     resources :reports, only: [:index]
   end

@@ -1,4 +1,12 @@
 class AuthorsController < ApplicationController
+  def index
+    @authors = Author.order(:name)
+  end
+
+  def popular
+    @authors = Author.includes(:articles).limit(10)
+  end
+
   def summary
     author = Author.find(params[:id])
     counts = {}
