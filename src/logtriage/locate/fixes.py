@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from logtriage.locate.code_facts import LoopHit, ModelDecl, RelationDecl
+from logtriage.locate.code_facts import FunctionDecl, LoopHit, ModelDecl, RelationDecl
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class LoopCause:
     owner: ModelDecl | None = None  # the model that declares the relation touched in the loop
     relation: RelationDecl | None = None
     target: ModelDecl | None = None  # the model mapped to the repeated query's table
+    handler: FunctionDecl | None = None  # the route's handler, when the loop is elsewhere
 
 
 def _eager_call(orm: str, owner: str, relation: RelationDecl) -> str:
@@ -54,15 +55,24 @@ def _bulk_call(orm: str, model: str) -> str:
 def loop_fix(cause: LoopCause, table: str, per_request: object) -> str:
     """The fix text for an N+1 whose loop is at ``cause.hit``."""
     hit = cause.hit
-    where = f"{hit.path}:{hit.line} (in `{hit.function}`)"
+    where = f"{hit.path}:{hit.line}" + (
+        f" (in `{hit.function}`)" if hit.function != hit.path else ""
+    )
     count = f"{per_request} queries" if per_request is not None else "the per-item queries"
+    handler = cause.handler
+    # The loop may sit in a template or a helper: the eager load goes into the handler's query.
+    query = (
+        f"the query in `{handler.name}` ({handler.path}:{handler.line})"
+        if handler is not None and handler.path != hit.path
+        else "the query"
+    )
     if cause.relation is not None and cause.owner is not None:
         call = _eager_call(cause.owner.orm, cause.owner.name, cause.relation)
         return (
             f"The loop at {where} reads {hit.reason}, which loads one row of {table} per "
-            f"{cause.owner.name}: load `{cause.owner.name}.{cause.relation.name}` with the "
-            f"query that fetches the {cause.owner.name} rows — {call} — so one query replaces "
-            f"{count} per request."
+            f"{cause.owner.name}: load `{cause.owner.name}.{cause.relation.name}` with "
+            f"{query} that fetches the {cause.owner.name} rows — {call} — so one query "
+            f"replaces {count} per request."
         )
     if cause.target is not None and hit.via in ("model", "helper"):
         call = _bulk_call(cause.target.orm, cause.target.name)

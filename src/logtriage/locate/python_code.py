@@ -24,6 +24,8 @@ from logtriage.locate.code_facts import (
     RouteDecl,
     SqlLiteral,
     looks_like_sql,
+    plural,
+    singular,
     snake,
 )
 
@@ -490,6 +492,11 @@ def _model(node: ast.ClassDef, rel: str) -> ModelDecl | None:
         uselist = _kw(value, "uselist")
         if isinstance(uselist, ast.Constant):
             many = bool(uselist.value)
+        elif annotation is None:
+            # Untyped: an association table, or a plural name (``tags``), says to-many.
+            many = _kw(value, "secondary") is not None or (
+                singular(name) != name and plural(singular(name)) == name
+            )
         lazy = _const_str(_kw(value, "lazy"))
         if not target:
             continue

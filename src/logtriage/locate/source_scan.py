@@ -453,9 +453,10 @@ def _cause(
     hit: LoopHit,
     models: list[ModelDecl],
     relations: dict[str, tuple[ModelDecl, RelationDecl]],
+    handler: FunctionDecl | None,
 ) -> LoopCause:
     owner, relation = relations.get(hit.relation or "", (None, None))
-    return LoopCause(hit, owner, relation, models[0] if models else None)
+    return LoopCause(hit, owner, relation, models[0] if models else None, handler)
 
 
 def find_loops(index: SourceIndex, finding: Finding, handlers: list[RouteMatch]) -> list[LoopCause]:
@@ -466,6 +467,7 @@ def find_loops(index: SourceIndex, finding: Finding, handlers: list[RouteMatch])
     targets, models, relations = _loop_targets(index, table)
     known = 1.0 if models else 0.8
     hits: list[LoopHit] = []
+    handler_of: dict[tuple[str, int], FunctionDecl] = {}
     for match in handlers:
         func = index.handler_function(match.decl)
         if func is None:
@@ -473,10 +475,13 @@ def find_loops(index: SourceIndex, finding: Finding, handlers: list[RouteMatch])
         helpers, callees = _helpers(index, func, targets)
         with_helpers = dataclasses.replace(targets, helpers=helpers)
         scale = known * (0.5 + 0.5 * match.score)
-        hits += _loops_in(index, func, with_helpers, scale)
+        found = _loops_in(index, func, with_helpers, scale)
         for callee in callees:  # the loop may sit in a function the handler calls
-            hits += _loops_in(index, callee, targets, scale * 0.9)
-        hits += _template_loops(index, func, targets, scale * 0.95)
+            found += _loops_in(index, callee, targets, scale * 0.9)
+        found += _template_loops(index, func, targets, scale * 0.95)
+        for hit in found:
+            handler_of.setdefault((hit.path, hit.line), func)
+        hits += found
     if not hits and not handlers:
         # No route (database logs alone): any function with such a loop, at lower confidence.
         words = set(targets.relations) | set(targets.models)
@@ -491,7 +496,7 @@ def find_loops(index: SourceIndex, finding: Finding, handlers: list[RouteMatch])
             hits += _loops_in(index, func, targets, known * 0.6)
     unique = {(h.path, h.line): h for h in sorted(hits, key=lambda h: h.confidence)}
     ranked = sorted(unique.values(), key=lambda h: (-h.confidence, h.path, h.line))
-    return [_cause(h, models, relations) for h in ranked]
+    return [_cause(h, models, relations, handler_of.get((h.path, h.line))) for h in ranked]
 
 
 def _handler_locations(index: SourceIndex, handlers: list[RouteMatch]) -> list[Location]:
