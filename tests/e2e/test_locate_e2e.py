@@ -59,9 +59,12 @@ def _analyze(capture: Capture, source: Path | None) -> dict[str, Any]:
 
 
 def _n_plus_one(report: dict[str, Any]) -> dict[str, Any]:
+    # Only the route's N+1 matters here (test_correlation_e2e checks that it is the only one;
+    # the seeding's inserts can leak in when gunicorn starts within a second of them).
     found = [f for f in report["findings"] if f["code"] == "P001"]
-    assert [f.get("route") for f in found] == ["GET /articles"], [f["title"] for f in found]
-    return found[0]
+    on_route = [f for f in found if f.get("route") == "GET /articles"]
+    assert len(on_route) == 1, [f["title"] for f in found]
+    return on_route[0]
 
 
 def test_the_n_plus_one_points_at_its_loop_with_the_source_tree(capture: Capture) -> None:
