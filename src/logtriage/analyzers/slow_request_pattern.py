@@ -34,10 +34,10 @@ list_concat(
         ELSE 'over 1 MiB' END,
      'hour ' || lpad(hour(r.ts)::VARCHAR, 2, '0') || ':00 UTC',
      'queries per request ' || CASE
-        WHEN c.n IS NULL THEN '?'
-        WHEN c.n <= 5 THEN '0-5'
-        WHEN c.n <= 20 THEN '6-20'
-        WHEN c.n <= 100 THEN '21-100'
+        WHEN c.queries IS NULL THEN '?'
+        WHEN c.queries <= 5 THEN '0-5'
+        WHEN c.queries <= 20 THEN '6-20'
+        WHEN c.queries <= 100 THEN '21-100'
         ELSE 'over 100' END]
 )
 """
@@ -141,12 +141,6 @@ class SlowRequestPattern:
         total_ms = ctx.db.rows("SELECT sum(duration_ms) AS t FROM requests")[0]["t"]
         if not total_ms:
             return []
-        per_request = (
-            "(SELECT request_source AS source, request_line AS line, count(*) AS n "
-            "FROM correlations WHERE kind = 'query' GROUP BY ALL)"
-            if ctx.db.count("correlations")
-            else "(SELECT NULL::VARCHAR AS source, NULL::BIGINT AS line, NULL::BIGINT AS n)"
-        )
         candidates = ctx.db.rows(
             f"""
             WITH tails AS (
@@ -161,7 +155,7 @@ class SlowRequestPattern:
                 SELECT r.route, r.source, r.line, r.duration_ms, r.duration_ms >= t.cut AS is_slow,
                        list_distinct({_ATTRIBUTES_SQL}) AS attrs
                 FROM requests r JOIN tails t USING (route)
-                LEFT JOIN {per_request} c USING (source, line)
+                LEFT JOIN request_db_work c USING (source, line)
                 WHERE r.duration_ms IS NOT NULL
             ), sizes AS (
                 SELECT route, count(*) FILTER (WHERE is_slow) AS s,
@@ -216,18 +210,12 @@ class SlowRequestPattern:
         row: dict[str, Any],
         total_ms: float,
     ) -> Finding | None:
-        per_request = (
-            "(SELECT request_source AS source, request_line AS line, count(*) AS n "
-            "FROM correlations WHERE kind = 'query' GROUP BY ALL)"
-            if ctx.db.count("correlations")
-            else "(SELECT NULL::VARCHAR AS source, NULL::BIGINT AS line, NULL::BIGINT AS n)"
-        )
         split = ctx.db.rows(
             f"""
             WITH tagged AS (
                 SELECT r.duration_ms, list_contains({_ATTRIBUTES_SQL}, ?) AS has_attr,
                        r.source, r.line, r.path, r.query, r.request_id
-                FROM requests r LEFT JOIN {per_request} c USING (source, line)
+                FROM requests r LEFT JOIN request_db_work c USING (source, line)
                 WHERE r.route = ? AND r.duration_ms IS NOT NULL
             )
             SELECT has_attr, count(*) AS n, sum(duration_ms) AS total_ms,

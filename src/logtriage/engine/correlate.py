@@ -28,6 +28,15 @@ CREATE OR REPLACE TABLE correlations (
 """
 
 
+# Per request with tied queries: how many, and their database time (empty when none are tied,
+# so every reader can LEFT JOIN it without asking whether correlation ran).
+REQUEST_DB_WORK_SQL = """
+CREATE OR REPLACE TABLE request_db_work (
+    source VARCHAR, line BIGINT, queries BIGINT, db_ms DOUBLE
+)
+"""
+
+
 @dataclass(frozen=True)
 class CorrelationOptions:
     """Tolerances of the time-based matching."""
@@ -103,6 +112,7 @@ def correlate(db: Database, options: CorrelationOptions | None = None) -> Correl
     """Fill ``correlations`` for every query and app event that can be tied to a request."""
     opts = options or CorrelationOptions()
     db.execute(CORRELATIONS_SQL)
+    db.execute(REQUEST_DB_WORK_SQL)
     n_queries = db.count("queries")
     if not n_queries or not db.count("requests"):
         return CorrelationStats(n_queries, 0, {}, 0, 0)
@@ -113,6 +123,15 @@ def correlate(db: Database, options: CorrelationOptions | None = None) -> Correl
     _match_connection_neighbours(db)
     _match_bursts(db, opts)
     _match_single_queries(db)
+    db.execute(
+        """
+        INSERT INTO request_db_work
+        SELECT c.request_source, c.request_line, count(*), sum(q.duration_ms)
+        FROM correlations c JOIN queries q ON q.source = c.source AND q.line = c.line
+        WHERE c.kind = 'query'
+        GROUP BY c.request_source, c.request_line
+        """
+    )
     return _stats(db, n_queries)
 
 

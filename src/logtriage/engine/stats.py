@@ -18,21 +18,15 @@ def route_table(db: Database, limit: int) -> list[dict[str, Any]]:
         return []
     total_ms = db.scalar("SELECT sum(duration_ms) FROM requests") or 0.0
     has_correlations = db.count("correlations") > 0
-    per_request = (
-        "(SELECT request_source AS source, request_line AS line, count(*) AS n FROM correlations "
-        "WHERE kind = 'query' GROUP BY ALL)"
-        if has_correlations
-        else "(SELECT NULL::VARCHAR AS source, NULL::BIGINT AS line, NULL::BIGINT AS n)"
-    )
     rows = db.rows(
-        f"""
-        SELECT route, count(*) AS count, sum(coalesce(c.n, 0)) AS queries,
+        """
+        SELECT route, count(*) AS count, sum(coalesce(w.queries, 0)) AS queries,
                quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q,
                max(duration_ms) AS max_ms, sum(duration_ms) AS total_ms,
                count(*) FILTER (WHERE status >= 500) AS errors_5xx,
                count(*) FILTER (WHERE status >= 400 AND status < 500) AS errors_4xx,
                sum(bytes_sent) AS bytes_sent
-        FROM requests r LEFT JOIN {per_request} c USING (source, line) GROUP BY route
+        FROM requests r LEFT JOIN request_db_work w USING (source, line) GROUP BY route
         ORDER BY coalesce(sum(duration_ms), 0) DESC, count(*) DESC, route
         LIMIT ?
         """,
