@@ -75,6 +75,10 @@ class PrismaScanner:
         """A schema has no code."""
         return False
 
+    def type_names(self, rel: str, text: str) -> set[str]:
+        """A schema has no code."""
+        return set()
+
     def eager_in(self, rel: str, text: str, func: FunctionDecl) -> set[str]:
         """A schema has no code."""
         return set()

@@ -316,6 +316,10 @@ class PythonScanner:
         """Python has no templates of its own kind: nothing."""
         return []
 
+    def type_names(self, rel: str, text: str) -> set[str]:
+        """Python finds its helpers through imports: nothing by name."""
+        return set()
+
     def eager_in(self, rel: str, text: str, func: FunctionDecl) -> set[str]:
         """Relations ``func`` loads eagerly (for the templates it renders)."""
         node = self._function(rel, text, func)

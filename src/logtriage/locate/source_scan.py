@@ -78,6 +78,10 @@ class LanguageScanner(Protocol):
         """Relations ``func`` loads eagerly."""
         ...
 
+    def type_names(self, rel: str, text: str) -> set[str]:
+        """Class names a file refers to (to find the files they are defined in)."""
+        ...
+
     def file_loops(
         self, rel: str, text: str, targets: LoopTargets, eager: set[str]
     ) -> list[LoopHit]:
@@ -114,6 +118,7 @@ class SourceIndex:
     parsed_on_demand: int = 0
     _modules: dict[str, list[str]] = field(default_factory=dict)
     _files: set[str] = field(default_factory=set)
+    _stems: dict[str, list[str]] = field(default_factory=dict)
     # Files not parsed up front (nothing in them declares routes, models or SQL).
     _pending: set[str] = field(default_factory=set)
 
@@ -186,6 +191,14 @@ class SourceIndex:
         if scanner is not None and text is not None:
             self._add(rel, self._scan(scanner, rel, text))
             self.parsed_on_demand += 1
+
+    def files_named(self, type_name: str) -> list[str]:
+        """Files named after a class: ``ArticleService.java``, ``article_service.rb``."""
+        if not self._stems:
+            for rel in self.tree.files:
+                stem = PurePosixPath(rel).stem.replace("_", "").replace("-", "").lower()
+                self._stems.setdefault(stem, []).append(rel)
+        return self._stems.get(type_name.replace("_", "").lower(), [])[:3]
 
     def imported_file(self, rel: str, name: str) -> str | None:
         """The project file that ``name`` is imported from in ``rel`` (Python, JavaScript)."""
@@ -378,9 +391,15 @@ def _helpers(
     scanner = index.scanner_of(func.path)
     if scanner is None:
         return frozenset(), []
-    called = scanner.calls(func.path, index.text(func.path), func)
+    text = index.text(func.path)
+    called = scanner.calls(func.path, text, func)
     for name in sorted(called)[:50]:  # helpers in files the first pass did not need
         index.ensure(index.imported_file(func.path, name))
+    # Classes the handler's file names (an injected ``ArticleService``, ``FeedBuilder``) live,
+    # by convention, in a file named after them: parse those too.
+    for name in sorted(scanner.type_names(func.path, text))[:50]:
+        for rel in index.files_named(name):
+            index.ensure(rel)
     querying: set[str] = set()
     callees: list[FunctionDecl] = []
     for f in index.functions:

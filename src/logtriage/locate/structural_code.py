@@ -217,6 +217,12 @@ class StructuralScanner:
             return []
         return self._loops_under(node, rel, func.name, targets, self.eager_names(node))
 
+    def type_names(self, rel: str, text: str) -> set[str]:
+        """Capitalised names the file refers to (types, constants, classes)."""
+        root = self.root(rel, text)
+        kinds = self.name_kinds | frozenset({"type_identifier", "constant"})
+        return {n.text() for n in self.kinds(root, kinds) if n.text()[:1].isupper()}
+
     def eager_in(self, rel: str, text: str, func: FunctionDecl) -> set[str]:
         """Relations ``func`` loads eagerly (for the templates it renders)."""
         node = self._function_node(rel, text, func)
