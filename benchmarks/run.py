@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import json
 import os
+import pickle
 import platform
 import re
 import shlex
@@ -41,6 +42,7 @@ import generate
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 DOC = ROOT / "docs" / "benchmarks.md"
+RESULTS = DATA / "results.pickle"  # the last run's measurements, for --render-only
 BIN = Path(sys.executable).parent
 MB = 1024 * 1024
 GIB = 1024
@@ -602,6 +604,21 @@ def versions() -> dict[str, str]:
     return first
 
 
+def busy_warning(sections: list[Section]) -> list[str]:
+    """A warning paragraph when runs started on an oversubscribed machine."""
+    cores = CALM["load"]
+    runs = [r.measured for s in sections for r in s.runs + s.slice_runs if r.measured]
+    busy = [m.load_before for m in runs if m.load_before > cores]
+    if not busy:
+        return []
+    return [
+        f"> **The machine was busy:** {len(busy)} of {len(runs)} runs started with the 1-minute "
+        f"load average above {cores:g} (up to {max(busy):.1f}); other jobs shared the cores, so "
+        "wall times are inflated and noisy. The CPU ratios are the steadier comparison.",
+        "",
+    ]
+
+
 def write_doc(
     path: Path,
     sections: list[Section],
@@ -616,6 +633,7 @@ def write_doc(
         f"Run at {facts['started']} UTC, took {facts['took_min']:.1f} min. "
         f"Options: `{facts['options']}`.",
         "",
+        *busy_warning(sections),
         "## Machine",
         "",
         "| | |",
@@ -867,6 +885,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the hotspot profile")
     parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help=f"rewrite the document from the last run's {RESULTS.name} (default: into data/)",
+    )
+    parser.add_argument(
         "--calm-load",
         type=float,
         default=CALM["load"],
@@ -878,6 +901,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, help="where to write (default docs/benchmarks.md)")
     args = parser.parse_args(argv)
     CALM.update(load=args.calm_load, wait_s=args.calm_wait)
+    if args.render_only:
+        with RESULTS.open("rb") as f:
+            saved = pickle.load(f)
+        CALM.update(saved["calm"])
+        return finish(
+            args.doc or DATA / "benchmarks.md", *(saved[k] for k in ("sections", "hot", "facts"))
+        )
     lines = args.lines or (100_000 if args.quick else DEFAULT_LINES)
     size_mb = args.size_mb or (20.0 if args.quick else DEFAULT_SIZE_MB)
     slice_mb = args.slice_mb or max(size_mb / 10, 1.0)
@@ -907,6 +937,14 @@ def main(argv: list[str] | None = None) -> int:
         "load_start": load_start,
         "load_end": os.getloadavg()[0],
     }
+    with RESULTS.open("wb") as f:
+        pickle.dump({"sections": sections, "hot": hot, "facts": facts, "calm": CALM}, f)
+    return finish(doc, sections, hot, facts)
+
+
+def finish(
+    doc: Path, sections: list[Section], hot: dict[str, Any] | None, facts: dict[str, Any]
+) -> int:
     write_doc(doc, sections, hot, facts)
     print(f"wrote {_rel(doc)}")
     for target, measured, met in targets(sections):
