@@ -50,6 +50,18 @@ _PRISMA_QUERIES = frozenset(
 _JOIN_SELECT = frozenset({"leftJoinAndSelect", "innerJoinAndSelect"})
 
 
+_NEST_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ALL"})
+
+
+def _class_decorators(cls: SgNode) -> list[SgNode]:
+    """A class's decorators (an exported class has them on its ``export`` statement)."""
+    decorators = [c for c in cls.children() if c.kind() == "decorator"]
+    parent = cls.parent()
+    if parent is not None and parent.kind() == "export_statement":
+        decorators += [c for c in parent.children() if c.kind() == "decorator"]
+    return decorators
+
+
 def _decorator_name(node: SgNode) -> str:
     """``@Entity("x")`` → ``Entity``."""
     call = node.find(kind="call_expression")
@@ -112,6 +124,7 @@ class JavaScriptScanner(StructuralScanner):
             entity = self._typeorm_entity(rel, cls)
             if entity is not None:
                 facts.models.append(entity)
+            self._nest_routes(rel, cls, facts)
         for declarator in root.find_all(kind="variable_declarator"):
             value = declarator.field("value")
             name = declarator.field("name")
@@ -268,13 +281,44 @@ class JavaScriptScanner(StructuralScanner):
         relation = RelationDecl(name, target, line_of(call), "to-many" if many else "to-one")
         facts.associations.append((owner, relation))
 
+    def _nest_routes(self, rel: str, cls: SgNode, facts: FileFacts) -> None:
+        """NestJS: ``@Controller("writers")`` and its methods' ``@Get(":id")``, ``@Post()``."""
+        controller = next(
+            (d for d in _class_decorators(cls) if _decorator_name(d) == "Controller"), None
+        )
+        name = cls.field("name")
+        body = cls.field("body")
+        if controller is None or name is None or body is None:
+            return
+        args = _named(controller.find(kind="arguments"))
+        prefix = string_value(args[0]) if args and args[0].kind() == "string" else ""
+        pending: list[SgNode] = []
+        for member in _named(body):
+            if member.kind() == "decorator":
+                pending.append(member)
+                continue
+            if member.kind() == "method_definition":
+                method = member.field("name")
+                for decorator in pending:
+                    verb = _decorator_name(decorator)
+                    if verb.upper() not in _NEST_VERBS or method is None:
+                        continue
+                    found = _named(decorator.find(kind="arguments"))
+                    path = string_value(found[0]) if found and found[0].kind() == "string" else ""
+                    pattern = "/" + "/".join(p.strip("/") for p in (prefix, path) if p.strip("/"))
+                    methods = () if verb == "All" else (verb.upper(),)
+                    facts.routes.append(
+                        RouteDecl(
+                            methods, pattern, rel, line_of(decorator), "nestjs",
+                            handler=method.text(), handler_owner=name.text(), handler_path=rel,
+                            handler_line=line_of(member),
+                        )
+                    )  # fmt: skip
+            pending = []
+
     def _typeorm_entity(self, rel: str, cls: SgNode) -> ModelDecl | None:
         """``@Entity("authors") class Author`` with its ``@ManyToOne(() => X)`` relations."""
-        decorators = [c for c in cls.children() if c.kind() == "decorator"]
-        parent = cls.parent()
-        if parent is not None and parent.kind() == "export_statement":
-            decorators += [c for c in parent.children() if c.kind() == "decorator"]
-        entity = next((d for d in decorators if _decorator_name(d) == "Entity"), None)
+        entity = next((d for d in _class_decorators(cls) if _decorator_name(d) == "Entity"), None)
         name = cls.field("name")
         if entity is None or name is None:
             return None

@@ -45,6 +45,7 @@ _TRIGGERS = (
     '"/', "'/", "`/", "urlpatterns", "Mapping", "Route::", "Blueprint", "APIRouter", "Router(",
     "include_router", "register_blueprint", ".use(", "Model", "__tablename__", "Record",
     "@Entity", "define(", "belongsTo", "hasMany", "has_many", "belongs_to", "relationship",
+    "Controller",
 )  # fmt: skip
 _SQL_WORDS = re.compile(r"\b(?:select|insert\s+into|update|delete\s+from|with)\s", re.IGNORECASE)
 _ROUTE_FILES = frozenset({"routes.rb", "urls.py"})
