@@ -193,15 +193,17 @@ class AccessTemplate:
             ),
             None,
         )
-        matched = f"{marker} <> ''" if marker else "regexp_full_match(m.text, m.re)"
+        matched = f"{marker} <> ''" if marker else "m.is_full"
+        # Carry the raw text only when no captured field can prove the match: copying every
+        # line through the query doubles the cost of the parse.
+        full = "" if marker else f", regexp_full_match(text, '{_sql_str(self.regex)}') AS is_full"
         return ParsePlan(
             table="requests",
             variant=variant,
             missing=self.missing_columns(),
             select_sql=f"""
 WITH m AS (
-    SELECT line, text, '{_sql_str(self.regex)}' AS re,
-           regexp_extract(text, '{_sql_str(self.regex)}', {names!r}) AS g
+    SELECT line, regexp_extract(text, '{_sql_str(self.regex)}', {names!r}) AS g{full}
     FROM {{lines}}
 ), p AS (
     SELECT m.*, {rl} AS rl FROM m
