@@ -144,11 +144,13 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
         FROM route_map
         """
     )
+    # Rewriting the table with a join is several times faster than an UPDATE of every row.
     db.execute(
         """
-        UPDATE requests SET route = m.route FROM route_map m
-        WHERE requests.method IS NOT DISTINCT FROM m.method
-          AND requests.path IS NOT DISTINCT FROM m.path
+        CREATE OR REPLACE TABLE requests AS
+        SELECT r.* REPLACE (m.route AS route)
+        FROM requests r LEFT JOIN route_map m
+          ON r.method IS NOT DISTINCT FROM m.method AND r.path IS NOT DISTINCT FROM m.path
         """
     )
     db.execute("DROP TABLE route_map")
