@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check fmt lint types unit e2e bench system clean
+.PHONY: demo test check fmt lint types unit e2e bench bench-correlation system clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ e2e: $(STAMP) system
 ## Side-by-side benchmarks with the anchor tools; writes docs/benchmarks.md.
 bench: $(STAMP) system
 	$(BIN)/python benchmarks/run.py
+
+## How correlation and the per-request detectors grow with 10x more requests.
+bench-correlation: $(STAMP)
+	$(BIN)/python benchmarks/correlation.py 5000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
