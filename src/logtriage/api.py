@@ -30,7 +30,20 @@ def analyze(
 ) -> Report:
     """Read the logs at ``paths`` and return the ranked findings and tables."""
     kwargs = {"progress": progress} if progress else {}
-    return run_analysis(paths, settings or Settings(), stdin=stdin, now=now, **kwargs)
+    chosen = settings or Settings()
+    try:
+        return run_analysis(paths, chosen, stdin=stdin, now=now, **kwargs)
+    except LogtriageError:
+        raise
+    except Exception as exc:
+        if chosen.engine != "spark":
+            raise
+        # The Spark engine runs part of the analysis so far (issue 9): say so, in one line.
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise LogtriageError(
+            f"the Spark engine does not run the whole analysis yet ({first}); "
+            "use --engine duckdb (the default)"
+        ) from exc
 
 
 def records(
