@@ -76,7 +76,7 @@ def _declared_case(patterns: Sequence[str]) -> str:
 
 
 def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()) -> None:
-    """Fill ``requests.route`` for every row."""
+    """Fill ``requests.route`` for every row that does not carry its own."""
     if not db.count("requests"):
         return
     patterns = [*settings.routes, *declared]
@@ -148,7 +148,8 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
     db.execute(
         """
         CREATE OR REPLACE TABLE requests AS
-        SELECT r.* REPLACE (m.route AS route)
+        -- A route the log itself carries (a span's http.route) is the real one: keep it.
+        SELECT r.* REPLACE (coalesce(r.route, m.route) AS route)
         FROM requests r LEFT JOIN route_map m
           ON r.method IS NOT DISTINCT FROM m.method AND r.path IS NOT DISTINCT FROM m.path
         """

@@ -12,6 +12,7 @@ from logtriage.sources.mysql_error import FORMAT as MYSQL_ERROR
 from logtriage.sources.mysql_general import FORMAT as MYSQL_GENERAL
 from logtriage.sources.mysql_slow import FORMAT as MYSQL_SLOW
 from logtriage.sources.nginx import FORMAT as NGINX
+from logtriage.sources.otlp_json import FORMAT as OTLP_JSON
 from logtriage.sources.postgresql import FORMAT as POSTGRESQL
 from logtriage.sources.postgresql_csv import FORMAT as POSTGRESQL_CSV
 from logtriage.sources.postgresql_json import FORMAT as POSTGRESQL_JSON
@@ -30,6 +31,7 @@ BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     MYSQL_ERROR,
     APP_JSON,
     APP_TEXT,
+    OTLP_JSON,
 )
 
 
