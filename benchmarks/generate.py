@@ -38,7 +38,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 # Bump when the output of any writer changes: cached files with another version are rewritten.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 START = datetime(2026, 11, 24, 0, 0, 0, tzinfo=UTC).timestamp()
 BATCH = 1000  # entries per write: bounded memory, few syscalls, sizes close to target
 MB = 1024 * 1024
@@ -142,9 +142,9 @@ USER_AGENTS = [
     "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
     "Prometheus/2.53.0",
     "kube-probe/1.30",
-    "Mozilla/5.0 zgrab/0.x",
 ]
-UA_WEIGHTS = [22, 12, 6, 14, 10, 4, 9, 6, 3, 2, 1, 2, 2, 1, 1, 1, 0.3]
+UA_WEIGHTS = [22, 12, 6, 14, 10, 4, 9, 6, 3, 2, 1, 2, 2, 1, 1, 1]
+SCANNER_AGENT = "Mozilla/5.0 zgrab/0.x"
 REFERRERS = [
     "https://shop.example.com/",
     "https://shop.example.com/products",
@@ -292,7 +292,10 @@ def access_entries(count: int, seed: int) -> Iterator[str]:
     routes = _weighted([(r[2], r) for r in ROUTES])
     agents = _weighted(list(zip(UA_WEIGHTS, USER_AGENTS, strict=True)))
     clients = _client_pool(rng, 6000)
-    scanners = clients[:3]
+    # A few busy clients (offices, carrier NATs) send a fifth of the traffic, the rest spread
+    # out; the scanners are other hosts that send nothing but probes.
+    busy = clients[:50]
+    scanners = _client_pool(rng, 3)
     # Spread the lines over one day whatever their number: the time range stays realistic.
     mean_gap = 86400.0 / max(count, 1)
     now = START
@@ -308,12 +311,11 @@ def access_entries(count: int, seed: int) -> Iterator[str]:
         path = _fill(rng, template)
         uri = path + _access_query(rng, path)
         proto = "HTTP/2.0" if rng.random() < 0.55 else "HTTP/1.1"
-        client = (
-            rng.choice(scanners)
-            if kind == "probe"
-            else clients[int(rng.paretovariate(1.1)) % len(clients)]
-        )
-        agent = "Mozilla/5.0 zgrab/0.x" if kind == "probe" else _pick(rng, agents)
+        if kind == "probe":
+            client, agent = rng.choice(scanners), SCANNER_AGENT
+        else:
+            client = rng.choice(busy) if rng.random() < 0.2 else rng.choice(clients)
+            agent = str(_pick(rng, agents))
         user = "-" if rng.random() < 0.97 else rng.choice(("alice", "bob", "svc-backup"))
         referrer = "-" if kind != "static" and rng.random() < 0.6 else rng.choice(REFERRERS)
         if kind == "static":
