@@ -98,6 +98,24 @@ class ErrorProneRoute:
             findings.append(self._finding(ctx, options, row, rate, total))
         return findings
 
+    @staticmethod
+    def _exceptions(ctx: AnalysisContext, route: str, limit: int) -> list[dict[str, Any]]:
+        """The exception types the app logged for this route's failed requests (tied by id)."""
+        if not ctx.db.count("app_events") or not ctx.db.count("correlations"):
+            return []
+        return ctx.db.rows(
+            """
+            SELECT e.error_type, count(*) AS count, min(e.message) AS message,
+                   min(e.source || ':' || e.line) AS example
+            FROM correlations c
+            JOIN app_events e ON c.kind = 'app_event' AND e.source = c.source AND e.line = c.line
+            JOIN requests r ON r.source = c.request_source AND r.line = c.request_line
+            WHERE r.route = ? AND r.status >= 500 AND e.error_type IS NOT NULL
+            GROUP BY e.error_type ORDER BY count(*) DESC, e.error_type LIMIT ?
+            """,
+            [route, limit],
+        )
+
     def _finding(
         self,
         ctx: AnalysisContext,
@@ -119,6 +137,7 @@ class ErrorProneRoute:
         )
         meaning = _STATUS_FIXES.get(top_status, "a server-side failure: read the app log")
         first = iso_utc(row["first_error"]) or "?"
+        exceptions = self._exceptions(ctx, route, options.examples)
         # Failed requests weigh more than slow ones in the ranking: the user got nothing.
         score = min(1.0, 2.0 * share(row["errors"], total) + 0.1 * rate)
         return Finding(
@@ -137,12 +156,21 @@ class ErrorProneRoute:
                 "statuses": {str(k): v for k, v in statuses},
                 "first_error": first,
                 "last_error": iso_utc(row["last_error"]),
+                **({"exceptions": exceptions} if exceptions else {}),
             },
             impact={
                 "requests_failed": row["errors"],
                 "share_of_total": round(share(row["errors"], total), 4),
             },
-            fix=f"Mostly {top_status}: {meaning}. Start with the app log around {first}.",
+            fix=(
+                f"Mostly {top_status}: {meaning}. "
+                + (
+                    f"The app log ties {exceptions[0]['count']} of these failures to "
+                    f"{exceptions[0]['error_type']}: start from its stack trace."
+                    if exceptions
+                    else f"Start with the app log around {first}."
+                )
+            ),
             examples=tuple(
                 {
                     k: (iso_utc(v) if hasattr(v, "isoformat") else v)

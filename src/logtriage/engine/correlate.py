@@ -114,11 +114,16 @@ def correlate(db: Database, options: CorrelationOptions | None = None) -> Correl
     db.execute(CORRELATIONS_SQL)
     db.execute(REQUEST_DB_WORK_SQL)
     n_queries = db.count("queries")
-    if not n_queries or not db.count("requests"):
+    if not db.count("requests"):
         return CorrelationStats(n_queries, 0, {}, 0, 0)
-    for kind, table in (("query", "queries"), ("app_event", "app_events")):
+    # App events are tied by their ids even when there is no database log.
+    if db.count("app_events"):
         for key in ("request_id", "trace_id"):
-            _match_by_key(db, kind, table, key)
+            _match_by_key(db, "app_event", "app_events", key)
+    if not n_queries:
+        return CorrelationStats(0, 0, {}, 0, 0)
+    for key in ("request_id", "trace_id"):
+        _match_by_key(db, "query", "queries", key)
     _windows(db, opts)
     _match_connection_neighbours(db)
     _match_bursts(db, opts)
