@@ -10,6 +10,7 @@ from logtriage.analyzers.duplicate_queries import DuplicateQueries
 from logtriage.analyzers.error_burst import ErrorBurst
 from logtriage.analyzers.error_prone_route import ErrorProneRoute
 from logtriage.analyzers.heavy_query import HeavyQuery
+from logtriage.analyzers.log_gap import LogGap
 from logtriage.analyzers.missing_field import MissingField
 from logtriage.analyzers.n_plus_one_queries import NPlusOneQueries
 from logtriage.analyzers.repeated_query_sequence import RepeatedQuerySequence
@@ -33,6 +34,7 @@ BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
     UnparsedInput(),
     MissingField(),
     UncorrelatedQueries(),
+    LogGap(),
     DuplicateQueries(),
     SecretInLogs(),
     AttackProbes(),
