@@ -13,6 +13,7 @@ from logtriage.analyzers.heavy_query import HeavyQuery
 from logtriage.analyzers.log_gap import LogGap
 from logtriage.analyzers.missing_field import MissingField
 from logtriage.analyzers.n_plus_one_queries import NPlusOneQueries
+from logtriage.analyzers.partial_database_log import PartialDatabaseLog
 from logtriage.analyzers.repeated_query_sequence import RepeatedQuerySequence
 from logtriage.analyzers.scan_heavy_query import ScanHeavyQuery
 from logtriage.analyzers.secret_in_logs import SecretInLogs
@@ -35,6 +36,7 @@ BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
     MissingField(),
     UncorrelatedQueries(),
     LogGap(),
+    PartialDatabaseLog(),
     DuplicateQueries(),
     SecretInLogs(),
     AttackProbes(),
