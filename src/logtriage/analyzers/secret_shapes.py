@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from logtriage.model.secret_shapes import PLACEHOLDER, SHAPES, Shape
 
+_IDENTIFIERS = (
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*[0-9][0-9a-fA-F]{15,}|[0-9]{20,}"
+)
+
 
 def _lit(text: str) -> str:
     return text.replace("'", "''")
@@ -26,7 +31,10 @@ def luhn_sql(digits: str) -> str:
 def found_sql(shape: Shape, text: str) -> str:
     """SQL: whether ``text`` holds a secret of ``shape`` (cards must pass the Luhn check)."""
     if shape.name == "card-number":
-        cards = f"regexp_extract_all({text}, '{_lit(shape.pattern)}')"
+        # A v4 UUID or a long hex id can start with 16 digits that pass the Luhn check: take
+        # identifiers out before looking for card numbers.
+        without_ids = f"regexp_replace({text}, '{_IDENTIFIERS}', ' ', 'g')"
+        cards = f"regexp_extract_all({without_ids}, '{_lit(shape.pattern)}')"
         digits = "regexp_replace(c, '[^0-9]', '', 'g')"
         return (
             f"coalesce(list_bool_or(list_transform({cards}, lambda c: "
