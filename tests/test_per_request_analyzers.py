@@ -194,3 +194,20 @@ def test_bound_statements_without_parameters_count_as_a_loop_not_duplicates(worl
             world.query(r * 1000.0 + 1 + i, AUTHOR, bound, rid)
     assert [f["fingerprint"] for f in world.run("P001")] == [AUTHOR]
     assert world.run("P007") == []
+
+
+def test_m006_clock_skew_from_queries_tied_by_id(world: World) -> None:
+    for r in range(30):
+        rid = f"r{r}"
+        world.request("GET /x", r * 1000.0, 100, rid)
+        # The database's clock runs 1.5 s behind the web server's.
+        world.query(r * 1000.0 + 20 - 1500, "select 1", "select 1", rid)
+    found = world.run("M006")
+    assert len(found) == 1
+    assert -1600 < found[0]["evidence"]["median_outside_ms"] < -1400
+    assert "behind" in found[0]["title"]
+
+
+def test_m006_quiet_when_clocks_agree(world: World) -> None:
+    plant_n_plus_one(world, requests=25)
+    assert world.run("M006") == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from logtriage.analyzers.attack_probes import AttackProbes
 from logtriage.analyzers.base import Analyzer
 from logtriage.analyzers.capacity_profile import CapacityProfile
+from logtriage.analyzers.clock_skew import ClockSkew
 from logtriage.analyzers.database_errors import DatabaseErrors
 from logtriage.analyzers.duplicate_queries import DuplicateQueries
 from logtriage.analyzers.error_burst import ErrorBurst
@@ -37,6 +38,7 @@ BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
     UncorrelatedQueries(),
     LogGap(),
     PartialDatabaseLog(),
+    ClockSkew(),
     DuplicateQueries(),
     SecretInLogs(),
     AttackProbes(),
