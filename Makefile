@@ -48,6 +48,7 @@ e2e: $(STAMP) system
 ## Side-by-side benchmarks with the anchor tools; writes docs/benchmarks.md.
 bench: $(STAMP) system
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/correlation.py 5000
 
 ## How correlation and the per-request detectors grow with 10x more requests.
 bench-correlation: $(STAMP)
