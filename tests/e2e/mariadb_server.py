@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,8 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .hosts import find_binary, free_port
+
 SKIP_ENV = "LOGTRIAGE_SKIP_E2E"
-_SBIN = ("/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin", "/usr/bin")
 
 SETUP_SQL = """
 CREATE DATABASE shop;
@@ -109,24 +109,6 @@ AFTER_RESTART: tuple[Statement, ...] = (
 
 class MariadbUnavailable(RuntimeError):
     """The MariaDB server, its client, or Perl DBD::mysql is not installed."""
-
-
-def find_binary(*names: str) -> str | None:
-    """The first of ``names`` on PATH or in the sbin directories (not always on PATH)."""
-    for name in names:
-        found = shutil.which(name) or next(
-            (f"{d}/{name}" for d in _SBIN if os.access(f"{d}/{name}", os.X_OK)), None
-        )
-        if found:
-            return found
-    return None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

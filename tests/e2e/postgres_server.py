@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from .hosts import free_port
+
 SKIP_ENV = "LOGTRIAGE_SKIP_E2E"
 _BIN_GLOBS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgsql/bin")
 
@@ -77,15 +79,6 @@ def find_bindir() -> Path | None:
 def _version_key(name: str) -> tuple[int, ...]:
     digits = "".join(c if c.isdigit() else " " for c in name).split()
     return tuple(int(d) for d in digits) or (0,)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -237,8 +237,19 @@ def test_both_logs_are_read_completely(report: dict[str, Any]) -> None:
 def test_the_planted_n_plus_one_is_found_on_its_route(report: dict[str, Any]) -> None:
     n1 = [f for f in report["findings"] if f["code"] == "P001"]
     expected = "GET /articles" if report["_timed"] else None
-    assert [f.get("route") for f in n1] == [expected], [f["title"] for f in n1]
-    finding = n1[0]
+    planted = [f for f in n1 if f.get("route") == expected]
+    assert len(planted) == 1, [f["title"] for f in n1]
+    finding = planted[0]
+    others = [f for f in n1 if f is not finding]
+    if report["_tags"]:
+        assert others == [], [f["title"] for f in others]
+    else:
+        # Tied by time alone, a busy machine can hand a burst to the wrong request now and
+        # then: such strays must stay tiny next to the planted loop.
+        affected = finding["evidence"]["requests_affected"]
+        assert all(f["evidence"]["requests_affected"] <= 0.1 * affected for f in others), [
+            f["title"] for f in others
+        ]
     assert "authors" in finding["fingerprint"]
     # limit=5..20 per request: the loop count follows the page size.
     assert 5 <= finding["evidence"]["queries_per_request_p50"] <= 20

@@ -12,13 +12,14 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .hosts import find_binary, free_port
 
 NGINX_TIMED = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
@@ -34,7 +35,6 @@ STATIC_FILES = {
     "favicon.ico": bytes(range(64)) * 5,
 }
 # Where distributions put the binaries and Apache's modules.
-_SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 _APACHE_MODULE_DIRS = (
     "/usr/lib/apache2/modules",
     "/usr/lib64/httpd/modules",
@@ -54,24 +54,6 @@ _APACHE_MODULES = (
 
 class ServerUnavailable(RuntimeError):
     """The server binary (or a module it needs) is not installed."""
-
-
-def find_binary(*names: str) -> str | None:
-    """The first of ``names`` on PATH or in the sbin directories (not always on PATH)."""
-    for name in names:
-        found = shutil.which(name) or next(
-            (f"{d}/{name}" for d in _SBIN if os.access(f"{d}/{name}", os.X_OK)), None
-        )
-        if found:
-            return found
-    return None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _worker_identity() -> tuple[str, str] | None:

@@ -19,6 +19,7 @@ class NPlusOneOptions:
     # Database time of the repeats in one request; logs measure server time only (no round
     # trips), so the default is lower than Sentry's span-based 50 ms.
     min_db_ms: float = 0.0
+    # One request is enough: a single traced request with a loop is an N+1.
     min_units: int = 1
     examples: int = 1
     sequence_shown: int = 12
