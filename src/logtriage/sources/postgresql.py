@@ -28,13 +28,10 @@ from logtriage.sources.postgresql_lang import (
 )
 from logtriage.sources.postgresql_messages import (
     FIELD_HINTS,
-    FOREIGN_CLEANUP,
-    classify_sql,
     durations_missing,
-    events_sql,
     foreign_rejects_sql,
+    message_plan,
     pg_time_sql,
-    select_sql,
     sql_str,
 )
 from logtriage.sources.postgresql_prefix import (
@@ -372,25 +369,15 @@ UNION ALL
 {foreign_rejects_sql()}
 """
     cleanup = "DELETE FROM tmp_pg_msg WHERE is_bad_time"
-    return ParsePlan(
-        table="queries",
+    return message_plan(
         variant=layout.variant,
         missing=missing_columns(layout, sample),
-        setup=(
-            lines_sql,
-            conts_sql,
-            secondary_sql,
-            classify_sql(messages, langs),
-            rejects_sql,
-            cleanup,
-            FOREIGN_CLEANUP,
-            # The per-line tables are as large as the input: free them before the selects.
-            "DROP TABLE tmp_pg_lines",
-            "DROP TABLE tmp_pg_conts",
-            "DROP TABLE tmp_pg_secondary",
-        ),
-        select_sql=select_sql(),
-        also=(("db_events", events_sql()),),
+        prepare=(lines_sql, conts_sql, secondary_sql),
+        messages=messages,
+        langs=langs,
+        rejects_sql=rejects_sql,
+        cleanup=cleanup,
+        per_line_tables=("tmp_pg_lines", "tmp_pg_conts", "tmp_pg_secondary"),
     )
 
 

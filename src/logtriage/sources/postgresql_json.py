@@ -18,13 +18,10 @@ from logtriage.sources.base import Detection, FormatOptions, ParsePlan
 from logtriage.sources.postgresql_lang import chosen_languages
 from logtriage.sources.postgresql_messages import (
     FIELD_HINTS,
-    FOREIGN_CLEANUP,
-    classify_sql,
     durations_missing,
-    events_sql,
     foreign_rejects_sql,
+    message_plan,
     pg_time_sql,
-    select_sql,
 )
 
 # Canonical field -> (jsonlog key, CloudNativePG record key).
@@ -131,20 +128,15 @@ UNION ALL
 {foreign_rejects_sql()}
 """
         cleanup = "DELETE FROM tmp_pg_msg WHERE ts IS NULL"
-        return ParsePlan(
-            table="queries",
+        return message_plan(
             variant=variant,
             missing=durations_missing(sample),
-            setup=(
-                parsed_sql,
-                classify_sql(messages, chosen_languages(options.get("pg_lang"))),
-                rejects_sql,
-                cleanup,
-                FOREIGN_CLEANUP,
-                "DROP TABLE tmp_pg_json",  # as large as the input: freed before the selects
-            ),
-            select_sql=select_sql(),
-            also=(("db_events", events_sql()),),
+            prepare=(parsed_sql,),
+            messages=messages,
+            langs=chosen_languages(options.get("pg_lang")),
+            rejects_sql=rejects_sql,
+            cleanup=cleanup,
+            per_line_tables=("tmp_pg_json",),
         )
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from logtriage.sources.base import ParsePlan
 from logtriage.sources.postgresql_lang import languages, translated_sql
 
 # Exact postgresql.conf settings that make the log carry a missing column (M002).
@@ -289,3 +290,37 @@ FOREIGN_CLEANUP = f"""
 DELETE FROM tmp_pg_msg WHERE level = 'LOG' AND role IS NULL AND lang IS NULL
     AND regexp_matches(message, '{_FOREIGN_TIMING}')
 """
+
+
+def message_plan(
+    *,
+    variant: str,
+    missing: tuple[str, ...],
+    prepare: Sequence[str],
+    messages: str,
+    langs: tuple[str, ...] | None,
+    rejects_sql: str,
+    cleanup: str,
+    per_line_tables: Sequence[str],
+) -> ParsePlan:
+    """The plan every PostgreSQL reader ends with, once its own SQL has built ``messages``.
+
+    ``prepare`` fills the reader's per-line tables; then messages are classified (translated
+    from the server's language), rejections recorded, bad rows dropped, and the per-line tables
+    — as large as the input — freed before the selects run.
+    """
+    return ParsePlan(
+        table="queries",
+        variant=variant,
+        missing=missing,
+        setup=(
+            *prepare,
+            classify_sql(messages, langs),
+            rejects_sql,
+            cleanup,
+            FOREIGN_CLEANUP,
+            *(f"DROP TABLE {table}" for table in per_line_tables),
+        ),
+        select_sql=select_sql(),
+        also=(("db_events", events_sql()),),
+    )
