@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from logtriage.engine.spark.dialect import RULES, java_time_format, prepare, translate
+from logtriage.engine.spark.dialect import (
+    RULES,
+    expand_star_replace,
+    java_time_format,
+    parse,
+    prepare,
+    to_spark,
+    translate,
+)
 
 # rule name -> (DuckDB SQL, text the Spark SQL must hold, text it must not hold)
 CASES = {
@@ -77,6 +85,11 @@ CASES = {
         "WITH a AS (SELECT 1)",
         "MATERIALIZED",
     ),
+    "qualify-aliases": (
+        "SELECT 'a.log', line FROM t QUALIFY row_number() OVER (ORDER BY line) <= 2",
+        "SELECT _c1, line FROM (SELECT 'a.log' AS _c1, line, ROW_NUMBER()",
+        "QUALIFY",
+    ),
     "list-aggregates": ("SELECT list_bool_or(l)", "EXISTS(l, x -> x)", "LIST_BOOL_OR"),
     "list-position": (
         "SELECT list_position(l, 3)",
@@ -122,3 +135,25 @@ def test_placeholder_count_must_match() -> None:
 
 def test_java_time_format_quotes_literals() -> None:
     assert java_time_format("%Y-%m-%dT%H:%M:%S.%f") == "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'SSSSSS"
+
+
+def test_star_replace_is_expanded_from_tables_ctes_and_subqueries() -> None:
+    tables = {"requests": ["ts", "route", "path"], "m": ["path", "route"]}.get
+    joined = expand_star_replace(
+        parse(
+            "CREATE TABLE requests AS SELECT r.* REPLACE (coalesce(r.route, m.route) AS route) "
+            "FROM requests r LEFT JOIN m USING (path)"
+        ),
+        tables,
+    )
+    assert "SELECT r.ts, COALESCE(r.route, m.route) AS route, r.path FROM" in to_spark(joined)
+    chained = expand_star_replace(
+        parse(
+            "WITH a AS (SELECT * FROM (SELECT path, 1 AS n FROM requests)), "
+            "b AS (SELECT * REPLACE (n + 1 AS n) FROM a) SELECT * FROM b"
+        ),
+        tables,
+    )
+    assert "b AS (SELECT path, n + 1 AS n FROM a)" in to_spark(chained)
+    with pytest.raises(ValueError, match="unknown columns"):
+        expand_star_replace(parse("SELECT * REPLACE (1 AS x) FROM nowhere"), tables)

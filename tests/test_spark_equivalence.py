@@ -29,11 +29,6 @@ def _rows(db: object, settings: Settings, work: str) -> list[tuple[object, ...]]
 
 
 @pytest.mark.spark
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9: recording rejected lines (INSERT … SELECT ?, … QUALIFY) does not yet "
-    "translate: sqlglot's QUALIFY rewrite fails on the inlined path literal",
-)
 def test_nginx_rows_and_routes_match_duckdb() -> None:
     from logtriage.engine.spark.database import SparkDatabase
     from logtriage.engine.spark.session import start_session

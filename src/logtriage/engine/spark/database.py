@@ -103,6 +103,7 @@ class SparkDatabase:
     # ------------------------------------------------------------------------ statements
 
     def _sql(self, tree: exp.Expr) -> Any:
+        tree = dialect.expand_star_replace(tree, self._column_names)
         spark_sql = dialect.to_spark(tree)
         self.statements.append(spark_sql)
         if "duckdb_tables" in spark_sql.lower():
@@ -120,6 +121,9 @@ class SparkDatabase:
         names = [t.name for t in self.con.catalog.listTables() if t.isTemporary]
         frame = self.con.createDataFrame([(n,) for n in names], "table_name STRING")
         frame.createOrReplaceTempView("duckdb_tables")
+
+    def _column_names(self, table: str) -> list[str] | None:
+        return list(self.con.table(table).columns) if self._exists(table) else None
 
     def _exists(self, table: str) -> bool:
         return any(t.name == table.lower() for t in self.con.catalog.listTables())

@@ -232,6 +232,20 @@ def _percentile_disc(node: exp.Expr) -> exp.Expr:
     return exp.WithinGroup(this=_fn("percentile_disc", node.expression), expression=order)
 
 
+def _qualify_aliases(node: exp.Expr) -> exp.Expr:
+    """Name every computed column of a ``SELECT … QUALIFY`` (``_c1``, …) before sqlglot moves it.
+
+    sqlglot turns QUALIFY into an outer query that selects the inner columns by name, and an
+    unnamed literal (an inlined ``?``) would be re-read as SQL from its own text.
+    """
+    if not isinstance(node, exp.Select) or node.args.get("qualify") is None:
+        return node
+    for i, column in enumerate(node.expressions, start=1):
+        if not isinstance(column, exp.Column | exp.Alias | exp.Star):
+            column.replace(exp.alias_(column.copy(), f"_c{i}"))
+    return node
+
+
 def _cte_materialized(node: exp.Expr) -> exp.Expr:
     """``WITH t AS MATERIALIZED (…)`` is a DuckDB hint; Spark plans CTEs itself."""
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
@@ -544,10 +558,94 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("list-sum", "list_sum(l)", "aggregate(l, 0D, (a, x) -> a + x)", _list_sum),
     Rule("list-aggregates", "list_bool_or(l)", "exists(l, x -> x)", _list_aggregates),
+    Rule(
+        "qualify-aliases",
+        "SELECT ?, a FROM t QUALIFY row_number() OVER () <= 2",
+        "SELECT _c1, a FROM (SELECT 'x' AS _c1, a, row_number() … ) WHERE …",
+        _qualify_aliases,
+    ),
     Rule("cte-materialized", "WITH t AS MATERIALIZED (q)", "WITH t AS (q)", _cte_materialized),
     Rule("list-position", "list_position(l, x)", "nullif(array_position(l, x), 0)", _list_position),
     Rule("histogram", "histogram(x)", "aggregate(collect_list(x), map(), …)", _histogram),
 )
+
+
+Columns = Callable[[str], list[str] | None]
+
+
+def expand_star_replace(tree: exp.Expr, columns: Columns) -> exp.Expr:
+    """``SELECT t.* REPLACE (e AS c)`` → every column of ``t`` by name, ``e AS c`` in c's place.
+
+    Spark has ``* EXCEPT`` but no ``* REPLACE``, and the column list needs the schema: tables
+    from ``columns(name)`` (None when unknown), CTEs and subqueries from their own select lists.
+    """
+    if not any(s.args.get("replace") for s in tree.find_all(exp.Star)):
+        return tree
+    for query in tree.find_all(exp.Select, exp.SetOperation, bfs=False):
+        if query.parent is None or isinstance(query.parent, exp.Insert | exp.Create):
+            _expand_query(query, {}, columns)
+    return tree
+
+
+def _expand_query(query: exp.Expr, ctes: dict[str, list[str]], columns: Columns) -> list[str]:
+    """Expand REPLACE stars in ``query`` (CTEs and subqueries first); its output column names."""
+    with_ = query.args.get("with_")
+    if with_ is not None:
+        ctes = dict(ctes)
+        for cte in with_.expressions:
+            ctes[cte.alias_or_name.lower()] = _expand_query(cte.this, ctes, columns)
+    if isinstance(query, exp.SetOperation):
+        right = _expand_query(query.expression, ctes, columns)
+        return _expand_query(query.this, ctes, columns) or right
+    if isinstance(query, exp.Subquery):
+        return _expand_query(query.this, ctes, columns)
+    if not isinstance(query, exp.Select):
+        return []
+    sources: dict[str, list[str]] = {}
+    joins = query.args.get("joins") or []
+    from_ = query.args.get("from_")
+    for source in ([from_.this] if from_ is not None else []) + [j.this for j in joins]:
+        if isinstance(source, exp.Table):
+            names = ctes.get(source.name.lower())
+            if names is None:
+                names = columns(source.name) or []
+        elif isinstance(source, exp.Subquery):
+            names = _expand_query(source.this, ctes, columns)
+        else:
+            names = []
+        sources[source.alias_or_name.lower()] = names
+    out: list[exp.Expr] = []
+    for projection in query.expressions:
+        star = projection.this if isinstance(projection, exp.Column) else projection
+        if not isinstance(star, exp.Star) or not star.args.get("replace"):
+            out.append(projection)
+            continue
+        table = projection.table if isinstance(projection, exp.Column) else ""
+        names = sources.get(table.lower(), []) if table else _all(sources)
+        if not names:
+            raise ValueError(f"cannot expand {projection.sql('duckdb')[:60]}: unknown columns")
+        replaced = {a.alias.lower(): a for a in star.args["replace"]}
+        excluded = {c.name.lower() for c in star.args.get("except_") or []}
+        for name in names:
+            if name.lower() in excluded:
+                continue
+            given = replaced.get(name.lower())
+            out.append(given.copy() if given else exp.column(name, table=table or None))
+    query.set("expressions", out)
+    names = []
+    for e in out:
+        star = e.this if isinstance(e, exp.Column) else e
+        if isinstance(star, exp.Star):
+            # A plain star passes its sources' columns on (EXCEPT is rare after a REPLACE).
+            table = e.table if isinstance(e, exp.Column) else ""
+            names += sources.get(table.lower(), []) if table else _all(sources)
+        else:
+            names.append(e.alias_or_name)
+    return names
+
+
+def _all(sources: dict[str, list[str]]) -> list[str]:
+    return [n for names in sources.values() for n in names]
 
 
 def parse(sql: str, params: Sequence[Any] = ()) -> exp.Expr:
