@@ -36,6 +36,8 @@ class Settings:
     spark_master: str = "local[*]"
     # --tables DIR: canonical tables as Parquet (written after loading, read instead of parsing).
     tables: str | None = None
+    # --state DIR: a history kept across runs (history.duckdb); only new lines are parsed.
+    state: str | None = None
     threads: int | None = None
     # The engine's own limit, below the 1 GiB peak RSS we promise: Python, the report and
     # DuckDB's allocator overhead live above it. Beyond it the engine spills to disk.
@@ -96,6 +98,7 @@ _SIMPLE_KEYS = {
     "engine": str,
     "spark_master": str,
     "tables": str,
+    "state": str,
     "threads": int,
     "memory_limit": str,
     "temp_directory": str,

@@ -16,12 +16,13 @@ from logtriage.model.tables import CANONICAL_TABLES, REJECTS, create_table_sql
 class Database:
     """One DuckDB connection with bounded memory, spilling to a private temp directory."""
 
-    def __init__(self, settings: Settings, work_dir: str) -> None:
+    def __init__(self, settings: Settings, work_dir: str, path: str | None = None) -> None:
         self.work_dir = work_dir
         spill = settings.temp_directory or os.path.join(work_dir, "spill")
         os.makedirs(spill, exist_ok=True)
+        # ``path``: a database file that keeps the tables across runs (--state); else memory.
         self.con = duckdb.connect(
-            ":memory:",
+            path or ":memory:",
             config={
                 "memory_limit": settings.memory_limit,
                 "temp_directory": spill,
@@ -37,12 +38,12 @@ class Database:
             self.con.execute(create_table_sql(name, columns))
         self.con.execute(create_table_sql("rejects", REJECTS))
         self.con.execute(
-            "CREATE TABLE reject_counts (source VARCHAR, reason VARCHAR, count BIGINT, "
-            "first_line BIGINT)"
+            "CREATE TABLE IF NOT EXISTS reject_counts (source VARCHAR, reason VARCHAR, "
+            "count BIGINT, first_line BIGINT)"
         )
         self.con.execute(
-            "CREATE TABLE reject_resemblance (source VARCHAR, format VARCHAR, variant VARCHAR, "
-            "matched INTEGER, sampled INTEGER)"
+            "CREATE TABLE IF NOT EXISTS reject_resemblance (source VARCHAR, format VARCHAR, "
+            "variant VARCHAR, matched INTEGER, sampled INTEGER)"
         )
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:

@@ -68,7 +68,7 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
         db.execute(
             f"""
             CREATE TEMP TABLE lines AS
-            SELECT row_number() OVER () AS line, text
+            SELECT row_number() OVER () + {int(item.line_offset)} AS line, text
             FROM read_csv('{_sql_str(item.read_path)}', delim='{_NO_DELIMITER}', quote='',
                           escape='', header=false, auto_detect=false,
                           compression='{compression}', columns={{'text': 'VARCHAR'}},
@@ -88,7 +88,8 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
         db.execute(
             f"""
             CREATE TEMP TABLE refused AS
-            SELECT line AS physical, row_number() OVER (ORDER BY line) AS i
+            SELECT line + {int(item.line_offset)} AS physical,
+                   row_number() OVER (ORDER BY line) AS i
             FROM (SELECT DISTINCT line FROM scan_rejects_{scan})
             """
         )
@@ -108,7 +109,7 @@ def _record_reader_refusals(db: Database, item: InputFile, scan: int) -> None:
     db.execute(
         f"""
         INSERT INTO rejects
-        SELECT ?, line, csv_line, {reasons} FROM scan_rejects_{scan}
+        SELECT ?, line + {int(item.line_offset)}, csv_line, {reasons} FROM scan_rejects_{scan}
         QUALIFY row_number() OVER (PARTITION BY error_type ORDER BY line) <= ?
         """,
         [item.path, EXAMPLES_PER_REASON],
@@ -116,7 +117,8 @@ def _record_reader_refusals(db: Database, item: InputFile, scan: int) -> None:
     db.execute(
         f"""
         INSERT INTO reject_counts
-        SELECT ?, {reasons}, count(DISTINCT line), min(line) FROM scan_rejects_{scan} GROUP BY 1, 2
+        SELECT ?, {reasons}, count(DISTINCT line), min(line) + {int(item.line_offset)}
+        FROM scan_rejects_{scan} GROUP BY 1, 2
         """,
         [item.path],
     )
@@ -137,8 +139,13 @@ def load_input(
     scan: int,
     settings: Settings,
     hints: dict[str, Mapping[str, str]],
+    sample: Sequence[str] | None = None,
 ) -> InputSummary:
-    """Load ``item`` into its canonical table; record rejections; summarise what it gave."""
+    """Load ``item`` into its canonical table; record rejections; summarise what it gave.
+
+    ``sample`` replaces the lines the format is chosen from: a resumed read (--state) is
+    parsed as its file's first lines were, not by sniffing a fragment.
+    """
     _read_lines(db, item, scan)
     refused = db.count(f"scan_rejects_{scan}")
     if refused:
@@ -146,7 +153,7 @@ def load_input(
     total = int(db.scalar("SELECT count(*) FROM lines")) + refused
     blank = int(db.scalar("SELECT count(*) FROM lines WHERE text IS NULL OR trim(text) = ''"))
     options = FormatOptions(settings.format_options)
-    sample = _sample(db, SNIFF_LINES)
+    sample = list(sample) if sample is not None else _sample(db, SNIFF_LINES)
     choice = choose_format(sample, options, settings.format)
     if choice.format is None:
         return _unrecognised(db, item, total, blank, refused)

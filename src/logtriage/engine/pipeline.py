@@ -44,9 +44,12 @@ def run_analysis(
     now: datetime | None = None,
 ) -> Report:
     """Analyze the logs at ``paths`` and return the ranked, redacted report."""
-    options = _analyzer_options(settings)
-    if settings.source and not os.path.isdir(settings.source):
-        raise ConfigError(f"source directory not found: {settings.source}")
+    check_settings(settings)
+    if settings.state:
+        # Imported here: the history module builds on this one (analyze_tables).
+        from logtriage.engine.history import run_incremental
+
+        return run_incremental(paths, settings, progress=progress, now=now)
     with new_work_dir(settings) as work_dir:
         files = expand_inputs(paths, work_dir, stdin=stdin)
         db = open_database(settings, work_dir)
@@ -56,58 +59,80 @@ def run_analysis(
             for scan, item in enumerate(files):
                 progress(f"reading {item.path}")
                 inputs.append(load_input(db, item, scan, settings, hints))
-            progress("fingerprinting queries")
-            normalize_queries(db)
-            progress("templating routes")
-            declared = openapi_routes(settings.openapi) if settings.openapi else ()
-            assign_routes(db, settings, declared)
-            progress("tying queries to requests")
-            correlation = correlate(db)
-            build_unit_queries(db)
-            ctx = AnalysisContext(
-                db=db,
-                inputs=tuple(inputs),
-                field_hints=hints,
-                has_declared_routes=bool(settings.routes or settings.openapi),
-                facts={"correlation": dataclasses.asdict(correlation)},
-            )
-            findings: list[Finding] = []
-            for analyzer in BUILTIN_ANALYZERS:
-                if analyzer.code in settings.disabled:
-                    continue
-                if any(not db.count(table) for table in analyzer.needs):
-                    continue
-                progress(f"analyzing {analyzer.code} {analyzer.name}")
-                findings.extend(analyzer.run(ctx, options[analyzer.code]))
-            progress("locating findings in the code")
-            located = locate_findings(findings, db, LocateOptions(source=settings.source))
-            findings = located.findings
-            active, suppressed = split_accepted(sorted(findings, key=Finding.sort_key), settings)
-            routes = tuple(route_table(db, settings.top_routes))
-            progress("computing charts")
-            timeseries, histograms = chart_data(db, [r["route"] for r in routes])
-            report = Report(
-                generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                inputs=tuple(inputs),
-                summary={
-                    **summary(db, tuple(inputs)),
-                    "correlated_queries": correlation.correlated,
-                    "correlation": {
-                        "by_how": correlation.by_how,
-                        "ambiguous": correlation.ambiguous,
-                        "outside_any_request": correlation.outside_any_request,
-                    },
-                },
-                findings=tuple(active),
-                routes=routes,
-                queries=tuple(query_table(db, settings.top_queries)),
-                extra={"suppressed": suppressed, **located.stats},
-                timeseries=timeseries,
-                histograms=histograms,
-            )
+            report = analyze_tables(db, inputs, hints, settings, progress=progress, now=now)
         finally:
             db.close()
+    return report
+
+
+def analyze_tables(
+    db: Database,
+    inputs: Sequence[InputSummary],
+    hints: Mapping[str, Mapping[str, str]],
+    settings: Settings,
+    *,
+    progress: Progress = _quiet,
+    now: datetime | None = None,
+) -> Report:
+    """Derive routes, fingerprints and correlations from the loaded tables, then analyze them."""
+    options = _analyzer_options(settings)
+    progress("fingerprinting queries")
+    normalize_queries(db)
+    progress("templating routes")
+    declared = openapi_routes(settings.openapi) if settings.openapi else ()
+    assign_routes(db, settings, declared)
+    progress("tying queries to requests")
+    correlation = correlate(db)
+    build_unit_queries(db)
+    ctx = AnalysisContext(
+        db=db,
+        inputs=tuple(inputs),
+        field_hints=hints,
+        has_declared_routes=bool(settings.routes or settings.openapi),
+        facts={"correlation": dataclasses.asdict(correlation)},
+    )
+    findings: list[Finding] = []
+    for analyzer in BUILTIN_ANALYZERS:
+        if analyzer.code in settings.disabled:
+            continue
+        if any(not db.count(table) for table in analyzer.needs):
+            continue
+        progress(f"analyzing {analyzer.code} {analyzer.name}")
+        findings.extend(analyzer.run(ctx, options[analyzer.code]))
+    progress("locating findings in the code")
+    located = locate_findings(findings, db, LocateOptions(source=settings.source))
+    findings = located.findings
+    active, suppressed = split_accepted(sorted(findings, key=Finding.sort_key), settings)
+    routes = tuple(route_table(db, settings.top_routes))
+    progress("computing charts")
+    timeseries, histograms = chart_data(db, [r["route"] for r in routes])
+    report = Report(
+        generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        inputs=tuple(inputs),
+        summary={
+            **summary(db, tuple(inputs)),
+            "correlated_queries": correlation.correlated,
+            "correlation": {
+                "by_how": correlation.by_how,
+                "ambiguous": correlation.ambiguous,
+                "outside_any_request": correlation.outside_any_request,
+            },
+        },
+        findings=tuple(active),
+        routes=routes,
+        queries=tuple(query_table(db, settings.top_queries)),
+        extra={"suppressed": suppressed, **located.stats},
+        timeseries=timeseries,
+        histograms=histograms,
+    )
     return redact_report(report)
+
+
+def check_settings(settings: Settings) -> None:
+    """Fail on a bad config or --source before reading anything (one clear line)."""
+    _analyzer_options(settings)
+    if settings.source and not os.path.isdir(settings.source):
+        raise ConfigError(f"source directory not found: {settings.source}")
 
 
 def open_database(settings: Settings, work_dir: str) -> Database:

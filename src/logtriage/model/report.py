@@ -25,10 +25,13 @@ class InputSummary:
     variant: str = ""
     skipped: int = 0
     missing: tuple[str, ...] = ()
+    # With --state: how this run read the file ("new", "appended: lines 101-250", "unchanged",
+    # "truncated: read again from line 1", "rotated from access.log: …").
+    read: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Render as the report contract's input object."""
-        return {
+        out: dict[str, Any] = {
             "path": self.path,
             "format": self.format,
             "lines": self.lines,
@@ -41,6 +44,9 @@ class InputSummary:
             "skipped": self.skipped,
             "missing_fields": list(self.missing),
         }
+        if self.read:
+            out["read"] = self.read
+        return out
 
 
 @dataclass(frozen=True)

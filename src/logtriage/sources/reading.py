@@ -28,6 +28,8 @@ class InputFile:
     path: str
     read_path: str
     compression: str  # "none", "gzip" or "zstd", from the file's first bytes
+    # Lines of ``path`` before the first line of ``read_path`` (a resumed read, --state).
+    line_offset: int = 0
 
 
 def _compression_of(path: str) -> str:
