@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -12,10 +13,16 @@ from logtriage.analyzers import BUILTIN_ANALYZERS, analyzer_by_code
 from logtriage.analyzers.base import Analyzer, doc_sections
 from logtriage.config import Settings
 from logtriage.engine.pipeline import Progress, read_records, run_analysis
+from logtriage.engine.watch import Tick as Tick
+from logtriage.engine.watch import WatchOptions as WatchOptions
+from logtriage.engine.watch import watch as run_watch
+from logtriage.engine.watch_rules import parse_duration_s as parse_duration_s
+from logtriage.engine.watch_rules import parse_thresholds as parse_thresholds
 from logtriage.errors import LogtriageError
 from logtriage.model.diff import DiffThresholds, ReportDiff, compute_diff
 from logtriage.model.report import InputSummary, Report
 from logtriage.model.rules import RuleDoc
+from logtriage.report.alert_sinks import AlertSink
 from logtriage.sources import BUILTIN_FORMATS
 from logtriage.sources.base import LogFormat
 
@@ -118,6 +125,19 @@ def _dedent_section(body: str) -> str:
     # A section's first line was stripped with its title; the rest keep the body's indent.
     first, *rest = body.splitlines()
     return "\n".join([first, *(line[4:] if line[:4].isspace() else line.lstrip() for line in rest)])
+
+
+def watch(
+    paths: Sequence[str],
+    settings: Settings,
+    options: WatchOptions,
+    sinks: Sequence[AlertSink],
+    *,
+    on_tick: Callable[[Tick], None] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Follow the logs at ``paths`` and send alerts to ``sinks`` until stopped."""
+    run_watch(paths, settings, options, sinks, on_tick=on_tick or (lambda _: None), stop=stop)
 
 
 def format_named(name: str) -> LogFormat:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -150,12 +153,6 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix", "mysql_utc
 @click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")
 @click.option("--memory-limit", help="Engine memory limit, e.g. 1GB (spills to disk beyond).")
 @click.option("--top", "top_routes", type=click.IntRange(1, 10000), help="Routes in the table.")
-@click.option(
-    "--state",
-    metavar="DIR",
-    type=click.Path(file_okay=False),
-    help="Keep a history in DIR: next time parse only new lines (rotation-aware).",
-)
 @click.option("-q", "--quiet", is_flag=True, help="Findings only.")
 @click.option("-v", "--verbose", is_flag=True, help="All evidence, examples and routes.")
 def analyze(
@@ -298,6 +295,125 @@ def explain(code: str | None) -> None:
         if title != "summary":
             out.print(f"\n[bold]{title}[/bold]")
             out.print(body, markup=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--interval", default="5s", show_default=True, help="How often to read new lines.")
+@click.option("--window", default="5m", show_default=True, help="The rolling window analyzed.")
+@click.option(
+    "--baseline", default="1h", show_default=True, help="Per-minute history a route is held to."
+)
+@click.option("--duration", help="Stop by itself after this long (e.g. 10m); default: Ctrl-C.")
+@click.option("--from-start", is_flag=True, help="Read what the files hold already, not only new.")
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="route-p95=500ms, route-5xx=5%, queries-per-request=20, baseline-p95=2x, "
+    "baseline-5xx=3x, n-plus-one-growth=1.5x, min-requests=5, min-severity=low, clear-ticks=2.",
+)
+@click.option("--alert-jsonl", type=click.Path(dir_okay=False), help="Append alerts (JSON lines).")
+@click.option(
+    "--alert-command", metavar="CMD", help="Run CMD per alert, the alert JSON on its stdin."
+)
+@click.option("--webhook", metavar="URL", help="POST a Slack-compatible message per alert.")
+@click.option("-q", "--quiet", is_flag=True, help="No alert lines on the terminal.")
+@click.option("--format", "format_name", metavar="NAME", help="Force the input format.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("--nginx-log-format", help="The nginx log_format of the access logs.")
+@click.option("--apache-log-format", help="The Apache LogFormat of the access logs.")
+@click.option("--pg-prefix", help="The log_line_prefix of the PostgreSQL logs.")
+@click.option("--mysql-utc-offset", metavar="+HH:MM", help="UTC offset of MariaDB log times.")
+@click.option("--openapi", type=click.Path(dir_okay=False), help="OpenAPI file: route names.")
+@click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")
+@click.option("--memory-limit", help="Engine memory limit, e.g. 256MB.")
+def watch(
+    paths: Sequence[str],
+    interval: str,
+    window: str,
+    baseline: str,
+    duration: str | None,
+    from_start: bool,
+    thresholds: Sequence[str],
+    alert_jsonl: str | None,
+    alert_command: str | None,
+    webhook: str | None,
+    quiet: bool,
+    config_file: str | None,
+    **flags: Any,
+) -> None:
+    """Follow logs as they grow and alert when a rule fires (Ctrl-C stops)."""
+    from logtriage.report.alert_sinks import (
+        AlertSink,
+        CommandSink,
+        JsonLinesSink,
+        TerminalSink,
+        WebhookSink,
+    )
+
+    err = Console(stderr=True, highlight=False)
+    stop = threading.Event()
+    sinks: list[AlertSink] = []
+    try:
+        settings = _settings(config_file, flags)
+        options = api.WatchOptions(
+            interval_s=api.parse_duration_s(interval, "--interval"),
+            window_s=api.parse_duration_s(window, "--window"),
+            baseline_s=api.parse_duration_s(baseline, "--baseline"),
+            duration_s=api.parse_duration_s(duration, "--duration") if duration else None,
+            from_start=from_start,
+            rules=api.parse_thresholds(thresholds),
+        )
+        if options.interval_s <= 0 or options.window_s < options.interval_s:
+            raise LogtriageError("--interval must be above 0 and --window at least one interval")
+        if not quiet:
+            sinks.append(TerminalSink(Console(highlight=False)))
+        if alert_jsonl:
+            sinks.append(JsonLinesSink(alert_jsonl))
+        if alert_command:
+            sinks.append(CommandSink(shlex.split(alert_command)))
+        if webhook:
+            sinks.append(WebhookSink(webhook))
+
+        def on_tick(tick: api.Tick) -> None:
+            for problem in tick.errors:
+                click.echo(f"logtriage: warning: alert not delivered: {problem}", err=True)
+            for event in tick.events:
+                click.echo(f"logtriage: {event}", err=True)
+
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def on_signal(signum: int, frame: object) -> None:
+            # The first Ctrl-C ends the tick in progress cleanly; a second one interrupts it.
+            stop.set()
+            signal.signal(signal.SIGINT, previous[signal.SIGINT])
+
+        for sig in previous:
+            signal.signal(sig, on_signal)
+        try:
+            api.watch(paths, settings, options, sinks, on_tick=on_tick, stop=stop)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    except LogtriageError as exc:
+        _fail(err, str(exc), ExitStatus(exc.exit_code))
+    except OSError as exc:
+        _fail(err, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except KeyboardInterrupt:
+        _fail(err, "interrupted", ExitStatus.INTERRUPTED)
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("LOGTRIAGE_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        message = f"internal error ({type(exc).__name__}: {first}); rerun with LOGTRIAGE_DEBUG=1"
+        _fail(err, message + " and report it", ExitStatus.INTERNAL)
+    finally:
+        for sink in sinks:
+            close = getattr(sink, "close", None)
+            if close is not None:
+                close()
 
 
 if __name__ == "__main__":  # pragma: no cover
