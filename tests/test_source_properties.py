@@ -78,6 +78,7 @@ def _is_one_row_per_line(name: str) -> bool:
 @pytest.mark.parametrize("name", FORMAT_NAMES)
 def test_any_input_is_read_without_error_and_every_line_is_accounted(name: str) -> None:
     one_row_per_line = _is_one_row_per_line(name)
+    has_beside = bool(api.format_named(name).plan([], FormatOptions({}), "").also)
 
     @settings(
         max_examples=20,
@@ -96,7 +97,9 @@ def test_any_input_is_read_without_error_and_every_line_is_accounted(name: str) 
                 assert data.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd"))
                 return
         assert summary.format == name
-        assert len(rows) == summary.records or summary.table != "requests"
+        # A reader that fills a second table beside requests counts those records too.
+        assert len(rows) == summary.records or summary.table != "requests" or has_beside
+        assert len(rows) <= summary.records or summary.table != "requests"
         handled = summary.rejected + summary.skipped
         assert 0 <= handled <= summary.lines
         if one_row_per_line:

@@ -8,6 +8,8 @@ from logtriage.sources.app_json import FORMAT as APP_JSON
 from logtriage.sources.app_text import FORMAT as APP_TEXT
 from logtriage.sources.base import LogFormat
 from logtriage.sources.json_access import FORMAT as JSON_ACCESS
+from logtriage.sources.logfmt import FORMAT as LOGFMT
+from logtriage.sources.logfmt_access import FORMAT as LOGFMT_ACCESS
 from logtriage.sources.mysql_error import FORMAT as MYSQL_ERROR
 from logtriage.sources.mysql_general import FORMAT as MYSQL_GENERAL
 from logtriage.sources.mysql_slow import FORMAT as MYSQL_SLOW
@@ -32,6 +34,8 @@ BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     APP_JSON,
     APP_TEXT,
     OTLP_JSON,
+    LOGFMT,
+    LOGFMT_ACCESS,
 )
 
 
