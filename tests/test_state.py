@@ -1,0 +1,215 @@
+"""analyze --state DIR: each run parses only new lines; the report covers the whole history."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from logtriage import api
+from logtriage.cli import main
+from logtriage.config import Settings
+from logtriage.engine.history import HISTORY, MARKER, REPORT, locked_state
+from logtriage.errors import LogtriageError
+from logtriage.model.report import Report
+from tests.serve_history import write_logs
+
+START = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def nginx_lines(first: int, count: int) -> str:
+    """``count`` nginx lines, request n at START + n seconds, path /items/n."""
+    out = []
+    for n in range(first, first + count):
+        stamp = (START + timedelta(seconds=n)).strftime("%d/%b/%Y:%H:%M:%S +0000")
+        status = 500 if n % 7 == 0 else 200
+        out.append(
+            f'10.0.0.{n % 5} - - [{stamp}] "GET /items/{n} HTTP/1.1" {status} 99 "-" "curl" '
+            f"0.{n % 90 + 10:03d}\n"
+        )
+    return "".join(out)
+
+
+def analyze(state: Path, *paths: Path) -> Report:
+    settings = Settings(state=str(state))
+    return api.analyze([str(p) for p in paths], settings, now=NOW)
+
+
+def history(state: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(state / HISTORY), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def lines_by_source(state: Path) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for source, line in history(state, "SELECT source, line FROM requests ORDER BY source, line"):
+        out.setdefault(source, []).append(line)
+    return out
+
+
+def test_appended_lines_are_the_only_ones_parsed(tmp_path: Path) -> None:
+    log, state = tmp_path / "access.log", tmp_path / "state"
+    log.write_text(nginx_lines(0, 40))
+    first = analyze(state, log)
+    assert first.extra["state"]["new_lines"] == 40
+    with log.open("a") as handle:
+        handle.write(nginx_lines(40, 15))
+    second = analyze(state, log)
+    assert second.extra["state"] == {"run": 2, "new_lines": 15, "new_records": 15}
+    assert second.summary["requests"] == 55
+    assert second.inputs[0].lines == 55 and second.inputs[0].read == "appended: lines 41-55"
+    # Line numbers stay the file's own: the resumed read starts counting at 41.
+    assert lines_by_source(state) == {str(log): list(range(1, 56))}
+    third = analyze(state, log)
+    assert third.extra["state"]["new_lines"] == 0 and third.inputs[0].read == "unchanged"
+    assert third.summary["requests"] == 55
+    saved = json.loads((state / REPORT).read_text())
+    assert saved["summary"]["requests"] == 55 and saved["inputs"][0]["read"] == "unchanged"
+    assert history(state, "SELECT run, new_lines FROM runs ORDER BY run") == [
+        (1, 40),
+        (2, 15),
+        (3, 0),
+    ]
+
+
+def test_an_unterminated_last_line_waits_for_its_end(tmp_path: Path) -> None:
+    log, state = tmp_path / "access.log", tmp_path / "state"
+    text = nginx_lines(0, 3)
+    log.write_text(text[:-20])  # the third line is still being written
+    assert analyze(state, log).summary["requests"] == 2
+    log.write_text(text)
+    report = analyze(state, log)
+    assert report.extra["state"]["new_lines"] == 1
+    assert report.summary["requests"] == 3
+    assert lines_by_source(state) == {str(log): [1, 2, 3]}
+
+
+def test_a_truncated_file_is_read_again_and_its_old_rows_kept(tmp_path: Path) -> None:
+    log, state = tmp_path / "access.log", tmp_path / "state"
+    log.write_text(nginx_lines(0, 30))
+    analyze(state, log)
+    log.write_text(nginx_lines(100, 5))  # copytruncate, then five new lines
+    report = analyze(state, log)
+    assert report.extra["state"]["new_lines"] == 5
+    assert report.summary["requests"] == 35
+    reads = {i.path: i.read for i in report.inputs}
+    assert reads[str(log)] == "truncated: read again from line 1: lines 1-5"
+    kept = f"{log} (before run 2)"
+    assert reads[kept].startswith("replaced by other content")
+    assert lines_by_source(state) == {kept: list(range(1, 31)), str(log): [1, 2, 3, 4, 5]}
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["to-.1", "to-.1.gz"])
+def test_rotation_resumes_the_rotated_file_and_reads_the_new_one(
+    tmp_path: Path, compress: bool
+) -> None:
+    log, state = tmp_path / "access.log", tmp_path / "state"
+    log.write_text(nginx_lines(0, 20))
+    analyze(state, log)
+    with log.open("a") as handle:  # written after run 1, before the rotation
+        handle.write(nginx_lines(20, 5))
+    rotated = tmp_path / ("access.log.1.gz" if compress else "access.log.1")
+    if compress:
+        rotated.write_bytes(gzip.compress(log.read_bytes()))
+        log.unlink()
+    else:
+        log.rename(rotated)
+    log.write_text(nginx_lines(25, 7))
+    # Only the live file is named: the rotated sibling is found by its content.
+    report = analyze(state, log)
+    assert report.extra["state"]["new_lines"] == 5 + 7
+    assert report.summary["requests"] == 32
+    reads = {i.path: i.read for i in report.inputs}
+    assert reads[str(rotated)] == "rotated from " + str(log) + ": lines 21-25"
+    assert reads[str(log)] == "new: lines 1-7"
+    assert lines_by_source(state) == {str(rotated): list(range(1, 26)), str(log): list(range(1, 8))}
+    # Named by a glob next time: nothing is read twice.
+    again = analyze(state, tmp_path / "access.log*")
+    assert again.extra["state"]["new_lines"] == 0 and again.summary["requests"] == 32
+
+
+def _without_run_details(report: Report) -> dict[str, Any]:
+    data = report.to_json()
+    for key in ("generated_at", "inputs", "state"):
+        data.pop(key, None)
+    return data
+
+
+def test_two_incremental_runs_report_what_one_run_over_everything_reports(
+    tmp_path: Path,
+) -> None:
+    full_dir, part_dir, state = tmp_path / "full", tmp_path / "part", tmp_path / "state"
+    full_dir.mkdir()
+    part_dir.mkdir()
+    full = write_logs(full_dir)
+    parts = [part_dir / p.name for p in full]
+    for whole, part in zip(full, parts, strict=True):
+        lines = whole.read_text().splitlines(keepends=True)
+        part.write_text("".join(lines[: len(lines) // 2]))
+    analyze(state, *parts)
+    for whole, part in zip(full, parts, strict=True):
+        lines = whole.read_text().splitlines(keepends=True)
+        with part.open("a") as handle:
+            handle.write("".join(lines[len(lines) // 2 :]))
+    incremental = analyze(state, *parts)
+    once = api.analyze([str(p) for p in parts], Settings(), now=NOW)
+    assert incremental.summary["requests"] > 0 and incremental.findings
+    assert [i.to_json() | {"read": ""} for i in incremental.inputs] == [
+        i.to_json() | {"read": ""} for i in once.inputs
+    ]
+    assert _without_run_details(incremental) == _without_run_details(once)
+
+
+def test_a_second_run_on_the_same_state_is_refused(tmp_path: Path) -> None:
+    log, state = tmp_path / "access.log", tmp_path / "state"
+    log.write_text(nginx_lines(0, 3))
+    with locked_state(str(state)), pytest.raises(LogtriageError, match="another logtriage run"):
+        analyze(state, log)
+    result = CliRunner().invoke(main, ["analyze", str(log), "--state", str(state)])
+    assert result.exit_code == 0
+
+
+def test_concurrent_cli_run_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    log, state = tmp_path / "access.log", tmp_path / "state"
+    log.write_text(nginx_lines(0, 3))
+    with locked_state(str(state)):
+        result = CliRunner().invoke(main, ["analyze", str(log), "--state", str(state)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "another logtriage run" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["foreign", "version", "corrupt"])
+def test_a_foreign_or_damaged_state_is_one_line_and_exit_2(tmp_path: Path, damage: str) -> None:
+    log, state = tmp_path / "access.log", tmp_path / "state"
+    log.write_text(nginx_lines(0, 3))
+    if damage == "foreign":
+        state.mkdir()
+        (state / "notes.txt").write_text("mine")
+    else:
+        assert CliRunner().invoke(main, ["analyze", str(log), "--state", str(state)]).exit_code == 0
+        if damage == "version":
+            (state / MARKER).write_text(json.dumps({"schema": "logtriage.state/99"}))
+        else:
+            (state / HISTORY).write_bytes(os.urandom(8192))
+    result = CliRunner().invoke(main, ["analyze", str(log), "--state", str(state)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "--state" in result.stderr or HISTORY in result.stderr
+
+
+def test_state_refuses_stdin(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["analyze", "-", "--state", str(tmp_path / "s")], input=b"x\n"
+    )
+    assert result.exit_code == 2 and "standard input" in result.stderr
