@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check fmt lint types unit e2e bench bench-correlation system clean
+.PHONY: demo test check fmt lint types unit e2e bench bench-correlation system clean i18n
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,15 @@ bench: $(STAMP) system
 ## How correlation and the per-request detectors grow with 10x more requests.
 bench-correlation: $(STAMP)
 	$(BIN)/python benchmarks/correlation.py 5000
+
+## Re-extract the report messages (babel.cfg) into the .pot and merge them into each catalog;
+## then translate the new entries in src/logtriage/locale/<lang>/LC_MESSAGES/logtriage.po.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --no-wrap --sort-output --project logtriage \
+		--copyright-holder "logtriage contributors" -c TRANSLATORS: \
+		-o src/logtriage/locale/logtriage.pot src/logtriage
+	$(BIN)/pybabel update -i src/logtriage/locale/logtriage.pot -d src/logtriage/locale \
+		-D logtriage --no-wrap --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

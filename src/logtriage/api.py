@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from logtriage.analyzers import BUILTIN_ANALYZERS, analyzer_by_code
-from logtriage.analyzers.base import Analyzer, doc_sections
+from logtriage.analyzers.base import Analyzer, translated_doc_sections
 from logtriage.config import Settings
 from logtriage.engine.pipeline import Progress, read_records, run_analysis
 from logtriage.engine.watch import Tick as Tick
@@ -20,6 +20,7 @@ from logtriage.engine.watch_rules import parse_duration_s as parse_duration_s
 from logtriage.engine.watch_rules import parse_thresholds as parse_thresholds
 from logtriage.errors import LogtriageError
 from logtriage.model.diff import DiffThresholds, ReportDiff, compute_diff
+from logtriage.model.i18n import _, language, using_language
 from logtriage.model.report import InputSummary, Report
 from logtriage.model.rules import RuleDoc
 from logtriage.report.alert_sinks import AlertSink
@@ -39,7 +40,9 @@ def analyze(
     kwargs = {"progress": progress} if progress else {}
     chosen = settings or Settings()
     try:
-        return run_analysis(paths, chosen, stdin=stdin, now=now, **kwargs)
+        # Titles and fixes are written in the report's language as the analyzers make them.
+        with using_language(chosen.lang or language()):
+            return run_analysis(paths, chosen, stdin=stdin, now=now, **kwargs)
     except LogtriageError:
         raise
     except Exception as exc:
@@ -48,8 +51,10 @@ def analyze(
         # The Spark engine runs part of the analysis so far (issue 9): say so, in one line.
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise LogtriageError(
-            f"the Spark engine does not run the whole analysis yet ({first}); "
-            "use --engine duckdb (the default)"
+            _(
+                "the Spark engine does not run the whole analysis yet ({reason}); "
+                "use --engine duckdb (the default)"
+            ).format(reason=first)
         ) from exc
 
 
@@ -71,12 +76,16 @@ def analyzers() -> tuple[Analyzer, ...]:
 
 
 def explain(code: str) -> tuple[Analyzer, dict[str, str]]:
-    """The analyzer for ``code`` (or its name) and its documentation sections."""
+    """The analyzer for ``code`` (or its name) and its documentation, in the active language."""
     analyzer = analyzer_by_code(code)
     if analyzer is None:
         known = ", ".join(a.code for a in BUILTIN_ANALYZERS)
-        raise LogtriageError(f"unknown finding code {code!r}; known codes: {known}")
-    return analyzer, doc_sections(analyzer)
+        raise LogtriageError(
+            _("unknown finding code {code}; known codes: {known}").format(
+                code=repr(code), known=known
+            )
+        )
+    return analyzer, translated_doc_sections(analyzer)
 
 
 def diff(before: str, after: str, thresholds: DiffThresholds | None = None) -> ReportDiff:
@@ -94,37 +103,28 @@ def _load_report(path: str) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise LogtriageError(f"no such report: {path}") from exc
+        raise LogtriageError(_("no such report: {path}").format(path=path)) from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LogtriageError(f"cannot read report {path}: {exc}") from exc
+        raise LogtriageError(
+            _("cannot read report {path}: {reason}").format(path=path, reason=exc)
+        ) from exc
     if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(
         "logtriage.report/"
     ):
-        raise LogtriageError(f"{path} is not a logtriage report (write one with analyze --json)")
+        raise LogtriageError(
+            _("{path} is not a logtriage report (write one with analyze --json)").format(path=path)
+        )
     return data
 
 
 def rule_docs() -> tuple[RuleDoc, ...]:
-    """Every registered analyzer's documentation, for SARIF rules, HTML and ``docs/findings``."""
+    """Every analyzer's documentation in the active language: SARIF rules, HTML, ``docs/``."""
     out = []
     for analyzer in BUILTIN_ANALYZERS:
-        sections = doc_sections(analyzer)
+        sections = translated_doc_sections(analyzer)
         summary = sections.pop("summary")
-        out.append(
-            RuleDoc(
-                code=analyzer.code,
-                name=analyzer.name,
-                summary=summary,
-                sections={title: _dedent_section(body) for title, body in sections.items()},
-            )
-        )
+        out.append(RuleDoc(analyzer.code, analyzer.name, summary, sections))
     return tuple(out)
-
-
-def _dedent_section(body: str) -> str:
-    # A section's first line was stripped with its title; the rest keep the body's indent.
-    first, *rest = body.splitlines()
-    return "\n".join([first, *(line[4:] if line[:4].isspace() else line.lstrip() for line in rest)])
 
 
 def watch(

@@ -18,11 +18,19 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from logtriage import __version__, api
 from logtriage.config import Settings, load_settings
-from logtriage.errors import LogtriageError
+from logtriage.errors import ConfigError, LogtriageError
 from logtriage.model.finding import Severity
+from logtriage.model.i18n import (
+    LANGUAGES,
+    _,
+    language_from_environment,
+    reset_language,
+    set_language,
+)
 from logtriage.model.report import Report
 from logtriage.report.diff_text import render_diff_markdown, render_diff_terminal
 from logtriage.report.html import render_html
@@ -59,7 +67,9 @@ def parse_time(value: str | None, now: datetime | None = None) -> datetime | Non
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise LogtriageError(
-            f"cannot read time {value!r}: use 2026-11-24, 2026-11-24T10:00:00Z or 2h"
+            _("cannot read time {value}: use 2026-11-24, 2026-11-24T10:00:00Z or 2h").format(
+                value=repr(value)
+            )
         ) from exc
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
@@ -87,14 +97,14 @@ def _progress(console: Console) -> Iterator[Callable[[str], None]]:
     if not console.is_terminal:
         yield lambda _: None
         return
-    with console.status("starting…") as status:
+    with console.status(_("starting…")) as status:
         yield lambda message: status.update(message)
 
 
 def _fail(console: Console, message: str, status: ExitStatus = ExitStatus.ERROR) -> None:
     # One line whatever the terminal width: no wrapping, no markup from log content.
     flat = " ".join(message.split())
-    click.echo(f"logtriage: error: {flat}", err=True)
+    click.echo(_("logtriage: error: {message}").format(message=flat), err=True)
     sys.exit(int(status))
 
 
@@ -102,6 +112,27 @@ def _fail(console: Console, message: str, status: ExitStatus = ExitStatus.ERROR)
 @click.version_option(__version__, prog_name="logtriage")
 def main() -> None:
     """Triage a slow or failing service from the logs it already writes."""
+
+
+_LANG_HELP = "Report language (default: the config's lang, else the locale: LC_ALL, LANG)."
+
+
+def _lang_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--lang en|ja`` on every command that prints for people."""
+    return click.option("--lang", type=click.Choice(LANGUAGES), help=_LANG_HELP)(command)
+
+
+def _use_language(flag: str | None, config_file: str | None = None) -> None:
+    """The flag, else the config file's ``lang``, else the locale of the environment."""
+    configured = None
+    if flag is None:
+        try:
+            configured = load_settings(config_file).lang
+        except ConfigError:
+            configured = None  # a broken config is reported by the command that reads it
+    token = set_language(flag or configured or language_from_environment(os.environ))
+    # Back to the caller's language when the command ends (tests run many in one process).
+    click.get_current_context().call_on_close(lambda: reset_language(token))
 
 
 # Flags that are reader options: flag value -> FormatOptions key (also `[formats]` in config).
@@ -155,6 +186,7 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix", "mysql_utc
 @click.option("--top", "top_routes", type=click.IntRange(1, 10000), help="Routes in the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Findings only.")
 @click.option("-v", "--verbose", is_flag=True, help="All evidence, examples and routes.")
+@_lang_option
 def analyze(
     paths: Sequence[str],
     output_format: str,
@@ -169,6 +201,7 @@ def analyze(
     **flags: Any,
 ) -> None:
     """Analyze access, database and app logs and print ranked findings."""
+    _use_language(flags.get("lang"), config_file)
     out = Console(highlight=False, soft_wrap=False)
     err = Console(stderr=True, highlight=False)
     try:
@@ -194,13 +227,15 @@ def analyze(
     except OSError as exc:
         _fail(err, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except KeyboardInterrupt:
-        _fail(err, "interrupted", ExitStatus.INTERRUPTED)
+        _fail(err, _("interrupted"), ExitStatus.INTERRUPTED)
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("LOGTRIAGE_DEBUG"):
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
-        message = f"internal error ({type(exc).__name__}: {first}); rerun with LOGTRIAGE_DEBUG=1"
-        _fail(err, message + " and report it", ExitStatus.INTERNAL)
+        message = _(
+            "internal error ({kind}: {reason}); rerun with LOGTRIAGE_DEBUG=1 and report it"
+        ).format(kind=type(exc).__name__, reason=first)
+        _fail(err, message, ExitStatus.INTERNAL)
     if fail_on and matches_fail_on(report, fail_on):
         sys.exit(int(ExitStatus.FINDINGS))
 
@@ -245,8 +280,12 @@ def _settings(config_file: str | None, flags: dict[str, Any]) -> Settings:
     show_default=True,
 )
 @click.option("--fail-on-regression", is_flag=True, help="Exit 1 when anything got worse.")
-def diff(before: str, after: str, output_format: str, fail_on_regression: bool) -> None:
+@_lang_option
+def diff(
+    before: str, after: str, output_format: str, fail_on_regression: bool, lang: str | None
+) -> None:
     """Compare two reports (analyze --json): what got better, worse, appeared, went away."""
+    _use_language(lang)
     err = Console(stderr=True, highlight=False)
     try:
         result = api.diff(before, after)
@@ -264,18 +303,23 @@ def diff(before: str, after: str, output_format: str, fail_on_regression: bool) 
 
 
 @main.command()
-def formats() -> None:
+@_lang_option
+def formats(lang: str | None) -> None:
     """List the formats logtriage reads and how it recognises each."""
+    _use_language(lang)
     out = Console(highlight=False)
     for fmt in api.formats():
-        out.print(f"[bold]{fmt.name}[/bold] → {fmt.table}: {fmt.description}")
-        out.print(f"  recognised by: {fmt.recognises}", markup=False)
+        out.print(f"[bold]{fmt.name}[/bold] → {fmt.table}: ", end="")
+        out.print(_(fmt.description), markup=False)
+        out.print("  " + _("recognised by: {how}").format(how=_(fmt.recognises)), markup=False)
 
 
 @main.command()
 @click.argument("code", required=False)
-def explain(code: str | None) -> None:
+@_lang_option
+def explain(code: str | None, lang: str | None) -> None:
     """Show what a finding code means and how to fix it (all codes without CODE)."""
+    _use_language(lang)
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     if code is None:
@@ -290,11 +334,23 @@ def explain(code: str | None) -> None:
         _fail(err, str(exc))
         return
     out.print(f"[bold]{analyzer.code} {analyzer.name}[/bold]")
-    out.print(sections["summary"], markup=False)
+    out.print(_reflow(sections["summary"]), markup=False)
     for title, body in sections.items():
         if title != "summary":
-            out.print(f"\n[bold]{title}[/bold]")
-            out.print(body, markup=False)
+            out.print(f"\n[bold]{escape(_(title))}[/bold]")
+            out.print(_reflow(body), markup=False)
+
+
+def _reflow(body: str) -> str:
+    """Docstring lines joined into paragraphs the terminal wraps; list items stay lines."""
+    out: list[str] = []
+    for line in body.splitlines():
+        starts_item = line.lstrip().startswith(("- ", "* ")) or line[:1].isspace()
+        if out and out[-1] and line.strip() and not starts_item:
+            out[-1] += " " + line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 @main.command()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from logtriage.errors import ConfigError
+from logtriage.model.i18n import LANGUAGES
 
 CONFIG_NAMES = ("logtriage.toml", ".logtriage.toml")
 
@@ -59,7 +60,8 @@ class Settings:
     accepted: tuple[AcceptedFinding, ...] = ()
     top_routes: int = 20
     top_queries: int = 20
-    lang: str = "en"
+    # Report language (en, ja); None follows the locale (LC_ALL, LC_MESSAGES, LANG).
+    lang: str | None = None
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with the non-None ``changes`` applied (flags win over the file)."""
@@ -120,6 +122,8 @@ def settings_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Se
             expected = _SIMPLE_KEYS[key]
             if not isinstance(value, expected):
                 raise ConfigError(f"{origin}: {key} must be a {expected.__name__}")
+            if key == "lang" and value not in LANGUAGES:
+                raise ConfigError(f"{origin}: lang must be one of {', '.join(LANGUAGES)}")
             values[key] = value
         elif key == "formats":
             values["format_options"] = {str(k): str(v) for k, v in _as_dict(value, key).items()}

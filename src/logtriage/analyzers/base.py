@@ -5,13 +5,22 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import textwrap
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Location
+from logtriage.model.i18n import N_, _
 
-DOC_SECTIONS = ("What it finds", "Why it matters", "Example", "How to fix", "Options")
+# Section titles as written in docstrings; shown translated (``_(title)``) by explain and HTML.
+DOC_SECTIONS = (
+    N_("What it finds"),
+    N_("Why it matters"),
+    N_("Example"),
+    N_("How to fix"),
+    N_("Options"),
+)
 
 
 class Analyzer(Protocol):
@@ -54,14 +63,23 @@ def build_options(analyzer: Analyzer, values: Mapping[str, Any]) -> Any:
 
 
 def doc_sections(analyzer: Analyzer) -> dict[str, str]:
-    """Split the analyzer's docstring into its titled sections."""
-    doc = inspect.getdoc(analyzer) or ""
+    """The analyzer's docstring as its titled sections (English: the msgids of the catalog)."""
+    return split_doc(inspect.getdoc(analyzer) or "")
+
+
+def split_doc(doc: str) -> dict[str, str]:
+    """A cleaned docstring's summary and ``Title:`` sections, each body dedented."""
     titles = "|".join(re.escape(t) for t in DOC_SECTIONS)
     parts = re.split(rf"^({titles}):\s*$", doc, flags=re.MULTILINE)
     out = {"summary": parts[0].strip()}
     for title, body in zip(parts[1::2], parts[2::2], strict=True):
-        out[title] = body.strip()
+        out[title] = textwrap.dedent(body).strip()
     return out
+
+
+def translated_doc_sections(analyzer: Analyzer) -> dict[str, str]:
+    """The docs in the active language: each section is one entry of the message catalog."""
+    return {title: _(body) for title, body in doc_sections(analyzer).items()}
 
 
 def share(part: float, whole: float) -> float:

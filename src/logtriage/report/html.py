@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from logtriage import __version__
 from logtriage.model.finding import Finding, Severity, Viewpoint
 from logtriage.model.formatting import count, ms
+from logtriage.model.i18n import _, language, ngettext
 from logtriage.model.report import Report
 from logtriage.model.rules import RuleDoc
 from logtriage.report.chart_specs import (
@@ -26,7 +27,15 @@ from logtriage.report.chart_specs import (
     traffic_charts,
 )
 from logtriage.report.svg import SvgRenderer, UnsafeSvgError, check_svg, vega_lite_svg
-from logtriage.report.values import label, percent, scalar, shorten, size
+from logtriage.report.values import (
+    label,
+    percent,
+    scalar,
+    severity_name,
+    shorten,
+    size,
+    viewpoint_name,
+)
 
 _TEMPLATES = "templates"
 _CODE_SPAN = re.compile(r"``?([^`\n]+?)``?")
@@ -60,9 +69,9 @@ class _Charts:
             svg: Markup | None = Markup(check_svg(self.renderer(chart.spec)))
             error = None
         except UnsafeSvgError as exc:
-            svg, error = None, f"chart withheld: {exc}"
+            svg, error = None, _("chart withheld: {reason}").format(reason=exc)
         except Exception as exc:  # a chart library failure must not cost the whole report
-            svg, error = None, f"chart unavailable ({type(exc).__name__})"
+            svg, error = None, _("chart unavailable ({kind})").format(kind=type(exc).__name__)
         rendered = RenderedChart(chart.key, chart.title, chart.caption, svg, error, chart.small)
         self.done[chart.key] = rendered
         return rendered
@@ -77,7 +86,14 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Messages come from our catalog in the active language; newstyle: _("… %(n)s", n=…).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_, ngettext=ngettext, newstyle=True
+    )
+    env.globals["severity_name"] = severity_name
+    env.globals["viewpoint_name"] = viewpoint_name
     env.filters["ms"] = ms
     env.filters["count"] = count
     env.filters["percent"] = percent
@@ -191,28 +207,30 @@ def _overview(report: Report) -> dict[str, Any]:
         ]
         matrix.append({"viewpoint": viewpoint.value, "cells": cells, "total": sum(cells)})
     s = report.summary
-    tiles: list[tuple[str, str, str]] = [("requests", count(s.get("requests")), "")]
+    tiles: list[tuple[str, str, str]] = [(_("requests"), count(s.get("requests")), "")]
     if s.get("routes") is not None:
-        tiles.append(("routes", count(s["routes"]), ""))
+        tiles.append((_("routes"), count(s["routes"]), ""))
     if s.get("p50_ms") is not None:
         tiles.append(
             (
                 "p50 · p95 · p99",
                 " · ".join(ms(s.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms")),
-                "request time",
+                _("request time"),
             )
         )
     if s.get("error_rate") is not None:
-        tiles.append(("server errors", percent(s["error_rate"]), "5xx share of requests"))
+        tiles.append((_("server errors"), percent(s["error_rate"]), _("5xx share of requests")))
     if s.get("queries"):
         note = ""
         if s.get("correlated_queries") is not None:
-            note = f"{percent(s['correlated_queries'] / s['queries'])} tied to requests"
-        tiles.append(("queries", count(s["queries"]), note))
+            tied = percent(s["correlated_queries"] / s["queries"])
+            note = _("{share} tied to requests").format(share=tied)
+        tiles.append((_("queries"), count(s["queries"]), note))
     if s.get("app_events"):
-        tiles.append(("app events", count(s["app_events"]), ""))
+        tiles.append((_("app events"), count(s["app_events"]), ""))
     rejected = s.get("rejected") or 0
-    tiles.append(("lines read", count(s.get("lines")), f"{count(rejected)} not parsed"))
+    not_parsed = _("{count} not parsed").format(count=count(rejected))
+    tiles.append((_("lines read"), count(s.get("lines")), not_parsed))
     return {"matrix": matrix, "tiles": tiles, "severities": [sv.value for sv in Severity]}
 
 
@@ -254,7 +272,8 @@ def render_html(
         "routes": report.routes,
         "queries": report.queries,
         "suppressed": report.extra.get("suppressed") or [],
-        "subject": shorten(", ".join(i.path for i in report.inputs) or "no input", 80),
+        "subject": shorten(", ".join(i.path for i in report.inputs) or _("no input"), 80),
+        "lang": language(),
         "css": Markup(_static("report.css")),
         "script": Markup(script),
         "script_hash": _script_hash(script),

@@ -9,8 +9,16 @@ from typing import Any
 from logtriage import __version__
 from logtriage.model.finding import Finding
 from logtriage.model.formatting import count, ms
+from logtriage.model.i18n import _
 from logtriage.model.report import Report
-from logtriage.report.values import label, percent, scalar, shorten
+from logtriage.report.values import (
+    label,
+    percent,
+    scalar,
+    severity_name,
+    shorten,
+    viewpoint_name,
+)
 
 # Characters that Markdown (CommonMark + GFM tables) would read as syntax in plain text.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -84,26 +92,29 @@ def _finding_section(rank: int, finding: Finding) -> list[str]:
     out = [
         f"### {rank}. {finding.code} {finding.name}: {text(finding.title)}",
         "",
-        f"- **Severity:** {_SEVERITY_MARK[finding.severity.value]} {finding.severity.value} · "
-        f"**Viewpoint:** {finding.viewpoint.value}",
+        f"- **{_('Severity:')}** {_SEVERITY_MARK[finding.severity.value]} "
+        f"{severity_name(finding.severity)} · "
+        f"**{_('Viewpoint:')}** {viewpoint_name(finding.viewpoint)}",
     ]
     if finding.route:
-        out.append(f"- **Route:** {code(finding.route)}")
+        out.append(f"- **{_('Route:')}** {code(finding.route)}")
     if finding.fingerprint:
-        out.append(f"- **Query:** {code(shorten(finding.fingerprint, 300))}")
+        out.append(f"- **{_('Query:')}** {code(shorten(finding.fingerprint, 300))}")
     if finding.impact:
-        out.append(f"- **Impact:** {_pairs(finding.impact)}")
+        out.append(f"- **{_('Impact:')}** {_pairs(finding.impact)}")
     if finding.evidence:
-        out.append(f"- **Evidence:** {_pairs(finding.evidence)}")
+        out.append(f"- **{_('Evidence:')}** {_pairs(finding.evidence)}")
     for loc in finding.location[:3]:
         where = f"{loc.path}:{loc.line}" if loc.line else loc.path
-        out.append(f"- **Location:** {code(where)} ({text(loc.how)}, {percent(loc.confidence)})")
-    out.append(f"- **Fix:** {prose(finding.fix)}")
+        out.append(
+            f"- **{_('Location:')}** {code(where)} ({text(loc.how)}, {percent(loc.confidence)})"
+        )
+    out.append(f"- **{_('Fix:')}** {prose(finding.fix)}")
     for example in finding.examples[:2]:
         where = f"{example.get('source', '')}:{example.get('line', '')}"
         detail = example.get("path") or example.get("text") or example.get("sql") or ""
         shown = f" {code(shorten(str(detail), 160))}" if detail else ""
-        out.append(f"- **Example:** {code(where)}{shown}")
+        out.append(f"- **{_('Example:')}** {code(where)}{shown}")
     out.append("")
     return out
 
@@ -111,8 +122,8 @@ def _finding_section(rank: int, finding: Finding) -> list[str]:
 def render_markdown(report: Report, *, top: int = 10) -> str:
     """Render ``report`` as GitHub-flavoured Markdown; every log value is escaped."""
     s = report.summary
-    out = ["# logtriage report", ""]
-    facts = [f"**Requests:** {count(s.get('requests'))}"]
+    out = [f"# {_('logtriage report')}", ""]
+    facts = [f"**{_('Requests:')}** {count(s.get('requests'))}"]
     if s.get("p95_ms") is not None:
         facts.append(
             f"p50 {ms(s.get('p50_ms'))} · p95 {ms(s['p95_ms'])} · p99 {ms(s.get('p99_ms'))}"
@@ -120,42 +131,45 @@ def render_markdown(report: Report, *, top: int = 10) -> str:
     if s.get("error_rate") is not None:
         facts.append(f"5xx {percent(s['error_rate'])}")
     if s.get("queries"):
-        facts.append(f"**Queries:** {count(s['queries'])}")
+        facts.append(f"**{_('Queries:')}** {count(s['queries'])}")
     out.append(" · ".join(facts) + "  ")
     if s.get("time_range"):
-        out.append(f"**Time range:** {text(s['time_range'][0])} → {text(s['time_range'][1])}  ")
+        span = f"{text(s['time_range'][0])} → {text(s['time_range'][1])}"
+        out.append(f"**{_('Time range:')}** {span}  ")
     inputs = ", ".join(
-        f"{code(i.path)} ({text(i.format)}, {count(i.lines)} lines"
-        + (f", {count(i.rejected)} not parsed)" if i.rejected else ")")
+        f"{code(i.path)} ({text(i.format)}, "
+        + _("{count} lines").format(count=count(i.lines))
+        + (", " + _("{count} not parsed").format(count=count(i.rejected)) if i.rejected else "")
+        + ")"
         for i in report.inputs
     )
-    out.extend([f"**Inputs:** {inputs or '–'}", ""])
+    out.extend([f"**{_('Inputs:')}** {inputs or '–'}", ""])
 
-    out.append(f"## Findings ({len(report.findings)})")
+    out.append("## " + _("Findings ({count})").format(count=len(report.findings)))
     out.append("")
     if not report.findings:
-        out.extend(["No findings.", ""])
+        out.extend([_("No findings."), ""])
     else:
         rows = [
             [
                 str(i),
-                f"{_SEVERITY_MARK[f.severity.value]} {f.severity.value}",
+                f"{_SEVERITY_MARK[f.severity.value]} {severity_name(f.severity)}",
                 f"{f.code} {f.name}",
-                f.viewpoint.value,
+                viewpoint_name(f.viewpoint),
                 text(f.title),
                 _where(f),
             ]
             for i, f in enumerate(report.findings, start=1)
         ]
-        out.extend(
-            _table(["#", "severity", "code", "viewpoint", "finding", "location"], rows, "rlllll")
-        )
+        header = ["#", _("severity"), _("code"), _("viewpoint"), _("finding"), _("location")]
+        out.extend(_table(header, rows, "rlllll"))
         out.append("")
         for i, finding in enumerate(report.findings, start=1):
             out.extend(_finding_section(i, finding))
     suppressed = report.extra.get("suppressed") or []
     if suppressed:
-        out.append(f"Accepted in the config and not counted above: {len(suppressed)}: ")
+        note = _("Accepted in the config and not counted above: {count}:")
+        out.append(note.format(count=len(suppressed)) + " ")
         out.extend(
             f"- {text(x['code'])} {code(x.get('route') or x.get('fingerprint') or '')}: "
             f"{text(x.get('reason', ''))}"
@@ -164,7 +178,8 @@ def render_markdown(report: Report, *, top: int = 10) -> str:
         out.append("")
 
     if report.routes:
-        out.extend([f"## Top routes (by total time, {min(top, len(report.routes))} shown)", ""])
+        shown = min(top, len(report.routes))
+        out.extend(["## " + _("Top routes (by total time, {count} shown)").format(count=shown), ""])
         rows = [
             [
                 code(r["route"], in_table=True),
@@ -179,11 +194,15 @@ def render_markdown(report: Report, *, top: int = 10) -> str:
             ]
             for r in report.routes[:top]
         ]
-        header = ["route", "requests", "p50", "p95", "p99", "total", "share", "5xx", "queries/req"]
+        header = [_("route"), _("requests"), "p50", "p95", "p99", _("total"), _("share"), "5xx"]
+        header.append(_("queries/req"))
         out.extend(_table(header, rows, "lrrrrrrrr"))
         out.append("")
     if report.queries:
-        out.extend([f"## Top queries (by total time, {min(top, len(report.queries))} shown)", ""])
+        shown = min(top, len(report.queries))
+        out.extend(
+            ["## " + _("Top queries (by total time, {count} shown)").format(count=shown), ""]
+        )
         rows = [
             [
                 str(i),
@@ -196,11 +215,11 @@ def render_markdown(report: Report, *, top: int = 10) -> str:
             ]
             for i, q in enumerate(report.queries[:top], start=1)
         ]
-        header = ["#", "fingerprint", "calls", "total", "p95", "rows examined", "rows sent"]
+        header = ["#", _("fingerprint"), _("calls"), _("total"), "p95"]
+        header += [_("rows examined"), _("rows sent")]
         out.extend(_table(header, rows, "rlrrrrr"))
         out.append("")
-    out.append(
-        f"<sub>logtriage {__version__} · generated {text(report.generated_at)} · "
-        "secrets found in the logs are shown as \\[REDACTED\\]</sub>"
-    )
+    generated = _("generated {time}").format(time=text(report.generated_at))
+    redacted = _("secrets found in the logs are shown as {mark}").format(mark="\\[REDACTED\\]")
+    out.append(f"<sub>logtriage {__version__} · {generated} · {redacted}</sub>")
     return "\n".join(out) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
@@ -10,7 +11,36 @@ from rich.text import Text
 
 from logtriage.model.finding import Finding, Severity, Viewpoint
 from logtriage.model.formatting import count, ms
+from logtriage.model.i18n import N_, _, ngettext
 from logtriage.model.report import Report
+from logtriage.report.values import severity_name, viewpoint_name
+
+# Column and label names: English keys in code, shown through the catalog.
+_COLUMNS = {
+    "file": N_("file"),
+    "format": N_("format"),
+    "lines": N_("lines"),
+    "records": N_("records"),
+    "rejected": N_("rejected"),
+    "from": N_("from"),
+    "to": N_("to"),
+    "route": N_("route"),
+    "count": N_("count"),
+    "total": N_("total"),
+    "share": N_("share"),
+    "bytes": N_("bytes"),
+    "fingerprint": N_("fingerprint"),
+    "calls": N_("calls"),
+    "mean": N_("mean"),
+    "rows exam": N_("rows exam"),
+    "rows sent": N_("rows sent"),
+}
+
+
+def _column(name: str) -> str:
+    """A column heading in the active language (p95, 5xx, id stay as written)."""
+    return _(_COLUMNS[name]) if name in _COLUMNS else name
+
 
 _SEVERITY_STYLE = {
     Severity.HIGH: "bold red",
@@ -28,15 +58,15 @@ def _when(iso: str | None) -> str:
 def _inputs_table(report: Report, width: int) -> Table:
     # The time range is in the summary line too: narrow terminals drop it here.
     wide = width >= 120
-    table = Table(title="Inputs", title_justify="left", expand=False)
-    table.add_column("file", overflow="fold", min_width=16)
-    table.add_column("format", overflow="fold", min_width=12)
+    table = Table(title=_("Inputs"), title_justify="left", expand=False)
+    table.add_column(_column("file"), overflow="fold", min_width=16)
+    table.add_column(_column("format"), overflow="fold", min_width=12)
     numbers = ("lines", "records", "rejected") if wide else ("records", "rejected")
     for col in numbers:
-        table.add_column(col, justify="right", no_wrap=True)
+        table.add_column(_column(col), justify="right", no_wrap=True)
     if wide:
         for col in ("from", "to"):
-            table.add_column(col, no_wrap=True)
+            table.add_column(_column(col), no_wrap=True)
     for item in report.inputs:
         cells: dict[str, str | Text] = {
             "lines": count(item.lines),
@@ -53,13 +83,13 @@ def _inputs_table(report: Report, width: int) -> Table:
 
 def _summary_line(report: Report) -> Text:
     s = report.summary
-    parts = [f"{count(s.get('requests'))} requests"]
+    parts = [_("{count} requests").format(count=count(s.get("requests")))]
     if s.get("queries"):
-        parts.append(f"{count(s['queries'])} queries")
+        parts.append(_("{count} queries").format(count=count(s["queries"])))
     if s.get("total_query_ms") is not None:
-        parts.append(f"DB time {ms(s['total_query_ms'])}")
+        parts.append(_("DB time {time}").format(time=ms(s["total_query_ms"])))
     if s.get("routes"):
-        parts.append(f"{count(s['routes'])} routes")
+        parts.append(_("{count} routes").format(count=count(s["routes"])))
     if s.get("p95_ms") is not None:
         parts.append(f"p50 {ms(s.get('p50_ms'))}, p95 {ms(s['p95_ms'])}, p99 {ms(s.get('p99_ms'))}")
     if s.get("error_rate") is not None:
@@ -72,25 +102,43 @@ def _summary_line(report: Report) -> Text:
 def _finding_block(index: int, finding: Finding, verbose: bool) -> Group:
     head = Text()
     head.append(f"{index}. ", style="bold")
-    head.append(f"[{finding.severity.value}] ", style=_SEVERITY_STYLE[finding.severity])
+    severity = severity_name(finding.severity)
+    head.append(f"[{severity}] ", style=_SEVERITY_STYLE[finding.severity])
     head.append(f"{finding.code} {finding.name}  ", style="bold")
     head.append(finding.title)
     lines: list[Text] = [head]
+    # Labels padded to one width in the active language (display cells: CJK is two wide).
+    labels = {
+        key: _(text)
+        for key, text in (
+            ("evidence", N_("evidence:")),
+            ("impact", N_("impact:")),
+            ("location", N_("location:")),
+            ("fix", N_("fix:")),
+            ("example", N_("example:")),
+        )
+    }
+    width = max(cell_len(v) for v in labels.values()) + 1
+
+    def label(key: str) -> Text:
+        text = labels[key]
+        return Text("   " + text + " " * (width - cell_len(text)), style="dim")
+
     evidence = finding.evidence if verbose else dict(list(finding.evidence.items())[:6])
     if evidence:
         shown = ", ".join(f"{k}={_value(k, v)}" for k, v in evidence.items())
-        lines.append(Text("   evidence: ", style="dim") + Text(shown))
+        lines.append(label("evidence") + Text(shown))
     if finding.impact:
         shown = ", ".join(f"{k}={_value(k, v)}" for k, v in finding.impact.items())
-        lines.append(Text("   impact:   ", style="dim") + Text(shown))
+        lines.append(label("impact") + Text(shown))
     for loc in finding.location[: 3 if not verbose else None]:
         where = f"{loc.path}:{loc.line}" if loc.line else loc.path
-        lines.append(Text("   location: ", style="dim") + Text(f"{where} ({loc.how})"))
-    lines.append(Text("   fix:      ", style="dim") + Text(finding.fix, style="green"))
+        lines.append(label("location") + Text(f"{where} ({loc.how})"))
+    lines.append(label("fix") + Text(finding.fix, style="green"))
     for ex in finding.examples[: 1 if not verbose else None]:
         where = f"{ex.get('source', '')}:{ex.get('line', '')}"
         detail = ex.get("text") or ex.get("path") or ""
-        lines.append(Text("   example:  ", style="dim") + Text(f"{where} {_short(detail, 120)}"))
+        lines.append(label("example") + Text(f"{where} {_short(detail, 120)}"))
     return Group(*lines)
 
 
@@ -117,10 +165,10 @@ def _routes_table(report: Report, limit: int, width: int) -> Table:
     columns = ["count", "p50", "p95", "p99", "max", "total", "share", "5xx", "bytes"]
     if not wide:
         columns = ["count", "p95", "total", "share", "5xx"]
-    table = Table(title="Routes by total time", title_justify="left")
-    table.add_column("route", overflow="fold", min_width=min(40, max(16, width // 4)))
+    table = Table(title=_("Routes by total time"), title_justify="left")
+    table.add_column(_column("route"), overflow="fold", min_width=min(40, max(16, width // 4)))
     for col in columns:
-        table.add_column(col, justify="right", no_wrap=True)
+        table.add_column(_column(col), justify="right", no_wrap=True)
     for row in report.routes[:limit]:
         share = row.get("share_of_time")
         cells: dict[str, str | Text] = {
@@ -146,11 +194,13 @@ def _queries_table(report: Report, limit: int, width: int) -> Table:
     columns = ["id", "calls", "total", "share", "mean", "p95", "max", "rows exam", "rows sent"]
     if not wide:
         columns = ["calls", "total", "share", "p95"]
-    table = Table(title="Queries by total time", title_justify="left")
+    table = Table(title=_("Queries by total time"), title_justify="left")
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("fingerprint", overflow="fold", min_width=min(50, max(20, width // 3)))
+    table.add_column(
+        _column("fingerprint"), overflow="fold", min_width=min(50, max(20, width // 3))
+    )
     for col in columns:
-        table.add_column(col, justify="right", no_wrap=True)
+        table.add_column(_column(col), justify="right", no_wrap=True)
     for row in report.queries[:limit]:
         share = row.get("share_of_time")
         cells: dict[str, str] = {
@@ -192,7 +242,7 @@ def render_terminal(
         console.print(_summary_line(report))
         console.print()
     if not report.findings:
-        console.print(Text("No findings.", style="green"))
+        console.print(Text(_("No findings."), style="green"))
     # Numbers are the global rank by score, so "1." is the first thing to fix in any section.
     rank = {id(f): i for i, f in enumerate(report.findings, start=1)}
     for viewpoint in Viewpoint:
@@ -200,16 +250,19 @@ def render_terminal(
         if not group:
             continue
         blocks = [_finding_block(rank[id(f)], f, verbose) for f in group]
-        console.print(
-            Panel(Group(*blocks), title=f"{viewpoint.value} ({len(group)})", title_align="left")
-        )
+        title = f"{viewpoint_name(viewpoint)} ({len(group)})"
+        console.print(Panel(Group(*blocks), title=title, title_align="left"))
     suppressed = report.extra.get("suppressed") or []
     if suppressed:
         names = ", ".join(
             f"{s['code']} {s.get('route') or s.get('fingerprint') or ''}".strip()
             for s in suppressed
         )
-        note = f"{len(suppressed)} accepted finding(s) suppressed by the config: "
+        note = ngettext(
+            "{count} accepted finding suppressed by the config: ",
+            "{count} accepted findings suppressed by the config: ",
+            len(suppressed),
+        ).format(count=len(suppressed))
         console.print(Text(note, style="dim") + Text(names))
     if not quiet and report.routes:
         console.print(_routes_table(report, len(report.routes) if verbose else 15, console.width))

@@ -5,7 +5,34 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from logtriage.model.finding import Severity, Viewpoint
 from logtriage.model.formatting import count, ms
+from logtriage.model.i18n import N_, _
+
+_SEVERITY_NAMES = {
+    Severity.HIGH: N_("high"),
+    Severity.MEDIUM: N_("medium"),
+    Severity.LOW: N_("low"),
+    Severity.INFO: N_("info"),
+}
+_VIEWPOINT_NAMES = {
+    Viewpoint.PERFORMANCE: N_("performance"),
+    Viewpoint.AVAILABILITY: N_("availability"),
+    Viewpoint.MONITORING: N_("monitoring"),
+    Viewpoint.SECURITY: N_("security"),
+    Viewpoint.OPERATIONS: N_("operations"),
+}
+
+
+def severity_name(severity: Severity | str) -> str:
+    """A severity as the reader's language says it (the JSON keeps ``high``…)."""
+    return _(_SEVERITY_NAMES[Severity(severity)])
+
+
+def viewpoint_name(viewpoint: Viewpoint | str) -> str:
+    """A viewpoint as the reader's language says it (the JSON keeps ``performance``…)."""
+    return _(_VIEWPOINT_NAMES[Viewpoint(viewpoint)])
+
 
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 
@@ -32,7 +59,7 @@ def scalar(key: str, value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, int | float):
         if key.endswith("_ms"):
             return ms(float(value))
