@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 from logtriage.analyzers import BUILTIN_ANALYZERS, analyzer_by_code
 from logtriage.analyzers.base import Analyzer, translated_doc_sections
 from logtriage.config import Settings
+from logtriage.engine.explore import SavedAnalysis, open_saved, saved_files
 from logtriage.engine.pipeline import Progress, read_records, run_analysis
 from logtriage.engine.watch import Tick as Tick
 from logtriage.engine.watch import WatchOptions as WatchOptions
@@ -145,3 +146,9 @@ def format_named(name: str) -> LogFormat:
     from logtriage.sources import format_by_name
 
     return format_by_name(name)
+
+
+def saved_analysis(target: str) -> SavedAnalysis:
+    """A saved analysis for ``serve``: a state directory (``analyze --state``) or a report file."""
+    report_file, history_file = saved_files(target)
+    return open_saved(target, _load_report(report_file), history_file)

@@ -472,5 +472,57 @@ def watch(
                 close()
 
 
+@main.command()
+@click.argument("target", type=click.Path())
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0: any free."
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other than loopback: whoever reaches it sees the logs' data.",
+)
+def serve(target: str, host: str, port: int, allow_remote: bool) -> None:
+    """Open a saved analysis (an analyze --state DIR, or a report JSON) in a local dashboard."""
+    from logtriage.serve.server import bind, is_loopback
+    from logtriage.serve.server import serve as run_dashboard
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        saved = api.saved_analysis(target)
+    except LogtriageError as exc:
+        _fail(err, str(exc), ExitStatus(exc.exit_code))
+        return
+    if not is_loopback(host):
+        if not allow_remote:
+            _fail(
+                err,
+                f"--host {host} is not a loopback address: the dashboard would show log data to "
+                "whoever reaches it; add --allow-remote to serve it anyway",
+            )
+        click.echo(
+            f"logtriage: warning: serving on {host}: anyone who reaches it sees this analysis",
+            err=True,
+        )
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        _fail(err, f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        return
+
+    def ready(url: str) -> None:
+        history = "" if saved.has_history else " (report only: no history to drill into)"
+        click.echo(f"logtriage dashboard of {target}{history}: {url}  (Ctrl-C stops)", err=True)
+
+    try:
+        run_dashboard(saved, api.rule_docs(), sock, on_ready=ready)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    click.echo("logtriage: dashboard stopped", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

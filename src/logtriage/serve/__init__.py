@@ -1,0 +1,1 @@
+"""The local dashboard (``logtriage serve``): a read-only web view of a saved analysis."""
