@@ -184,6 +184,12 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix", "mysql_utc
 @click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")
 @click.option("--memory-limit", help="Engine memory limit, e.g. 1GB (spills to disk beyond).")
 @click.option("--top", "top_routes", type=click.IntRange(1, 10000), help="Routes in the table.")
+@click.option(
+    "--state",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Keep a history in DIR: next time parse only new lines (rotation-aware).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Findings only.")
 @click.option("-v", "--verbose", is_flag=True, help="All evidence, examples and routes.")
 @_lang_option
