@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from logtriage.errors import FormatError
 from logtriage.sources.apache import FORMAT as APACHE
+from logtriage.sources.apache_error import FORMAT as APACHE_ERROR
 from logtriage.sources.app_json import FORMAT as APP_JSON
 from logtriage.sources.app_text import FORMAT as APP_TEXT
 from logtriage.sources.base import LogFormat
@@ -14,6 +15,7 @@ from logtriage.sources.mysql_error import FORMAT as MYSQL_ERROR
 from logtriage.sources.mysql_general import FORMAT as MYSQL_GENERAL
 from logtriage.sources.mysql_slow import FORMAT as MYSQL_SLOW
 from logtriage.sources.nginx import FORMAT as NGINX
+from logtriage.sources.nginx_error import FORMAT as NGINX_ERROR
 from logtriage.sources.otlp_json import FORMAT as OTLP_JSON
 from logtriage.sources.postgresql import FORMAT as POSTGRESQL
 from logtriage.sources.postgresql_csv import FORMAT as POSTGRESQL_CSV
@@ -36,6 +38,8 @@ BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     OTLP_JSON,
     LOGFMT,
     LOGFMT_ACCESS,
+    NGINX_ERROR,
+    APACHE_ERROR,
 )
 
 
