@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check fmt lint types unit e2e bench bench-correlation system clean i18n
+.PHONY: demo test check fmt lint types unit e2e bench bench-correlation bench-soak system clean i18n
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ e2e: $(STAMP) system
 bench: $(STAMP) system
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/correlation.py 5000
+	$(BIN)/python benchmarks/soak.py --minutes 30
+
+## `logtriage watch` for 30 minutes of steadily growing logs: RSS over time (docs/soak.md).
+bench-soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py --minutes 30
 
 ## How correlation and the per-request detectors grow with 10x more requests.
 bench-correlation: $(STAMP)
