@@ -1,8 +1,4 @@
-"""A saved analysis for the dashboard tests: real logs → real pipeline → history.duckdb + report.
-
-Until ``analyze --state`` writes one, ``build_state`` makes the same layout itself: the canonical
-and derived tables of a pipeline run copied into a DuckDB file, and report.json from the same logs.
-"""
+"""A saved analysis for the dashboard tests: real logs → ``analyze --state`` → history + report."""
 
 from __future__ import annotations
 
@@ -11,14 +7,6 @@ from pathlib import Path
 
 from logtriage import api
 from logtriage.config import Settings
-from logtriage.engine.correlate import correlate
-from logtriage.engine.database import Database, new_work_dir
-from logtriage.engine.fingerprint import normalize_queries
-from logtriage.engine.loading import load_input
-from logtriage.engine.routes import assign_routes
-from logtriage.engine.units import build_unit_queries
-from logtriage.report.json_report import render_json
-from logtriage.sources.reading import expand_inputs
 from tests.fixed_report import XSS_PAYLOADS
 
 N_PLUS_ONE_ROUTE = "GET /api/articles"
@@ -92,41 +80,8 @@ def write_logs(directory: Path, *, hostile: bool = True) -> list[Path]:
     return [access_log, db_log]
 
 
-# What a history keeps: the canonical tables and the derived ones the drill-downs read.
-HISTORY_TABLES = (
-    "requests",
-    "queries",
-    "app_events",
-    "spans",
-    "db_events",
-    "rejects",
-    "correlations",
-    "request_db_work",
-)
-
-
 def build_state(state: Path, logs: list[Path], *, settings: Settings | None = None) -> Path:
-    """Write ``state``/history.duckdb and ``state``/report.json for ``logs``; return ``state``."""
-    settings = settings or Settings()
-    state.mkdir(parents=True, exist_ok=True)
-    now = datetime(2026, 11, 25, tzinfo=UTC)
-    report = api.analyze([str(p) for p in logs], settings, now=now)
-    (state / "report.json").write_text(render_json(report), encoding="utf-8")
-    history = state / "history.duckdb"
-    with new_work_dir(settings) as work_dir:
-        db = Database(settings, work_dir)
-        try:
-            for scan, item in enumerate(expand_inputs([str(p) for p in logs], work_dir)):
-                load_input(db, item, scan, settings, {})
-            normalize_queries(db)
-            assign_routes(db, settings)
-            correlate(db)
-            build_unit_queries(db)
-            db.execute("ATTACH ? AS saved", [str(history)])
-            for table in HISTORY_TABLES:
-                if db.count(table) or table in ("requests", "queries"):
-                    db.execute(f"CREATE TABLE saved.{table} AS SELECT * FROM {table}")
-            db.execute("DETACH saved")
-        finally:
-            db.close()
+    """Run ``analyze --state`` over ``logs``: ``state``/history.duckdb and report.json."""
+    chosen = (settings or Settings()).with_overrides(state=str(state))
+    api.analyze([str(p) for p in logs], chosen, now=datetime(2026, 11, 25, tzinfo=UTC))
     return state

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from logtriage import api
 from logtriage.serve.app import CSP, NO_HISTORY, create_app
+from tests.conftest import nginx_line
 from tests.fixed_report import XSS_PAYLOADS
 from tests.serve_history import (
     ARTICLES,
@@ -344,3 +345,29 @@ def test_other_host_names_are_refused(state: Path) -> None:
         assert local.get("/").status_code == 200
     with TestClient(app, base_url="http://attacker.example") as rebound:
         assert rebound.get("/").status_code == 400
+
+
+def _count_of(client: TestClient, route: str) -> int:
+    page = client.get("/routes").text
+    row = next(r for r in rows_of(page, "route-table") if route in html.unescape(r))
+    return int(re.search(r'data-v="(\d+)"', row).group(1))  # type: ignore[union-attr]
+
+
+def test_a_new_state_run_shows_without_a_restart(tmp_path: Path) -> None:
+    logs = write_logs(tmp_path, hostile=False)
+    state = build_state(tmp_path / "state", logs)
+    app = create_app(api.saved_analysis(str(state)), allowed_hosts=["testserver"])
+    with TestClient(app) as client:
+        before = _count_of(client, N_PLUS_ONE_ROUTE)
+        later = START + timedelta(hours=1)
+        more = tmp_path / "more.log"
+        more.write_text(
+            "".join(
+                nginx_line(later + timedelta(seconds=n), "GET", "/api/articles", 200, 0.2) + "\n"
+                for n in range(3)
+            )
+        )
+        build_state(state, [*logs, more])
+        assert _count_of(client, N_PLUS_ONE_ROUTE) == before + 3
+        total = json.loads((state / "report.json").read_text())["summary"]["requests"]
+        assert f'<div class="tile-value">{total:,}</div>' in client.get("/").text

@@ -151,4 +151,4 @@ def format_named(name: str) -> LogFormat:
 def saved_analysis(target: str) -> SavedAnalysis:
     """A saved analysis for ``serve``: a state directory (``analyze --state``) or a report file."""
     report_file, history_file = saved_files(target)
-    return open_saved(target, _load_report(report_file), history_file)
+    return open_saved(target, _load_report(report_file), history_file, report_file)

@@ -9,6 +9,7 @@ string that leaves this module has passed the secret redactor (the history keeps
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -542,6 +543,9 @@ class SavedAnalysis:
     name: str
     report: Report
     history_path: str | None
+    # The report file and its modification time when read: a newer one replaces this analysis.
+    report_path: str | None = None
+    report_mtime_ns: int = 0
 
     @property
     def has_history(self) -> bool:
@@ -571,8 +575,17 @@ def saved_files(target: str) -> tuple[str, str | None]:
     return str(path), None
 
 
-def open_saved(name: str, report_data: dict[str, Any], history_path: str | None) -> SavedAnalysis:
+def open_saved(
+    name: str,
+    report_data: dict[str, Any],
+    history_path: str | None,
+    report_path: str | None = None,
+) -> SavedAnalysis:
     """Check the history opens read-only and holds requests; read the report contract."""
+    try:
+        mtime_ns = os.stat(report_path).st_mtime_ns if report_path else 0
+    except OSError:
+        mtime_ns = 0
     try:
         report = report_from_json(report_data)
     except (KeyError, TypeError, ValueError) as exc:
@@ -582,4 +595,4 @@ def open_saved(name: str, report_data: dict[str, Any], history_path: str | None)
             if not history.has("requests"):
                 raise LogtriageError(f"{history_path} is not a logtriage history (no requests)")
     # A report written by analyze is redacted already; a hand-edited one must be too.
-    return SavedAnalysis(name=name, report=redact_report(report), history_path=history_path)
+    return SavedAnalysis(name, redact_report(report), history_path, report_path, mtime_ns)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from logtriage import api
 from logtriage.engine.explore import (
     Filters,
     History,
@@ -23,6 +25,7 @@ from logtriage.engine.explore import (
     SavedAnalysis,
     route_id,
 )
+from logtriage.errors import LogtriageError
 from logtriage.model.finding import Finding, Viewpoint
 from logtriage.model.rules import RuleDoc
 from logtriage.report.chart_specs import histogram_charts
@@ -89,16 +92,43 @@ class Dashboard:
     """The pages of one saved analysis; each page opens the history read-only, then closes it."""
 
     def __init__(self, saved: SavedAnalysis, rules: Sequence[RuleDoc] = ()) -> None:
-        self.saved = saved
-        self.report = saved.report
         self.rules = {rule.code: rule for rule in rules}
         self.env = environment()
+        self._use(saved)
+
+    def _use(self, saved: SavedAnalysis) -> None:
+        self.saved = saved
+        self.report = saved.report
         self.request_sources = {
             i.path for i in self.report.inputs if i.table in ("requests", "spans")
         }
         self.fingerprint_ids = {
             q.get("fingerprint"): q.get("fingerprint_id") for q in self.report.queries
         }
+
+    def refresh(self) -> None:
+        """Show the latest report when ``analyze --state`` has written a new one meanwhile."""
+        path = self.saved.report_path
+        if path is None:
+            return
+        try:
+            changed = os.stat(path).st_mtime_ns != self.saved.report_mtime_ns
+        except OSError:
+            return
+        if changed:
+            try:
+                self._use(api.saved_analysis(self.saved.name))
+            except LogtriageError:
+                return  # a report being replaced right now: keep showing the last good one
+
+    def fresh(self, endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        """``endpoint`` after a check for a newer report."""
+
+        def page(request: Request) -> Response:
+            self.refresh()
+            return endpoint(request)
+
+        return page
 
     # Plumbing ---------------------------------------------------------------------------
 
@@ -379,7 +409,7 @@ def create_app(
         ("/static/{name}", board.static),
     ]
     return Starlette(
-        routes=[Route(path, endpoint, methods=["GET"]) for path, endpoint in pages],
+        routes=[Route(path, board.fresh(endpoint), methods=["GET"]) for path, endpoint in pages],
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
