@@ -213,3 +213,37 @@ def test_state_refuses_stdin(tmp_path: Path) -> None:
         main, ["analyze", "-", "--state", str(tmp_path / "s")], input=b"x\n"
     )
     assert result.exit_code == 2 and "standard input" in result.stderr
+
+
+def test_diff_compares_two_time_ranges_of_one_history(tmp_path: Path) -> None:
+    log, state = tmp_path / "access.log", tmp_path / "state"
+    day = 24 * 3600
+    lines = []
+    for n in range(600):
+        second = n * 288  # two days of requests, one every 4.8 minutes
+        stamp = (START + timedelta(seconds=second)).strftime("%d/%b/%Y:%H:%M:%S +0000")
+        # The second day's /pay fails one time in two: a regression the diff must show.
+        status = 500 if second >= day and n % 2 else 200
+        lines.append(
+            f'10.0.0.{n % 5} - - [{stamp}] "POST /api/orders/{n}/pay HTTP/1.1" {status} 9 '
+            f'"-" "app" 0.050\n'
+        )
+    log.write_text("".join(lines))
+    analyze(state, log)
+    first_day = "2026-11-24T10:00:00Z..2026-11-25T10:00:00Z"
+    result = CliRunner().invoke(
+        main,
+        ["diff", "--state", str(state), "--before", first_day, "--after", "2026-11-25T10:00:00Z..",
+         "--output-format", "json", "--fail-on-regression"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["before"] == f"{state} 2026-11-24T10:00:00Z..2026-11-25T10:00:00Z"
+    appeared = [(f["code"], f.get("route")) for f in data["findings"]["appeared"]]
+    assert appeared == [("A001", "POST /api/orders/{id}/pay")]
+    empty = CliRunner().invoke(
+        main, ["diff", "--state", str(state), "--before", "2020-01-01..2020-01-02", "--after", ".."]
+    )
+    assert empty.exit_code == 2 and "no records" in empty.stderr
+    mixed = CliRunner().invoke(main, ["diff", "a.json", "--state", str(state)])
+    assert mixed.exit_code == 2 and mixed.stderr.count("\n") == 1

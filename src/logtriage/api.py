@@ -13,6 +13,7 @@ from logtriage.analyzers import BUILTIN_ANALYZERS, analyzer_by_code
 from logtriage.analyzers.base import Analyzer, translated_doc_sections
 from logtriage.config import Settings
 from logtriage.engine.explore import SavedAnalysis, open_saved, saved_files
+from logtriage.engine.history import range_report
 from logtriage.engine.pipeline import Progress, read_records, run_analysis
 from logtriage.engine.watch import Tick as Tick
 from logtriage.engine.watch import WatchOptions as WatchOptions
@@ -98,6 +99,34 @@ def diff(before: str, after: str, thresholds: DiffThresholds | None = None) -> R
         after_name=after,
         thresholds=thresholds,
     )
+
+
+TimeRange = tuple[datetime | None, datetime | None]
+
+
+def diff_history(
+    state: str,
+    before: TimeRange,
+    after: TimeRange,
+    settings: Settings | None = None,
+    thresholds: DiffThresholds | None = None,
+) -> ReportDiff:
+    """Compare two time ranges (``start <= ts < end``, naive UTC) of one ``--state`` history."""
+    chosen = settings or Settings()
+    with using_language(chosen.lang or language()):
+        reports = [range_report(state, chosen, start, end) for start, end in (before, after)]
+    return compute_diff(
+        reports[0].to_json(),
+        reports[1].to_json(),
+        before_name=f"{state} {_range_name(before)}",
+        after_name=f"{state} {_range_name(after)}",
+        thresholds=thresholds,
+    )
+
+
+def _range_name(span: TimeRange) -> str:
+    start, end = (t.isoformat() + "Z" if t is not None else "" for t in span)
+    return f"{start}..{end}"
 
 
 def _load_report(path: str) -> dict[str, Any]:

@@ -76,6 +76,18 @@ def parse_time(value: str | None, now: datetime | None = None) -> datetime | Non
     return parsed
 
 
+def parse_range(text: str) -> tuple[datetime | None, datetime | None]:
+    """``FROM..TO`` (either side may be empty) as naive UTC times; FROM must precede TO."""
+    if ".." not in text:
+        raise LogtriageError(f"cannot read range {text!r}: use FROM..TO, e.g. 2026-11-01..2h")
+    first, _sep, last = text.partition("..")
+    start = parse_time(first) if first.strip() else None
+    end = parse_time(last) if last.strip() else None
+    if start is not None and end is not None and start >= end:
+        raise LogtriageError(f"range {text!r} is empty: FROM must be before TO")
+    return start, end
+
+
 def matches_fail_on(report: Report, spec: str) -> bool:
     """True when a finding's code, name or severity (or a worse one) is listed in ``spec``."""
     wanted = {w.strip().lower() for w in spec.split(",") if w.strip()}
@@ -277,8 +289,8 @@ def _settings(config_file: str | None, flags: dict[str, Any]) -> Settings:
 
 
 @main.command()
-@click.argument("before", type=click.Path(dir_okay=False))
-@click.argument("after", type=click.Path(dir_okay=False))
+@click.argument("before", required=False, type=click.Path(dir_okay=False))
+@click.argument("after", required=False, type=click.Path(dir_okay=False))
 @click.option(
     "--output-format",
     type=click.Choice(["text", "json", "markdown"]),
@@ -286,15 +298,47 @@ def _settings(config_file: str | None, flags: dict[str, Any]) -> Settings:
     show_default=True,
 )
 @click.option("--fail-on-regression", is_flag=True, help="Exit 1 when anything got worse.")
+@click.option(
+    "--state",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Compare two time ranges of an analyze --state history instead of two reports.",
+)
+@click.option("--before", "before_range", metavar="FROM..TO", help="With --state: the first range.")
+@click.option("--after", "after_range", metavar="FROM..TO", help="With --state: the second range.")
 @_lang_option
 def diff(
-    before: str, after: str, output_format: str, fail_on_regression: bool, lang: str | None
+    before: str | None,
+    after: str | None,
+    output_format: str,
+    fail_on_regression: bool,
+    state: str | None,
+    before_range: str | None,
+    after_range: str | None,
+    lang: str | None,
 ) -> None:
-    """Compare two reports (analyze --json): what got better, worse, appeared, went away."""
+    """Compare two reports (analyze --json): what got better, worse, appeared, went away.
+
+    Or two time ranges of one history: diff --state DIR --before 2026-11-01..2026-11-02
+    --after 2026-11-03.. (FROM inclusive, TO exclusive, either may be left open).
+    """
     _use_language(lang)
     err = Console(stderr=True, highlight=False)
     try:
-        result = api.diff(before, after)
+        if state is not None:
+            if before or after or not (before_range and after_range):
+                raise LogtriageError(
+                    "diff --state DIR takes --before FROM..TO and --after FROM..TO, no reports"
+                )
+            result = api.diff_history(
+                state, parse_range(before_range), parse_range(after_range), load_settings()
+            )
+        elif before and after and not (before_range or after_range):
+            result = api.diff(before, after)
+        else:
+            raise LogtriageError(
+                "diff takes two reports (BEFORE AFTER), or --state DIR --before --after"
+            )
     except LogtriageError as exc:
         _fail(err, str(exc), ExitStatus(exc.exit_code))
         return

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import duckdb
 
@@ -568,3 +568,98 @@ def _write_report(state: str, report: Report) -> None:
     partial = target + ".partial"
     Path(partial).write_text(render_json(report), encoding="utf-8")
     os.replace(partial, target)
+
+
+def range_report(
+    state: str,
+    settings: Settings,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """The analysis of the rows of ``state``'s history with ``start <= ts < end`` (naive UTC).
+
+    Rows keep the routes and fingerprints the last run gave them over the whole history, so
+    two ranges of one history are named alike and compare cleanly (``diff --state``).
+    """
+    path = os.path.join(state, HISTORY)
+    if not os.path.isfile(path) or _marker_schema(Path(state) / MARKER) != STATE_SCHEMA:
+        raise ConfigError(f"--state {state} holds no logtriage history: run analyze --state first")
+    with new_work_dir(settings) as work_dir:
+        db = Database(settings, work_dir)
+        try:
+            try:
+                db.execute(f"ATTACH '{_sql_str(path)}' AS history (READ_ONLY)")
+            except duckdb.Error as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise ConfigError(f"cannot read {path}: {reason}") from exc
+            where, params = _range_filter(start, end)
+            for table in CANONICAL_TABLES:
+                db.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM history.{table} WHERE {where}",
+                    params,
+                )
+            files = db.rows(
+                "SELECT path, format, variant, table_name, missing FROM history.read_files "
+                "ORDER BY id"
+            )
+            db.execute("DETACH history")
+            inputs = _range_inputs(db, files)
+            if not any(i.records for i in inputs):
+                raise InputError(f"no records in {state} between {_shown(start)} and {_shown(end)}")
+            hints = {i.format: _field_hints(i.format) for i in inputs if i.format != "unknown"}
+            return analyze_tables(db, inputs, hints, settings, now=now)
+        finally:
+            db.close()
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _shown(moment: datetime | None) -> str:
+    return moment.isoformat(sep="T") + "Z" if moment is not None else "the open end"
+
+
+def _range_filter(start: datetime | None, end: datetime | None) -> tuple[str, list[object]]:
+    clauses: list[str] = ["ts IS NOT NULL"]
+    params: list[object] = []
+    if start is not None:
+        clauses.append("ts >= ?")
+        params.append(start)
+    if end is not None:
+        clauses.append("ts < ?")
+        params.append(end)
+    return " AND ".join(clauses), params
+
+
+def _range_inputs(db: Database, files: Sequence[Mapping[str, Any]]) -> list[InputSummary]:
+    """Per file of the history, what the range holds (records only: lines are not dated)."""
+    out: list[InputSummary] = []
+    for row in files:
+        table = row["table_name"] or ""
+        if table not in CANONICAL_TABLES:
+            continue
+        got = db.rows(
+            f"SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM {table} "
+            "WHERE source = ?",
+            [row["path"]],
+        )[0]
+        if not got["n"]:
+            continue
+        out.append(
+            InputSummary(
+                path=row["path"],
+                format=row["format"],
+                lines=got["n"],
+                records=got["n"],
+                rejected=0,
+                first_ts=got["first"].isoformat() + "Z",
+                last_ts=got["last"].isoformat() + "Z",
+                table=table,
+                variant=row["variant"] or "",
+                missing=tuple(row["missing"] or ()),
+            )
+        )
+    return out
