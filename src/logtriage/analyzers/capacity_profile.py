@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import _
 
 # Statement kinds by first keyword (after comments and parentheses).
 _READ = "('select', 'with', 'show', 'describe', 'desc', 'explain', 'values', 'table')"
@@ -94,15 +95,19 @@ class CapacityProfile:
             }
         if ctx.db.count("queries"):
             evidence["database"] = _database(ctx, options)
-        title = f"Peak {rates['peak']:g} req/s (p99 {rates['p99']:g}, median {rates['p50']:g})"
+        title = _("Peak {peak:g} req/s (p99 {p99:g}, median {p50:g})").format(
+            peak=rates["peak"], p99=rates["p99"], p50=rates["p50"]
+        )
         if concurrency:
             approx = "" if concurrency["method"].startswith("sweep") else "≈"
-            title += f", {approx}{concurrency['peak']} in flight at once"
+            title += _(", {approx}{count} in flight at once").format(
+                approx=approx, count=concurrency["peak"]
+            )
         db = evidence.get("database")
         if db:
-            title += f", {db['queries_per_s']['peak']:g} queries/s"
+            title += _(", {rate:g} queries/s").format(rate=db["queries_per_s"]["peak"])
             if db["read_share"] is not None:
-                title += f" ({db['read_share']:.0%} reads)"
+                title += _(" ({share:.0%} reads)").format(share=db["read_share"])
         return [
             Finding(
                 code=self.code,
@@ -308,26 +313,40 @@ def _database(ctx: AnalysisContext, options: CapacityProfileOptions) -> dict[str
 def _sizing_note(evidence: dict[str, Any], headroom: float) -> str:
     rates = evidence["requests_per_s"]
     parts = [
-        f"Plan for {math.ceil(rates['peak'] * headroom)} req/s ({headroom:g}× the observed "
-        f"peak of {rates['peak']}; median second {rates['p50']})"
+        _(
+            "Plan for {target} req/s ({headroom:g}× the observed peak of {peak}; median second "
+            "{p50})"
+        ).format(
+            target=math.ceil(rates["peak"] * headroom),
+            headroom=headroom,
+            peak=rates["peak"],
+            p50=rates["p50"],
+        )
     ]
     concurrency = evidence.get("concurrency")
     if concurrency:
         parts.append(
-            f"synchronous workers (gunicorn sync, Puma threads, PHP-FPM children) ≥ "
-            f"{math.ceil(concurrency['peak'] * headroom)} across instances, for a peak of "
-            f"{concurrency['peak']} requests in flight (average {concurrency['mean']:g})"
+            _(
+                "synchronous workers (gunicorn sync, Puma threads, PHP-FPM children) ≥ "
+                "{workers} across instances, for a peak of {peak} requests in flight (average "
+                "{mean:g})"
+            ).format(
+                workers=math.ceil(concurrency["peak"] * headroom),
+                peak=concurrency["peak"],
+                mean=concurrency["mean"],
+            )
         )
     db = evidence.get("database")
     if db:
         share = db["read_share"]
-        note = f"the database peaks at {db['queries_per_s']['peak']} queries/s"
+        note = _("the database peaks at {rate} queries/s").format(rate=db["queries_per_s"]["peak"])
         if share is not None:
-            note += f", {share:.0%} reads" + (
-                " (a read replica or a cache would take most of it)" if share >= 0.8 else ""
+            note += _(", {share:.0%} reads").format(share=share) + (
+                _(" (a read replica or a cache would take most of it)") if share >= 0.8 else ""
             )
         parts.append(note)
     hours = evidence.get("busiest_hours_utc") or []
     if hours:
-        parts.append("busiest hours (UTC): " + ", ".join(f"{h['hour']:02d}:00" for h in hours))
-    return "; ".join(parts) + "."
+        busiest = ", ".join(f"{h['hour']:02d}:00" for h in hours)
+        parts.append(_("busiest hours (UTC): {hours}").format(hours=busiest))
+    return _("{parts}.").format(parts="; ".join(parts))

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import _
 
 
 @dataclass(frozen=True)
@@ -88,17 +89,30 @@ class ClockSkew:
 
     def _finding(self, row: dict[str, Any]) -> Finding:
         skew = float(row["skew_ms"])
-        side = "behind" if skew < 0 else "ahead of"
         outside = max(row["before"], row["after"]) / row["n"]
+        title = (
+            _(
+                "{db} runs about {seconds:.2f} s behind {web}: {share:.0%} of {count} queries "
+                "tied by id fall outside their request"
+            )
+            if skew < 0
+            else _(
+                "{db} runs about {seconds:.2f} s ahead of {web}: {share:.0%} of {count} queries "
+                "tied by id fall outside their request"
+            )
+        ).format(
+            db=row["db"],
+            seconds=abs(skew) / 1000,
+            web=row["web"],
+            share=outside,
+            count=f"{row['n']:,}",
+        )
         return Finding(
             code=self.code,
             name=self.name,
             severity=Severity.MEDIUM if abs(skew) >= 1000 else Severity.LOW,
             score=0.05,
-            title=(
-                f"{row['db']} runs about {abs(skew) / 1000:.2f} s {side} {row['web']}: "
-                f"{outside:.0%} of {row['n']:,} queries tied by id fall outside their request"
-            ),
+            title=title,
             evidence={
                 "request_log": row["web"],
                 "query_log": row["db"],
@@ -108,7 +122,7 @@ class ClockSkew:
                 "after_request": row["after"],
             },
             impact={"queries": row["n"]},
-            fix=(
+            fix=_(
                 "Run NTP (chrony or systemd-timesyncd) on both hosts and log in UTC with "
                 "milliseconds (nginx $msec, PostgreSQL %m); keep tagging queries with the "
                 "request id so matching does not depend on time."

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import count
+from logtriage.model.i18n import N_, _
 
 FAILURE_KINDS = ("error", "deadlock", "lock_timeout", "statement_timeout")
 
@@ -32,96 +33,120 @@ trim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
 _FIXES: tuple[tuple[str, str], ...] = (
     (
         r"53300|too many (clients|connections)|remaining connection slots|\b1040\b",
-        "The server ran out of connections. Put a pooler in front (PgBouncer in transaction "
-        "mode, ProxySQL, or the driver's pool with a hard cap), size each application's pool so "
-        "their sum stays under max_connections, and close idle connections; raising "
-        "max_connections alone costs memory per connection.",
+        N_(
+            "The server ran out of connections. Put a pooler in front (PgBouncer in transaction "
+            "mode, ProxySQL, or the driver's pool with a hard cap), size each application's pool "
+            "so their sum stays under max_connections, and close idle connections; raising "
+            "max_connections alone costs memory per connection."
+        ),
     ),
     (
         r"23505|duplicate key|duplicate entry|\b1062\b",
-        "A unique key rejects the insert: usually check-then-insert racing with itself or a "
-        "retried request. Write it as one statement — INSERT … ON CONFLICT DO NOTHING / DO "
-        "UPDATE (PostgreSQL), INSERT … ON DUPLICATE KEY UPDATE (MySQL) — or make the request "
-        "idempotent, instead of catching the error.",
+        N_(
+            "A unique key rejects the insert: usually check-then-insert racing with itself or a "
+            "retried request. Write it as one statement — INSERT … ON CONFLICT DO NOTHING / DO "
+            "UPDATE (PostgreSQL), INSERT … ON DUPLICATE KEY UPDATE (MySQL) — or make the request "
+            "idempotent, instead of catching the error."
+        ),
     ),
     (
         r"40001|could not serialize access",
-        "A serialization failure: the transaction must be retried as a whole (SQLSTATE "
-        "40001); keep such transactions short, or use a lower isolation level where it is safe.",
+        N_(
+            "A serialization failure: the transaction must be retried as a whole (SQLSTATE "
+            "40001); keep such transactions short, or use a lower isolation level where it is safe."
+        ),
     ),
     (
         r"25p02|current transaction is aborted",
-        "The application keeps using a transaction after a statement in it failed: roll back "
-        "(or use a savepoint) when a statement fails; the first error of that transaction is "
-        "the real cause.",
+        N_(
+            "The application keeps using a transaction after a statement in it failed: roll back "
+            "(or use a savepoint) when a statement fails; the first error of that transaction is "
+            "the real cause."
+        ),
     ),
     (
         r"23503|foreign key constraint|\b1452\b",
-        "A foreign key rejects the write: the referenced row is missing or being deleted "
-        "concurrently; write parent rows first in the same transaction, or validate the ids.",
+        N_(
+            "A foreign key rejects the write: the referenced row is missing or being deleted "
+            "concurrently; write parent rows first in the same transaction, or validate the ids."
+        ),
     ),
     (
         r"23502|violates not-null|cannot be null|\b1048\b",
-        "A NOT NULL column gets no value: validate the input or give the column a default.",
+        N_("A NOT NULL column gets no value: validate the input or give the column a default."),
     ),
     (
         r"42p01|42703|does not exist|doesn't exist|unknown column|\b1146\b|\b1054\b",
-        "The statement names a table or column the database lacks: code and schema are out of "
-        "step — run the migrations before (or with) the deploy that needs them.",
+        N_(
+            "The statement names a table or column the database lacks: code and schema are out of "
+            "step — run the migrations before (or with) the deploy that needs them."
+        ),
     ),
     (
         r"42601|syntax error|\b1064\b",
-        "A statement with a syntax error: it is most likely built by string concatenation — "
-        "use bind parameters (which also closes an injection hole).",
+        N_(
+            "A statement with a syntax error: it is most likely built by string concatenation — "
+            "use bind parameters (which also closes an injection hole)."
+        ),
     ),
     (
         r"28p01|28000|authentication failed|access denied|\b1045\b",
-        "Logins fail: a wrong or rotated password, or a client that is not allowed "
-        "(pg_hba.conf / GRANT); find the client by user and host.",
+        N_(
+            "Logins fail: a wrong or rotated password, or a client that is not allowed "
+            "(pg_hba.conf / GRANT); find the client by user and host."
+        ),
     ),
     (
         r"22001|value too long|data too long|\b1406\b",
-        "A value is longer than its column: validate the length where the input arrives, "
-        "or widen the column.",
+        N_(
+            "A value is longer than its column: validate the length where the input arrives, "
+            "or widen the column."
+        ),
     ),
     (
         r"22p02|invalid input syntax|incorrect .* value",
-        "A value of the wrong type reaches the database: validate and convert it in the "
-        "application, and bind it as a typed parameter.",
+        N_(
+            "A value of the wrong type reaches the database: validate and convert it in the "
+            "application, and bind it as a typed parameter."
+        ),
     ),
     (
         r"idle.in.transaction",
-        "Connections sit idle inside an open transaction until the server ends them: commit "
-        "or roll back before slow work (network calls, rendering), and return connections "
-        "to the pool.",
+        N_(
+            "Connections sit idle inside an open transaction until the server ends them: commit "
+            "or roll back before slow work (network calls, rendering), and return connections "
+            "to the pool."
+        ),
     ),
     (
         r"57014.*user request|canceling statement due to user request",
-        "The client cancelled the statement (its own timeout fired): the statement is slower "
-        "than the client waits — see P005 for it, or raise the client timeout knowingly.",
+        N_(
+            "The client cancelled the statement (its own timeout fired): the statement is slower "
+            "than the client waits — see P005 for it, or raise the client timeout knowingly."
+        ),
     ),
 )
 
 _KIND_FIXES = {
-    "deadlock": (
+    "deadlock": N_(
         "Two transactions lock the same rows in opposite orders. Lock rows in one consistent "
         "order (sort the ids, or SELECT … ORDER BY id FOR UPDATE first), keep transactions "
         "short with no network calls inside, and retry the transaction on a deadlock "
         "(SQLSTATE 40P01 / MySQL 1213). The DETAIL lines (PostgreSQL) or SHOW ENGINE INNODB "
         "STATUS with innodb_print_all_deadlocks = ON (MySQL) name both statements."
     ),
-    "lock_timeout": (
+    "lock_timeout": N_(
         "Statements wait longer than lock_timeout / innodb_lock_wait_timeout for a row held "
         "by another transaction. Find the holder (pg_stat_activity 'idle in transaction' and "
         "pg_locks; MySQL sys.innodb_lock_waits), keep transactions short, and set "
         "log_lock_waits = on to see who blocks whom."
     ),
-    "statement_timeout": (
+    "statement_timeout": N_(
         "Statements run past statement_timeout / max_execution_time and are cancelled: read "
         "the plan of the statement below (see P005), add the index it lacks or paginate; "
         "raise the timeout only for known batch jobs."
     ),
-    "error": "Read the statement and the detail below and fix it where it is called.",
+    "error": N_("Read the statement and the detail below and fix it where it is called."),
 }
 
 # How much one kind of failure weighs in the ranking (before the count).
@@ -223,16 +248,17 @@ class DatabaseErrors:
         fix = _KIND_FIXES[kind]
         if kind == "error":
             fix = next((text for pattern, text in _FIXES if re.search(pattern, probe)), fix)
+        fix = _(fix)
         is_connections = bool(_CONNECTIONS.search(probe))
         level = (row["level"] or "").upper()
         severity = _severity(kind, n, level, is_connections)
         weight = 0.25 if is_connections else _WEIGHT.get(kind, 0.04)
         score = min(1.0, weight * (1.0 + math.log10(n)))
         label = {
-            "deadlock": "deadlock",
-            "lock_timeout": "lock timeout",
-            "statement_timeout": "statement timeout",
-        }.get(kind, level.lower() if level in ("FATAL", "PANIC") else "failed statement")
+            "deadlock": _("deadlock"),
+            "lock_timeout": _("lock timeout"),
+            "statement_timeout": _("statement timeout"),
+        }.get(kind, level.lower() if level in ("FATAL", "PANIC") else _("failed statement"))
         first, last = row["first_ts"], row["last_ts"]
         when = ""
         if first is not None:

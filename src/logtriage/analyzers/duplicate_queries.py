@@ -8,6 +8,7 @@ from typing import ClassVar
 from logtriage.analyzers.base import share, table_of
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import _
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ class DuplicateQueries:
         for row in rows:
             wasted = row["wasted_ms"] or 0.0
             time_share = share(wasted, db_total)
-            subject = row["route"] or "queries outside any request"
-            table = table_of(row["fingerprint"]) or "the same rows"
+            subject = row["route"] or _("queries outside any request")
+            table = table_of(row["fingerprint"]) or _("the same rows")
             findings.append(
                 Finding(
                     code=self.code,
@@ -86,9 +87,11 @@ class DuplicateQueries:
                     severity=Severity.MEDIUM if row["n_p50"] >= 5 else Severity.LOW,
                     # Wasted database time only: duplicates are cheap next to a loop.
                     score=0.5 * time_share,
-                    title=(
-                        f"{subject} reads {table} with the same query {row['n_p50']} times per "
-                        f"request ({row['units']} requests)"
+                    title=_(
+                        "{subject} reads {table} with the same query {count} times per request "
+                        "({requests} requests)"
+                    ).format(
+                        subject=subject, table=table, count=row["n_p50"], requests=row["units"]
                     ),
                     route=row["route"],
                     fingerprint=row["fingerprint"],
@@ -102,7 +105,7 @@ class DuplicateQueries:
                         "wasted_db_ms": round(wasted, 3),
                         "share_of_total": round(time_share, 4),
                     },
-                    fix=(
+                    fix=_(
                         "Run it once per request and reuse the result (pass it down, or a "
                         "request-scoped cache / memoized property)."
                     ),

@@ -10,15 +10,23 @@ from logtriage.analyzers.base import share
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import iso_utc
+from logtriage.model.i18n import N_, _
 
 _STATUS_FIXES = {
-    500: "an unhandled exception in the handler: look for its stack trace in the app log",
-    502: "the upstream closed or refused the connection: it crashed, restarted or is not "
-    "listening (check its health, worker restarts and OOM kills)",
-    503: "the upstream is overloaded or in maintenance: check worker/connection limits",
-    504: "the upstream did not answer in time: the handler is slower than the proxy timeout "
-    "(proxy_read_timeout / ProxyTimeout); make it faster or move the work to a background job",
+    500: N_("an unhandled exception in the handler: look for its stack trace in the app log"),
+    502: N_(
+        "the upstream closed or refused the connection: it crashed, restarted or is not "
+        "listening (check its health, worker restarts and OOM kills)"
+    ),
+    503: N_("the upstream is overloaded or in maintenance: check worker/connection limits"),
+    504: N_(
+        "the upstream did not answer in time: the handler is slower than the proxy timeout "
+        "(proxy_read_timeout / ProxyTimeout); make it faster or move the work to a background "
+        "job"
+    ),
 }
+
+_OTHER_STATUS = N_("a server-side failure: read the app log")
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,7 @@ class ErrorProneRoute:
             "WHERE route = ? AND status >= 500 ORDER BY ts, source, line LIMIT ?",
             [route, options.examples],
         )
-        meaning = _STATUS_FIXES.get(top_status, "a server-side failure: read the app log")
+        meaning = _(_STATUS_FIXES.get(top_status, _OTHER_STATUS))
         first = iso_utc(row["first_error"]) or "?"
         exceptions = self._exceptions(ctx, route, options.examples)
         # Failed requests weigh more than slow ones in the ranking: the user got nothing.
@@ -145,8 +153,11 @@ class ErrorProneRoute:
             name=self.name,
             severity=severity,
             score=score,
-            title=f"{route} fails {rate:.1%} of the time ({row['errors']} of {row['n']}), "
-            f"mostly {top_status}",
+            title=_(
+                "{route} fails {rate:.1%} of the time ({errors} of {count}), mostly {status}"
+            ).format(
+                route=route, rate=rate, errors=row["errors"], count=row["n"], status=top_status
+            ),
             route=route,
             evidence={
                 "requests": row["n"],
@@ -163,12 +174,15 @@ class ErrorProneRoute:
                 "share_of_total": round(share(row["errors"], total), 4),
             },
             fix=(
-                f"Mostly {top_status}: {meaning}. "
+                _("Mostly {status}: {meaning}.").format(status=top_status, meaning=meaning)
+                + " "
                 + (
-                    f"The app log ties {exceptions[0]['count']} of these failures to "
-                    f"{exceptions[0]['error_type']}: start from its stack trace."
+                    _(
+                        "The app log ties {count} of these failures to {error_type}: start from "
+                        "its stack trace."
+                    ).format(count=exceptions[0]["count"], error_type=exceptions[0]["error_type"])
                     if exceptions
-                    else f"Start with the app log around {first}."
+                    else _("Start with the app log around {time}.").format(time=first)
                 )
             ),
             examples=tuple(

@@ -9,6 +9,7 @@ from logtriage.analyzers.base import location_from_tags, share, table_of
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import count, ms
+from logtriage.model.i18n import _, ngettext
 
 # Tags that say which code runs a query (sqlcommenter, Rails QueryLogs, marginalia).
 CALLER_TAGS = ("application", "controller", "action", "route", "job", "framework")
@@ -38,27 +39,29 @@ def explain_command(db_system: str | None, sql: str) -> str:
     verb = sql.lstrip("( \n\t").split(None, 1)[0].lower() if sql.strip() else ""
     writes = verb in _WRITES
     quoted = sql if len(sql) <= MAX_QUOTED_SQL else None
-    text = quoted or "<the example statement>"
+    text = quoted or _("<the example statement>")
     if system.startswith("postgres"):
         command = f"EXPLAIN (ANALYZE, BUFFERS) {text}"
         notes = []
         if writes:
             command = f"BEGIN; {command}; ROLLBACK;"
-            notes.append("ANALYZE runs the statement, hence the rollback")
+            notes.append(_("ANALYZE runs the statement, hence the rollback"))
         if "$1" in sql:
             notes.append(
-                "put the values from the log's `parameters:` DETAIL in place of $1…, or use "
-                "EXPLAIN (GENERIC_PLAN) on PostgreSQL 16+"
+                _(
+                    "put the values from the log's `parameters:` DETAIL in place of $1…, or use "
+                    "EXPLAIN (GENERIC_PLAN) on PostgreSQL 16+"
+                )
             )
         return command + (f" ({'; '.join(notes)})" if notes else "")
     if system == "mariadb":
         if writes:
-            return f"EXPLAIN {text} (ANALYZE would run the write)"
+            return f"EXPLAIN {text} " + _("(ANALYZE would run the write)")
         return f"ANALYZE FORMAT=JSON {text}"
     if system in ("mysql", "percona"):
         if writes:
-            return f"EXPLAIN FORMAT=TREE {text} (EXPLAIN ANALYZE would run the write)"
-        return f"EXPLAIN ANALYZE {text} (MySQL 8.0.18+; EXPLAIN FORMAT=JSON before)"
+            return f"EXPLAIN FORMAT=TREE {text} " + _("(EXPLAIN ANALYZE would run the write)")
+        return f"EXPLAIN ANALYZE {text} " + _("(MySQL 8.0.18+; EXPLAIN FORMAT=JSON before)")
     return f"EXPLAIN {text}"
 
 
@@ -166,13 +169,17 @@ class HeavyQuery:
         table = table_of(fingerprint)
         subject = _short(fingerprint)
         if table and subject.endswith("…") and table not in subject:
-            subject += f" (on {table})"
+            subject += _(" (on {table})").format(table=table)
         p95 = f"p95 {ms(row['p95_ms'])}"
         if is_heavy:
-            why = f"takes {time_share:.0%} of database time" + (f", {p95}" if is_slow else "")
+            why = _("takes {share:.0%} of database time").format(share=time_share) + (
+                f", {p95}" if is_slow else ""
+            )
         else:
-            why = f"is slow: {p95}"
-        title = f"{subject} {why} ({_calls(row['n'])}, {ms(row['total_ms'])} in all)"
+            why = _("is slow: {p95}").format(p95=p95)
+        title = _("{subject} {why} ({calls}, {total} in all)").format(
+            subject=subject, why=why, calls=_calls(row["n"]), total=ms(row["total_ms"])
+        )
         evidence: dict[str, Any] = {
             "calls": row["n"],
             "total_ms": round(row["total_ms"], 3),
@@ -213,7 +220,7 @@ class HeavyQuery:
 
 
 def _calls(n: int) -> str:
-    return f"{count(n)} call" + ("" if n == 1 else "s")
+    return ngettext("{count} call", "{count} calls", n).format(count=count(n))
 
 
 def _short(text: str, width: int = 90) -> str:
@@ -223,30 +230,38 @@ def _short(text: str, width: int = 90) -> str:
 def _fix(row: dict[str, Any], sql: str, time_share: float) -> str:
     """The plan command first, then what the numbers of this shape point to."""
     verb = row["fingerprint"].split(None, 1)[0] if row["fingerprint"] else ""
-    steps = [f"Read its plan: {explain_command(row['db_system'], sql)}."]
+    steps = [_("Read its plan: {command}.").format(command=explain_command(row["db_system"], sql))]
     if row["n"] >= 100 and row["mean_ms"] < 10:
         steps.append(
-            f"Each call is cheap ({ms(row['mean_ms'])}) but it runs {count(row['n'])} times: "
-            "cache the result if it changes rarely, or batch the calls into one query (an IN "
-            "list or a join) — a call inside a loop over rows is the usual cause (see P001)."
+            _(
+                "Each call is cheap ({mean}) but it runs {count} times: cache the result if it "
+                "changes rarely, or batch the calls into one query (an IN list or a join) — a "
+                "call inside a loop over rows is the usual cause (see P001)."
+            ).format(mean=ms(row["mean_ms"]), count=count(row["n"]))
         )
     elif verb in ("insert", "replace") and row["n"] >= 100:
         steps.append(
-            "Batch the single-row writes: one multi-row INSERT (or COPY / LOAD DATA) per few "
-            "hundred rows, and commit per batch instead of per row."
+            _(
+                "Batch the single-row writes: one multi-row INSERT (or COPY / LOAD DATA) per few "
+                "hundred rows, and commit per batch instead of per row."
+            )
         )
     else:
         steps.append(
-            f"Each call takes {ms(row['mean_ms'])} on average: look in the plan for sequential "
-            "or full scans, filesort and temporary tables; index the columns of its WHERE and "
-            "JOIN (equality columns first), select only the columns used, paginate, or "
-            "precompute the result if it aggregates much data."
+            _(
+                "Each call takes {mean} on average: look in the plan for sequential or full "
+                "scans, filesort and temporary tables; index the columns of its WHERE and JOIN "
+                "(equality columns first), select only the columns used, paginate, or "
+                "precompute the result if it aggregates much data."
+            ).format(mean=ms(row["mean_ms"]))
         )
     if row["lock_ms"] and row["lock_ms"] >= 0.2 * row["total_ms"]:
         steps.append(
-            f"{share(row['lock_ms'], row['total_ms']):.0%} of its time is lock wait: it "
-            "contends with other transactions on the same rows — keep those short."
+            _(
+                "{share:.0%} of its time is lock wait: it contends with other transactions on "
+                "the same rows — keep those short."
+            ).format(share=share(row["lock_ms"], row["total_ms"]))
         )
     if time_share >= 0.5:
-        steps.append("It is most of the database's work: fixing it frees capacity for all.")
+        steps.append(_("It is most of the database's work: fixing it frees capacity for all."))
     return " ".join(steps)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import iso_utc
+from logtriage.model.i18n import _, ngettext
 
 _TABLES = ("requests", "queries", "app_events", "db_events")
 
@@ -100,10 +101,18 @@ class LogGap:
             name=self.name,
             severity=Severity.MEDIUM if share >= 0.05 else Severity.LOW,
             score=0.3 * min(1.0, share),
-            title=(
-                f"{source} has no records for {minutes:.0f} min from "
-                f"{iso_utc(longest['gap_start'])} ({len(gaps)} silence(s), "
-                f"{share:.0%} of its span)"
+            title=ngettext(
+                "{source} has no records for {minutes:.0f} min from {start} ({count} silence, "
+                "{share:.0%} of its span)",
+                "{source} has no records for {minutes:.0f} min from {start} ({count} silences, "
+                "{share:.0%} of its span)",
+                len(gaps),
+            ).format(
+                source=source,
+                minutes=minutes,
+                start=iso_utc(longest["gap_start"]),
+                count=len(gaps),
+                share=share,
             ),
             evidence={
                 "silences": [
@@ -118,7 +127,7 @@ class LogGap:
                 "records": longest["n"],
             },
             impact={"seconds_without_records": round(total, 1), "share_of_total": round(share, 4)},
-            fix=(
+            fix=_(
                 "Check whether the service was down then (health checks, deploys); if not, the "
                 "log pipeline lost it: logrotate (copytruncate vs create + reload), disk space, "
                 "the shipper's backlog, or sampling."

@@ -7,43 +7,56 @@ from typing import ClassVar
 
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import N_, _
 
 # Per table, the fields the analysis needs: why each matters and how bad its absence is.
-_FIELDS: dict[str, dict[str, tuple[str, Severity, float]]] = {
+# (field label, what its absence costs, severity, weight); the texts go through the catalog.
+_FIELDS: dict[str, dict[str, tuple[str, str, Severity, float]]] = {
     "requests": {
         "duration_ms": (
-            "latency: slow routes and the slow tail cannot be measured",
+            N_("latency"),
+            N_("slow routes and the slow tail cannot be measured"),
             Severity.MEDIUM,
             0.3,
         ),
         "request_id": (
-            "request id: database queries and app events cannot be tied to requests exactly",
+            N_("request id"),
+            N_("database queries and app events cannot be tied to requests exactly"),
             Severity.LOW,
             0.05,
         ),
     },
     "queries": {
         "duration_ms": (
-            "duration: heavy queries and database time per request cannot be measured",
+            N_("duration"),
+            N_("heavy queries and database time per request cannot be measured"),
             Severity.MEDIUM,
             0.3,
         ),
         "connection": (
-            "session or connection id: statements cannot be tied to connections or requests",
+            N_("session or connection id"),
+            N_("statements cannot be tied to connections or requests"),
             Severity.MEDIUM,
             0.1,
         ),
         "ts": (
-            "usable timestamp: statements cannot be placed in time",
+            N_("usable timestamp"),
+            N_("statements cannot be placed in time"),
             Severity.MEDIUM,
             0.1,
         ),
         "user": (
-            "user: the profile cannot say which application runs a query",
+            N_("user"),
+            N_("the profile cannot say which application runs a query"),
             Severity.INFO,
             0.01,
         ),
-        "db": ("database name: the profile cannot tell databases apart", Severity.INFO, 0.01),
+        "db": (
+            N_("database name"),
+            N_("the profile cannot tell databases apart"),
+            Severity.INFO,
+            0.01,
+        ),
     },
 }
 
@@ -100,7 +113,7 @@ class MissingField:
             fields = _FIELDS.get(item.table, {})
             if item.records == 0 or not fields:
                 continue
-            for column, (why, severity, weight) in fields.items():
+            for column, (label, consequence, severity, weight) in fields.items():
                 if column == "request_id" and options.request_id_needs_other_sources and not others:
                     continue
                 lacking = int(
@@ -114,16 +127,31 @@ class MissingField:
                 if ratio < options.min_share_missing:
                     continue
                 hint = ctx.field_hints.get(item.format, {}).get(column)
-                fix = hint or f"configure the writer of {item.path} to log {column}"
-                which = "All" if lacking == item.records else f"{lacking:,} of {item.records:,}"
-                label, consequence = why.split(": ", 1)
+                fix = (
+                    _(hint)
+                    if hint
+                    else _("configure the writer of {path} to log {field}").format(
+                        path=item.path, field=column
+                    )
+                )
+                title = (
+                    _("All records of {path} have no {field}: {consequence}")
+                    if lacking == item.records
+                    else _("{count} of {total} records of {path} have no {field}: {consequence}")
+                ).format(
+                    count=f"{lacking:,}",
+                    total=f"{item.records:,}",
+                    path=item.path,
+                    field=_(label),
+                    consequence=_(consequence),
+                )
                 findings.append(
                     Finding(
                         code=self.code,
                         name=self.name,
                         severity=severity if ratio >= 0.5 else Severity.LOW,
                         score=weight * ratio,
-                        title=f"{which} records of {item.path} have no {label}: {consequence}",
+                        title=title,
                         evidence={
                             "source": item.path,
                             "format": item.format,

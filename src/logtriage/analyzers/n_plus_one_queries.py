@@ -9,6 +9,7 @@ from logtriage.analyzers.base import share, table_of
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import ms
+from logtriage.model.i18n import _
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class NPlusOneQueries:
     ) -> Finding:
         route = row["route"]
         fingerprint = row["fingerprint"]
-        table = table_of(fingerprint) or "one table"
+        table = table_of(fingerprint) or _("one table")
         grows = row["n_min"] != row["n_max"]
         if route is not None and totals["request_ms"] and row["request_ms"]:
             impact_ms = row["request_ms"]
@@ -137,12 +138,12 @@ class NPlusOneQueries:
             if row["n_p50"] >= 10 or time_share >= 0.05
             else Severity.LOW
         )
-        subject = route or "queries outside any request (one database connection)"
+        subject = route or _("queries outside any request (one database connection)")
         title = (
-            f"{subject} runs {row['n_p50']} queries on {table} per request"
-            + (f" (up to {row['n_max']})" if grows else "")
-            + " — an N+1"
-        )
+            _("{subject} runs {count} queries on {table} per request (up to {max}) — an N+1")
+            if grows
+            else _("{subject} runs {count} queries on {table} per request — an N+1")
+        ).format(subject=subject, count=row["n_p50"], table=table, max=row["n_max"])
         sequence = ctx.db.rows(
             "SELECT seq, fingerprint, sql, duration_ms, source, line FROM unit_queries "
             "WHERE unit = ? ORDER BY seq LIMIT ?",
@@ -171,14 +172,22 @@ class NPlusOneQueries:
             "requests_of_route": row["route_units"],
             "queries_per_request_p50": row["n_p50"],
             "queries_per_request_max": row["n_max"],
-            "count": "grows with the data" if grows else f"fixed at {row['n_max']}",
+            "count": (
+                _("grows with the data")
+                if grows
+                else _("fixed at {count}").format(count=row["n_max"])
+            ),
             "db_time_ms": round(row["db_ms"] or 0.0, 3),
         }
         if row["source_fp"]:
             evidence["source_query"] = row["source_fp"]
         if row["rows_corr"] is not None:
             evidence["correlation_with_source_rows"] = round(row["rows_corr"], 3)
-        loader = f" (the rows of `{table_of(row['source_fp'])}`)" if row["source_fp"] else ""
+        loader = (
+            _(" (the rows of `{table}`)").format(table=table_of(row["source_fp"]))
+            if row["source_fp"]
+            else ""
+        )
         return Finding(
             code=self.code,
             name=self.name,
@@ -190,13 +199,12 @@ class NPlusOneQueries:
             fingerprint=fingerprint,
             evidence=evidence,
             impact={"time_ms": round(impact_ms, 3), "share_of_total": round(time_share, 4)},
-            fix=(
-                f"Load {table} together with the rows that drive the loop{loader}: eager "
+            fix=_(
+                "Load {table} together with the rows that drive the loop{loader}: eager "
                 "loading (SQLAlchemy selectinload/joinedload, Django select_related/"
                 "prefetch_related, Rails includes, Hibernate JOIN FETCH) or one "
-                f"`WHERE id IN (...)` query for the whole page instead of "
-                f"{row['n_p50']} single-row queries ({ms(row['db_ms'] or 0.0)} of database "
-                "time in all)."
-            ),
+                "`WHERE id IN (...)` query for the whole page instead of "
+                "{count} single-row queries ({time} of database time in all)."
+            ).format(table=table, loader=loader, count=row["n_p50"], time=ms(row["db_ms"] or 0.0)),
             examples=(example,),
         )

@@ -7,17 +7,20 @@ from typing import Any, ClassVar
 
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import N_, _
 
 _SETTING = {
-    "postgresql": (
-        "set log_min_duration_statement = 0 in postgresql.conf (or, on a busy server, keep a "
+    "postgresql": N_(
+        "Set log_min_duration_statement = 0 in postgresql.conf (or, on a busy server, keep a "
         "threshold and add log_min_duration_sample = 0 with log_statement_sample_rate = 0.01, "
-        "so every statement shape is seen in proportion)"
+        "so every statement shape is seen in proportion)."
     ),
-    "mysql": "set long_query_time = 0 (and log_slow_rate_limit on Percona/MariaDB for sampling)",
-    "mariadb": (
-        "set long_query_time = 0 (and log_slow_rate_limit with log_slow_rate_type = query to "
-        "sample a busy server)"
+    "mysql": N_(
+        "Set long_query_time = 0 (and log_slow_rate_limit on Percona/MariaDB for sampling)."
+    ),
+    "mariadb": N_(
+        "Set long_query_time = 0 (and log_slow_rate_limit with log_slow_rate_type = query to "
+        "sample a busy server)."
     ),
 }
 
@@ -91,11 +94,10 @@ class PartialDatabaseLog:
             name=self.name,
             severity=Severity.MEDIUM,
             score=0.1,
-            title=(
-                f"{row['source']} only logs statements slower than about "
-                f"{row['floor_ms']:.0f} ms: fast statements (N+1 lookups, most of the load) "
-                "are missing"
-            ),
+            title=_(
+                "{source} only logs statements slower than about {floor:.0f} ms: fast "
+                "statements (N+1 lookups, most of the load) are missing"
+            ).format(source=row["source"], floor=row["floor_ms"]),
             evidence={
                 "source": row["source"],
                 "statements": row["n"],
@@ -103,5 +105,5 @@ class PartialDatabaseLog:
                 "share_just_above_fastest": round(row["near"] / row["n"], 4),
             },
             impact={"statements_seen": row["n"]},
-            fix=setting[0].upper() + setting[1:] + ".",
+            fix=_(setting),
         )

@@ -8,6 +8,7 @@ from typing import ClassVar
 from logtriage.analyzers.base import share, table_of
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import _
 
 
 @dataclass(frozen=True)
@@ -105,16 +106,21 @@ class RepeatedQuerySequence:
         for row in rows:
             tables = [table_of(fp) or "?" for fp in row["blk"]]
             time_share = share(row["request_ms"] or 0.0, total["r"] or 0.0)
-            subject = row["route"] or "queries outside any request"
+            subject = row["route"] or _("queries outside any request")
             findings.append(
                 Finding(
                     code=self.code,
                     name=self.name,
                     severity=Severity.HIGH if row["repeats_p50"] >= 20 else Severity.MEDIUM,
                     score=min(1.0, 1.05 * time_share),
-                    title=(
-                        f"{subject} repeats a {row['len']}-query sequence "
-                        f"({' → '.join(tables)}) {row['repeats_p50']} times per request"
+                    title=_(
+                        "{subject} repeats a {length}-query sequence ({tables}) {count} times "
+                        "per request"
+                    ).format(
+                        subject=subject,
+                        length=row["len"],
+                        tables=" → ".join(tables),
+                        count=row["repeats_p50"],
                     ),
                     route=row["route"],
                     fingerprint=row["blk"][0],
@@ -128,11 +134,10 @@ class RepeatedQuerySequence:
                         "time_ms": round(row["request_ms"] or 0.0, 3),
                         "share_of_total": round(time_share, 4),
                     },
-                    fix=(
-                        f"Load {', '.join(dict.fromkeys(tables))} for all rows up front (eager "
-                        "loading of each relation, or one IN (...) query per relation), then "
-                        "loop in memory."
-                    ),
+                    fix=_(
+                        "Load {tables} for all rows up front (eager loading of each relation, "
+                        "or one IN (...) query per relation), then loop in memory."
+                    ).format(tables=", ".join(dict.fromkeys(tables))),
                 )
             )
         return findings

@@ -14,6 +14,7 @@ from logtriage.analyzers.heavy_query import explain_command
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import count
+from logtriage.model.i18n import _, ngettext
 
 _EQUALITY = (exp.EQ, exp.In, exp.Is, exp.NullSafeEQ)
 _RANGE = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.Like)
@@ -220,9 +221,11 @@ class ScanHeavyQuery:
             severity=severity,
             # Weighed by its database time, with a floor: a scan grows with the table.
             score=min(1.0, 0.85 * time_share + 0.02),
-            title=(
-                f"{_short(fingerprint)} examines {count(per_call)} rows per call to return "
-                f"{count(row['sent_per_call'])} ({_calls(row['n'])})"
+            title=_("{query} examines {examined} rows per call to return {sent} ({calls})").format(
+                query=_short(fingerprint),
+                examined=count(per_call),
+                sent=count(row["sent_per_call"]),
+                calls=_calls(row["n"]),
             ),
             fingerprint=fingerprint,
             evidence=evidence,
@@ -247,7 +250,7 @@ class ScanHeavyQuery:
 
 
 def _calls(n: int) -> str:
-    return f"{count(n)} call" + ("" if n == 1 else "s")
+    return ngettext("{count} call", "{count} calls", n).format(count=count(n))
 
 
 def _short(text: str, width: int = 90) -> str:
@@ -255,27 +258,27 @@ def _short(text: str, width: int = 90) -> str:
 
 
 def _fix(fingerprint: str, row: dict[str, Any], guess: IndexGuess | None, sql: str) -> str:
-    plan = f"Confirm with its plan: {explain_command(row['db_system'], sql)}."
+    plan = _("Confirm with its plan: {command}.").format(
+        command=explain_command(row["db_system"], sql)
+    )
     if guess is None and _AGGREGATE.search(fingerprint) and " where " not in fingerprint:
-        return (
-            f"It aggregates the whole table on every call ({count(row['examined_per_call'])} "
-            "rows): keep the result in a summary table or counter updated on write, or cache "
-            f"it. {plan}"
-        )
+        return _(
+            "It aggregates the whole table on every call ({rows} rows): keep the result in a "
+            "summary table or counter updated on write, or cache it. {plan}"
+        ).format(rows=count(row["examined_per_call"]), plan=plan)
     if guess and guess.ddl:
         check = (
             f"SHOW INDEX FROM {guess.table}"
             if _dialect(row["db_system"]) == "mysql"
             else f"\\d {guess.table}"
         )
-        return (
-            f"Its WHERE has no usable index. Likely missing: {guess.ddl}; (check what exists "
-            f"with {check}: an index whose first column is not "
-            f"{guess.columns[0]} cannot serve it). {plan}"
-        )
+        return _(
+            "Its WHERE has no usable index. Likely missing: {ddl}; (check what exists with "
+            "{check}: an index whose first column is not {column} cannot serve it). {plan}"
+        ).format(ddl=guess.ddl, check=check, column=guess.columns[0], plan=plan)
     columns = f" ({', '.join(guess.columns)})" if guess and guess.columns else ""
-    return (
-        f"Index the columns of its WHERE and JOIN{columns}, equality columns first; a "
+    return _(
+        "Index the columns of its WHERE and JOIN{columns}, equality columns first; a "
         "function on a column (lower(col), date(col)) or a LIKE starting with % needs an "
-        f"expression or full-text index instead. {plan}"
-    )
+        "expression or full-text index instead. {plan}"
+    ).format(columns=columns, plan=plan)

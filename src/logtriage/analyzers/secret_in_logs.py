@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from logtriage.analyzers.secret_shapes import candidate_sql, found_sql, mask_sql
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import N_, _
 from logtriage.model.secret_shapes import SHAPES
 
 # (table, field label, SQL of the text) — every place a log line's content lands.
@@ -31,45 +32,45 @@ _FIELDS: tuple[tuple[str, str, str], ...] = (
 )
 
 _WHERE = {
-    ("requests", "path"): "URL paths",
-    ("requests", "query"): "query strings",
-    ("requests", "referrer"): "Referer headers",
-    ("queries", "sql"): "SQL statements",
-    ("db_events", "statement"): "statements of failed queries",
-    ("db_events", "detail"): "statement parameters (DETAIL lines)",
-    ("db_events", "message"): "database messages",
-    ("app_events", "message"): "application log messages",
-    ("app_events", "attributes"): "application log fields",
-    ("app_events", "stack"): "stack traces",
+    ("requests", "path"): N_("URL paths"),
+    ("requests", "query"): N_("query strings"),
+    ("requests", "referrer"): N_("Referer headers"),
+    ("queries", "sql"): N_("SQL statements"),
+    ("db_events", "statement"): N_("statements of failed queries"),
+    ("db_events", "detail"): N_("statement parameters (DETAIL lines)"),
+    ("db_events", "message"): N_("database messages"),
+    ("app_events", "message"): N_("application log messages"),
+    ("app_events", "attributes"): N_("application log fields"),
+    ("app_events", "stack"): N_("stack traces"),
 }
 
 _FIXES = {
-    "requests": (
+    "requests": N_(
         "Stop logging the secret: nginx — log `$uri` (no query string) instead of `$request` / "
         "`$request_uri`, or rewrite the parameter away with `map $args $log_args` and log "
         "`$uri?$log_args`; Apache — `%U` instead of `%r`. Better, do not put secrets in URLs "
         "at all (they also leak through Referer headers, proxies and browser history): send "
         "them in a POST body or an Authorization header, and rotate the exposed ones."
     ),
-    "referrer": (
+    "referrer": N_(
         "Pages whose URLs carry a token (reset links, OAuth callbacks) leak it to the next "
         "site through the Referer header: send `Referrer-Policy: no-referrer` (or "
         "`strict-origin`) on them, stop logging `$http_referer` for them, and rotate the tokens."
     ),
-    "queries": (
+    "queries": N_(
         "Stop putting secrets into SQL text: use bind parameters (then PostgreSQL logs values "
         "only in `DETAIL: parameters:` — set `log_parameter_max_length = 0` and "
         "`log_parameter_max_length_on_error = 0`), hash passwords in the application, and do "
         "not run `log_statement = 'all'` / MySQL's general log in production on tables with "
         "credentials. Rotate what was logged."
     ),
-    "db_events": (
+    "db_events": N_(
         "PostgreSQL prints bind parameters and failed statements: set "
         "`log_parameter_max_length = 0` and `log_parameter_max_length_on_error = 0`, and keep "
         "secrets out of SQL text (bind parameters, hashing in the application). Rotate what "
         "was logged."
     ),
-    "app_events": (
+    "app_events": N_(
         "Mask before writing: a logging filter — structlog: a processor that drops/masks the "
         "keys; stdlib logging: a `logging.Filter` on the handler; logback: "
         "logstash-logback-encoder's `MaskingJsonGeneratorDecorator` or a `%replace` in the "
@@ -173,13 +174,25 @@ class SecretInLogs:
 
     def _finding(self, ctx: AnalysisContext, row: dict[str, Any]) -> Finding:
         table, field = row["tbl"], row["field"]
-        where = _WHERE[(table, field)]
+        where = _(_WHERE[(table, field)])
         counts = {str(k): int(v) for k, v in sorted(row["shape_counts"].items(), key=_by_count)}
         sources = [str(s) for s in row["sources"]]
         total = ctx.db.count(table)
         shape_text = ", ".join(f"{k} {v}" for k, v in counts.items())
-        unit = {"requests": "requests", "queries": "statements"}.get(table, "records")
-        fix = _FIXES["referrer" if field == "referrer" else table]
+        fix_key = "referrer" if field == "referrer" else table
+        fix = _(_FIXES[fix_key])
+        title = (
+            _("Secrets in {where}: {count} requests ({shapes}) in {sources}")
+            if table == "requests"
+            else _("Secrets in {where}: {count} statements ({shapes}) in {sources}")
+            if table == "queries"
+            else _("Secrets in {where}: {count} records ({shapes}) in {sources}")
+        ).format(
+            where=where,
+            count=row["records"],
+            shapes=shape_text,
+            sources=", ".join(sources[:3]) + (" …" if len(sources) > 3 else ""),
+        )
         # Secrets rank with the worst availability problems: each one is an open door.
         score = min(0.9, 0.35 + 0.1 * math.log10(1 + row["records"]))
         return Finding(
@@ -187,8 +200,7 @@ class SecretInLogs:
             name=self.name,
             severity=Severity.HIGH,
             score=score,
-            title=f"Secrets in {where}: {row['records']} {unit} ({shape_text}) in "
-            f"{', '.join(sources[:3])}{' …' if len(sources) > 3 else ''}",
+            title=title,
             evidence={
                 "table": table,
                 "field": field,

@@ -9,6 +9,7 @@ from logtriage.analyzers.base import share
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import ms
+from logtriage.model.i18n import _
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,9 @@ class SlowRoute:
             "ORDER BY duration_ms DESC, source, line LIMIT ?",
             [route, options.examples],
         )
-        title = (
-            f"{route} is slow: p95 {ms(p95)} over {row['n']} requests, "
-            f"{time_share:.0%} of all request time"
-        )
+        title = _(
+            "{route} is slow: p95 {p95} over {count} requests, {share:.0%} of all request time"
+        ).format(route=route, p95=ms(p95), count=row["n"], share=time_share)
         evidence: dict[str, Any] = {
             "requests": row["n"],
             "p50_ms": round(p50, 3),
@@ -162,21 +162,25 @@ class SlowRoute:
     @staticmethod
     def _fix(route: str, upstream_share: float | None, avg_bytes: float | None) -> str:
         if upstream_share is None:
-            return (
-                f"Profile the handler of {route} and the database queries it runs (give "
+            return _(
+                "Profile the handler of {route} and the database queries it runs (give "
                 "logtriage the database log to tie queries to this route); add "
                 "$upstream_response_time to the access log to tell application time from "
                 "network time."
-            )
+            ).format(route=route)
         if upstream_share >= 0.8:
-            return (
-                f"{upstream_share:.0%} of the time of {route} is spent in the upstream "
+            return _(
+                "{share:.0%} of the time of {route} is spent in the upstream "
                 "application: profile its handler and the queries it runs (give logtriage the "
                 "database log to tie queries to this route); cache or paginate the result."
-            )
-        size = f" (average response {avg_bytes / 1024:.0f} KiB)" if avg_bytes else ""
-        return (
-            f"Only {upstream_share:.0%} of the time of {route} is spent in the upstream: "
-            f"the rest is sending the response to slow or distant clients{size}. Compress "
-            "(gzip/brotli), paginate, cache at the edge or serve it from a CDN."
+            ).format(share=upstream_share, route=route)
+        size = (
+            _(" (average response {size:.0f} KiB)").format(size=avg_bytes / 1024)
+            if avg_bytes
+            else ""
         )
+        return _(
+            "Only {share:.0%} of the time of {route} is spent in the upstream: "
+            "the rest is sending the response to slow or distant clients{size}. Compress "
+            "(gzip/brotli), paginate, cache at the edge or serve it from a CDN."
+        ).format(share=upstream_share, route=route, size=size)

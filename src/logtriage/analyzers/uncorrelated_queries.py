@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 from logtriage.analyzers.base import share
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import N_, _
 
-_HOW_TO_TAG = (
+_HOW_TO_TAG = N_(
     "Tag every query with the request it serves: enable sqlcommenter (SQLAlchemy: "
     "google-cloud-sqlcommenter / opentelemetry-instrumentation-sqlalchemy with "
     "enable_commenter=True; Django: the sqlcommenter middleware; Rails 7+: "
@@ -84,12 +85,15 @@ class UncorrelatedQueries:
             "matched_by": stats.get("by_how", {}),
             **keyed,
         }
-        fix = _HOW_TO_TAG
+        fix = _(_HOW_TO_TAG)
         if coarse:
             evidence["one_second_timestamps"] = coarse
             fix = (
-                f"{', '.join(coarse)} writes timestamps to the second only, so time cannot tell "
-                "which request ran a query (MariaDB's slow log; MySQL 8 writes microseconds). "
+                _(
+                    "{sources} writes timestamps to the second only, so time cannot tell which "
+                    "request ran a query (MariaDB's slow log; MySQL 8 writes microseconds)."
+                ).format(sources=", ".join(coarse))
+                + " "
                 + fix
             )
         return [
@@ -98,10 +102,10 @@ class UncorrelatedQueries:
                 name=self.name,
                 severity=Severity.MEDIUM if ratio >= 0.5 else Severity.LOW,
                 score=0.2 * ratio,
-                title=(
-                    f"{ratio:.0%} of {queries:,} queries are not tied to a request: "
-                    "per-request analysis (N+1, duplicates) sees only the rest"
-                ),
+                title=_(
+                    "{share:.0%} of {count} queries are not tied to a request: per-request "
+                    "analysis (N+1, duplicates) sees only the rest"
+                ).format(share=ratio, count=f"{queries:,}"),
                 evidence=evidence,
                 impact={"queries_untied": missing, "share_of_total": round(ratio, 4)},
                 fix=fix,

@@ -8,22 +8,24 @@ from typing import ClassVar
 from logtriage.analyzers.base import share
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import N_, _
 from logtriage.model.report import InputSummary
 
+# Reasons are the readers' own words (kept in English in the evidence); fixes are shown.
 _REASON_FIXES = {
-    "does not match the log format": (
-        "the lines do not have the fields of the detected format: give the exact format "
+    "does not match the log format": N_(
+        "The lines do not have the fields of the detected format: give the exact format "
         "(--nginx-log-format / --apache-log-format, or --format NAME) or split the file per "
-        "writer"
+        "writer."
     ),
-    "unreadable timestamp": "the time field does not parse: check the time format and locale",
-    "not valid UTF-8": (
-        "the file is not UTF-8: convert it (iconv -f latin1 -t utf-8) or fix the writer's encoding"
+    "unreadable timestamp": N_("The time field does not parse: check the time format and locale."),
+    "not valid UTF-8": N_(
+        "The file is not UTF-8: convert it (iconv -f latin1 -t utf-8) or fix the writer's encoding."
     ),
-    "line has a \\x01 control character": "the writer emits raw control bytes: escape them",
-    "no reader recognises this file": (
-        "no reader recognises the file: name it with --format (see `logtriage formats`), or "
-        "give the log_format / LogFormat string"
+    "line has a \\x01 control character": N_("The writer emits raw control bytes: escape them."),
+    "no reader recognises this file": N_(
+        "No reader recognises the file: name it with --format (see `logtriage formats`), or "
+        "give the log_format / LogFormat string."
     ),
 }
 
@@ -100,28 +102,34 @@ class UnparsedInput:
         top = reasons[0]["reason"] if reasons else "does not match the log format"
         what = f"{item.format} {item.variant}".strip() if item.format != "unknown" else ""
         title = (
-            f"{item.path}: {item.rejected:,} of {item.lines - item.skipped:,} lines "
-            f"({ratio:.1%}) could not be read"
+            _("{path}: {rejected} of {lines} lines ({share:.1%}) could not be read as {format}")
+            if what
+            else _("{path}: {rejected} of {lines} lines ({share:.1%}) could not be read")
+        ).format(
+            path=item.path,
+            rejected=f"{item.rejected:,}",
+            lines=f"{item.lines - item.skipped:,}",
+            share=ratio,
+            format=what,
         )
-        if what:
-            title += f" as {what}"
         evidence: dict[str, object] = {
             "rejected": item.rejected,
             "lines": item.lines,
             "reasons": {r["reason"]: r["n"] for r in reasons},
             "first_rejected_line": min((r["first_line"] for r in reasons), default=None),
         }
-        fix = _REASON_FIXES.get(top, _REASON_FIXES["does not match the log format"])
+        fix_text = _REASON_FIXES.get(top) or _REASON_FIXES["does not match the log format"]
+        fix = _(fix_text)
         if looks and looks[0]["matched"] > 0:
             other = looks[0]
             resemble = f"{other['format']} {other['variant']}".strip()
             evidence["rejected_lines_look_like"] = resemble
             evidence["resemblance"] = f"{other['matched']} of {other['sampled']} sampled"
-            fix = (
-                f"The rejected lines look like {resemble}: the format changed within the file "
-                f"or several writers share it. Keep one format per file, or read these lines "
-                f"with --format {other['format']}."
-            )
+            fix = _(
+                "The rejected lines look like {format}: the format changed within the file or "
+                "several writers share it. Keep one format per file, or read these lines with "
+                "--format {name}."
+            ).format(format=resemble, name=other["format"])
         return Finding(
             code=self.code,
             name=self.name,
@@ -131,6 +139,6 @@ class UnparsedInput:
             title=title,
             evidence=evidence,
             impact={"lines_lost": item.rejected, "share_of_total": round(ratio, 4)},
-            fix=fix[0].upper() + fix[1:] + ("" if fix.endswith(".") else "."),
+            fix=fix,
             examples=tuple(examples),
         )
