@@ -183,3 +183,16 @@ def test_thresholds_parse(spec: str, field: str, value: float) -> None:
 def test_bad_thresholds_are_one_line_errors(spec: str) -> None:
     with pytest.raises(ConfigError, match="cannot read threshold"):
         parse_thresholds([spec])
+
+
+def test_a_finding_that_blinks_out_is_held_for_a_window() -> None:
+    from logtriage.model.alert import Condition
+    from logtriage.model.finding import Severity
+
+    finding = Condition("f", "new-finding", "A001", "error-prone-route", Severity.HIGH, "t", "f")
+    rule = Condition("r", "route-5xx", "A001", "error-prone-route", Severity.HIGH, "t", "f")
+    book = AlertBook(clear_ticks=1, finding_clear_ticks=3)
+    assert len(book.update({"f": finding, "r": rule}, "1")) == 2
+    assert [a.condition.key for a in book.update({}, "2")] == ["r"]
+    assert book.update({}, "3") == []
+    assert [a.condition.key for a in book.update({}, "4")] == ["f"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -83,7 +84,9 @@ def watch(
             window=timedelta(seconds=options.window_s),
             baseline=timedelta(seconds=options.baseline_s),
         )
-        book = AlertBook(options.rules.clear_ticks)
+        book = AlertBook(
+            options.rules.clear_ticks, math.ceil(options.window_s / options.interval_s)
+        )
         try:
             while not stop.is_set():
                 started = time.monotonic()

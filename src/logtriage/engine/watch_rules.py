@@ -344,8 +344,11 @@ class AlertBook:
     resolved.
     """
 
-    def __init__(self, clear_ticks: int = 2) -> None:
+    def __init__(self, clear_ticks: int = 2, finding_clear_ticks: int | None = None) -> None:
         self.clear_ticks = clear_ticks
+        # An analyzer's finding can blink out while its evidence is still in the window (a
+        # count dips under a minimum): it is resolved only after a whole window without it.
+        self.finding_clear_ticks = max(clear_ticks, finding_clear_ticks or clear_ticks)
         self._active: dict[str, _Active] = {}
 
     @property
@@ -366,7 +369,8 @@ class AlertBook:
         for key in [k for k in self._active if k not in now]:
             held = self._active[key]
             held.missing += 1
-            if held.missing >= self.clear_ticks:
+            is_finding = held.condition.rule == "new-finding"
+            if held.missing >= (self.finding_clear_ticks if is_finding else self.clear_ticks):
                 del self._active[key]
                 alerts.append(Alert(AlertState.RESOLVED, held.condition, at, held.since))
         return [a.redacted() for a in alerts]
