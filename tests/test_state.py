@@ -247,3 +247,27 @@ def test_diff_compares_two_time_ranges_of_one_history(tmp_path: Path) -> None:
     assert empty.exit_code == 2 and "no records" in empty.stderr
     mixed = CliRunner().invoke(main, ["diff", "a.json", "--state", str(state)])
     assert mixed.exit_code == 2 and mixed.stderr.count("\n") == 1
+
+
+def test_a_rotated_set_shifts_by_one_and_every_line_is_read_once(tmp_path: Path) -> None:
+    logs, state = tmp_path / "logs", tmp_path / "state"
+    logs.mkdir()
+    (logs / "access.log.1").write_text(nginx_lines(0, 10))
+    (logs / "access.log").write_text(nginx_lines(10, 10))
+    analyze(state, logs)
+    with (logs / "access.log").open("a") as handle:
+        handle.write(nginx_lines(20, 3))
+    # logrotate with delaycompress: .1 → .2.gz, the live file → .1, a new live file.
+    (logs / "access.log.2.gz").write_bytes(gzip.compress((logs / "access.log.1").read_bytes()))
+    (logs / "access.log").rename(logs / "access.log.1")
+    (logs / "access.log").write_text(nginx_lines(23, 4))
+    report = analyze(state, logs)
+    assert report.extra["state"]["new_lines"] == 3 + 4
+    assert report.summary["requests"] == 27
+    assert lines_by_source(state) == {
+        str(logs / "access.log.2.gz"): list(range(1, 11)),
+        str(logs / "access.log.1"): list(range(1, 14)),
+        str(logs / "access.log"): list(range(1, 5)),
+    }
+    # The old .1 was found again as .2.gz: the history keeps no stale name.
+    assert history(state, "SELECT count(*) FROM read_files WHERE status = 'archived'") == [(0,)]
