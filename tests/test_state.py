@@ -189,7 +189,7 @@ def test_concurrent_cli_run_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and "another logtriage run" in result.stderr
 
 
-@pytest.mark.parametrize("damage", ["foreign", "version", "corrupt"])
+@pytest.mark.parametrize("damage", ["foreign", "version", "corrupt", "column"])
 def test_a_foreign_or_damaged_state_is_one_line_and_exit_2(tmp_path: Path, damage: str) -> None:
     log, state = tmp_path / "access.log", tmp_path / "state"
     log.write_text(nginx_lines(0, 3))
@@ -200,6 +200,10 @@ def test_a_foreign_or_damaged_state_is_one_line_and_exit_2(tmp_path: Path, damag
         assert CliRunner().invoke(main, ["analyze", str(log), "--state", str(state)]).exit_code == 0
         if damage == "version":
             (state / MARKER).write_text(json.dumps({"schema": "logtriage.state/99"}))
+        elif damage == "column":
+            con = duckdb.connect(str(state / HISTORY))
+            con.execute("ALTER TABLE requests ADD COLUMN from_the_future INTEGER")
+            con.close()
         else:
             (state / HISTORY).write_bytes(os.urandom(8192))
     result = CliRunner().invoke(main, ["analyze", str(log), "--state", str(state)])
@@ -271,3 +275,16 @@ def test_a_rotated_set_shifts_by_one_and_every_line_is_read_once(tmp_path: Path)
     }
     # The old .1 was found again as .2.gz: the history keeps no stale name.
     assert history(state, "SELECT count(*) FROM read_files WHERE status = 'archived'") == [(0,)]
+
+
+def test_a_canonical_column_added_later_joins_an_old_history(tmp_path: Path) -> None:
+    log, state = tmp_path / "access.log", tmp_path / "state"
+    log.write_text(nginx_lines(0, 5))
+    analyze(state, log)
+    con = duckdb.connect(str(state / HISTORY))
+    con.execute("ALTER TABLE requests DROP COLUMN upstream_ms")  # as an older version wrote it
+    con.close()
+    with log.open("a") as handle:
+        handle.write(nginx_lines(5, 2))
+    assert analyze(state, log).summary["requests"] == 7
+    assert history(state, "SELECT count(*) FROM requests WHERE upstream_ms IS NULL") == [(7,)]

@@ -286,10 +286,33 @@ def open_history(settings: Settings, work_dir: str, state: str) -> Database:
                 f"{path} holds history of schema {schema}; this logtriage keeps {STATE_SCHEMA}: "
                 "start a new --state directory"
             )
+        _add_new_columns(db, path)
     except BaseException:
         db.close()
         raise
     return db
+
+
+def _add_new_columns(db: Database, path: str) -> None:
+    """A canonical column added since the history was written joins it (null in old rows)."""
+    for table, columns in CANONICAL_TABLES.items():
+        have = [
+            r["column_name"]
+            for r in db.rows(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                "AND NOT internal AND schema_name = 'main' AND database_name = current_database()",
+                [table],
+            )
+        ]
+        unknown = sorted(set(have) - set(columns))
+        if unknown:
+            raise ConfigError(
+                f"{path} has columns this logtriage does not know ({table}: "
+                f"{', '.join(unknown)}): start a new --state directory"
+            )
+        for name, sql_type in columns.items():
+            if name not in have:
+                db.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {sql_type}')
 
 
 def _records(db: Database) -> dict[int, FileRecord]:
