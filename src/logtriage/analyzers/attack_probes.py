@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from logtriage.analyzers.secret_shapes import mask_sql
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import N_, _
 
 # Patterns run on the lower-cased, twice URL-decoded "path?query" (``+`` read as a space),
 # so %27%20or%201%3D1 and %252e%252e%252f are seen as what the server decodes them to.
@@ -54,12 +55,12 @@ RCE = (
 )
 
 _KINDS = {
-    "probe_path": "probe paths",
-    "sqli": "SQL injection",
-    "traversal": "path traversal",
+    "probe_path": N_("probe paths"),
+    "sqli": N_("SQL injection"),
+    "traversal": N_("path traversal"),
     "xss": "XSS",
-    "rce": "command injection / Log4Shell",
-    "storm_404": "404 storm",
+    "rce": N_("command injection / Log4Shell"),
+    "storm_404": N_("404 storm"),
 }
 
 
@@ -210,10 +211,17 @@ class AttackProbes:
             severity, score = Severity.MEDIUM, 0.08
         else:
             severity, score = Severity.LOW, 0.02
-        what = ", ".join(f"{_KINDS[k]} {v}" for k, v in kinds.items())
+        what = ", ".join(f"{_(_KINDS[k])} {v}" for k, v in kinds.items())
         described = "; ".join(part for part in (", ".join(scanners), what) if part)
-        title = f"{client} sent {row['probes'] or row['n_404']} attack probes ({described})" + (
-            f", {answered} answered with 2xx" if answered else ", none answered"
+        title = (
+            _("{client} sent {count} attack probes ({described}), {answered} answered with 2xx")
+            if answered
+            else _("{client} sent {count} attack probes ({described}), none answered")
+        ).format(
+            client=client,
+            count=row["probes"] or row["n_404"],
+            described=described,
+            answered=answered,
         )
         return Finding(
             code=self.code,
@@ -331,23 +339,27 @@ def _iso(value: Any) -> str | None:
 
 def _fix(answered: int, kinds: dict[str, int]) -> str:
     if not answered:
-        return (
+        return _(
             "Nothing answered: no change needed in the application. To cut the noise, block "
             "the client or its user agent at the edge (a WAF rule, rate limiting, fail2ban on "
             "404 storms) and keep the proxy answering these paths with 404/444."
         )
-    steps = ["Check what each answered probe (examples) returned"]
+    steps = [_("Check what each answered probe (examples) returned")]
     if "probe_path" in kinds:
         steps.append(
-            "keep dotfiles, backups and VCS folders out of the web root (nginx "
-            "`location ~ /\\.(?!well-known) { deny all; }`) and restrict admin, actuator and "
-            "status endpoints to internal networks"
+            _(
+                "keep dotfiles, backups and VCS folders out of the web root (nginx "
+                "`location ~ /\\.(?!well-known) { deny all; }`) and restrict admin, actuator "
+                "and status endpoints to internal networks"
+            )
         )
     if kinds.keys() & {"sqli", "xss", "rce", "traversal"}:
         steps.append(
-            "on the routes that answered injection payloads, confirm parameterized queries, "
-            "output encoding and path canonicalization, and look for the payload in the app "
-            "and database logs at that time"
+            _(
+                "on the routes that answered injection payloads, confirm parameterized queries, "
+                "output encoding and path canonicalization, and look for the payload in the "
+                "app and database logs at that time"
+            )
         )
-    steps.append("then block the client at the edge and rotate anything that was exposed")
-    return "; ".join(steps) + "."
+    steps.append(_("then block the client at the edge and rotate anything that was exposed"))
+    return _("{steps}.").format(steps="; ".join(steps))

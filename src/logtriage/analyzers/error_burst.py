@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from logtriage.analyzers.secret_shapes import mask_sql
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import N_, _
 
 # Bucket widths tried, widest first: the widest that still gives ``min_buckets`` buckets.
 _BUCKETS_S = (3600, 900, 300, 60, 10)
@@ -33,7 +34,7 @@ _MARKERS = (
     r"worker timeout|out of memory|oom|killed|sigterm|sigkill|database system is|"
     r"terminating|ready to accept connections|version \d)"
 )
-_LABELS = {"http": "5xx", "db": "database", "app": "app"}
+_LABELS = {"http": "5xx", "db": N_("database"), "app": N_("app")}
 
 
 def _normalised(text: str) -> str:
@@ -272,15 +273,25 @@ class ErrorBurst:
                 for m in messages
             ]
         evidence.update(changes)
-        what = ", ".join(f"{_LABELS[k]} {v}" for k, v in per_signal.items())
+        what = ", ".join(f"{_(_LABELS[k])} {v}" for k, v in per_signal.items())
         baseline = max((float(v) for v in (window["baselines"] or {}).values()), default=0.0)
-        title = (
-            f"Error burst {start:%Y-%m-%d %H:%M:%S}–{end:%H:%M:%S} ({minutes:.0f} min): "
-            f"{errors} errors ({what}) against a baseline of {baseline:g} per {bucket_s} s"
+        title = _(
+            "Error burst {start}–{end} ({minutes:.0f} min): {errors} errors ({what}) against a "
+            "baseline of {baseline:g} per {bucket} s"
+        ).format(
+            start=f"{start:%Y-%m-%d %H:%M:%S}",
+            end=f"{end:%H:%M:%S}",
+            minutes=minutes,
+            errors=errors,
+            what=what,
+            baseline=baseline,
+            bucket=bucket_s,
         )
         if routes:
             top_status = max(routes[0]["statuses"].items(), key=lambda kv: kv[1])[0]
-            title += f"; mostly {routes[0]['route']} {top_status}"
+            title += _("; mostly {route} {status}").format(
+                route=routes[0]["route"], status=top_status
+            )
         http = per_signal.get("http", 0)
         rate = evidence.get("error_rate_in_window", 0.0)
         if errors >= 100 or (http >= 20 and rate >= 0.2):
@@ -374,20 +385,25 @@ class ErrorBurst:
 
 
 def _fix(start: datetime, messages: list[dict[str, Any]], changes: dict[str, Any]) -> str:
-    parts = [f"Read the logs from {start:%Y-%m-%d %H:%M:%S}"]
+    parts = [_("Read the logs from {start}").format(start=f"{start:%Y-%m-%d %H:%M:%S}")]
     if messages:
-        parts.append(f'the top error is "{messages[0]["message"][:120]}"')
+        parts.append(_('the top error is "{message}"').format(message=messages[0]["message"][:120]))
     if changes.get("markers"):
         marker = changes["markers"][0]
         parts.append(
-            f'it lines up with "{marker["message"][:100]}" at {marker["ts"]}: a deploy, restart '
-            "or crash — roll back or fix that change, and check worker restarts and OOM kills"
+            _(
+                'it lines up with "{message}" at {time}: a deploy, restart or crash — roll back '
+                "or fix that change, and check worker restarts and OOM kills"
+            ).format(message=marker["message"][:100], time=marker["ts"])
         )
     if changes.get("new_routes"):
-        parts.append(f"route {changes['new_routes'][0]['route']} appeared only then")
+        parts.append(
+            _("route {route} appeared only then").format(route=changes["new_routes"][0]["route"])
+        )
     if changes.get("new_clients"):
         parts.append(
-            f"client {changes['new_clients'][0]['client']} appeared only then (rate-limit it "
-            "if it is the cause)"
+            _("client {client} appeared only then (rate-limit it if it is the cause)").format(
+                client=changes["new_clients"][0]["client"]
+            )
         )
-    return "; ".join(parts) + "."
+    return _("{steps}.").format(steps="; ".join(parts))

@@ -10,6 +10,7 @@ from logtriage.analyzers.base import share
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import ms
+from logtriage.model.i18n import N_, _
 
 # Each request's attributes as "kind value" strings, computed in bulk. Query-string values
 # longer than 40 characters count only as the key's presence: ids and search text are not
@@ -43,27 +44,29 @@ list_concat(
 """
 
 _FIXES = {
-    "with": (
-        "requests {attr} do extra work in the handler: look at what this parameter adds (more "
+    "with": N_(
+        "Requests {attr} do extra work in the handler: look at what this parameter adds (more "
         "rows, a nested include, more queries per request) and bound it — paginate, limit the "
-        "page size, load the relation in one query, or cache the result"
+        "page size, load the relation in one query, or cache the result."
     ),
-    "client": (
-        "one client makes the slow tail ({attr}): a batch job, crawler or integration asking "
-        "for expensive pages — give it a bulk endpoint, rate-limit it, or run it off-peak"
+    "client": N_(
+        "One client makes the slow tail ({attr}): a batch job, crawler or integration asking "
+        "for expensive pages — give it a bulk endpoint, rate-limit it, or run it off-peak."
     ),
-    "status": (
-        "the slow requests end with {attr}: they are timing out or failing slowly — look at the "
-        "upstream's timeouts and what it waits on"
+    "status": N_(
+        "The slow requests end with {attr}: they are timing out or failing slowly — look at "
+        "the upstream's timeouts and what it waits on."
     ),
-    "response": ("large responses are the slow ones ({attr}): paginate, compress, or stream them"),
-    "hour": (
-        "the route is slow {attr}: something else runs then (a cron job, backup, batch import, "
-        "vacuum) — move it or give it its own resources"
+    "response": N_(
+        "Large responses are the slow ones ({attr}): paginate, compress, or stream them."
     ),
-    "queries": (
-        "slow requests run many queries ({attr}): an N+1 or an unbounded loop over rows — load "
-        "the data in one query (eager loading / IN (...))"
+    "hour": N_(
+        "The route is slow {attr}: something else runs then (a cron job, backup, batch import, "
+        "vacuum) — move it or give it its own resources."
+    ),
+    "queries": N_(
+        "Slow requests run many queries ({attr}): an N+1 or an unbounded loop over rows — load "
+        "the data in one query (eager loading / IN (...))."
     ),
 }
 
@@ -196,7 +199,7 @@ class SlowRequestPattern:
             if row["route"] not in best or contrast > best[row["route"]][0]:
                 best[row["route"]] = (contrast, {**row, "z": z})
         findings = []
-        for route, (_, row) in sorted(best.items()):
+        for route, (_contrast, row) in sorted(best.items()):
             finding = self._finding(ctx, options, route, row, total_ms)
             if finding is not None:
                 findings.append(finding)
@@ -246,17 +249,24 @@ class SlowRequestPattern:
             else Severity.LOW
         )
         kind = attr.split(" ", 1)[0]
-        fix = _FIXES.get(kind, _FIXES["with"]).format(attr=attr)
+        template = _FIXES.get(kind) or _FIXES["with"]
+        fix = _(template).format(attr=attr)
         worst = {k: v for k, v in with_attr["worst"].items() if v is not None}
         return Finding(
             code=self.code,
             name=self.name,
             severity=severity,
             score=time_share,
-            title=(
-                f"{route} is slow {attr}: p95 {ms(with_attr['p95'])} against "
-                f"{ms(without['p95'])} without; {slow_share:.0%} of its slow requests have it, "
-                f"{rest_share:.0%} of the others"
+            title=_(
+                "{route} is slow {attr}: p95 {p95_with} against {p95_without} without; "
+                "{slow_share:.0%} of its slow requests have it, {rest_share:.0%} of the others"
+            ).format(
+                route=route,
+                attr=attr,
+                p95_with=ms(with_attr["p95"]),
+                p95_without=ms(without["p95"]),
+                slow_share=slow_share,
+                rest_share=rest_share,
             ),
             route=route,
             evidence={
@@ -275,6 +285,6 @@ class SlowRequestPattern:
                 "time_ms": round(with_attr["total_ms"], 3),
                 "share_of_total": round(time_share, 4),
             },
-            fix=fix[0].upper() + fix[1:] + ".",
+            fix=fix,
             examples=(worst,),
         )
