@@ -288,3 +288,21 @@ def test_a_canonical_column_added_later_joins_an_old_history(tmp_path: Path) -> 
         handle.write(nginx_lines(5, 2))
     assert analyze(state, log).summary["requests"] == 7
     assert history(state, "SELECT count(*) FROM requests WHERE upstream_ms IS NULL") == [(7,)]
+
+
+def test_a_multi_line_entry_cut_by_a_run_is_read_whole_next_time(tmp_path: Path) -> None:
+    log, state = tmp_path / "postgresql.log", tmp_path / "state"
+    entry = "2026-11-24 10:00:0{s}.000 UTC [100] LOG:  duration: 1.500 ms  statement: SELECT {c}\n"
+    log.write_text(entry.format(s=0, c="a") + entry.format(s=1, c="id") + "\tFROM users\n")
+    analyze(state, log)
+    with log.open("a") as handle:  # the rest of the statement, then one more entry
+        handle.write("\tWHERE id = 7\n" + entry.format(s=2, c="b"))
+    report = analyze(state, log)
+    assert report.extra["state"] == {"run": 2, "new_lines": 2, "new_records": 1}
+    assert report.summary["queries"] == 3 and report.inputs[0].rejected == 0
+    assert history(state, "SELECT line, sql FROM queries ORDER BY line") == [
+        (1, "SELECT a"),
+        (2, "SELECT id FROM users WHERE id = 7"),
+        (5, "SELECT b"),
+    ]
+    assert analyze(state, log).extra["state"]["new_lines"] == 0

@@ -52,6 +52,11 @@ REPORT = "report.json"
 LOCK = "lock"
 # Tables whose rows name the file they came from: relabelled when a file moves.
 _SOURCED = (*CANONICAL_TABLES, "rejects", "reject_counts", "reject_resemblance")
+# Formats whose entries may span lines (a statement, a stack trace): the last entry read from
+# a growing file may still be missing lines, so it is read again with the next new lines.
+MULTILINE_FORMATS = frozenset(
+    {"postgresql", "postgresql_csv", "mysql_slow", "mysql_general", "mysql_error", "app_text"}
+)
 # Where a rotated file goes when only the live one is named (logrotate, newsyslog defaults).
 _ROTATED_SUFFIXES = (".1", ".1.gz", ".1.zst", ".0")
 
@@ -65,7 +70,8 @@ _TABLES_SQL = (
         is_complete BOOLEAN, format VARCHAR, variant VARCHAR, table_name VARCHAR,
         sample VARCHAR[], records BIGINT, rejected BIGINT, skipped BIGINT,
         first_ts VARCHAR, last_ts VARCHAR, missing VARCHAR[], carries_routes BOOLEAN,
-        first_run INTEGER, last_run INTEGER, last_read TIMESTAMP, last_how VARCHAR)
+        first_run INTEGER, last_run INTEGER, last_read TIMESTAMP, last_how VARCHAR,
+        tail_line BIGINT, tail_offset BIGINT)
     """,
     """
     CREATE TABLE IF NOT EXISTS runs (
@@ -108,6 +114,9 @@ class FileRecord:
     last_run: int = 0
     last_read: datetime | None = None
     last_how: str = ""
+    # Where the last entry of a multi-line log starts (0: none held back): read again next time.
+    tail_line: int = 0
+    tail_offset: int = 0
 
     def cursor(self) -> Cursor:
         """How far this content was read, in the cursor module's terms."""
@@ -445,12 +454,17 @@ def _load_steps(
             if step.displaced is not None:
                 resume = dataclasses.replace(resume, reason=_why_restart(step))
         how = _how(record, resume)
+        first_new, records_before = resume.line, record.records
+        if record.tail_line and resume.reason == "appended":
+            resume = Resume(record.tail_offset, record.tail_line, "appended")
         spool = os.path.join(work_dir, f"new-{scan}.log")
         with open(spool, "wb") as out:
             cursor = record.cursor() if resume.reason == "unchanged" else _copy(step, resume, out)
-        added = cursor.lines - (resume.line - 1)
+        added = cursor.lines - (first_new - 1)
         if added > 0:
-            progress(f"reading {step.item.path} from line {resume.line}")
+            progress(f"reading {step.item.path} from line {first_new}")
+            if resume.line < first_new:
+                _forget_tail(db, record)
             sample = record.sample
             if len(sample) < SNIFF_LINES:
                 # A short first read: the file's first lines so far plus the new ones.
@@ -466,8 +480,9 @@ def _load_steps(
                 )
             )
             total_lines += added
-            total_records += got.records
-            how = f"{how}: lines {resume.line}-{cursor.lines}"
+            total_records += record.records - records_before
+            how = f"{how}: lines {first_new}-{cursor.lines}"
+            _hold_tail(db, record, resume, cursor, spool)
         elif resume.reason == "appended":
             how = "no new complete line"
         record.last_how = how
@@ -479,6 +494,65 @@ def _load_steps(
         if record.last_run != run and not record.last_how:
             record.last_how = "not named in this run"
     return total_lines, total_records
+
+
+def _forget_tail(db: Database, record: FileRecord) -> None:
+    """Drop the rows of the entry held back last time: it is read again, maybe longer now."""
+    for table in CANONICAL_TABLES:
+        where = "source = ? AND line >= ?"
+        params = [record.path, record.tail_line]
+        record.records -= int(db.scalar(f"SELECT count(*) FROM {table} WHERE {where}", params))
+        db.execute(f"DELETE FROM {table} WHERE {where}", params)
+    db.execute(
+        "DELETE FROM rejects WHERE source = ? AND line >= ?", [record.path, record.tail_line]
+    )
+    record.tail_line = record.tail_offset = 0
+
+
+def _hold_tail(
+    db: Database, record: FileRecord, resume: Resume, cursor: Cursor, spool: str
+) -> None:
+    """Remember where the last entry of a growing multi-line log starts, to read it again."""
+    record.tail_line = record.tail_offset = 0
+    if record.format not in MULTILINE_FORMATS or cursor.is_complete:
+        return
+    last = max(
+        (
+            int(line)
+            for table in CANONICAL_TABLES
+            if (
+                line := db.scalar(
+                    f"SELECT max(line) FROM {table} WHERE source = ? AND line >= ?",
+                    [record.path, resume.line],
+                )
+            )
+            is not None
+        ),
+        default=0,
+    )
+    if last:
+        record.tail_line = last
+        record.tail_offset = resume.offset + _line_start(spool, last - resume.line)
+
+
+def _line_start(path: str, skip: int) -> int:
+    """Byte offset in ``path`` where line ``skip + 1`` starts (after ``skip`` newlines)."""
+    offset = 0
+    with open(path, "rb") as handle:
+        while skip > 0:
+            chunk = handle.read(1 << 20)
+            if not chunk:
+                break
+            at = -1
+            while skip > 0:
+                at = chunk.find(b"\n", at + 1)
+                if at < 0:
+                    break
+                skip -= 1
+            if skip == 0:
+                return offset + at + 1
+            offset += len(chunk)
+    return offset
 
 
 def _copy(step: _Step, resume: Resume, out: BinaryIO) -> Cursor:
