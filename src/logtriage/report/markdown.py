@@ -88,33 +88,54 @@ def _where(finding: Finding) -> str:
     return "–"
 
 
+def _labels() -> dict[str, str]:
+    """The report's field labels in the active language."""
+    return {
+        "severity": _("Severity:"),
+        "viewpoint": _("Viewpoint:"),
+        "route": _("Route:"),
+        "query": _("Query:"),
+        "impact": _("Impact:"),
+        "evidence": _("Evidence:"),
+        "location": _("Location:"),
+        "fix": _("Fix:"),
+        "example": _("Example:"),
+        "logtriage_report": _("logtriage report"),
+        "requests": _("Requests:"),
+        "queries": _("Queries:"),
+        "time_range": _("Time range:"),
+        "inputs": _("Inputs:"),
+    }
+
+
 def _finding_section(rank: int, finding: Finding) -> list[str]:
+    names = _labels()
     out = [
         f"### {rank}. {finding.code} {finding.name}: {text(finding.title)}",
         "",
-        f"- **{_('Severity:')}** {_SEVERITY_MARK[finding.severity.value]} "
+        f"- **{names['severity']}** {_SEVERITY_MARK[finding.severity.value]} "
         f"{severity_name(finding.severity)} · "
-        f"**{_('Viewpoint:')}** {viewpoint_name(finding.viewpoint)}",
+        f"**{names['viewpoint']}** {viewpoint_name(finding.viewpoint)}",
     ]
     if finding.route:
-        out.append(f"- **{_('Route:')}** {code(finding.route)}")
+        out.append(f"- **{names['route']}** {code(finding.route)}")
     if finding.fingerprint:
-        out.append(f"- **{_('Query:')}** {code(shorten(finding.fingerprint, 300))}")
+        out.append(f"- **{names['query']}** {code(shorten(finding.fingerprint, 300))}")
     if finding.impact:
-        out.append(f"- **{_('Impact:')}** {_pairs(finding.impact)}")
+        out.append(f"- **{names['impact']}** {_pairs(finding.impact)}")
     if finding.evidence:
-        out.append(f"- **{_('Evidence:')}** {_pairs(finding.evidence)}")
+        out.append(f"- **{names['evidence']}** {_pairs(finding.evidence)}")
     for loc in finding.location[:3]:
         where = f"{loc.path}:{loc.line}" if loc.line else loc.path
         out.append(
-            f"- **{_('Location:')}** {code(where)} ({text(loc.how)}, {percent(loc.confidence)})"
+            f"- **{names['location']}** {code(where)} ({text(loc.how)}, {percent(loc.confidence)})"
         )
-    out.append(f"- **{_('Fix:')}** {prose(finding.fix)}")
+    out.append(f"- **{names['fix']}** {prose(finding.fix)}")
     for example in finding.examples[:2]:
         where = f"{example.get('source', '')}:{example.get('line', '')}"
         detail = example.get("path") or example.get("text") or example.get("sql") or ""
         shown = f" {code(shorten(str(detail), 160))}" if detail else ""
-        out.append(f"- **{_('Example:')}** {code(where)}{shown}")
+        out.append(f"- **{names['example']}** {code(where)}{shown}")
     out.append("")
     return out
 
@@ -122,8 +143,9 @@ def _finding_section(rank: int, finding: Finding) -> list[str]:
 def render_markdown(report: Report, *, top: int = 10) -> str:
     """Render ``report`` as GitHub-flavoured Markdown; every log value is escaped."""
     s = report.summary
-    out = [f"# {_('logtriage report')}", ""]
-    facts = [f"**{_('Requests:')}** {count(s.get('requests'))}"]
+    names = _labels()
+    out = [f"# {names['logtriage_report']}", ""]
+    facts = [f"**{names['requests']}** {count(s.get('requests'))}"]
     if s.get("p95_ms") is not None:
         facts.append(
             f"p50 {ms(s.get('p50_ms'))} · p95 {ms(s['p95_ms'])} · p99 {ms(s.get('p99_ms'))}"
@@ -131,11 +153,11 @@ def render_markdown(report: Report, *, top: int = 10) -> str:
     if s.get("error_rate") is not None:
         facts.append(f"5xx {percent(s['error_rate'])}")
     if s.get("queries"):
-        facts.append(f"**{_('Queries:')}** {count(s['queries'])}")
+        facts.append(f"**{names['queries']}** {count(s['queries'])}")
     out.append(" · ".join(facts) + "  ")
     if s.get("time_range"):
         span = f"{text(s['time_range'][0])} → {text(s['time_range'][1])}"
-        out.append(f"**{_('Time range:')}** {span}  ")
+        out.append(f"**{names['time_range']}** {span}  ")
     inputs = ", ".join(
         f"{code(i.path)} ({text(i.format)}, "
         + _("{count} lines").format(count=count(i.lines))
@@ -143,7 +165,7 @@ def render_markdown(report: Report, *, top: int = 10) -> str:
         + ")"
         for i in report.inputs
     )
-    out.extend([f"**{_('Inputs:')}** {inputs or '–'}", ""])
+    out.extend([f"**{names['inputs']}** {inputs or '–'}", ""])
 
     out.append("## " + _("Findings ({count})").format(count=len(report.findings)))
     out.append("")
