@@ -100,6 +100,8 @@ def test_a_truncated_file_is_read_again_and_its_old_rows_kept(tmp_path: Path) ->
     log.write_text(nginx_lines(0, 30))
     analyze(state, log)
     log.write_text(nginx_lines(100, 5))  # copytruncate, then five new lines
+    # A rotated sibling with other content is not what the old lines became: left unread.
+    (tmp_path / "access.log.1").write_text(nginx_lines(500, 9))
     report = analyze(state, log)
     assert report.extra["state"]["new_lines"] == 5
     assert report.summary["requests"] == 35

@@ -281,6 +281,8 @@ def open_history(settings: Settings, work_dir: str, state: str) -> Database:
         db = Database(settings, work_dir, path=path)
     except duckdb.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "lock" in reason.lower():
+            reason = "another program has it open (a logtriage serve of this directory?)"
         raise ConfigError(f"cannot open {path}: {reason}") from exc
     try:
         for sql in _TABLES_SQL:
@@ -362,11 +364,14 @@ def _match(files: Sequence[InputFile], records: Mapping[int, FileRecord]) -> lis
                 continue
             for suffix in _ROTATED_SUFFIXES:
                 sibling = record.real_path + suffix
-                if sibling not in named and os.path.isfile(sibling):
+                if sibling in named or not os.path.isfile(sibling):
+                    continue
+                identity = identify(sibling)
+                if is_same_content(identity, record.cursor()):
                     named.add(sibling)
-                    identity = identify(sibling)
                     item = InputFile(step.item.path + suffix, sibling, identity.compression)
                     steps.insert(steps.index(step), _Step(item, identity))
+                    break
     for step in steps:
         if step.record is None:
             same_inode = [
