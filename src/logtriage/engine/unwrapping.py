@@ -1,0 +1,50 @@
+"""Unwrap container log records (Docker json-file, Kubernetes CRI) in the ``lines`` table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from logtriage.engine.database import Database
+from logtriage.sources.container_wrappers import detect, unwrap_sample, unwrap_sql
+
+
+@dataclass(frozen=True)
+class Unwrapped:
+    """Which wrapper was removed, how many physical lines became blank or joined, the sample."""
+
+    wrapper: str
+    absorbed: int
+    sample: list[str]
+
+
+def unwrap_lines(db: Database, sample: Sequence[str]) -> Unwrapped | None:
+    """Replace ``lines`` by the program's lines when ``sample`` is wrapped; else do nothing.
+
+    ``lines`` keeps its physical line numbers (a joined line has its first piece's) and gains
+    ``container_ts``, the time the runtime wrote the line.
+    """
+    wrapper = detect(sample)
+    if wrapper is None or getattr(db, "engine", "duckdb") == "spark":
+        return None
+    blank = "SELECT count(*) FROM lines WHERE text IS NULL OR trim(text) = ''"
+    before, blank_before = db.count("lines"), int(db.scalar(blank))
+    db.execute(
+        "CREATE TEMP TABLE tmp_unwrapped AS "
+        + unwrap_sql(wrapper).replace("{lines}", "lines")
+        + " ORDER BY line"
+    )
+    db.execute("DROP TABLE lines")
+    db.execute("ALTER TABLE tmp_unwrapped RENAME TO lines")
+    # Pieces joined into the line before them, and records of an empty line, are accounted
+    # as blank: neither records nor rejections.
+    absorbed = before - db.count("lines") + int(db.scalar(blank)) - blank_before
+    return Unwrapped(wrapper, absorbed, unwrap_sample(sample, wrapper))
+
+
+def fill_container_ts(db: Database) -> None:
+    """Records without a time of their own take the time the runtime wrote their line."""
+    db.execute(
+        "UPDATE parsed SET ts = l.container_ts FROM lines l "
+        "WHERE parsed.line = l.line AND parsed.ts IS NULL AND parsed._reject IS NULL"
+    )

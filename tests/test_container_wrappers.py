@@ -1,0 +1,79 @@
+"""Docker json-file and Kubernetes CRI records: unwrapped, pieces joined, inner lines sniffed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from logtriage import api
+from logtriage.sources.container_wrappers import detect, unwrap_sample
+
+ACCESS = (
+    '127.0.0.1 - - [25/Nov/2026:16:06:11 +0000] "GET /a?x={n} HTTP/1.1" 200 12 "-" "curl/8.5.0"'
+)
+
+
+def _docker(log: str, stream: str = "stdout", second: int = 0) -> str:
+    time = f"2026-11-25T16:06:{second:02d}.123456789Z"
+    return json.dumps({"log": log, "stream": stream, "time": time})
+
+
+def test_docker_pieces_join_per_stream_and_keep_the_first_physical_line(tmp_path: Path) -> None:
+    long_query = "q" * 40000
+    line = ACCESS.replace("x={n}", f"x={long_query}")
+    pieces = [line[:16384], line[16384:32768], line[32768:] + "\n"]
+    records = [
+        _docker(ACCESS.format(n=1) + "\n"),
+        _docker(pieces[0]),
+        # stderr between the pieces of a stdout line does not break it.
+        _docker("stderr noise\n", stream="stderr"),
+        _docker(pieces[1]),
+        _docker(pieces[2]),
+        _docker(ACCESS.format(n=2) + "\n"),
+    ]
+    log = tmp_path / "container.log"
+    log.write_text("\n".join(records) + "\n")
+    summary, rows, rejects = api.records(str(log))
+    assert summary.format == "nginx"
+    assert summary.variant.startswith("docker: ")
+    assert [r["line"] for r in rows] == [1, 2, 6]
+    assert rows[1]["query"] == f"x={long_query}"
+    assert [r["line"] for r in rejects] == [3]
+    # Every physical line is a record, a rejection, or a piece joined into a record.
+    assert summary.records + summary.rejected + summary.skipped == summary.lines == 6
+
+
+def test_cri_partial_lines_and_the_runtime_time_fills_a_missing_one(tmp_path: Path) -> None:
+    log = tmp_path / "pod.log"
+    log.write_text(
+        '2026-11-25T16:06:11.000000001Z stdout P level=info msg="split ac\n'
+        "2026-11-25T16:06:11.000000002Z stderr F level=error msg=other\n"
+        '2026-11-25T16:06:11.000000003Z stdout F ross pieces" request_id=r1\n'
+        "2026-11-25T16:06:12.5+02:00 stdout F level=warning msg=shifted\n"
+    )
+    summary, rows, rejects = api.records(str(log))
+    assert (summary.format, rejects) == ("logfmt", [])
+    assert [(r["line"], r["message"]) for r in rows] == [
+        (1, "split across pieces"),
+        (2, "other"),
+        (4, "shifted"),
+    ]
+    assert rows[0]["request_id"] == "r1"
+    assert [r["ts"].isoformat() for r in rows] == [
+        "2026-11-25T16:06:11",
+        "2026-11-25T16:06:11",
+        "2026-11-25T14:06:12.500000",
+    ]
+
+
+def test_plain_logs_and_json_app_logs_are_not_taken_for_wrappers() -> None:
+    cases = Path(__file__).parent / "cases" / "sources"
+    for log in sorted(cases.glob("*/*.log")):
+        if log.parent.name == "container_wrappers":
+            continue
+        assert detect(log.read_text(errors="replace").splitlines()[:64]) is None, log
+
+
+def test_sample_unwrapping_matches_the_engine() -> None:
+    sample = [_docker("a"), _docker("b\n"), _docker("c\n", stream="stderr")]
+    assert unwrap_sample(sample, "docker") == ["ab", "c"]
