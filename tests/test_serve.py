@@ -371,3 +371,32 @@ def test_a_new_state_run_shows_without_a_restart(tmp_path: Path) -> None:
         assert _count_of(client, N_PLUS_ONE_ROUTE) == before + 3
         total = json.loads((state / "report.json").read_text())["summary"]["requests"]
         assert f'<div class="tile-value">{total:,}</div>' in client.get("/").text
+
+
+def test_a_run_writing_the_history_makes_drill_downs_a_503_not_a_traceback(
+    client: TestClient, state: Path
+) -> None:
+    writer = duckdb.connect(str(state / "history.duckdb"))  # as analyze --state holds it
+    try:
+        response = client.get("/routes")
+        assert response.status_code == 503
+        assert "try again" in response.text and "Traceback" not in response.text
+        assert client.get("/").status_code == 200  # the report's pages need no history
+    finally:
+        writer.close()
+    assert client.get("/routes").status_code == 200
+
+
+def test_a_long_query_sequence_is_cut_but_counted_in_full(state: Path) -> None:
+    from logtriage.engine.explore import Filters, History
+
+    with History(str(state / "history.duckdb")) as history:
+        slowest = history.slowest_requests(N_PLUS_ONE_ROUTE, Filters())
+        record = history.request(slowest[-1]["request_id_url"])
+        assert record is not None
+        every = history.request_queries(record)
+        first = history.request_queries(record, limit=3)
+        shapes = history.request_shapes(record)
+    assert first == every[:3]
+    assert sum(s["count"] for s in shapes) == len(every) > 3
+    assert max(s["count"] for s in shapes) == max(q["repeats"] for q in first)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -277,39 +276,44 @@ class History:
             fields=redact_value(_times(row)),
         )
 
-    def request_queries(self, request: RequestRecord) -> list[dict[str, Any]]:
-        """The request's queries in time order, each with how it was tied and its repeat count.
-
-        ``repeats`` is how many times the request ran that query shape: an N+1 shows as one
-        fingerprint repeated many times with different parameters.
-        """
+    def _tied_queries(self, request: RequestRecord) -> tuple[str, list[Any]] | None:
+        """FROM/WHERE of the request's queries (``q``, with ``how``); None when none can be."""
         if not self.has("queries"):
-            return []
-        columns = (
-            "q.ts, q.duration_ms, q.fingerprint_id, q.fingerprint, q.sql, q.rows_sent, "
-            "q.rows_examined, q.connection, q.db, q.source, q.line"
-        )
+            return None
         if self.has("correlations"):
-            rows = self._rows(
-                f"""
-                SELECT {columns}, c.how FROM correlations c
-                JOIN queries q ON q.source = c.source AND q.line = c.line
-                WHERE c.kind = 'query' AND c.request_source = ? AND c.request_line = ?
-                ORDER BY q.ts NULLS LAST, q.source, q.line
-                """,
+            return (
+                "FROM correlations c JOIN queries q ON q.source = c.source AND q.line = c.line "
+                "WHERE c.kind = 'query' AND c.request_source = ? AND c.request_line = ?",
                 [request.source, request.line],
             )
-        elif request.request_id or request.trace_id:
+        if request.request_id or request.trace_id:
             # No correlation table: the exact keys alone still tie queries to the request.
             key = "request_id" if request.request_id else "trace_id"
-            rows = self._rows(
-                f"SELECT {columns}, '{key}' AS how FROM queries q WHERE q.{key} = ? "
-                "ORDER BY q.ts NULLS LAST, q.source, q.line",
-                [request.request_id or request.trace_id],
-            )
-        else:
-            rows = []
-        counts = Counter(row["fingerprint_id"] for row in rows)
+            return f"FROM queries q WHERE q.{key} = ?", [request.request_id or request.trace_id]
+        return None
+
+    def request_queries(self, request: RequestRecord, limit: int = 1000) -> list[dict[str, Any]]:
+        """The request's first ``limit`` queries in time order, each with its shape's count.
+
+        ``repeats`` is how many times the request ran that query shape (over all its queries):
+        an N+1 shows as one fingerprint repeated many times with different parameters.
+        """
+        tied = self._tied_queries(request)
+        if tied is None:
+            return []
+        source, params = tied
+        how = "c.how" if self.has("correlations") else "'exact key'"
+        rows = self._rows(
+            f"""
+            SELECT q.ts, q.duration_ms, q.fingerprint_id, q.fingerprint, q.sql, q.rows_sent,
+                   q.rows_examined, q.connection, q.db, {how} AS how,
+                   count(*) OVER (PARTITION BY q.fingerprint_id) AS repeats
+            {source}
+            ORDER BY q.ts NULLS LAST, q.source, q.line
+            LIMIT ?
+            """,
+            [*params, limit],
+        )
         start = request.ts
         out = []
         for n, row in enumerate(rows, start=1):
@@ -318,9 +322,26 @@ class History:
             row["offset_ms"] = (
                 round((at - start).total_seconds() * 1000, 3) if at and start else None
             )
-            row["repeats"] = counts[row["fingerprint_id"]]
             out.append(redact_value(_times(row)))
         return out
+
+    def request_shapes(self, request: RequestRecord) -> list[dict[str, Any]]:
+        """Per query shape of the request: how often it ran and its time, most repeated first."""
+        tied = self._tied_queries(request)
+        if tied is None:
+            return []
+        source, params = tied
+        rows = self._rows(
+            f"""
+            SELECT q.fingerprint_id, min(q.fingerprint) AS fingerprint, count(*) AS count,
+                   sum(q.duration_ms) AS total_ms
+            {source}
+            GROUP BY q.fingerprint_id
+            ORDER BY count(*) DESC, sum(q.duration_ms) DESC NULLS LAST, q.fingerprint_id
+            """,
+            params,
+        )
+        return [_times(row) for row in rows]
 
     def request_events(self, request: RequestRecord) -> list[dict[str, Any]]:
         """App events tied to the request (log lines, exceptions), in time order."""

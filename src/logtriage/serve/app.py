@@ -31,7 +31,7 @@ from logtriage.model.rules import RuleDoc
 from logtriage.report.chart_specs import histogram_charts
 from logtriage.report.html import _finding_view, _overview
 from logtriage.serve.filters import BadFilterError, parse_filters
-from logtriage.serve.pages import environment, render_chart, repeated_shapes, static_file
+from logtriage.serve.pages import environment, render_chart, static_file
 from logtriage.serve.pages import time_charts as _time_charts
 
 # Names a browser on this machine uses for a server bound to loopback. Any other Host header
@@ -58,6 +58,8 @@ NO_HISTORY = (
     "the history is not available: this dashboard shows a report file; serve the directory "
     "of analyze --state to open requests"
 )
+# A request page lists this many of its queries (all of them count in the shapes table).
+QUERY_ROWS = 1000
 TIME_CHARTS = ("requests-over-time", "latency-over-time", "error-rate-over-time")
 
 
@@ -302,9 +304,9 @@ class Dashboard:
             record = history.request(rid)
             if record is None:
                 raise HTTPException(404, "no such request in this history")
-            queries = history.request_queries(record)
+            queries = history.request_queries(record, QUERY_ROWS)
+            shapes = history.request_shapes(record)
             events = history.request_events(record)
-        shapes = repeated_shapes(queries)
         top = shapes[0] if shapes and shapes[0]["count"] >= 2 else None
         return self.page(
             "request.html.j2",
@@ -313,6 +315,7 @@ class Dashboard:
             queries=queries,
             events=events,
             shapes=shapes,
+            total=sum(s["count"] for s in shapes),
             top=top,
             findings=self.findings_about(route=record.fields.get("route")),
         )

@@ -101,22 +101,3 @@ def time_charts(
         generated_at="", inputs=(), summary={}, findings=(), timeseries=dict(timeseries)
     )
     return [render_chart(c) for c in traffic_charts(holder) if keys is None or c.key in keys]
-
-
-def repeated_shapes(queries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per query shape of one request: how often it ran and its time, most repeated first."""
-    shapes: dict[str, dict[str, Any]] = {}
-    for row in queries:
-        key = str(row.get("fingerprint_id") or "")
-        shape = shapes.setdefault(
-            key,
-            {
-                "fingerprint_id": row.get("fingerprint_id"),
-                "fingerprint": row.get("fingerprint"),
-                "count": 0,
-                "total_ms": 0.0,
-            },
-        )
-        shape["count"] += 1
-        shape["total_ms"] += float(row.get("duration_ms") or 0.0)
-    return sorted(shapes.values(), key=lambda s: (-s["count"], -s["total_ms"]))
