@@ -12,6 +12,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,7 +22,7 @@ import duckdb
 from logtriage.engine.charts import bucket_seconds
 from logtriage.engine.pipeline import redact_report
 from logtriage.errors import LogtriageError
-from logtriage.model.redaction import redact_value
+from logtriage.model.redaction import redact_text, redact_value
 from logtriage.model.report import Report
 from logtriage.model.saved_report import report_from_json
 
@@ -186,7 +187,7 @@ class History:
             """,
             [*params, limit],
         )
-        return [redact_value(_route_row(row)) for row in rows]
+        return [_shown(_route_row(row)) for row in rows]
 
     def route_name(self, rid: str) -> str | None:
         """The route whose id is ``rid`` (None when no request has it)."""
@@ -217,7 +218,7 @@ class History:
             """,
             [route, *params],
         )
-        return redact_value(_route_row(rows[0])) if rows else None
+        return _shown(_route_row(rows[0])) if rows else None
 
     def slowest_requests(
         self, route: str, filters: Filters, limit: int = 50
@@ -236,7 +237,7 @@ class History:
             """,
             [route, *params, limit],
         )
-        return [redact_value(_times(row)) for row in rows]
+        return [_shown(_times(row)) for row in rows]
 
     # Requests ---------------------------------------------------------------------------
 
@@ -273,7 +274,7 @@ class History:
             ts=row["ts"],
             request_id=row["request_id"],
             trace_id=row["trace_id"],
-            fields=redact_value(_times(row)),
+            fields=_shown(_times(row)),
         )
 
     def _tied_queries(self, request: RequestRecord) -> tuple[str, list[Any]] | None:
@@ -322,7 +323,7 @@ class History:
             row["offset_ms"] = (
                 round((at - start).total_seconds() * 1000, 3) if at and start else None
             )
-            out.append(redact_value(_times(row)))
+            out.append(_shown(_times(row)))
         return out
 
     def request_shapes(self, request: RequestRecord) -> list[dict[str, Any]]:
@@ -356,7 +357,7 @@ class History:
             """,
             [request.source, request.line],
         )
-        return [redact_value(_times(row)) for row in rows]
+        return [_shown(_times(row)) for row in rows]
 
     # Queries ----------------------------------------------------------------------------
 
@@ -396,8 +397,7 @@ class History:
             """,
             [*params, limit],
         )
-        # A fingerprint holds no literal (they are all ``?``): it stays as the findings name it.
-        return [{**redact_value(_times(row)), "fingerprint": row["fingerprint"]} for row in rows]
+        return [_shown(_times(row)) for row in rows]
 
     def query_calls(
         self, fingerprint_id: str, filters: Filters, limit: int = 50
@@ -430,7 +430,7 @@ class History:
             """,
             [fingerprint_id, *params, limit],
         )
-        return [redact_value(_times(row)) for row in rows]
+        return [_shown(_times(row)) for row in rows]
 
     def fingerprint(self, fingerprint_id: str) -> str | None:
         """The normalized text of one query shape (None when the history has no such shape)."""
@@ -523,6 +523,40 @@ class History:
                 point.update({"queries": row["queries"], "db_ms": _round(row["db_ms"])})
             points.append(point)
         return {"bucket_seconds": width, "points": points}
+
+
+# Values we made, not copied from a log: ids, times, how a query was tied; and fingerprints,
+# which hold no literal (they are all ``?``) and stay as the findings name them.
+_OWN_VALUES = frozenset(
+    {
+        "ts",
+        "first_ts",
+        "last_ts",
+        "fingerprint",
+        "fingerprint_id",
+        "route_id",
+        "request_id_url",
+        "how",
+    }
+)
+
+
+@lru_cache(maxsize=8192)
+def _redacted(text: str) -> str:
+    # Pages repeat the same values (a route, a connection, a statement): redact each once.
+    return redact_text(text)
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with every string that came from a log passed through the secret redactor."""
+    return {
+        key: value
+        if key in _OWN_VALUES
+        else _redacted(value)
+        if isinstance(value, str)
+        else redact_value(value)
+        for key, value in row.items()
+    }
 
 
 def _round(value: Any) -> Any:
