@@ -35,6 +35,7 @@ from logtriage.model.report import Report
 from logtriage.report.diff_text import render_diff_markdown, render_diff_terminal
 from logtriage.report.html import render_html
 from logtriage.report.json_report import render_json
+from logtriage.report.line_breaking import fold, has_wide
 from logtriage.report.markdown import render_markdown
 from logtriage.report.sarif import render_sarif
 from logtriage.report.terminal import render_terminal
@@ -384,15 +385,15 @@ def explain(code: str | None, lang: str | None) -> None:
         _fail(err, str(exc))
         return
     out.print(f"[bold]{analyzer.code} {analyzer.name}[/bold]")
-    out.print(_reflow(sections["summary"]), markup=False)
+    out.print(_reflow(sections["summary"], out.width), markup=False)
     for title, body in sections.items():
         if title != "summary":
             out.print(f"\n[bold]{escape(_(title))}[/bold]")
-            out.print(_reflow(body), markup=False)
+            out.print(_reflow(body, out.width), markup=False)
 
 
-def _reflow(body: str) -> str:
-    """Docstring lines joined into paragraphs the terminal wraps; list items stay lines."""
+def _reflow(body: str, width: int) -> str:
+    """Docstring lines joined into paragraphs; list items stay lines; CJK broken here."""
     out: list[str] = []
     for line in body.splitlines():
         starts_item = line.lstrip().startswith(("- ", "* ")) or line[:1].isspace()
@@ -400,7 +401,8 @@ def _reflow(body: str) -> str:
             out[-1] += " " + line.strip()
         else:
             out.append(line)
-    return "\n".join(out)
+    # rich breaks lines only at spaces: Japanese text is broken between characters instead.
+    return "\n".join("\n".join(fold(p, width)) if has_wide(p) else p for p in out)
 
 
 @main.command()

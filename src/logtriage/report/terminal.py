@@ -13,6 +13,7 @@ from logtriage.model.finding import Finding, Severity, Viewpoint
 from logtriage.model.formatting import count, ms
 from logtriage.model.i18n import N_, _, ngettext
 from logtriage.model.report import Report
+from logtriage.report.line_breaking import fold, has_wide
 from logtriage.report.values import severity_name, viewpoint_name
 
 # Column and label names: English keys in code, shown through the catalog.
@@ -99,13 +100,20 @@ def _summary_line(report: Report) -> Text:
     return Text(" · ".join(parts))
 
 
-def _finding_block(index: int, finding: Finding, verbose: bool) -> Group:
+def _prose(text: str, width: int, used: int) -> str:
+    """CJK text broken into lines here (rich breaks only at spaces); other text as it is."""
+    if not has_wide(text):
+        return text
+    return "\n".join(fold(text, width, first_width=width - used))
+
+
+def _finding_block(index: int, finding: Finding, verbose: bool, width: int) -> Group:
     head = Text()
     head.append(f"{index}. ", style="bold")
     severity = severity_name(finding.severity)
     head.append(f"[{severity}] ", style=_SEVERITY_STYLE[finding.severity])
     head.append(f"{finding.code} {finding.name}  ", style="bold")
-    head.append(finding.title)
+    head.append(_prose(finding.title, width, head.cell_len))
     lines: list[Text] = [head]
     # Labels padded to one width in the active language (display cells: CJK is two wide).
     labels = {
@@ -118,11 +126,11 @@ def _finding_block(index: int, finding: Finding, verbose: bool) -> Group:
             ("example", N_("example:")),
         )
     }
-    width = max(cell_len(v) for v in labels.values()) + 1
+    label_width = max(cell_len(v) for v in labels.values()) + 1
 
     def label(key: str) -> Text:
         text = labels[key]
-        return Text("   " + text + " " * (width - cell_len(text)), style="dim")
+        return Text("   " + text + " " * (label_width - cell_len(text)), style="dim")
 
     evidence = finding.evidence if verbose else dict(list(finding.evidence.items())[:6])
     if evidence:
@@ -134,7 +142,9 @@ def _finding_block(index: int, finding: Finding, verbose: bool) -> Group:
     for loc in finding.location[: 3 if not verbose else None]:
         where = f"{loc.path}:{loc.line}" if loc.line else loc.path
         lines.append(label("location") + Text(f"{where} ({loc.how})"))
-    lines.append(label("fix") + Text(finding.fix, style="green"))
+    fix_label = label("fix")
+    fix = _prose(finding.fix, width, fix_label.cell_len)
+    lines.append(fix_label + Text(fix, style="green"))
     for ex in finding.examples[: 1 if not verbose else None]:
         where = f"{ex.get('source', '')}:{ex.get('line', '')}"
         detail = ex.get("text") or ex.get("path") or ""
@@ -249,7 +259,8 @@ def render_terminal(
         group = [f for f in report.findings if f.viewpoint is viewpoint]
         if not group:
             continue
-        blocks = [_finding_block(rank[id(f)], f, verbose) for f in group]
+        # The panel takes two cells of border and two of padding.
+        blocks = [_finding_block(rank[id(f)], f, verbose, console.width - 4) for f in group]
         title = f"{viewpoint_name(viewpoint)} ({len(group)})"
         console.print(Panel(Group(*blocks), title=title, title_align="left"))
     suppressed = report.extra.get("suppressed") or []

@@ -1,0 +1,264 @@
+"""Reports in Japanese (--lang ja): complete catalog, translated outputs, English contracts."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
+from click.testing import CliRunner
+from rich.cells import cell_len
+from rich.console import Console
+
+from logtriage import api
+from logtriage.cli import main
+from logtriage.config import Settings
+from logtriage.model.i18n import _, language, language_from_environment, using_language
+from logtriage.report.html import render_html
+from logtriage.report.line_breaking import fold, has_wide
+from logtriage.report.markdown import render_markdown
+from logtriage.report.terminal import render_terminal
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "src" / "logtriage" / "locale"
+POT = LOCALE / "logtriage.pot"
+JA_PO = LOCALE / "ja" / "LC_MESSAGES" / "logtriage.po"
+# {name} / {name:.0%} (str.format) and %(name)s (Jinja's newstyle gettext).
+PLACEHOLDER = re.compile(r"\{(\w+)(?:[:!][^{}]*)?\}|%\((\w+)\)[sdf]")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+Request = tuple[str, str, int, float]
+
+
+def _read(path: Path) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+def _ids(catalog: Catalog) -> set[str]:
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+
+
+def _placeholders(text: str) -> set[str]:
+    return {a or b for a, b in PLACEHOLDER.findall(text)}
+
+
+def test_the_template_is_current_with_the_code(tmp_path: Path) -> None:
+    """Re-extract as `make i18n` does: a message added or changed in code must reach the .pot."""
+    fresh = tmp_path / "fresh.pot"
+    CommandLineInterface().run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "--no-location",
+            "-o",
+            str(fresh),
+            str(ROOT / "src" / "logtriage"),
+        ]
+    )
+    extracted, committed = _ids(_read(fresh)), _ids(_read(POT))
+    assert extracted - committed == set(), "new messages: run `make i18n` and translate them"
+    assert committed - extracted == set(), "messages no longer in the code: run `make i18n`"
+
+
+def test_every_message_has_a_japanese_translation() -> None:
+    catalog = _read(JA_PO)
+    by_id = {(m.id if isinstance(m.id, str) else m.id[0]): m for m in catalog if m.id}
+    missing = []
+    for msgid in sorted(_ids(_read(POT))):
+        message = by_id.get(msgid)
+        forms = () if message is None else message.string
+        forms = (forms,) if isinstance(forms, str) else forms
+        if message is None or "fuzzy" in message.flags or not all(forms):
+            missing.append(msgid[:80])
+    assert missing == [], f"{len(missing)} messages lack a Japanese translation: {missing[:5]}"
+
+
+def test_translations_keep_every_placeholder() -> None:
+    """A translation may reorder the named placeholders, never drop, rename or add one."""
+    wrong = []
+    for message in _read(JA_PO):
+        if not message.id or not message.string:
+            continue
+        source = message.id if isinstance(message.id, str) else message.id[0]
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        for form in forms:
+            if _placeholders(form) != _placeholders(source):
+                wrong.append(source[:60])
+            # Jinja's newstyle gettext %-formats every message: a lone % would break the page.
+            if "%(" in source and re.search(r"%(?!\(\w+\)[sdf]|%)", form):
+                wrong.append(source[:60])
+    assert wrong == []
+
+
+def test_catalog_ships_in_the_package() -> None:
+    """The .po is package data (the wheel carries it); nothing is fetched at run time."""
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    package_data = re.search(r"\[tool\.setuptools\.package-data\]\nlogtriage = \[(.*)\]", pyproject)
+    assert package_data is not None and '"**/*.po"' in package_data.group(1)
+    assert JA_PO.is_file()
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"LANG": "ja_JP.UTF-8"}, "ja"),
+        ({"LC_ALL": "ja_JP.eucJP", "LANG": "C"}, "ja"),
+        ({"LC_MESSAGES": "ja", "LANG": "en_US.UTF-8"}, "ja"),
+        ({"LC_ALL": "C.UTF-8", "LANG": "ja_JP.UTF-8"}, "en"),  # LC_ALL wins, as in POSIX
+        ({"LANG": "de_DE.UTF-8"}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_language_follows_the_locale(environ: dict[str, str], expected: str) -> None:
+    assert language_from_environment(environ) == expected
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_explain_in_japanese() -> None:
+    code, out, _err = _run("explain", "P001", "--lang", "ja")
+    assert code == 0
+    assert "P001 n-plus-one-queries" in out  # codes and names stay as they are
+    for heading in ("検出する内容", "なぜ問題か", "修正方法"):
+        assert heading in out
+    assert "What it finds" not in out
+    assert language() == "en"  # the command restores the caller's language
+
+
+def test_explain_language_defaults_to_the_locale() -> None:
+    env = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "ja_JP.UTF-8"}
+    _code, out, _err = _run("explain", "P004", env=env)
+    assert "修正方法" in out
+    _code, out, _err = _run("explain", "P004", env={**env, "LANG": "C.UTF-8"})
+    assert "How to fix" in out
+
+
+def test_an_error_in_japanese_is_still_one_line() -> None:
+    code, _out, err = _run("explain", "Z999", "--lang", "ja")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("logtriage: エラー: 不明な検出コード 'Z999'")
+
+
+def test_lang_in_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "logtriage.toml"
+    config.write_text('lang = "fr"\n')
+    code, _out, err = _run("analyze", str(config), "--config", str(config))
+    assert code == 2 and "lang must be one of en, ja" in err
+
+
+def _planted(write: Callable[[Iterable[Request], str], Path]) -> Path:
+    """A slow route and a failing one: P004 and A001 fire."""
+    requests: list[Request] = []
+    for i in range(200):
+        requests.append(("GET", f"/reports/{i}", 200, 2.5 + (i % 7) / 10))
+        requests.append(("GET", f"/items/{i}", 500 if i % 4 == 0 else 200, 0.02))
+        requests.append(("GET", "/health", 200, 0.001))
+    return write(requests, "access.log")
+
+
+@pytest.fixture
+def planted_ja(write_nginx_log: Callable[[Iterable[Request], str], Path]) -> api.Report:
+    return api.analyze([str(_planted(write_nginx_log))], Settings(lang="ja"))
+
+
+def test_findings_are_written_in_japanese(planted_ja: api.Report) -> None:
+    codes = {f.code for f in planted_ja.findings}
+    assert {"P004", "A001"} <= codes
+    titles = {f.code: f.title for f in planted_ja.findings}
+    assert "GET /reports/{id} が遅い" in titles["P004"]
+    assert "の割合で失敗" in titles["A001"]
+    assert all(JAPANESE.search(f.fix) for f in planted_ja.findings)
+    assert language() == "en"  # analyze restores the caller's language
+
+
+def test_json_keeps_english_keys_codes_and_names(
+    write_nginx_log: Callable[[Iterable[Request], str], Path],
+) -> None:
+    log = str(_planted(write_nginx_log))
+    english = json.loads(_run("analyze", log, "--output-format", "json", "--lang", "en")[1])
+    japanese = json.loads(_run("analyze", log, "--output-format", "json", "--lang", "ja")[1])
+
+    def shape(report: dict[str, object]) -> object:
+        findings = report["findings"]
+        assert isinstance(findings, list)
+        return sorted(report), [
+            (sorted(f), f["code"], f["name"], f["viewpoint"], f["severity"], sorted(f["evidence"]))
+            for f in findings
+        ]
+
+    assert shape(english) == shape(japanese)
+    assert not JAPANESE.search(json.dumps([f["title"] for f in english["findings"]]))
+    assert all(JAPANESE.search(f["title"]) for f in japanese["findings"])
+
+
+def test_terminal_report_in_japanese_fits_80_columns(planted_ja: api.Report) -> None:
+    buffer = StringIO()
+    with using_language("ja"):
+        render_terminal(planted_ja, Console(file=buffer, width=80, color_system=None))
+    text = buffer.getvalue()
+    for heading in ("入力", "合計時間順のルート", "性能", "可用性", "修正方法:"):
+        assert heading in text
+    assert "GET /reports/{id} が遅い" in text
+    lines = text.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    # Every row of a table is as wide as its border: wide characters count two cells.
+    for border in (line for line in lines if line.startswith(("┏", "┡", "└"))):
+        table_width = cell_len(border)
+        start = lines.index(border)
+        rows = [line for line in lines[start : start + 8] if line.startswith(("┃", "│"))]
+        assert all(cell_len(row) == table_width for row in rows), rows
+
+
+def test_markdown_report_in_japanese(planted_ja: api.Report) -> None:
+    with using_language("ja"):
+        text = render_markdown(planted_ja)
+    assert text.startswith("# logtriage レポート")
+    assert "## 検出結果（" in text
+    assert "| # | 重大度 | コード | 観点 | 検出結果 | 場所 |" in text
+    assert "- **修正方法:**" in text
+    assert "GET /reports/\\{id\\} が遅い" in text or "GET /reports/{id} が遅い" in text
+
+
+def test_html_report_in_japanese(planted_ja: api.Report) -> None:
+    with using_language("ja"):
+        html = render_html(planted_ja, api.rule_docs(), svg_renderer=lambda spec: "<svg></svg>")
+    assert '<html lang="ja">' in html
+    assert "<h2>検出結果</h2>" in html and "<h2>概要</h2>" in html
+    assert "GET /reports/{id} が遅い" in html
+    assert "<strong>修正方法.</strong>" in html  # rule docs: section titles in Japanese
+    assert '"Noto Sans CJK JP"' in html  # the font stack names an installed CJK face
+
+
+def test_english_stays_the_default(planted_ja: api.Report) -> None:
+    assert language() == "en"
+    assert _("Findings") == "Findings"
+    html = render_html(planted_ja, (), svg_renderer=lambda spec: "<svg></svg>")
+    assert '<html lang="en">' in html and "<h2>Findings</h2>" in html
+
+
+def test_japanese_lines_break_between_characters_not_inside_words() -> None:
+    text = "GET /reports/{id} の時間の 100% は upstream のアプリケーション内で使われています。"
+    for width in (12, 20, 33):
+        lines = fold(text, width, first_width=width - 5)
+        assert cell_len(lines[0]) <= width - 5
+        assert all(cell_len(line) <= width for line in lines)
+        assert not any(line.startswith(("、", "。")) for line in lines)  # kinsoku
+        assert any("upstream" in line for line in lines)  # a Latin word stays whole
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert fold("short", 80) == ["short"]
+    assert not has_wide("plain English") and has_wide("検出結果")
