@@ -4,6 +4,12 @@ A template is a sequence of literals and variables. Each variable that carries m
 bound to a *slot* (``client``, ``time_clf``, ``request_line``, ``duration_s`` …); the
 compiler builds one anchored regex with one capturing group per slot, and one SELECT that
 turns the captured strings into the canonical ``requests`` columns inside the engine.
+
+Extracting a dozen capture groups per line is the costliest step of a load, so a template
+that splits cleanly on ``"`` and single spaces also gets a *split layout*: lines are cut with
+plain string splits, and a line uses those pieces only when it also fully matches a strict
+form of the regex (no capture groups: the engine's fast DFA path). Every other line is read
+by the capturing regex exactly as before, so rejections and values do not depend on the path.
 """
 
 from __future__ import annotations
@@ -107,6 +113,10 @@ class AccessTemplate:
     slots: tuple[str, ...]
     # nginx writes the time a request *ended*; Apache's %t is when it was received.
     time_is_end: bool
+    # The template part (a ``Var``) each capture group comes from.
+    group_parts: tuple[int, ...] = ()
+    # How to read a well-formed line with string splits instead of the regex (None: no way).
+    split: SplitLayout | None = None
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -136,8 +146,12 @@ class AccessTemplate:
     def _time_slots(self) -> tuple[str, ...]:
         return (*_TIME_SLOTS, *(s for s in self.slots if s.startswith(TIME_FORMAT)))
 
-    def plan(self, variant: str) -> ParsePlan:
-        """Build the bulk SELECT for ``requests`` (see ``ParsePlan``)."""
+    def plan(self, variant: str, *, use_split: bool = True) -> ParsePlan:
+        """Build the bulk SELECT for ``requests`` (see ``ParsePlan``).
+
+        ``use_split=False`` reads every line with the capturing regex (the reference the
+        split layout is tested against).
+        """
         names = [f"g{i}" for i in range(len(self.slots))]
         by_slot: dict[str, str] = {}
         for slot, name in zip(self.slots, names, strict=True):
@@ -196,16 +210,13 @@ class AccessTemplate:
         matched = f"{marker} <> ''" if marker else "m.is_full"
         # Carry the raw text only when no captured field can prove the match: copying every
         # line through the query doubles the cost of the parse.
-        full = "" if marker else f", regexp_full_match(text, '{_sql_str(self.regex)}') AS is_full"
+        full = "" if marker else f"regexp_full_match(text, '{_sql_str(self.regex)}')"
         return ParsePlan(
             table="requests",
             variant=variant,
             missing=self.missing_columns(),
             select_sql=f"""
-WITH m AS (
-    SELECT line, regexp_extract(text, '{_sql_str(self.regex)}', {names!r}) AS g{full}
-    FROM {{lines}}
-), p AS (
+WITH {self._groups_sql(names, full, use_split)}, p AS (
     SELECT m.*, {rl} AS rl FROM m
 ), r AS (
     SELECT
@@ -237,6 +248,32 @@ FROM r
 """,
         )
 
+    def _groups_sql(self, names: Sequence[str], full: str, use_split: bool) -> str:
+        """CTE ``m(line, g[, is_full])``: the captured strings of every line as a struct."""
+        extract = f"regexp_extract(text, '{_sql_str(self.regex)}', {list(names)!r})"
+        if self.split is None or not use_split:
+            is_full = f", {full} AS is_full" if full else ""
+            return f"m AS (SELECT line, {extract} AS g{is_full} FROM {{lines}})"
+        layout = self.split
+        pieces = ", ".join(f"string_split(q[{i + 1}], ' ') AS u{i}" for i, _ in layout.token_counts)
+        packed = ", ".join(
+            f"{name} := {layout.value(part)}"
+            for name, part in zip(names, self.group_parts, strict=True)
+        )
+        # CASE runs each branch only on its own rows: the regex sees just the odd lines.
+        is_full = f", CASE WHEN is_split THEN TRUE ELSE {full} END AS is_full" if full else ""
+        return f"""s AS (
+    SELECT line, text, string_split(text, '"') AS q FROM {{lines}}
+), u AS (
+    SELECT line, text, q, {pieces} FROM s
+), v AS (
+    SELECT *, coalesce({layout.condition()}, FALSE) AS is_split FROM u
+), m AS (
+    SELECT line,
+        CASE WHEN is_split THEN struct_pack({packed}) ELSE {extract} END AS g{is_full}
+    FROM v
+)"""
+
 
 # Slots whose regex never matches the empty string: a non-empty capture proves the line matched.
 _NONEMPTY = {"time_clf", "time_clf_bracketed", "status", "time_iso", "time_epoch_s"}
@@ -255,20 +292,185 @@ def _sql_str(text: str) -> str:
     return text.replace("'", "''")
 
 
+# Variables whose value holds exactly one space: the CLF time is two space-separated tokens.
+_ONE_SPACE = frozenset({TIME_CLF, r"\[" + TIME_CLF + r"\]"})
+# Lists nginx joins with ", " or " : " usually hold one value; see ``_spaces``.
+_LIST_SEPARATORS = (", ", " : ")
+
+
+@dataclass(frozen=True)
+class SplitLayout:
+    """Where each variable of a template sits once a line is split on ``"``, then on spaces.
+
+    ``q`` is the line split on ``"``; ``u<i>`` is ``q[i + 1]`` split on single spaces (for
+    the unquoted stretches that hold values). A line uses the split when it has the right
+    number of pieces and tokens and fully matches ``strict_regex``: the template with exactly
+    its own spaces, quoted values free of quotes and backslashes. Such a line matches the
+    capturing regex too, with every group equal to the split value: every space of the regex
+    needs at least one space of the line and the counts leave none over, so no value (not even
+    a list such as "0.1, 0.2") can hold a space there either.
+    """
+
+    strict_regex: str
+    pieces: int
+    # (index of a piece of q, number of tokens it splits into), for pieces holding values.
+    token_counts: tuple[tuple[int, int], ...]
+    # (template part index of a Var, SQL for its text over q and u<i>).
+    values: tuple[tuple[int, str], ...]
+
+    def value(self, part: int) -> str:
+        """SQL for the text of the variable at template part ``part``."""
+        return dict(self.values)[part]
+
+    def condition(self) -> str:
+        """SQL that is true for the lines this layout reads exactly."""
+        checks = [f"len(q) = {self.pieces}"]
+        checks += [f"len(u{i}) = {n}" for i, n in self.token_counts]
+        checks.append(f"regexp_full_match(text, '{_sql_str(self.strict_regex)}')")
+        return " AND ".join(checks)
+
+
+def _spaces(regex: str) -> int | None:
+    """Spaces a value of ``regex`` holds, None when that is not fixed.
+
+    A list (``$upstream_response_time``: "0.010, 0.020 : 0.005") is taken as one token; a
+    line whose list has several values has too many tokens and is read by the regex.
+    """
+    if regex in _ONE_SPACE:
+        return 1
+    rest = regex
+    for separator in _LIST_SEPARATORS:
+        rest = rest.replace(separator, "")
+    return None if " " in rest else 0
+
+
+def _strip(token: str, prefix: str, suffix: str) -> str:
+    """SQL for ``token`` without the template's literal text around the value."""
+    if not prefix and not suffix:
+        return token
+    return f"substr({token}, {len(prefix) + 1}, length({token}) - {len(prefix) + len(suffix)})"
+
+
+Atom = tuple[str, str | int]  # ("lit", text) | ("var" | "head" | "tail", part index)
+
+
+def _tokens(atoms: Sequence[str | int], parts: Sequence[Part]) -> list[list[Atom]] | None:
+    """Cut an unquoted stretch of the template at its spaces (a one-space value spans two)."""
+    tokens: list[list[Atom]] = [[]]
+    for atom in atoms:
+        if isinstance(atom, str):
+            for k, chunk in enumerate(atom.split(" ")):
+                if k:
+                    tokens.append([])
+                if chunk:
+                    tokens[-1].append(("lit", chunk))
+            continue
+        part = parts[atom]
+        assert isinstance(part, Var)
+        spaces = _spaces(part.regex)
+        if spaces is None:
+            return None
+        if spaces == 1:
+            tokens[-1].append(("head", atom))
+            tokens.append([("tail", atom)])
+        else:
+            tokens[-1].append(("var", atom))
+    return tokens
+
+
+def split_layout(parts: Sequence[Part]) -> SplitLayout | None:
+    """The split layout of a template, or None when its lines do not split cleanly."""
+    pieces: list[list[str | int]] = [[]]
+    for index, part in enumerate(parts):
+        if isinstance(part, Var):
+            pieces[-1].append(index)
+            continue
+        for k, chunk in enumerate(part.text.split('"')):
+            if k:
+                pieces.append([])
+            if chunk:
+                pieces[-1].append(chunk)
+    values: dict[int, str] = {}
+    heads: dict[int, str] = {}
+    counts: list[tuple[int, int]] = []
+    for p, atoms in enumerate(pieces):
+        held = [a for a in atoms if isinstance(a, int)]
+        if not held:
+            continue
+        if p % 2:  # inside quotes: exactly one variable, read whole
+            part = parts[held[0]]
+            if atoms != held[:1] or not isinstance(part, Var) or part.regex != QUOTED_ANY:
+                return None
+            values[held[0]] = f"q[{p + 1}]"
+            continue
+        tokens = _tokens(atoms, parts)
+        if tokens is None:
+            return None
+        counts.append((p, len(tokens)))
+        for t, token in enumerate(tokens):
+            found = [(n, (kind, ref)) for n, (kind, ref) in enumerate(token) if kind != "lit"]
+            if not found:
+                continue
+            if len(found) > 1:
+                return None
+            n, (kind, ref) = found[0]
+            assert isinstance(ref, int)
+            prefix = "".join(str(text) for _, text in token[:n])
+            suffix = "".join(str(text) for _, text in token[n + 1 :])
+            cell = f"u{p}[{t + 1}]"
+            if kind == "head":
+                heads[ref] = _strip(cell, prefix, "")
+            elif kind == "tail":
+                values[ref] = f"{heads[ref]} || ' ' || {_strip(cell, '', suffix)}"
+            else:
+                values[ref] = _strip(cell, prefix, suffix)
+    if not values:
+        return None
+    return SplitLayout(
+        strict_regex=_strict_regex(parts),
+        pieces=len(pieces),
+        token_counts=tuple(counts),
+        values=tuple(values.items()),
+    )
+
+
+def _strict_regex(parts: Sequence[Part]) -> str:
+    """The template as a regex with its exact spaces, no groups, quoted values free of ``"``."""
+    regex = ["^"]
+    for part in parts:
+        if isinstance(part, Literal):
+            chunks = part.text.split(" ")
+            regex.append(" ".join(re.escape(c) for c in chunks))
+        elif part.regex == QUOTED_ANY:
+            regex.append(r'[^"\\]*')
+        else:
+            regex.append(f"(?:{part.regex})")
+    regex.append("$")
+    return "".join(regex)
+
+
 def compile_parts(parts: Sequence[Part], *, time_is_end: bool) -> AccessTemplate:
     """Compile literals and variables into an anchored regex with one group per used slot."""
     regex: list[str] = ["^"]
     slots: list[str] = []
-    for part in parts:
+    group_parts: list[int] = []
+    for index, part in enumerate(parts):
         if isinstance(part, Literal):
             # Runs of spaces in a template match one or more spaces in a line (lenient).
             chunks = re.split(r"( +)", part.text)
             regex.extend(" +" if c.startswith(" ") and c else re.escape(c) for c in chunks if c)
         elif part.slot is not None and part.slot not in slots:
             slots.append(part.slot)
+            group_parts.append(index)
             regex.append(f"({part.regex})")
         else:
             regex.append(f"(?:{part.regex})")
     # Trailing whitespace (and a stray CR) is tolerated.
     regex.append(r"\s*$")
-    return AccessTemplate(regex="".join(regex), slots=tuple(slots), time_is_end=time_is_end)
+    return AccessTemplate(
+        regex="".join(regex),
+        slots=tuple(slots),
+        time_is_end=time_is_end,
+        group_parts=tuple(group_parts),
+        split=split_layout(parts),
+    )

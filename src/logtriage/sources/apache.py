@@ -612,10 +612,15 @@ class ApacheFormat:
             confidence = guess.ratio * 0.94
         return Detection(confidence=min(1.0, confidence), variant=guess.variant, detail=guess.fmt)
 
+    def template(self, sample: Sequence[str], options: FormatOptions) -> tuple[str, AccessTemplate]:
+        """The variant name and compiled template of the detected (or given) LogFormat."""
+        guess = self._guess(sample, options)
+        return guess.variant, compile_apache(guess.fmt)
+
     def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
         """Compile the detected (or given) LogFormat into the bulk parse."""
-        guess = self._guess(sample, options)
-        return compile_apache(guess.fmt).plan(guess.variant)
+        chosen, template = self.template(sample, options)
+        return template.plan(chosen)
 
 
 FORMAT = ApacheFormat()

@@ -223,10 +223,15 @@ class NginxFormat:
         bonus = 0.05 if "$request_time" in fmt else 0.0
         return Detection(confidence=min(1.0, ratio * 0.95 + bonus), variant=variant, detail=fmt)
 
+    def template(self, sample: Sequence[str], options: FormatOptions) -> tuple[str, AccessTemplate]:
+        """The variant name and compiled template of the detected (or given) log_format."""
+        chosen, fmt = self._template(sample, options)
+        return chosen, compile_nginx(fmt)
+
     def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
         """Compile the detected (or given) log_format into the bulk parse."""
-        chosen, fmt = self._template(sample, options)
-        return compile_nginx(fmt).plan(chosen)
+        chosen, template = self.template(sample, options)
+        return template.plan(chosen)
 
 
 FORMAT = NginxFormat()
