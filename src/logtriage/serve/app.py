@@ -30,6 +30,7 @@ from logtriage.model.finding import Finding, Viewpoint
 from logtriage.model.rules import RuleDoc
 from logtriage.report.chart_specs import histogram_charts
 from logtriage.report.html import _finding_view, _overview
+from logtriage.report.values import label, scalar
 from logtriage.serve.filters import BadFilterError, parse_filters
 from logtriage.serve.pages import environment, render_chart, static_file
 from logtriage.serve.pages import time_charts as _time_charts
@@ -83,6 +84,15 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def example_value(key: str, value: Any) -> str:
+    """One cell of a finding's examples: nested lists and tables are counted, not dumped."""
+    if isinstance(value, list | tuple):
+        return f"{label(key)}: {len(value)}"
+    if isinstance(value, dict):
+        return ", ".join(f"{label(str(k))} {scalar(str(k), v)}" for k, v in value.items())
+    return scalar(key, value)
 
 
 def request_url_id(source: str, line: int) -> str:
@@ -209,23 +219,27 @@ class Dashboard:
             for key, chart in histogram_charts(self.report).items()
             if key[0] == finding.route
         }
+        columns = list(dict.fromkeys(k for example in finding.examples for k in example))
         examples = []
         for example in finding.examples:
             source, line = example.get("source"), example.get("line")
+            link = None
             if (
                 self.saved.has_history
                 and isinstance(source, str)
                 and isinstance(line, int)
                 and source in self.request_sources
             ):
-                examples.append((f"{source}:{line}", request_url_id(source, line)))
+                link = request_url_id(source, line)
+            examples.append(([example_value(c, example.get(c)) for c in columns], link))
         return self.page(
             "finding.html.j2",
             nav="findings",
             f=_finding_view(rank, finding, self.rules, charts),
             route_link=route_id(finding.route) if finding.route else None,
             query_link=self.fingerprint_ids.get(finding.fingerprint),
-            request_links=examples,
+            example_columns=[label(c) for c in columns],
+            examples=examples,
         )
 
     def routes(self, request: Request) -> Response:
