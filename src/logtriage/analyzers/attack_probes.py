@@ -261,7 +261,13 @@ _PAYLOAD_PATTERNS = f"{SQLI}|{TRAVERSAL}|{XSS}|{RCE}"
 
 
 def _classified_sql(where: str) -> str:
-    """SQL: each request with a client, its scanner name and which probe patterns it matches."""
+    """SQL: each request with a client, its scanner name and which probe patterns it matches.
+
+    The patterns run once per distinct URL and per distinct user agent + referrer, not once
+    per request: a million requests hold a few hundred thousand URLs and a few dozen agents.
+    A URL no combined pattern matches matches none of its parts either, so only the suspect
+    URLs are kept and every other request reads as no match.
+    """
     url = (
         "replace(coalesce(path, '') || CASE WHEN query IS NOT NULL AND query <> '' "
         "THEN '?' || query ELSE '' END, '+', ' ')"
@@ -269,35 +275,50 @@ def _classified_sql(where: str) -> str:
     headers = "lower(coalesce(user_agent, '') || ' ' || coalesce(referrer, ''))"
 
     def check(pattern: str, text: str) -> str:
-        return f"(suspect AND regexp_matches({text}, '{_lit(pattern)}'))"
+        return f"coalesce(u.url_suspect AND regexp_matches(u.{text}, '{_lit(pattern)}'), FALSE)"
 
     return f"""
-        SELECT source, line, ts, client, path, query, status, bytes_sent,
-            NULLIF(regexp_extract(lower(coalesce(user_agent, '')), '{SCANNER_UA}', 1), '')
-                AS scanner,
+        WITH base AS (
+            SELECT source, line, ts, client, path, query, status, bytes_sent, user_agent,
+                referrer
+            FROM requests WHERE client IS NOT NULL AND {where}
+        ), urls AS (
+            SELECT * FROM (
+                SELECT *, regexp_matches(p, '{_lit(_PATH_PATTERNS)}')
+                    OR regexp_matches(t, '{_lit(_PAYLOAD_PATTERNS)}') AS url_suspect
+                FROM (
+                    SELECT path, query, {_decoded(url)} AS t, {_decoded("coalesce(path, '')")} AS p
+                    FROM (SELECT DISTINCT path, query FROM base)
+                )
+            ) WHERE url_suspect
+        ), heads AS (
+            SELECT user_agent, referrer,
+                NULLIF(regexp_extract(lower(coalesce(user_agent, '')), '{SCANNER_UA}', 1), '')
+                    AS scanner,
+                -- Payloads in headers are Log4Shell (${{jndi:…}}) and Shellshock (() {{):
+                -- a substring test keeps the long user agents out of the regexes.
+                contains(h, '${{') OR contains(h, '() {{') AS h_suspect,
+                (contains(h, '${{') OR contains(h, '() {{'))
+                    AND regexp_matches(h, '{_lit(RCE)}') AS h_rce
+            FROM (SELECT *, {headers} AS h FROM (SELECT DISTINCT user_agent, referrer FROM base))
+        )
+        SELECT b.source, b.line, b.ts, b.client, b.path, b.query, b.status, b.bytes_sent,
+            h.scanner,
             {check(PROBE_PATH, "p")} AS is_probe_path,
             {check(APP_PROBE_PATH, "p")} AS is_app_path,
             {check(SQLI, "t")} AS sqli,
             {check(TRAVERSAL, "t")} AS traversal,
             {check(XSS, "t")} AS xss,
-            {check(RCE, "t")} OR (h_suspect AND regexp_matches(h, '{_lit(RCE)}')) AS rce,
+            {check(RCE, "t")} OR h.h_rce AS rce,
             -- A payload in a header (Log4Shell in the user agent) gets the page's usual 2xx:
             -- only payloads in the URL count as answered.
             {check(RCE, "t")} AS rce_in_url,
-            suspect
-        FROM (
-            SELECT *,
-                regexp_matches(p, '{_lit(_PATH_PATTERNS)}')
-                    OR regexp_matches(t, '{_lit(_PAYLOAD_PATTERNS)}') OR h_suspect AS suspect
-            FROM (
-                SELECT *, {_decoded(url)} AS t, {_decoded("coalesce(path, '')")} AS p,
-                    {headers} AS h,
-                    -- Payloads in headers are Log4Shell (${{jndi:…}}) and Shellshock (() {{):
-                    -- a substring test keeps the long user agents out of the regexes.
-                    contains({headers}, '${{') OR contains({headers}, '() {{') AS h_suspect
-                FROM requests WHERE client IS NOT NULL AND {where}
-            )
-        )
+            coalesce(u.url_suspect, FALSE) OR h.h_suspect AS suspect
+        FROM base b
+        JOIN heads h ON b.user_agent IS NOT DISTINCT FROM h.user_agent
+            AND b.referrer IS NOT DISTINCT FROM h.referrer
+        LEFT JOIN urls u ON b.path IS NOT DISTINCT FROM u.path
+            AND b.query IS NOT DISTINCT FROM u.query
     """
 
 
