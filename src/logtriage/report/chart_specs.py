@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from logtriage.model.formatting import ms
+from logtriage.model.i18n import N_, _
 from logtriage.model.report import Report
 from logtriage.report.values import shorten
 
@@ -59,6 +60,15 @@ def _spec(width: int, height: int, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Bucket names spelled as a word (the others are "5 min", "2 h"): shown through the catalog.
+_BUCKET_WORDS = (N_("day"), N_("hour"), N_("minute"), N_("second"))
+
+
+def _bucket_caption(bucket: str) -> str:
+    """The bucket name for a caption in the reader's language (axis titles stay as they are)."""
+    return _(bucket) if bucket in _BUCKET_WORDS else bucket
+
+
 def _bucket_name(seconds: int) -> str:
     if seconds % 86400 == 0:
         return f"{seconds // 86400} d" if seconds > 86400 else "day"
@@ -97,8 +107,10 @@ def traffic_charts(report: Report) -> list[Chart]:
         charts.append(
             Chart(
                 key="requests-over-time",
-                title="Requests over time",
-                caption=f"Requests per {bucket}; server errors (5xx) in red.",
+                title=_("Requests over time"),
+                caption=_("Requests per {bucket}; server errors (5xx) in red.").format(
+                    bucket=_bucket_caption(bucket)
+                ),
                 spec=_spec(
                     FULL_WIDTH,
                     170,
@@ -145,8 +157,10 @@ def traffic_charts(report: Report) -> list[Chart]:
         charts.append(
             Chart(
                 key="latency-over-time",
-                title="Latency percentiles over time",
-                caption=f"p50, p95 and p99 of request time per {bucket}.",
+                title=_("Latency percentiles over time"),
+                caption=_("p50, p95 and p99 of request time per {bucket}.").format(
+                    bucket=_bucket_caption(bucket)
+                ),
                 spec=_spec(
                     FULL_WIDTH,
                     170,
@@ -178,8 +192,10 @@ def traffic_charts(report: Report) -> list[Chart]:
         charts.append(
             Chart(
                 key="error-rate-over-time",
-                title="Error rate over time",
-                caption=f"Share of requests per {bucket} answered with 5xx (server) or 4xx.",
+                title=_("Error rate over time"),
+                caption=_(
+                    "Share of requests per {bucket} answered with 5xx (server) or 4xx."
+                ).format(bucket=_bucket_caption(bucket)),
                 spec=_spec(
                     FULL_WIDTH,
                     140,
@@ -215,8 +231,10 @@ def traffic_charts(report: Report) -> list[Chart]:
         charts.append(
             Chart(
                 key="database-over-time",
-                title="Database load over time",
-                caption=f"Statements per {bucket} (bars) and their total time (line).",
+                title=_("Database load over time"),
+                caption=_("Statements per {bucket} (bars) and their total time (line).").format(
+                    bucket=_bucket_caption(bucket)
+                ),
                 spec=_spec(
                     FULL_WIDTH,
                     150,
@@ -310,8 +328,8 @@ def route_time_chart(report: Report, limit: int = 12) -> Chart | None:
     ]
     return _ranked_bars(
         "routes-by-time",
-        "Routes by total time",
-        "Where the service spends its time: total request time per route.",
+        _("Routes by total time"),
+        _("Where the service spends its time: total request time per route."),
         values,
         "total seconds",
     )
@@ -332,8 +350,8 @@ def query_time_chart(report: Report, limit: int = 12) -> Chart | None:
     ]
     return _ranked_bars(
         "queries-by-time",
-        "Top queries by total time",
-        "Query shapes (fingerprints) ranked by their total database time.",
+        _("Top queries by total time"),
+        _("Query shapes (fingerprints) ranked by their total database time."),
         values,
         "total seconds",
     )
@@ -368,11 +386,11 @@ def histogram_charts(report: Report) -> dict[tuple[str, str], Chart]:
         ]
         stats = routes.get(route, {})
         if is_latency:
-            caption = f"{hist['count']:,} requests by time taken (ms)"
+            caption = _("{count} requests by time taken (ms)").format(count=f"{hist['count']:,}")
             if stats.get("p95_ms") is not None:
                 caption += f"; p95 {ms(stats['p95_ms'])}"
         else:
-            caption = f"{hist['count']:,} requests by queries run"
+            caption = _("{count} requests by queries run").format(count=f"{hist['count']:,}")
         out[(route, metric)] = Chart(
             key=f"hist-{metric}-{len(out)}",
             title=route,
