@@ -42,15 +42,14 @@ CASES = {
     ),
     "list-slice": ("SELECT l[2:-1] FROM t", "SLICE(l, GREATEST((2), 1)", "l[2:"),
     "percentile": (
-        "SELECT quantile_cont(d, 0.95) FROM t",
-        "CASE WHEN COUNT(d) <= 100000 THEN PERCENTILE(d, 0.95) "
-        "ELSE CAST(PERCENTILE_APPROX(d, 0.95, 10000)",
-        "PERCENTILE_CONT",
+        "SELECT quantile_cont(d, 0.95), median(d) FROM t",
+        "SELECT PERCENTILE(d, 0.95), PERCENTILE(d, 0.5) FROM t",
+        "PERCENTILE_APPROX",
     ),
     "percentile-disc": (
         "SELECT quantile_disc(n, 0.5) FROM t",
-        "PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY n",
-        "PERCENTILE_APPROX",
+        "ELEMENT_AT(ARRAY_SORT(COLLECT_LIST(n)), GREATEST(1, CAST(CEIL(COUNT(n) * 0.5) AS INT)))",
+        "PERCENTILE",
     ),
     "epoch": (
         "SELECT epoch(a - b), epoch(ts) FROM t",
@@ -84,6 +83,11 @@ CASES = {
         "WITH a AS MATERIALIZED (SELECT 1) SELECT * FROM a",
         "WITH a AS (SELECT 1)",
         "MATERIALIZED",
+    ),
+    "zip-unnests": (
+        "SELECT unnest(['a', 'b']) AS route, unnest([1.0, 2.0]) AS width",
+        "SELECT INLINE(ARRAYS_ZIP(ARRAY('a', 'b'), ARRAY(1.0, 2.0))) AS (route, width)",
+        "EXPLODE",
     ),
     "qualify-aliases": (
         "SELECT 'a.log', line FROM t QUALIFY row_number() OVER (ORDER BY line) <= 2",
@@ -157,3 +161,12 @@ def test_star_replace_is_expanded_from_tables_ctes_and_subqueries() -> None:
     assert "b AS (SELECT path, n + 1 AS n FROM a)" in to_spark(chained)
     with pytest.raises(ValueError, match="unknown columns"):
         expand_star_replace(parse("SELECT * REPLACE (1 AS x) FROM nowhere"), tables)
+
+
+def test_large_inputs_get_approximate_percentiles_of_the_same_type() -> None:
+    sql = "SELECT quantile_cont(d, [0.5, 0.95]), quantile_disc(ts, 0.1), median(n) FROM t"
+    assert translate(sql, approximate=True) == (
+        "SELECT CAST(PERCENTILE_APPROX(d, ARRAY(0.5, 0.95), 10000) AS ARRAY<DOUBLE>), "
+        "PERCENTILE_APPROX(ts, 0.1, 10000), CAST(PERCENTILE_APPROX(n, 0.5, 10000) AS DOUBLE) "
+        "FROM t"
+    )

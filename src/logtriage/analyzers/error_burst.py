@@ -158,8 +158,11 @@ class ErrorBurst:
                 LEFT JOIN errors e ON e.signal = s.signal AND time_bucket({bucket}, e.ts) = k.b
                 GROUP BY s.signal, k.b
             ),
+            medians AS (SELECT signal, median(n) AS med FROM counts GROUP BY signal),
+            -- The median absolute deviation spelled out (DuckDB's mad()): Spark has no mad.
             baseline AS (
-                SELECT signal, median(n) AS med, mad(n) AS mad FROM counts GROUP BY signal
+                SELECT c.signal, m.med, median(abs(c.n - m.med)) AS mad
+                FROM counts c JOIN medians m USING (signal) GROUP BY c.signal, m.med
             ),
             traffic AS (
                 SELECT time_bucket({bucket}, ts) AS b, count(*) AS requests FROM requests
@@ -191,12 +194,17 @@ class ErrorBurst:
                        any_value(h.med) AS baseline
                 FROM hot h JOIN numbered n USING (b) GROUP BY n.window_id, h.signal
             )
-            SELECT n.window_id, min(n.b) AS start, max(n.b) + {bucket} AS "end",
-                   (SELECT map_from_entries(list({{'key': p.signal, 'value': p.baseline}}))
-                    FROM per_signal p WHERE p.window_id = n.window_id) AS baselines,
-                   (SELECT max(p.peak) FROM per_signal p WHERE p.window_id = n.window_id)
-                       AS peak
-            FROM numbered n GROUP BY n.window_id
+            -- Joins, not correlated subqueries in the select list: Spark refuses those.
+            SELECT w.window_id, w.start, w."end", p.baselines, p.peak
+            FROM (
+                SELECT window_id, min(b) AS start, max(b) + {bucket} AS "end"
+                FROM numbered GROUP BY window_id
+            ) w JOIN (
+                SELECT window_id, max(peak) AS peak,
+                       map_from_entries(list({{'key': signal, 'value': baseline}})) AS baselines
+                FROM per_signal GROUP BY window_id
+            ) p USING (window_id)
+            ORDER BY w.window_id
             """,
             [first, last, options.min_errors, options.k, options.min_errors, options.k],
         )

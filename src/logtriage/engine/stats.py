@@ -149,6 +149,8 @@ def summary(db: Database, inputs: tuple[InputSummary, ...]) -> dict[str, Any]:
         "time_range": [min(firsts), max(lasts)] if firsts and lasts else None,
         "lines": sum(i.lines for i in inputs),
         "rejected": sum(i.rejected for i in inputs),
+        # Spark approximates percentiles of large inputs (engine/spark/dialect.py).
+        "percentiles": getattr(db, "percentiles", "exact"),
     }
     if queries:
         row = db.rows(

@@ -26,11 +26,20 @@ class SparkDatabase:
 
     engine = "spark"
 
-    def __init__(self, settings: Settings, work_dir: str, session: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        work_dir: str,
+        session: Any = None,
+        exact_percentile_rows: int = dialect.EXACT_PERCENTILE_ROWS,
+    ) -> None:
         self.work_dir = work_dir
         self.con = session or start_session(settings.spark_master)
         self.statements: list[str] = []
         self.failed_statement: str | None = None
+        self.exact_percentile_rows = exact_percentile_rows
+        # What the report says of its percentiles: "exact" until one was approximated.
+        self.percentiles = "exact"
         for name, columns in CANONICAL_TABLES.items():
             self.execute(create_table_sql(name, columns))
         self.execute(create_table_sql("rejects", REJECTS))
@@ -104,7 +113,10 @@ class SparkDatabase:
 
     def _sql(self, tree: exp.Expr) -> Any:
         tree = dialect.expand_star_replace(tree, self._column_names)
-        spark_sql = dialect.to_spark(tree)
+        approximate = dialect.has_percentiles(tree) and self._is_large()
+        if approximate:
+            self.percentiles = f"approximate ({dialect.PERCENTILE_TOLERANCE})"
+        spark_sql = dialect.to_spark(tree, approximate)
         self.statements.append(spark_sql)
         if "duckdb_tables" in spark_sql.lower():
             # DuckDB's catalog function: a view of this run's tables, made when asked for.
@@ -121,6 +133,10 @@ class SparkDatabase:
         names = [t.name for t in self.con.catalog.listTables() if t.isTemporary]
         frame = self.con.createDataFrame([(n,) for n in names], "table_name STRING")
         frame.createOrReplaceTempView("duckdb_tables")
+
+    def _is_large(self) -> bool:
+        """More rows in a canonical table than exact percentiles may hold in memory."""
+        return any(self.count(t) > self.exact_percentile_rows for t in CANONICAL_TABLES)
 
     def _column_names(self, table: str) -> list[str] | None:
         return list(self.con.table(table).columns) if self._exists(table) else None

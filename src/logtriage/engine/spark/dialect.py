@@ -18,9 +18,10 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokenizer_core import TokenType
 
-# Groups of up to this many rows get an exact percentile on Spark; bigger ones an approximate
-# one whose rank error is at most 1 / PERCENTILE_ACCURACY of the group (Greenwald-Khanna).
-EXACT_PERCENTILE_ROWS = 100_000
+# Percentiles on Spark are exact while every canonical table has at most this many rows; above
+# it, approximate (percentile_approx): the exact forms hold all of a group's values in memory.
+EXACT_PERCENTILE_ROWS = 1_000_000
+# percentile_approx's accuracy: the rank of the value returned is off by at most n / accuracy.
 PERCENTILE_ACCURACY = 10_000
 PERCENTILE_TOLERANCE = "±0.01% of rank"
 
@@ -197,39 +198,88 @@ def _list_slice(node: exp.Expr) -> exp.Expr:
 
 
 def _percentiles(node: exp.Expr) -> exp.Expr:
-    """``quantile_cont`` → exact ``percentile`` for small groups, ``percentile_approx`` above.
+    """``quantile_cont(x, q)`` → ``percentile(x, q)``: both interpolate linearly between ranks.
 
-    ``quantile_disc`` → ``percentile_disc`` is left to sqlglot's ordered-set form.
+    ``median(x)`` is ``quantile_cont(x, 0.5)`` on DuckDB.
     """
+    if isinstance(node, exp.Median):
+        return _fn("percentile", node.this, exp.Literal.number(0.5))
     if not isinstance(node, exp.PercentileCont) or isinstance(node.parent, exp.WithinGroup):
         return node
-    value, q = node.this, node.expression
-    exact = _fn("percentile", value.copy(), q.copy())
-    approx = _fn(
-        "percentile_approx", value.copy(), q.copy(), exp.Literal.number(PERCENTILE_ACCURACY)
-    )
-    if isinstance(q, exp.Array):
-        # percentile_approx of a non-integral column returns its own type; percentile double.
-        approx = exp.Cast(this=approx, to=exp.DataType.build("ARRAY<DOUBLE>"))
-    else:
-        approx = exp.Cast(this=approx, to=exp.DataType.build("DOUBLE"))
-    small = exp.LTE(
-        this=exp.Count(this=value.copy()), expression=exp.Literal.number(EXACT_PERCENTILE_ROWS)
-    )
-    return exp.Case(ifs=[exp.If(this=small, true=exact)], default=approx)
+    return _fn("percentile", node.this, node.expression)
 
 
 def _percentile_disc(node: exp.Expr) -> exp.Expr:
-    """``quantile_disc(x, q)`` → ``percentile_disc(q) WITHIN GROUP (ORDER BY x)``.
+    """``quantile_disc(x, q)`` → the value at 1-based rank max(1, ceil(n·q)) of the sorted values.
 
-    Both pick the value at 0-based rank ceil(n·q) - 1.
+    DuckDB's rank, for any ordered type: Spark's ``percentile_disc`` takes numbers only, and
+    our SQL also asks for times.
     """
-    if isinstance(node, exp.Median):
-        return _percentiles(exp.PercentileCont(this=node.this, expression=exp.Literal.number(0.5)))
     if not isinstance(node, exp.PercentileDisc) or isinstance(node.parent, exp.WithinGroup):
         return node
-    order = exp.Order(expressions=[exp.Ordered(this=node.this, nulls_first=False)])
-    return exp.WithinGroup(this=_fn("percentile_disc", node.expression), expression=order)
+    value, q = node.this, node.expression
+    rank = exp.func(
+        "greatest",
+        exp.Literal.number(1),
+        exp.Cast(
+            this=exp.Ceil(this=exp.Mul(this=exp.Count(this=value.copy()), expression=q)),
+            to=exp.DataType.build("INT"),
+        ),
+    )
+    return _fn("element_at", _fn("array_sort", _fn("collect_list", value)), rank)
+
+
+def _approximate_percentiles(node: exp.Expr) -> exp.Expr:
+    """Every percentile → ``percentile_approx(x, q, PERCENTILE_ACCURACY)`` (large inputs).
+
+    Its rank error is at most n / PERCENTILE_ACCURACY (Greenwald-Khanna) in memory bounded
+    by the accuracy, where the exact forms hold every value of a group.
+    """
+    if isinstance(node, exp.Median):
+        node = exp.PercentileCont(this=node.this, expression=exp.Literal.number(0.5))
+    if not isinstance(node, exp.PercentileCont | exp.PercentileDisc) or isinstance(
+        node.parent, exp.WithinGroup
+    ):
+        return node
+    q = node.expression
+    approx = _fn("percentile_approx", node.this, q, exp.Literal.number(PERCENTILE_ACCURACY))
+    if isinstance(node, exp.PercentileDisc):
+        return approx  # a value of the column, as quantile_disc gives
+    # quantile_cont is a double; percentile_approx returns the column's own type.
+    kind = "ARRAY<DOUBLE>" if isinstance(q, exp.Array) else "DOUBLE"
+    return exp.Cast(this=approx, to=exp.DataType.build(kind))
+
+
+def has_percentiles(tree: exp.Expr) -> bool:
+    """Whether ``tree`` computes a percentile (exact or approximate on Spark)."""
+    return tree.find(exp.PercentileCont, exp.PercentileDisc, exp.Median) is not None
+
+
+def _zip_unnests(node: exp.Expr) -> exp.Expr:
+    """``SELECT unnest(a) AS x, unnest(b) AS y`` zips the lists on DuckDB: ``inline(arrays_zip)``.
+
+    Spark would take the cross product of two generators in one select list.
+    """
+    if not isinstance(node, exp.Select):
+        return node
+    unnests = [
+        p
+        for p in node.expressions
+        if isinstance(p, exp.Alias) and isinstance(p.this, exp.Explode | exp.Unnest)
+    ]
+    if len(unnests) < 2:
+        return node
+    lists = [
+        p.this.this if isinstance(p.this, exp.Explode) else p.this.expressions[0] for p in unnests
+    ]
+    zipped = exp.Aliases(
+        this=_fn("inline", _fn("arrays_zip", *lists)),
+        expressions=[exp.to_identifier(p.alias) for p in unnests],
+    )
+    first = node.expressions.index(unnests[0])
+    rest = [p for p in node.expressions if p not in unnests]
+    node.set("expressions", [*rest[:first], zipped, *rest[first:]])
+    return node
 
 
 def _qualify_aliases(node: exp.Expr) -> exp.Expr:
@@ -529,16 +579,11 @@ RULES: tuple[Rule, ...] = (
         _regexp_extract_all_group,
     ),
     Rule("list-slice", "l[2:-1]", "slice(l, 2, size(l) - 2)", _list_slice),
-    Rule(
-        "percentile",
-        "quantile_cont(x, q)",
-        "CASE WHEN count(x) <= N THEN percentile(x, q) ELSE percentile_approx(x, q, A) END",
-        _percentiles,
-    ),
+    Rule("percentile", "quantile_cont(x, q)", "percentile(x, q)", _percentiles),
     Rule(
         "percentile-disc",
         "quantile_disc(x, q)",
-        "percentile_disc(q) WITHIN GROUP (ORDER BY x)",
+        "element_at(array_sort(collect_list(x)), greatest(1, ceil(count(x) * q)))",
         _percentile_disc,
     ),
     Rule("epoch", "epoch(ts)", "unix_micros(ts) / 1e6", _epoch),
@@ -563,6 +608,12 @@ RULES: tuple[Rule, ...] = (
         "SELECT ?, a FROM t QUALIFY row_number() OVER () <= 2",
         "SELECT _c1, a FROM (SELECT 'x' AS _c1, a, row_number() … ) WHERE …",
         _qualify_aliases,
+    ),
+    Rule(
+        "zip-unnests",
+        "SELECT unnest(a) AS x, unnest(b) AS y",
+        "SELECT inline(arrays_zip(a, b)) AS (x, y)",
+        _zip_unnests,
     ),
     Rule("cte-materialized", "WITH t AS MATERIALIZED (q)", "WITH t AS (q)", _cte_materialized),
     Rule("list-position", "list_position(l, x)", "nullif(array_position(l, x), 0)", _list_position),
@@ -656,18 +707,26 @@ def parse(sql: str, params: Sequence[Any] = ()) -> exp.Expr:
     return tree
 
 
-def rewrite(tree: exp.Expr) -> exp.Expr:
-    """Apply every rule to every node of ``tree`` (children first)."""
-    for rule in RULES:
+APPROXIMATE = Rule(
+    "approximate-percentiles",
+    "quantile_cont(x, q)",
+    "CAST(percentile_approx(x, q, 10000) AS DOUBLE)",
+    _approximate_percentiles,
+)
+
+
+def rewrite(tree: exp.Expr, approximate: bool = False) -> exp.Expr:
+    """Apply every rule to every node of ``tree``; ``approximate`` percentiles first if asked."""
+    for rule in (APPROXIMATE, *RULES) if approximate else RULES:
         tree = tree.transform(rule.apply, copy=False)
     return tree
 
 
-def to_spark(tree: exp.Expr) -> str:
+def to_spark(tree: exp.Expr, approximate: bool = False) -> str:
     """Spark SQL for a rewritten tree."""
-    return rewrite(tree.copy()).sql(dialect="spark")
+    return rewrite(tree.copy(), approximate).sql(dialect="spark")
 
 
-def translate(sql: str, params: Sequence[Any] = ()) -> str:
+def translate(sql: str, params: Sequence[Any] = (), approximate: bool = False) -> str:
     """Spark SQL for one DuckDB statement and its parameters."""
-    return to_spark(parse(sql, params))
+    return to_spark(parse(sql, params), approximate)
