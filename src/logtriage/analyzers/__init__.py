@@ -16,6 +16,7 @@ from logtriage.analyzers.missing_field import MissingField
 from logtriage.analyzers.n_plus_one_queries import NPlusOneQueries
 from logtriage.analyzers.partial_database_log import PartialDatabaseLog
 from logtriage.analyzers.repeated_query_sequence import RepeatedQuerySequence
+from logtriage.analyzers.sampled_or_truncated_log import SampledOrTruncatedLog
 from logtriage.analyzers.scan_heavy_query import ScanHeavyQuery
 from logtriage.analyzers.secret_in_logs import SecretInLogs
 from logtriage.analyzers.slow_request_pattern import SlowRequestPattern
@@ -39,6 +40,7 @@ BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
     LogGap(),
     PartialDatabaseLog(),
     ClockSkew(),
+    SampledOrTruncatedLog(),
     DuplicateQueries(),
     SecretInLogs(),
     AttackProbes(),

@@ -9,6 +9,7 @@ import duckdb
 
 from logtriage.config import Settings
 from logtriage.engine.database import Database
+from logtriage.engine.line_lengths import longest_lines
 from logtriage.engine.unwrapping import fill_container_ts, unwrap_lines
 from logtriage.errors import FormatError, InputError
 from logtriage.model.report import InputSummary
@@ -167,6 +168,7 @@ def load_input(
     if unwrapped is not None:
         blank += unwrapped.absorbed
         sample = unwrapped.sample
+    longest = longest_lines(db)
     choice = choose_format(sample, options, settings.format)
     if choice.format is None:
         return _unrecognised(db, item, total, blank, refused)
@@ -234,6 +236,7 @@ def load_input(
         variant=variant,
         skipped=blank + counts["filtered"],
         missing=plan.missing,
+        longest=longest,
     )
 
 

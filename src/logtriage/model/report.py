@@ -11,6 +11,16 @@ SCHEMA = "logtriage.report/1"
 
 
 @dataclass(frozen=True)
+class LongestLines:
+    """How an input's longest lines look: a cliff of lines at one length means a cut (M007)."""
+
+    bytes: int  # the longest line's length in bytes
+    count: int  # lines of exactly that length
+    just_below: int  # lines up to 64 bytes shorter (what a natural tail has instead)
+    open_ended: int  # lines of that length that end mid-token (no closing quote or bracket)
+
+
+@dataclass(frozen=True)
 class InputSummary:
     """What one input file gave: its format, line counts and time range."""
 
@@ -28,6 +38,8 @@ class InputSummary:
     # With --state: how this run read the file ("new", "appended: lines 101-250", "unchanged",
     # "truncated: read again from line 1", "rotated from access.log: …").
     read: str = ""
+    # Not in the report JSON: what M007 needs to see lines cut at a length limit.
+    longest: LongestLines | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Render as the report contract's input object."""
