@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -76,3 +79,19 @@ def test_watch_input_errors_are_one_line(tmp_path: Path) -> None:
     assert bad.output.count("\n") == 1 and "cannot read --interval 'soon'" in bad.output
     hook = runner.invoke(main, ["watch", str(log), "--webhook", "ftp://x"])
     assert hook.exit_code == 2 and "http:// or https://" in hook.output
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("")
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "logtriage", "watch", str(log), "--interval", "200ms"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3.0)
+    watch.send_signal(signal.SIGINT)
+    _, err = watch.communicate(timeout=30)
+    assert watch.returncode == 0, err
+    assert "Traceback" not in err

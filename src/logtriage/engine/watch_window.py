@@ -97,8 +97,7 @@ class RollingWindow:
         """Parse ``chunk``'s lines in bulk and keep their rows in the window."""
         if not chunk.lines:
             return None
-        for table in _WINDOW_TABLES:
-            self.db.execute(f"DELETE FROM main.{table}")
+        self._empty_main()
         # Once a file's format is known it is kept: a few new lines are a thin sample to sniff.
         forced = self.settings.format or self._formats.get(chunk.path)
         settings = dataclasses.replace(self.settings, format=forced, since=None, until=None)
@@ -116,9 +115,14 @@ class RollingWindow:
             self.db.execute(
                 f"INSERT INTO win.{table} SELECT {shifted}, ? AS _seen FROM main.{table}", [now]
             )
-            self.db.execute(f"DELETE FROM main.{table}")
+        self._empty_main()
         self._inputs[chunk.path] = _accumulate(self._inputs.get(chunk.path), summary)
         return summary
+
+    def _empty_main(self) -> None:
+        """Empty the parse/analysis tables by recreating them: a DELETE would keep the blocks."""
+        for table in _WINDOW_TABLES:
+            self.db.execute(f"CREATE OR REPLACE TABLE main.{table} AS FROM main.{table} LIMIT 0")
 
     def prune(self, now: datetime) -> None:
         """Drop rows older than the window and minutes older than the baseline.
@@ -142,8 +146,8 @@ class RollingWindow:
     def analyze(self, now: datetime) -> WindowResult:
         """Run the registered analyzers over the window; return findings and route numbers."""
         db = self.db
+        self._empty_main()
         for table in _WINDOW_TABLES:
-            db.execute(f"DELETE FROM main.{table}")
             db.execute(f"INSERT INTO main.{table} SELECT * EXCLUDE (_seen) FROM win.{table}")
         assign_routes(db, self.settings, self._declared)
         correlation = correlate(db)
@@ -170,8 +174,7 @@ class RollingWindow:
         rows = {t: db.count(t) for t in CANONICAL_TABLES}
         db.execute("DROP TABLE IF EXISTS correlations")
         db.execute("DROP TABLE IF EXISTS request_db_work")
-        for table in _WINDOW_TABLES:
-            db.execute(f"DELETE FROM main.{table}")
+        self._empty_main()
         return WindowResult(tuple(active), tuple(routes), rows)
 
     def _route_numbers(self, now: datetime) -> list[RouteWindow]:
