@@ -360,9 +360,11 @@ def formats(lang: str | None) -> None:
     _use_language(lang)
     out = Console(highlight=False)
     for fmt in api.formats():
-        out.print(f"[bold]{fmt.name}[/bold] → {fmt.table}: ", end="")
-        out.print(_(fmt.description), markup=False)
-        out.print("  " + _("recognised by: {how}").format(how=_(fmt.recognises)), markup=False)
+        head = f"{fmt.name} → {fmt.table}: "
+        out.print(f"[bold]{escape(fmt.name)}[/bold] → {fmt.table}: ", end="")
+        out.print(_wrapped(_(fmt.description), out.width, len(head)), markup=False)
+        how = "  " + _("recognised by: {how}").format(how=_(fmt.recognises))
+        out.print(_wrapped(how, out.width), markup=False)
 
 
 @main.command()
@@ -390,6 +392,11 @@ def explain(code: str | None, lang: str | None) -> None:
         if title != "summary":
             out.print(f"\n[bold]{escape(_(title))}[/bold]")
             out.print(_reflow(body, out.width), markup=False)
+
+
+def _wrapped(text: str, width: int, used: int = 0) -> str:
+    """CJK text broken into lines here (rich breaks only at spaces); other text as it is."""
+    return "\n".join(fold(text, width, first_width=width - used)) if has_wide(text) else text
 
 
 def _reflow(body: str, width: int) -> str:

@@ -28,35 +28,47 @@ def fold(text: str, width: int, first_width: int | None = None) -> list[str]:
     """
     width = max(width, 4)
     lines: list[str] = []
-    line = ""
+    units: list[str] = []  # the current line, unit by unit (a carried unit moves whole)
     limit = max(first_width if first_width is not None else width, 2)
+
+    def used() -> int:
+        return cell_len("".join(units))
+
+    def flush() -> None:
+        lines.append("".join(units).rstrip())
+        units.clear()
+
     for unit in _UNIT.findall(text):
         if unit.isspace():
-            if line and cell_len(line) + cell_len(unit) <= limit:
-                line += unit
-            elif line:
-                lines.append(line.rstrip())
-                line, limit = "", width
+            if not lines and not units:
+                units.append(unit)  # the text's own indent
+            elif units and used() + cell_len(unit) <= limit:
+                units.append(unit)
+            elif units:
+                flush()
+                limit = width
             continue
-        if cell_len(line) + cell_len(unit) <= limit:
-            line += unit
+        if used() + cell_len(unit) <= limit:
+            units.append(unit)
             continue
-        if unit[0] in _NO_START and len(line) > 1:
-            # Carry the last character down so the punctuation does not start the line.
-            carried = line[-1]
-            lines.append(line[:-1].rstrip())
-            line, limit = carried + unit, width
+        if unit[0] in _NO_START and len(units) > 1 and not units[-1].isspace():
+            # Carry the last unit down so the punctuation does not start the line.
+            carried = units.pop()
+            flush()
+            units.extend((carried, unit))
+            limit = width
             continue
-        if line.strip():
-            lines.append(line.rstrip())
-        line, limit = "", width
+        if "".join(units).strip():
+            flush()
+        units.clear()
+        limit = width
         while cell_len(unit) > limit:  # a word longer than a line: fold it
             cut = len(unit)
             while cell_len(unit[:cut]) > limit:
                 cut -= 1
             lines.append(unit[:cut])
             unit = unit[cut:]
-        line = unit
-    if line.strip() or not lines:
-        lines.append(line.rstrip())
+        units.append(unit)
+    if "".join(units).strip() or not lines:
+        flush()
     return lines
