@@ -86,11 +86,10 @@ def _sql_str(text: str) -> str:
 
 
 def _field(name: str, *, padded: bool = False) -> str:
-    """SQL: the value after ``name: `` in the entry's header (lines joined by spaces), or ''.
+    """SQL: the value after ``name: `` in the header line ``head`` (padded with spaces), or ''.
 
-    Plain string search, no regex and no list per field: a dozen fields are read per entry.
-    The header starts and ends with a space; MySQL pads ``Id:     3``; an empty value
-    (``Schema:   QC_hit: No``) stays ''.
+    Plain string search, no regex and no list per field: a dozen fields are read per line.
+    MySQL pads ``Id:     3``; an empty value (``Schema:   QC_hit: No``) stays ''.
     """
     key = f" {name}: "
     rest = f"substr(head, strpos(head, '{key}') + {len(key)})"
@@ -113,130 +112,167 @@ def _errno_kind_sql() -> str:
     )
 
 
-def _setup_sql(system: str, utc_offset_s: int | None) -> str:
-    """The bulk parse: number entries, gather each entry's lines, read its fields."""
+# Line roles within an entry.
+_HEADER, _USE_LINE, _SET_LINE, _BODY = 0, 1, 2, 3
+
+
+def _entries_sql() -> str:
+    """One row per entry, from one streaming pass over the lines and one grouping.
+
+    Streaming windows (no ORDER BY: ``{lines}`` is read in line order, as its numbering
+    already assumes) number the entries and carry values from entry to entry without a sort.
+    k counts the non-``#`` lines of an entry (0: its header block); entry = 0 before the first
+    header (those lines are rejected). Each header line is searched on its own and typed
+    values are kept with ``max``, so the grouping holds no joined text; statements of
+    several lines are joined afterwards.
+    """
     hash_line = _HASH_SQL.format(t="text")
-    field = {
-        name: _field(key, padded=key == "Id")
-        for name, key in (
-            ("query_time", "Query_time"),
-            ("lock_time", "Lock_time"),
-            ("rows_sent", "Rows_sent"),
-            ("rows_examined", "Rows_examined"),
-            ("thread_id", "Thread_id"),
-            ("id", "Id"),
-            ("schema_name", "Schema"),
-            ("start_text", "Start"),
-            ("errno", "Errno"),
-            ("last_errno", "Last_errno"),
-            ("killed", "Killed"),
-            ("rate_limit", "Log_slow_rate_limit"),
-            ("rate_type", "Log_slow_rate_type"),
+    fields = ",\n    ".join(
+        f"max({cast.format(_field(key, padded=key == 'Id'))}) AS {name}"
+        for name, key, cast in (
+            ("query_time", "Query_time", "try_cast(NULLIF({}, '') AS DOUBLE)"),
+            ("lock_time", "Lock_time", "try_cast(NULLIF({}, '') AS DOUBLE)"),
+            ("rows_sent", "Rows_sent", "try_cast(NULLIF({}, '') AS BIGINT)"),
+            ("rows_examined", "Rows_examined", "try_cast(NULLIF({}, '') AS BIGINT)"),
+            ("thread_id", "Thread_id", "NULLIF({}, '')"),
+            ("id", "Id", "NULLIF({}, '')"),
+            ("schema_name", "Schema", "{}"),
+            ("start_text", "Start", "NULLIF({}, '')"),
+            ("errno", "Errno", "try_cast(NULLIF({}, '') AS INTEGER)"),
+            ("last_errno", "Last_errno", "try_cast(NULLIF({}, '') AS INTEGER)"),
+            ("killed", "Killed", "try_cast(NULLIF({}, '') AS INTEGER)"),
+            ("rate_limit", "Log_slow_rate_limit", "NULLIF({}, '')"),
+            ("rate_type", "Log_slow_rate_type", "NULLIF({}, '')"),
         )
-    }
+    )
+    # Values carried from earlier entries of the same server epoch, read at any line of the
+    # entry (they change only at its own `# Time:` line, its first line, and SET line, before
+    # its statement), except the database, which the entry's own `use` sets for its statement.
+    carried = "CASE WHEN {0}.epoch = epoch THEN {0}.v END"
     return f"""
-CREATE TEMP TABLE tmp_mysql_slow AS
-WITH first_entry AS (
-    -- Lines before the first header are not part of any entry (a rotated file's tail).
-    SELECT coalesce(min(line), 9223372036854775807) AS at FROM {{lines}}
-    WHERE {_OPENER_SQL}
-), marked AS (
+CREATE TEMP TABLE tmp_mysql_entries AS
+WITH marked AS (
     SELECT line, text, {BANNER_SQL} AS is_banner, {hash_line} AS is_hash,
         {_OPENER_SQL} AS is_opener,
+        starts_with(text, '# Time: ') AS is_time,
+        starts_with(text, '# Log_slow_rate_type: ') AS is_rate,
         starts_with(text, 'use ') AND regexp_matches(text, '{_USE}') AS is_use,
         starts_with(text, 'SET ') AND regexp_matches(text, '{_SET_TIMESTAMP}') AS is_set,
-        line = first_entry.at AS is_first
-    FROM {{lines}}, first_entry
+        {RESTART_SQL} AS is_restart
+    FROM {{lines}}
 ), starts AS (
-    SELECT line, text, is_banner, is_use, is_set, is_opener,
+    SELECT line, text, is_banner, is_use, is_set, is_opener, is_rate,
+        -- An entry starts at `# Time:`, at the file's first header line, or at a header line
+        -- that follows a statement (MariaDB writes `# Time:` only when the second changes).
         CASE WHEN is_banner THEN 0
-             WHEN is_first OR starts_with(text, '# Time: ') THEN 1
-             WHEN is_opener AND NOT coalesce(lag(is_hash) OVER w, FALSE) THEN 1
+             WHEN is_time OR (is_opener AND sum(is_opener::INTEGER) OVER w = 1) THEN 1
+             WHEN is_opener AND NOT coalesce(lag(is_hash) OVER (), FALSE) THEN 1
              ELSE 0 END AS is_start,
-        CASE WHEN is_banner AND {RESTART_SQL} THEN 1 ELSE 0 END AS is_restart,
+        CASE WHEN is_banner AND is_restart THEN 1 ELSE 0 END AS is_restart,
         -- Non-`#` lines so far: constant over an entry's header block, +1 per body line.
-        sum(CASE WHEN is_hash OR is_banner THEN 0 ELSE 1 END) OVER w AS body_seen,
-        coalesce(lag(is_use) OVER w, FALSE) AS after_use
+        (sum(CASE WHEN is_hash OR is_banner THEN 0 ELSE 1 END) OVER w)::INTEGER AS body_seen,
+        coalesce(lag(is_use) OVER (), FALSE) AS after_use
     FROM marked
-    WINDOW w AS (ORDER BY line ROWS UNBOUNDED PRECEDING)
+    WINDOW w AS (ROWS UNBOUNDED PRECEDING)
 ), numbered AS (
-    SELECT line, text, is_banner, is_use, is_set, after_use, is_opener,
-        sum(is_start) OVER w AS entry,
-        sum(is_restart) OVER w AS epoch,
-        -- k = 0: the header block; k = n: the n-th non-`#` line of the entry.
-        body_seen - max(CASE WHEN is_start = 1 THEN body_seen END) OVER w AS k
+    SELECT line, text, is_banner, is_use, is_set, after_use, is_opener, is_rate,
+        (sum(is_start) OVER w)::INTEGER AS entry,
+        (sum(is_restart) OVER w)::INTEGER AS epoch,
+        (body_seen - max(CASE WHEN is_start = 1 THEN body_seen END) OVER w)::INTEGER AS k
     FROM starts
-    WINDOW w AS (ORDER BY line ROWS UNBOUNDED PRECEDING)
+    WINDOW w AS (ROWS UNBOUNDED PRECEDING)
 ), roles AS (
-    SELECT line, text, entry, epoch, k,
-        k = 1 AND is_use AS is_use_line,
-        is_set AND (k = 1 OR (k = 2 AND after_use)) AS is_set_line
+    SELECT line, text, entry, epoch,
+        CASE WHEN k = 0 THEN {_HEADER}
+             WHEN k = 1 AND is_use THEN {_USE_LINE}
+             WHEN is_set AND (k = 1 OR (k = 2 AND after_use)) THEN {_SET_LINE}
+             ELSE {_BODY} END AS role,
+        CASE WHEN k = 0 THEN ' ' || text || ' ' END AS head
     FROM numbered
-    -- Of the header lines only those that hold fields read below (MariaDB's explain and
+    -- Of the header lines only those that hold fields are read (MariaDB's explain and
     -- Percona's InnoDB lines can be most of the file).
-    WHERE NOT is_banner AND entry > 0
-        AND (k > 0 OR is_opener OR starts_with(text, '# Log_slow_rate_type: '))
-), entries AS (
-    SELECT entry, max(epoch) AS epoch, min(line) AS line,
-        -- Header lines joined by spaces: field order does not matter, so no sort is needed.
-        ' ' || coalesce(string_agg(text, ' ') FILTER (WHERE k = 0), '') || ' ' AS head,
-        max(text) FILTER (WHERE is_use_line) AS use_line,
-        max(text) FILTER (WHERE is_set_line) AS set_line,
-        string_agg(text, chr(10) ORDER BY line)
-            FILTER (WHERE k >= 1 AND NOT is_use_line AND NOT is_set_line) AS body
-    FROM roles
-    GROUP BY entry
-), fields AS (
-    SELECT entry, epoch, line, head, use_line,
-        body,
-        CASE WHEN body IS NOT NULL THEN coalesce(NULLIF(regexp_extract(use_line, '{_USE}',
-                 1), ''), regexp_extract(use_line, '{_USE}', 2)) END AS use_db,
-        try_cast(regexp_extract(set_line, '{_SET_TIMESTAMP}', 1) AS BIGINT) AS set_epoch,
+    WHERE NOT is_banner AND entry > 0 AND (k > 0 OR is_opener OR is_rate)
+), values AS (
+    SELECT *,
+        -- Old servers write `# Time: 071218 11:48:27 # User@Host: …` on one line.
         NULLIF(regexp_extract(left(split_part(head, '# Time: ', 2), 40), '^({TIME_REGEX})', 1),
                '') AS time_text,
-        split_part(head, '# User@Host: ', 2) AS who,
-        {field["query_time"]} AS query_time,
-        {field["lock_time"]} AS lock_time,
-        {field["rows_sent"]} AS rows_sent,
-        {field["rows_examined"]} AS rows_examined,
-        {field["thread_id"]} AS thread_id,
-        {field["id"]} AS id,
-        strpos(head, ' Schema: ') > 0 AS has_schema,
-        {field["schema_name"]} AS schema_name,
-        {field["start_text"]} AS start_text,
-        coalesce(try_cast(NULLIF({field["errno"]}, '') AS INTEGER),
-                 try_cast(NULLIF({field["last_errno"]}, '') AS INTEGER), 0) AS errno,
-        coalesce(try_cast(NULLIF({field["killed"]}, '') AS INTEGER), 0) AS killed,
-        {field["rate_limit"]} AS rate_limit,
-        {field["rate_type"]} AS rate_type
-    FROM entries
+        CASE WHEN role = {_USE_LINE} THEN coalesce(NULLIF(regexp_extract(text, '{_USE}', 1), ''),
+                 regexp_extract(text, '{_USE}', 2)) END AS use_db,
+        CASE WHEN role = {_SET_LINE}
+            THEN try_cast(regexp_extract(text, '{_SET_TIMESTAMP}', 1) AS BIGINT) END AS set_epoch
+    FROM roles
 ), carried AS (
     SELECT *,
-        -- A lone `use db;` is the statement itself; the server appends one `;`.
-        regexp_replace(coalesce(body, use_line, ''), ';\\s*$', '') AS statement,
-        last_value(use_db IGNORE NULLS) OVER w AS known_db,
-        last_value(time_text IGNORE NULLS) OVER w AS known_time,
-        last_value(set_epoch IGNORE NULLS) OVER w AS known_epoch
-    FROM fields
-    WINDOW w AS (PARTITION BY epoch ORDER BY entry ROWS UNBOUNDED PRECEDING)
-), timed AS (
+        last_value(CASE WHEN use_db IS NOT NULL THEN {{'entry': entry, 'v': use_db}} END
+            IGNORE NULLS) OVER w AS last_use,
+        last_value(CASE WHEN time_text IS NOT NULL THEN {{'epoch': epoch, 'v': time_text}} END
+            IGNORE NULLS) OVER w AS last_time,
+        last_value(CASE WHEN set_epoch IS NOT NULL THEN {{'epoch': epoch, 'v': set_epoch}} END
+            IGNORE NULLS) OVER w AS last_set
+    FROM values
+    WINDOW w AS (ROWS UNBOUNDED PRECEDING)
+), carried_db AS (
+    -- A `use db;` counts from its entry's statement on (a lone `use db;` is the statement).
     SELECT *,
-        try_cast(NULLIF(query_time, '') AS DOUBLE) * 1000.0 AS duration_ms,
-        coalesce(to_microseconds((try_cast(NULLIF(query_time, '') AS DOUBLE) * 1000000)::BIGINT),
-                 INTERVAL 0 SECOND) AS took
+        last_value(CASE WHEN role = {_BODY} AND last_use.entry = entry
+            THEN {{'epoch': epoch, 'v': last_use.v}} END IGNORE NULLS) OVER w AS last_db
     FROM carried
+    WINDOW w AS (ROWS UNBOUNDED PRECEDING)
+)
+SELECT entry, max(epoch) AS epoch, min(line) AS line,
+    {fields},
+    bool_or(strpos(head, ' Schema: ') > 0) AS has_schema,
+    max(time_text) AS time_text,
+    max(NULLIF(split_part(head, '# User@Host: ', 2), '')) AS who,
+    max(text) FILTER (WHERE role = {_USE_LINE}) AS use_line,
+    max(set_epoch) AS set_epoch,
+    max({carried.format("last_time")}) AS known_time,
+    max({carried.format("last_set")}) AS known_epoch,
+    coalesce(max({carried.format("last_db")}) FILTER (WHERE role = {_BODY}),
+             max({carried.format("last_db")})) AS known_db,
+    max(text) FILTER (WHERE role = {_BODY}) AS body,
+    min(line) FILTER (WHERE role = {_BODY}) AS body_from,
+    max(line) FILTER (WHERE role = {_BODY}) AS body_to,
+    count(*) FILTER (WHERE role = {_BODY}) AS body_lines
+FROM carried_db
+GROUP BY entry
+"""
+
+
+def _setup_sql(system: str, utc_offset_s: int | None) -> str:
+    """Statements of several lines joined, times made UTC, text before the first header."""
+    return f"""
+CREATE TEMP TABLE tmp_mysql_slow AS
+WITH multi AS (
+    -- Statements of several lines are rare: only their lines are read again, in order.
+    -- Every line from an entry's first statement line to its last belongs to the statement.
+    SELECT s.entry, string_agg(l.text, chr(10) ORDER BY l.line) AS body
+    FROM (
+        SELECT entry, unnest(range(body_from, body_to + 1)) AS line
+        FROM tmp_mysql_entries WHERE body_lines > 1
+    ) s JOIN {{lines}} l ON l.line = s.line
+    GROUP BY s.entry
+), timed AS (
+    SELECT e.* EXCLUDE (body, errno, killed),
+        coalesce(to_microseconds((query_time * 1000000)::BIGINT), INTERVAL 0 SECOND) AS took,
+        coalesce(errno, last_errno, 0) AS errno, coalesce(killed, 0) AS killed,
+        -- A lone `use db;` is the statement itself; the server appends one `;`.
+        regexp_replace(coalesce(multi.body, e.body, use_line, ''), ';\\s*$', '') AS statement,
+        query_time * 1000.0 AS duration_ms
+    FROM tmp_mysql_entries e LEFT JOIN multi USING (entry)
 ), shifted AS (
     -- Zone-less times are server local time. Entries that also have SET timestamp (UTC)
     -- reveal the server's offset: their difference, rounded to a quarter hour. (The last
     -- `# Time:` is this entry's second too: old servers write it only when it changes.)
     -- The mysql_utc_offset option, when given, wins.
-    SELECT *,
-        to_seconds(coalesce({-utc_offset_s if utc_offset_s is not None else "NULL"},
+    SELECT to_seconds(coalesce({-utc_offset_s if utc_offset_s is not None else "NULL"},
             round(median(CASE
             WHEN set_epoch IS NOT NULL AND NOT {has_zone_sql("known_time")}
-            THEN set_epoch - epoch({time_sql("known_time")} - took) END) OVER () / 900) * 900,
-            0)::BIGINT) AS shift
-    FROM timed
+            THEN set_epoch - epoch({time_sql("known_time")} - coalesce(
+                to_microseconds((query_time * 1000000)::BIGINT), INTERVAL 0 SECOND)) END)
+            / 900) * 900, 0)::BIGINT) AS shift
+    FROM tmp_mysql_entries
 )
 SELECT
     CASE
@@ -257,14 +293,15 @@ SELECT
     CASE WHEN rate_limit <> '' THEN MAP {{
         'log_slow_rate_limit': rate_limit,
         'log_slow_rate_type': coalesce(NULLIF(rate_type, ''), 'query')}} END AS tags,
-    CASE WHEN has_schema THEN NULLIF(trim(schema_name, '`'), '') ELSE known_db END AS db,
+    CASE WHEN coalesce(has_schema, FALSE) THEN NULLIF(trim(schema_name, '`'), '')
+         ELSE known_db END AS db,
     -- `priv_user[login] @ host [ip]`: the account matched, else the name the client gave.
     coalesce(NULLIF(trim(split_part(who, '[', 1)), ''),
              NULLIF(split_part(split_part(who, '[', 2), ']', 1), '')) AS "user",
-    coalesce(NULLIF(thread_id, ''), NULLIF(id, '')) AS connection,
-    try_cast(NULLIF(rows_sent, '') AS BIGINT) AS rows_sent,
-    try_cast(NULLIF(rows_examined, '') AS BIGINT) AS rows_examined,
-    try_cast(NULLIF(lock_time, '') AS DOUBLE) * 1000.0 AS lock_ms,
+    coalesce(thread_id, id) AS connection,
+    rows_sent,
+    rows_examined,
+    lock_time * 1000.0 AS lock_ms,
     NULL::VARCHAR AS request_id,
     NULL::VARCHAR AS trace_id,
     '{system}' AS db_system,
@@ -275,12 +312,13 @@ SELECT
         WHEN duration_ms IS NULL THEN 'slow-log entry without a # Query_time line'
         WHEN statement = '' THEN 'slow-log entry without a statement'
     END AS _reject
-FROM shifted
+FROM timed, shifted
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        '{system}', line, 0, 0, 'text before the first slow-log entry header'
-FROM {{lines}}, first_entry
-WHERE line < first_entry.at AND NOT {BANNER_SQL}
+FROM {{lines}}
+WHERE line < (SELECT coalesce(min(line), 9223372036854775807) FROM tmp_mysql_entries)
+    AND NOT {BANNER_SQL}
 """
 
 
@@ -321,7 +359,10 @@ class MysqlSlowFormat:
             table="queries",
             variant=kind,
             missing=missing,
-            setup=(_setup_sql(system, utc_offset_seconds(options)),),
+            setup=(
+                _entries_sql(),
+                _setup_sql(system, utc_offset_seconds(options)),
+            ),
             select_sql=f"SELECT {_COLUMNS} FROM tmp_mysql_slow",
             also=(
                 (
