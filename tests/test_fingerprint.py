@@ -87,10 +87,25 @@ def test_existing_ids_and_tags_are_kept_and_a_second_run_changes_nothing() -> No
             tags={"reader": "tag"},
         )
         assert first["request_id"] == "from-reader"
-        assert first["tags"] == {"reader": "tag"}
+        assert first["tags"] == {"request_id": "from-comment", "reader": "tag"}
         assert first["fingerprint"] == "select ?"
         assert normalize_queries(db) == 0
         assert db.rows("SELECT * FROM queries")[0] == first
+
+
+def test_reader_tags_merge_with_comment_tags_and_win_on_the_same_key() -> None:
+    with database() as db:
+        row = _one(
+            db,
+            sql="SELECT 1 /*controller='orders',log_slow_rate_limit='1'*/",
+            db_system="mysql",
+            tags={"log_slow_rate_limit": "10", "log_slow_rate_type": "query"},
+        )
+        assert row["tags"] == {
+            "controller": "orders",
+            "log_slow_rate_limit": "10",
+            "log_slow_rate_type": "query",
+        }
 
 
 def test_null_sql_and_empty_table() -> None:

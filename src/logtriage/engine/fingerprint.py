@@ -317,7 +317,8 @@ def normalize_queries(db: Database) -> int:
             sql = m.clean,
             fingerprint = m.fingerprint,
             fingerprint_id = m.fingerprint_id,
-            tags = coalesce(queries.tags, m.tags),
+            -- The comment's tags and the reader's own merge; the reader's keys win.
+            tags = map_concat(m.tags, queries.tags),
             request_id = coalesce(queries.request_id, m.tag_request_id),
             trace_id = coalesce(queries.trace_id, m.tag_trace_id)
         FROM tmp_fingerprints m
