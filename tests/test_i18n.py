@@ -262,3 +262,18 @@ def test_japanese_lines_break_between_characters_not_inside_words() -> None:
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
     assert fold("short", 80) == ["short"]
     assert not has_wide("plain English") and has_wide("検出結果")
+
+
+def test_diff_in_japanese(tmp_path: Path, planted_ja: api.Report) -> None:
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    _code, out, _err = _run("analyze", planted_ja.inputs[0].path, "--json", str(before))
+    empty = tmp_path / "quiet.log"
+    empty.write_text(Path(planted_ja.inputs[0].path).read_text().splitlines()[0] + "\n")
+    _run("analyze", str(empty), "--json", str(after))
+    code, out, _err = _run("diff", str(before), str(after), "--lang", "ja")
+    assert code == 0
+    assert "解消した検出結果" in out and "悪化はありません。" in out
+    code, out, _err = _run(
+        "diff", str(before), str(after), "--lang", "ja", "--output-format", "markdown"
+    )
+    assert "### 解消した検出結果" in out
