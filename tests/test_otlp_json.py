@@ -163,3 +163,29 @@ def test_a_route_the_log_carries_is_kept(db: Database) -> None:
     assign_routes(db, Settings())
     routes = [r["route"] for r in db.rows("SELECT route FROM requests ORDER BY line")]
     assert routes == ["GET /books/{book_id}", "GET /books/{id}"]
+
+
+FLASK_CASE = CASES / "flask_sqlite.log"
+
+
+def test_instrumented_flask_app_requests_queries_and_n_plus_one() -> None:
+    # Spans made by OpenTelemetry's Flask and sqlite3 instrumentations (old semantic
+    # conventions: http.target, http.status_code, db.statement), not by hand.
+    spans = _spans(FLASK_CASE)
+    tables = _tables(FLASK_CASE)
+    servers = [s for s in spans if s["kind"] == 2]
+    statements = [s for s in spans if _attr(s, "db.statement") is not None]
+    requests = tables["requests"]
+    assert [(r["method"], r["path"], r["status"]) for r in requests] == [
+        ("GET", _attr(s, "http.target"), int(_attr(s, "http.status_code"))) for s in servers
+    ]
+    assert {r["route"] for r in requests} == {"GET /articles", "GET /articles/{article_id}"}
+    queries = tables["queries"]
+    assert len(queries) == len(statements)
+    assert {q["db_system"] for q in queries} == {"sqlite"}
+    assert {q["trace_id"] for q in queries} == {r["trace_id"] for r in requests}
+    report = api.analyze([str(FLASK_CASE)])
+    assert report.summary["correlation"]["by_how"] == {"trace_id": len(statements)}
+    (p001,) = [f for f in report.findings if f.code == "P001"]
+    assert p001.route == "GET /articles"
+    assert "authors" in str(p001.fingerprint)
