@@ -277,3 +277,14 @@ def test_diff_in_japanese(tmp_path: Path, planted_ja: api.Report) -> None:
         "diff", str(before), str(after), "--lang", "ja", "--output-format", "markdown"
     )
     assert "### 解消した検出結果" in out
+
+
+def test_input_errors_in_japanese(tmp_path: Path) -> None:
+    code, _out, err = _run("analyze", str(tmp_path / "missing.log"), "--lang", "ja")
+    assert code == 2
+    missing = tmp_path / "missing.log"
+    assert (
+        err.strip() == f"logtriage: エラー: そのようなファイルやディレクトリはありません: {missing}"
+    )
+    code, _out, err = _run("analyze", str(tmp_path), "--format", "nope", "--lang", "ja")
+    assert code == 2 and "不明な形式 'nope' です。" in err

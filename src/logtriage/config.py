@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from logtriage.errors import ConfigError
-from logtriage.model.i18n import LANGUAGES
+from logtriage.model.i18n import LANGUAGES, _
 
 CONFIG_NAMES = ("logtriage.toml", ".logtriage.toml")
 
@@ -85,9 +85,13 @@ def _table(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        raise ConfigError(
+            _("cannot read config {path}: {reason}").format(path=path, reason=exc)
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML in {path}: {exc}") from exc
+        raise ConfigError(
+            _("invalid TOML in {path}: {reason}").format(path=path, reason=exc)
+        ) from exc
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         section = tool.get("logtriage", {}) if isinstance(tool, dict) else {}
@@ -121,15 +125,25 @@ def settings_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Se
         if key in _SIMPLE_KEYS:
             expected = _SIMPLE_KEYS[key]
             if not isinstance(value, expected):
-                raise ConfigError(f"{origin}: {key} must be a {expected.__name__}")
+                raise ConfigError(
+                    _("{origin}: {key} must be a {type}").format(
+                        origin=origin, key=key, type=expected.__name__
+                    )
+                )
             if key == "lang" and value not in LANGUAGES:
-                raise ConfigError(f"{origin}: lang must be one of {', '.join(LANGUAGES)}")
+                raise ConfigError(
+                    _("{origin}: lang must be one of {languages}").format(
+                        origin=origin, languages=", ".join(LANGUAGES)
+                    )
+                )
             values[key] = value
         elif key == "formats":
             values["format_options"] = {str(k): str(v) for k, v in _as_dict(value, key).items()}
         elif key == "routes":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{origin}: routes must be a list of strings")
+                raise ConfigError(
+                    _("{origin}: routes must be a list of strings").format(origin=origin)
+                )
             values["routes"] = tuple(value)
         elif key == "analyzers":
             values["analyzer_options"] = {
@@ -138,30 +152,34 @@ def settings_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Se
             }
         elif key == "disable":
             if not isinstance(value, list):
-                raise ConfigError(f"{origin}: disable must be a list of finding codes")
+                raise ConfigError(
+                    _("{origin}: disable must be a list of finding codes").format(origin=origin)
+                )
             values["disabled"] = tuple(str(v).upper() for v in value)
         elif key == "accept":
             values["accepted"] = tuple(_accepted(item, origin) for item in _as_list(value, key))
         else:
-            raise ConfigError(f"{origin}: unknown setting {key!r}")
+            raise ConfigError(
+                _("{origin}: unknown setting {key}").format(origin=origin, key=repr(key))
+            )
     return Settings(**values)
 
 
 def _as_dict(value: Any, key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ConfigError(f"config: {key} must be a table")
+        raise ConfigError(_("config: {key} must be a table").format(key=key))
     return value
 
 
 def _as_list(value: Any, key: str) -> list[Any]:
     if not isinstance(value, list):
-        raise ConfigError(f"config: {key} must be an array of tables")
+        raise ConfigError(_("config: {key} must be an array of tables").format(key=key))
     return value
 
 
 def _accepted(item: Any, origin: str) -> AcceptedFinding:
     if not isinstance(item, dict) or "code" not in item:
-        raise ConfigError(f"{origin}: each [[accept]] needs a code")
+        raise ConfigError(_("{origin}: each [[accept]] needs a code").format(origin=origin))
     return AcceptedFinding(
         code=str(item["code"]).upper(),
         route=item.get("route"),
@@ -175,7 +193,7 @@ def load_settings(explicit: str | None = None, cwd: Path | None = None) -> Setti
     if explicit:
         path = Path(explicit)
         if not path.is_file():
-            raise ConfigError(f"config file not found: {explicit}")
+            raise ConfigError(_("config file not found: {path}").format(path=explicit))
     else:
         found = find_config(cwd or Path(os.getcwd()))
         if found is None:

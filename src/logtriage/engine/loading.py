@@ -12,6 +12,7 @@ from logtriage.engine.database import Database
 from logtriage.engine.line_lengths import longest_lines
 from logtriage.engine.unwrapping import fill_container_ts, unwrap_lines
 from logtriage.errors import FormatError, InputError
+from logtriage.model.i18n import _
 from logtriage.model.report import InputSummary
 from logtriage.model.tables import CANONICAL_TABLES
 from logtriage.sources import BUILTIN_FORMATS, format_by_name
@@ -87,7 +88,9 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
     except duckdb.IOException as exc:
         # A truncated or corrupt .gz/.zst file: one clear line, not a traceback.
         reason = str(exc).splitlines()[0].removeprefix("IO Error: ")
-        raise InputError(f"cannot read {item.path}: {reason}") from exc
+        raise InputError(
+            _("cannot read {path}: {reason}").format(path=item.path, reason=reason)
+        ) from exc
     bad = db.count(f"scan_rejects_{scan}")
     if bad:
         # Lines the reader itself refused (not UTF-8, a stray delimiter) shift the numbering

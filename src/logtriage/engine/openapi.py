@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import yaml
 
 from logtriage.errors import ConfigError
+from logtriage.model.i18n import _
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -18,13 +19,21 @@ def _load(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read OpenAPI file {path}: {exc.strerror or exc}") from exc
+        raise ConfigError(
+            _("cannot read OpenAPI file {path}: {reason}").format(
+                path=path, reason=exc.strerror or exc
+            )
+        ) from exc
     try:
         if path.suffix == ".json":
             return json.loads(text)
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot parse OpenAPI file {path}: {str(exc).splitlines()[0]}") from exc
+        raise ConfigError(
+            _("cannot parse OpenAPI file {path}: {reason}").format(
+                path=path, reason=str(exc).splitlines()[0]
+            )
+        ) from exc
 
 
 def _base_path(doc: dict[str, Any]) -> str:
@@ -43,7 +52,9 @@ def openapi_routes(path: str) -> tuple[str, ...]:
     """``METHOD /path/{param}`` for every operation in the document, most specific first."""
     doc = _load(Path(path))
     if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict):
-        raise ConfigError(f"{path} is not an OpenAPI document (no 'paths' object)")
+        raise ConfigError(
+            _("{path} is not an OpenAPI document (no 'paths' object)").format(path=path)
+        )
     base = _base_path(doc)
     routes = []
     for route_path, item in doc["paths"].items():

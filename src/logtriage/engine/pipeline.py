@@ -24,6 +24,7 @@ from logtriage.errors import ConfigError
 from logtriage.locate import LocateOptions, locate_findings
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding
+from logtriage.model.i18n import _
 from logtriage.model.redaction import redact_value
 from logtriage.model.report import InputSummary, Report
 from logtriage.sources.reading import expand_inputs
@@ -132,7 +133,7 @@ def check_settings(settings: Settings) -> None:
     """Fail on a bad config or --source before reading anything (one clear line)."""
     _analyzer_options(settings)
     if settings.source and not os.path.isdir(settings.source):
-        raise ConfigError(f"source directory not found: {settings.source}")
+        raise ConfigError(_("source directory not found: {path}").format(path=settings.source))
 
 
 def open_database(settings: Settings, work_dir: str) -> Database:
@@ -143,7 +144,9 @@ def open_database(settings: Settings, work_dir: str) -> Database:
         # Same interface as Database (execute, rows, scalar, count, con): duck-typed.
         return SparkDatabase(settings, work_dir)  # type: ignore[return-value]
     if settings.engine != "duckdb":
-        raise ConfigError(f"unknown engine: {settings.engine} (duckdb or spark)")
+        raise ConfigError(
+            _("unknown engine: {engine} (duckdb or spark)").format(engine=settings.engine)
+        )
     return Database(settings, work_dir)
 
 
@@ -151,7 +154,7 @@ def _analyzer_options(settings: Settings) -> dict[str, object]:
     known = {a.code for a in BUILTIN_ANALYZERS}
     for code in (*settings.analyzer_options, *settings.disabled):
         if code not in known:
-            raise ConfigError(f"unknown finding code in config: {code}")
+            raise ConfigError(_("unknown finding code in config: {code}").format(code=code))
     out: dict[str, object] = {}
     for analyzer in BUILTIN_ANALYZERS:
         try:
@@ -159,7 +162,7 @@ def _analyzer_options(settings: Settings) -> dict[str, object]:
                 analyzer, settings.analyzer_options.get(analyzer.code, {})
             )
         except ValueError as exc:
-            raise ConfigError(f"config: {exc}") from exc
+            raise ConfigError(_("config: {reason}").format(reason=exc)) from exc
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from logtriage.errors import FormatError
+from logtriage.model.i18n import _
 from logtriage.sources.apache import FORMAT as APACHE
 from logtriage.sources.apache_error import FORMAT as APACHE_ERROR
 from logtriage.sources.app_json import FORMAT as APP_JSON
@@ -49,4 +50,6 @@ def format_by_name(name: str) -> LogFormat:
         if fmt.name == name:
             return fmt
     known = ", ".join(f.name for f in BUILTIN_FORMATS)
-    raise FormatError(f"unknown format {name!r}; known formats: {known}")
+    raise FormatError(
+        _("unknown format {name}; known formats: {known}").format(name=repr(name), known=known)
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from logtriage.errors import InputError
+from logtriage.model.i18n import _
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -37,11 +38,13 @@ def _compression_of(path: str) -> str:
         with open(path, "rb") as handle:
             head = handle.read(4)
     except PermissionError as exc:
-        raise InputError(f"permission denied: {path}") from exc
+        raise InputError(_("permission denied: {path}").format(path=path)) from exc
     except IsADirectoryError as exc:  # pragma: no cover - callers pass files only
-        raise InputError(f"is a directory: {path}") from exc
+        raise InputError(_("is a directory: {path}").format(path=path)) from exc
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise InputError(
+            _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+        ) from exc
     if head.startswith(_GZIP_MAGIC):
         return "gzip"
     if head.startswith(_ZSTD_MAGIC):
@@ -84,7 +87,7 @@ def expand_inputs(
 ) -> list[InputFile]:
     """Resolve each name to files; a name that yields nothing is a one-line error."""
     if not names:
-        raise InputError("no input given: name log files, directories, globs, or - for stdin")
+        raise InputError(_("no input given: name log files, directories, globs, or - for stdin"))
     files: list[tuple[str, str]] = []
     for name in names:
         if name == "-":
@@ -92,10 +95,10 @@ def expand_inputs(
             files.append(("<stdin>", spool_stdin(stream, spool_dir)))
         elif os.path.isdir(name):
             if not os.access(name, os.R_OK | os.X_OK):
-                raise InputError(f"permission denied: {name}")
+                raise InputError(_("permission denied: {path}").format(path=name))
             under = _files_under(name)
             if not under:
-                raise InputError(f"no log files in directory: {name}")
+                raise InputError(_("no log files in directory: {path}").format(path=name))
             files.extend((f, f) for f in under)
         elif os.path.exists(name):
             files.append((name, name))
@@ -104,10 +107,10 @@ def expand_inputs(
                 (p for p in glob.glob(name, recursive=True) if os.path.isfile(p)), key=rotation_key
             )
             if not matched:
-                raise InputError(f"no files match: {name}")
+                raise InputError(_("no files match: {pattern}").format(pattern=name))
             files.extend((p, p) for p in matched)
         else:
-            raise InputError(f"no such file or directory: {name}")
+            raise InputError(_("no such file or directory: {path}").format(path=name))
     seen: set[str] = set()
     out: list[InputFile] = []
     for shown, real in files:
