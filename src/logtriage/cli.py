@@ -435,6 +435,7 @@ def _reflow(body: str, width: int) -> str:
 )
 @click.option("--webhook", metavar="URL", help="POST a Slack-compatible message per alert.")
 @click.option("-q", "--quiet", is_flag=True, help="No alert lines on the terminal.")
+@click.option("-v", "--verbose", is_flag=True, help="One line per tick on stderr.")
 @click.option("--format", "format_name", metavar="NAME", help="Force the input format.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
 @click.option("--nginx-log-format", help="The nginx log_format of the access logs.")
@@ -456,6 +457,7 @@ def watch(
     alert_command: str | None,
     webhook: str | None,
     quiet: bool,
+    verbose: bool,
     config_file: str | None,
     **flags: Any,
 ) -> None:
@@ -497,6 +499,14 @@ def watch(
                 click.echo(f"logtriage: warning: alert not delivered: {problem}", err=True)
             for event in tick.events:
                 click.echo(f"logtriage: {event}", err=True)
+            if verbose:
+                started = tick.started.isoformat(timespec="milliseconds") if tick.started else ""
+                rows = ", ".join(f"{n} {table}" for table, n in tick.rows.items() if n)
+                click.echo(
+                    f"logtriage: tick {started}Z: {tick.new_lines} new lines, window "
+                    f"{rows or 'empty'}, {len(tick.alerts)} alerts, {tick.seconds:.2f} s",
+                    err=True,
+                )
 
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 

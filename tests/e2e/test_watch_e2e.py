@@ -180,7 +180,7 @@ def test_watch_alerts_on_a_live_fault_and_resolves_after_it(tmp_path: Path) -> N
                         "--duration", f"{total + 6:g}s",
                         "--threshold", "route-5xx=10%", "--threshold", "route-p95=250ms",
                         "--threshold", "queries-per-request=10", "--threshold", "min-requests=3",
-                        "--alert-jsonl", str(alerts), "--quiet",
+                        "--alert-jsonl", str(alerts), "--quiet", "--verbose",
                     ],
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
@@ -215,8 +215,16 @@ def test_watch_alerts_on_a_live_fault_and_resolves_after_it(tmp_path: Path) -> N
     by_rule: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         by_rule.setdefault(record["rule"], []).append(record)
-    # Each planted fault fired once, within three intervals (plus the second the log's
-    # timestamps and the alert's time are rounded to), and was resolved after the fault ended.
+    # When each tick started (--verbose): on a loaded machine a tick can outlast its
+    # interval, so "within three intervals" counts the watcher's ticks, not seconds.
+    ticks = [
+        datetime.fromisoformat(line.split()[2].rstrip(":").replace("Z", "+00:00")).timestamp()
+        for line in err.splitlines()
+        if line.startswith("logtriage: tick ")
+    ]
+    assert ticks, err
+    # Each planted fault fired once, by the third tick that started after it (ticks read
+    # lines whose times are whole seconds), and was resolved after the fault ended.
     for rule, route in (
         ("route-5xx", "POST /pay/{id}"),
         ("route-p95", "GET /report/{id}"),
@@ -228,7 +236,8 @@ def test_watch_alerts_on_a_live_fault_and_resolves_after_it(tmp_path: Path) -> N
         assert fired["code"] in ("A001", "P004", "P001")
         assert fired["evidence"]["requests"] >= 3
         assert fired["fix"]
-        assert _when(fired) - fault_start <= 3 * INTERVAL_S + 1.5, (rule, fired["at"])
+        after_fault = [t for t in ticks if t >= fault_start]
+        assert int(fault_start) <= _when(fired) <= int(after_fault[2]), (rule, fired["at"])
         assert _when(resolved) >= fault_end - 1.0, (rule, resolved["at"])
     # Nothing fired in the healthy phase before the fault.
     early = [r for r in records if r["state"] == "firing" and _when(r) < fault_start - 1.0]

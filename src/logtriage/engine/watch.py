@@ -43,6 +43,8 @@ class Tick:
     errors: tuple[str, ...]
     seconds: float
     events: tuple[str, ...] = ()
+    # When the tick started, to the microsecond (``at`` is the alerts' whole second).
+    started: datetime | None = None
 
 
 def _utc_now() -> datetime:
@@ -114,6 +116,7 @@ def watch(
                         errors=tuple(errors),
                         seconds=time.monotonic() - started,
                         events=tuple(events),
+                        started=now,
                     )
                 )
                 wait = options.interval_s - (time.monotonic() - started)

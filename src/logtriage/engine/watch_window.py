@@ -36,6 +36,11 @@ _LINE_COLUMN: dict[str, str | None] = {
     "reject_resemblance": None,
 }
 _WINDOW_TABLES = tuple(_LINE_COLUMN)
+# When a request ended (its ``ts`` is its start).
+_REQUEST_END = "ts + to_microseconds(CAST(coalesce(duration_ms, 0) * 1000 AS BIGINT))"
+# Rows that wait until the request they belong to is logged.
+_HELD = ("queries", "app_events")
+_LONGEST_HOLD = timedelta(seconds=10)
 # A minute is summed into the baseline once this long has passed after its end: lines of
 # slow requests are written when they end, a little after the minute they started in.
 _MINUTE_GRACE = timedelta(seconds=15)
@@ -133,6 +138,10 @@ class RollingWindow:
         horizon = now - self.window
         for table in _WINDOW_TABLES:
             keep = "coalesce(ts, _seen) >= ?" if table in CANONICAL_TABLES else "_seen >= ?"
+            if table == "requests":
+                # A request stays while it ends inside the window, so the queries it ran
+                # there are never left without it (an orphan gets tied to a wrong request).
+                keep = f"coalesce({_REQUEST_END}, _seen) >= ?"
             self.db.execute(
                 f"CREATE OR REPLACE TABLE win.{table} AS SELECT * FROM win.{table} WHERE {keep}",
                 [horizon],
@@ -147,8 +156,17 @@ class RollingWindow:
         """Run the registered analyzers over the window; return findings and route numbers."""
         db = self.db
         self._empty_main()
+        # Requests are logged when they end: a query after the last logged end may belong to
+        # one still running. It waits for the next tick rather than be tied to a wrong one.
+        last_end = db.scalar(f"SELECT max({_REQUEST_END}) FROM win.requests")
+        # Not for long: without web traffic, background queries are analyzed all the same.
+        cutoff = max(last_end, now - _LONGEST_HOLD) if last_end is not None else None
         for table in _WINDOW_TABLES:
-            db.execute(f"INSERT INTO main.{table} SELECT * EXCLUDE (_seen) FROM win.{table}")
+            held = "WHERE NOT coalesce(ts > ?, FALSE)" if table in _HELD and cutoff else ""
+            db.execute(
+                f"INSERT INTO main.{table} SELECT * EXCLUDE (_seen) FROM win.{table} {held}",
+                [cutoff] if held else [],
+            )
         assign_routes(db, self.settings, self._declared)
         correlation = correlate(db)
         build_unit_queries(db)
