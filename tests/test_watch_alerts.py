@@ -196,3 +196,17 @@ def test_a_finding_that_blinks_out_is_held_for_a_window() -> None:
     assert [a.condition.key for a in book.update({}, "2")] == ["r"]
     assert book.update({}, "3") == []
     assert [a.condition.key for a in book.update({}, "4")] == ["f"]
+
+
+def test_a_long_request_stays_while_it_ends_inside_the_window(tmp_path: Path) -> None:
+    window = RollingWindow(
+        Settings(), str(tmp_path), window=timedelta(seconds=20), baseline=timedelta(hours=1)
+    )
+    feed = Feed(tmp_path)
+    # Logged when it ended, at T0+20 s, after 20 s: it started at T0.
+    window.add(feed.chunk(_lines(T0 + timedelta(seconds=20), 1, seconds=20.0)), T0)
+    window.prune(T0 + timedelta(seconds=30))  # started before the window, ended inside it
+    assert window.db.scalar("SELECT count(*) FROM win.requests") == 1
+    window.prune(T0 + timedelta(seconds=45))
+    assert window.db.scalar("SELECT count(*) FROM win.requests") == 0
+    window.close()
