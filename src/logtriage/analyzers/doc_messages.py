@@ -1,4 +1,4 @@
-"""Babel extraction for analyzer modules: their gettext calls plus each docstring section."""
+"""Babel extraction for analyzer modules: gettext calls, docstring sections, evidence labels."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from io import BytesIO
 from typing import IO, Any
 
 from logtriage.analyzers.base import DOC_SECTIONS, split_doc
+from logtriage.model.formatting import key_label
 
 
 def extract(
@@ -20,6 +21,8 @@ def extract(
 
     A class docstring with ``What it finds:`` is an analyzer's documentation; ``logtriage
     explain`` shows each of its sections through the catalog, so each section is a message.
+    The keys of the dicts an analyzer builds in its functions (evidence, impact, examples)
+    are shown as labels ("requests affected") in HTML and Markdown: each label is a message.
     """
     from babel.messages.extract import extract_python
 
@@ -34,3 +37,26 @@ def extract(
         line = node.body[0].lineno
         for title, body in split_doc(doc).items():
             yield line, None, body, [f"{node.name} docs: {title}"]
+    for line, key in _dict_keys(ast.parse(source)):
+        text = key_label(key)
+        if text is not None:
+            yield line, None, text, ["evidence label"]
+
+
+def _dict_keys(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """String keys of dicts built inside functions: literals, ``d["key"] = …``, ``dict(key=…)``."""
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Dict):
+                for key in node.keys:
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        yield key.lineno, key.value
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    key = target.slice if isinstance(target, ast.Subscript) else None
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        yield target.lineno, key.value
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dict":
+                yield from ((node.lineno, k.arg) for k in node.keywords if k.arg)

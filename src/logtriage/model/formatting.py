@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 
@@ -31,3 +32,18 @@ def iso_utc(value: object) -> str | None:
         return None
     text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
     return text + "Z"
+
+
+_KEY = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def key_label(key: str) -> str | None:
+    """``requests_affected`` → ``requests affected``; ``p95_ms`` → ``p95``.
+
+    The English label of one of our own snake_case evidence keys (the reports translate it);
+    None for a key that came from a log (a status, a parameter value), shown as written.
+    """
+    if not _KEY.fullmatch(key):
+        return None
+    text = key.removesuffix("_ms") if key.endswith("_ms") and key != "_ms" else key
+    return text.replace("_", " ")

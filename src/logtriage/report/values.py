@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from logtriage.model.finding import Severity, Viewpoint
-from logtriage.model.formatting import count, ms
+from logtriage.model.formatting import count, key_label, ms
 from logtriage.model.i18n import N_, _
 
 _SEVERITY_NAMES = {
@@ -24,6 +23,10 @@ _VIEWPOINT_NAMES = {
 }
 
 
+# Example columns that come from SQL (not from a dict an analyzer builds), as labels.
+_COLUMN_LABELS = (N_("path"), N_("status"), N_("sql"), N_("seq"), N_("user agent"))
+
+
 def severity_name(severity: Severity | str) -> str:
     """A severity as the reader's language says it (the JSON keeps ``high``…)."""
     return _(_SEVERITY_NAMES[Severity(severity)])
@@ -34,19 +37,14 @@ def viewpoint_name(viewpoint: Viewpoint | str) -> str:
     return _(_VIEWPOINT_NAMES[Viewpoint(viewpoint)])
 
 
-_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-
-
 def label(key: str) -> str:
-    """``requests_affected`` → ``requests affected``; ``p95_ms`` → ``p95``.
+    """``requests_affected`` → ``requests affected`` in the reader's language; ``p95_ms`` → ``p95``.
 
     Only our own snake_case names are prettified: a key that came from a log (a status, a
     parameter value) is shown exactly as written.
     """
-    if not _NAME.fullmatch(key):
-        return key
-    text = key.removesuffix("_ms") if key.endswith("_ms") and key != "_ms" else key
-    return text.replace("_", " ")
+    text = key_label(key)
+    return key if text is None else _(text)
 
 
 def is_share(key: str) -> bool:
