@@ -308,3 +308,18 @@ def test_a_multi_line_entry_cut_by_a_run_is_read_whole_next_time(tmp_path: Path)
         (5, "SELECT b"),
     ]
     assert analyze(state, log).extra["state"]["new_lines"] == 0
+
+
+def test_a_run_that_fails_leaves_the_history_as_it_was(tmp_path: Path) -> None:
+    log, broken, state = tmp_path / "a.log", tmp_path / "b.log.gz", tmp_path / "state"
+    log.write_text(nginx_lines(0, 10))
+    analyze(state, log)
+    with log.open("a") as handle:
+        handle.write(nginx_lines(10, 5))
+    # A gzip file cut short: its head reads, its end does not (after a.log was loaded).
+    broken.write_bytes(gzip.compress(nginx_lines(100, 400).encode())[:-64])
+    with pytest.raises(LogtriageError, match="cannot read"):
+        analyze(state, log, broken)
+    report = analyze(state, log)
+    assert report.extra["state"] == {"run": 2, "new_lines": 5, "new_records": 5}
+    assert lines_by_source(state) == {str(log): list(range(1, 16))}

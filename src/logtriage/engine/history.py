@@ -12,6 +12,7 @@ saved. Loading is one transaction: a failed run leaves the history as it was.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import json
@@ -209,7 +210,9 @@ def run_incremental(
                 )
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                # The history stays as the last good run left it (DuckDB may have aborted it).
+                with contextlib.suppress(duckdb.Error):
+                    db.execute("ROLLBACK")
                 raise
             inputs = [r.summary() for r in sorted(records.values(), key=lambda r: r.id)]
             for record in records.values():
