@@ -58,7 +58,7 @@ def run_analysis(
             hints: dict[str, Mapping[str, str]] = {}
             inputs: list[InputSummary] = []
             for scan, item in enumerate(files):
-                progress(f"reading {item.path}")
+                progress(_("reading {path}").format(path=item.path))
                 inputs.append(load_input(db, item, scan, settings, hints))
             report = analyze_tables(db, inputs, hints, settings, progress=progress, now=now)
         finally:
@@ -77,12 +77,12 @@ def analyze_tables(
 ) -> Report:
     """Derive routes, fingerprints and correlations from the loaded tables, then analyze them."""
     options = _analyzer_options(settings)
-    progress("fingerprinting queries")
+    progress(_("fingerprinting queries"))
     normalize_queries(db)
-    progress("templating routes")
+    progress(_("templating routes"))
     declared = openapi_routes(settings.openapi) if settings.openapi else ()
     assign_routes(db, settings, declared)
-    progress("tying queries to requests")
+    progress(_("tying queries to requests"))
     correlation = correlate(db)
     build_unit_queries(db)
     ctx = AnalysisContext(
@@ -98,14 +98,14 @@ def analyze_tables(
             continue
         if any(not db.count(table) for table in analyzer.needs):
             continue
-        progress(f"analyzing {analyzer.code} {analyzer.name}")
+        progress(_("analyzing {code} {name}").format(code=analyzer.code, name=analyzer.name))
         findings.extend(analyzer.run(ctx, options[analyzer.code]))
-    progress("locating findings in the code")
+    progress(_("locating findings in the code"))
     located = locate_findings(findings, db, LocateOptions(source=settings.source))
     findings = located.findings
     active, suppressed = split_accepted(sorted(findings, key=Finding.sort_key), settings)
     routes = tuple(route_table(db, settings.top_routes))
-    progress("computing charts")
+    progress(_("computing charts"))
     timeseries, histograms = chart_data(db, [r["route"] for r in routes])
     report = Report(
         generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
