@@ -69,8 +69,10 @@ _VALUE_SQL: dict[str, str] = {
     "duration_us": "try_cast({g} AS DOUBLE) / 1000.0",
     "duration_ns": "try_cast({g} AS DOUBLE) / 1000000.0",
     # nginx lists one time per upstream tried: "0.010, 0.020 : 0.005"; their sum is upstream time.
+    # One number (the usual case) is read without building a list.
     "upstream_s_list": (
-        "CASE WHEN regexp_matches({g}, '\\d') THEN list_sum(list_transform("
+        "CASE WHEN regexp_full_match({g}, '\\d+(?:\\.\\d+)?') THEN {g}::DOUBLE * 1000.0 "
+        "WHEN regexp_matches({g}, '\\d') THEN list_sum(list_transform("
         "regexp_extract_all({g}, '\\d+(?:\\.\\d+)?'), lambda x: x::DOUBLE)) * 1000.0 END"
     ),
     "request_id": "NULLIF(NULLIF({g}, '-'), '')",
@@ -181,8 +183,13 @@ class AccessTemplate:
             ts = logged_ts
         request_line = value("request_line")
         if request_line is not None:
+            # The regex decides; its two groups are the first two space-separated words, read
+            # with split_part (capture groups cost several times a plain match).
             rl = (
-                f"regexp_extract({request_line}, '{_sql_str(_REQUEST_LINE)}', ['method', 'target'])"
+                f"CASE WHEN regexp_full_match({request_line}, '{_sql_str(_REQUEST_LINE)}') "
+                f"THEN struct_pack(method := split_part({request_line}, ' ', 1), "
+                f"target := split_part({request_line}, ' ', 2)) "
+                f"WHEN {request_line} IS NOT NULL THEN struct_pack(method := '', target := '') END"
             )
             method = f"coalesce(upper(NULLIF(m.rl.method, '')), {first(('method',))})"
             target = f"coalesce(NULLIF(m.rl.target, ''), {first(('uri',))})"
@@ -191,7 +198,10 @@ class AccessTemplate:
             method = f"upper({first(('method',))})"
             target = first(("uri",))
         # Absolute-form targets (forward proxies) carry scheme and host; keep the path only.
-        target_path = f"regexp_replace({target}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '')"
+        target_path = (
+            f"CASE WHEN starts_with({target}, '/') THEN {target} "
+            f"ELSE regexp_replace({target}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '') END"
+        )
         path = f"coalesce({first(('path',))}, NULLIF(split_part({target_path}, '?', 1), ''))"
         query = (
             f"coalesce({first(('query',))}, CASE WHEN strpos({target}, '?') > 0 THEN "
