@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -20,6 +21,7 @@ from logtriage.engine.history import HISTORY, MARKER, REPORT, locked_state
 from logtriage.errors import LogtriageError
 from logtriage.model.report import Report
 from tests.serve_history import write_logs
+from tests.test_report_json import schema
 
 START = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -76,6 +78,7 @@ def test_appended_lines_are_the_only_ones_parsed(tmp_path: Path) -> None:
     assert third.summary["requests"] == 55
     saved = json.loads((state / REPORT).read_text())
     assert saved["summary"]["requests"] == 55 and saved["inputs"][0]["read"] == "unchanged"
+    jsonschema.validate(saved, schema())
     assert history(state, "SELECT run, new_lines FROM runs ORDER BY run") == [
         (1, 40),
         (2, 15),
