@@ -326,3 +326,21 @@ def test_a_run_that_fails_leaves_the_history_as_it_was(tmp_path: Path) -> None:
     report = analyze(state, log)
     assert report.extra["state"] == {"run": 2, "new_lines": 5, "new_records": 5}
     assert lines_by_source(state) == {str(log): list(range(1, 16))}
+
+
+def test_two_files_named_alike_from_two_directories_stay_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state"
+    for name, first in (("a", 0), ("b", 50)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "access.log").write_text(nginx_lines(first, 4))
+    monkeypatch.chdir(tmp_path / "a")
+    analyze(state, Path("access.log"))
+    monkeypatch.chdir(tmp_path / "b")
+    report = analyze(state, Path("access.log"))
+    assert report.summary["requests"] == 8
+    assert lines_by_source(state) == {
+        "access.log": [1, 2, 3, 4],
+        os.path.realpath(tmp_path / "b" / "access.log"): [1, 2, 3, 4],
+    }

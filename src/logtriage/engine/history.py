@@ -389,6 +389,11 @@ def _match(files: Sequence[InputFile], records: Mapping[int, FileRecord]) -> lis
                 (r for r in active if r.id not in taken and r.real_path == _real(step.item)),
                 None,
             )
+        # Another file already goes by this name (a relative path from another directory):
+        # the new one is named by its full path, so no two files share one source label.
+        clash = any(r.path == step.item.path and r.id not in taken for r in active)
+        if step.record is None and step.displaced is None and clash:
+            step.item = dataclasses.replace(step.item, path=_real(step.item))
     return steps
 
 
