@@ -59,6 +59,8 @@ NO_HISTORY = (
     "the history is not available: this dashboard shows a report file; serve the directory "
     "of analyze --state to open requests"
 )
+# The routes table shows this many routes (the first by the chosen order).
+ROUTE_ROWS = 200
 # A request page lists this many of its queries (all of them count in the shapes table).
 QUERY_ROWS = 1000
 TIME_CHARTS = ("requests-over-time", "latency-over-time", "error-rate-over-time")
@@ -248,7 +250,7 @@ class Dashboard:
         note = None
         if self.saved.has_history:
             with self.history() as history:
-                rows = history.routes(filters, sort)
+                rows = history.routes(filters, sort, ROUTE_ROWS)
                 charts = _time_charts(history.timeseries(filters), TIME_CHARTS)
         else:
             needle = filters.route.lower()
@@ -269,6 +271,7 @@ class Dashboard:
             filters=filters,
             sort=sort,
             note=note,
+            cut=len(rows) >= ROUTE_ROWS,
         )
 
     def route(self, request: Request) -> Response:
