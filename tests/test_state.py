@@ -344,3 +344,13 @@ def test_two_files_named_alike_from_two_directories_stay_apart(
         "access.log": [1, 2, 3, 4],
         os.path.realpath(tmp_path / "b" / "access.log"): [1, 2, 3, 4],
     }
+
+
+def test_a_copy_is_another_file_not_the_original_moved(tmp_path: Path) -> None:
+    log, copy, state = tmp_path / "access.log", tmp_path / "backup.log", tmp_path / "state"
+    log.write_text(nginx_lines(0, 6))
+    analyze(state, log)
+    copy.write_bytes(log.read_bytes())
+    assert analyze(state, copy).extra["state"]["new_lines"] == 6
+    assert analyze(state, log, copy).extra["state"]["new_lines"] == 0
+    assert sorted(lines_by_source(state)) == [str(log), str(copy)]

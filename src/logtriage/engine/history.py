@@ -375,14 +375,16 @@ def _match(files: Sequence[InputFile], records: Mapping[int, FileRecord]) -> lis
                     item = InputFile(step.item.path + suffix, sibling, identity.compression)
                     steps.insert(steps.index(step), _Step(item, identity))
                     break
+    # Moved content: only from a path that no longer holds it (a copy is another file).
+    moved = [r for r in active if r.id not in taken and not _still_there(r)]
     for step in steps:
         if step.record is None:
             same_inode = [
                 r
-                for r in active
+                for r in moved
                 if (r.device, r.inode) == (step.identity.device, step.identity.inode)
             ]
-            claim(step, [*same_inode, *active])
+            claim(step, [*same_inode, *moved])
     for step in steps:
         if step.record is None:
             step.displaced = next(
@@ -395,6 +397,14 @@ def _match(files: Sequence[InputFile], records: Mapping[int, FileRecord]) -> lis
         if step.record is None and step.displaced is None and clash:
             step.item = dataclasses.replace(step.item, path=_real(step.item))
     return steps
+
+
+def _still_there(record: FileRecord) -> bool:
+    """Does the record's own path still start with the content it read?"""
+    try:
+        return is_same_content(identify(record.real_path), record.cursor())
+    except InputError:
+        return False
 
 
 def _real(item: InputFile) -> str:
