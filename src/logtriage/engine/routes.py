@@ -106,9 +106,10 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
     )
     # The position statistics count distinct segments, which duplicate rows do not change:
     # run them over the distinct templated shapes (hundreds) instead of every path (~10^5).
+    # Declared routes need no templating (and no statistics count them).
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE route_map AS SELECT DISTINCT method, declared, is_found, "
-        "ext, segs AS shape, segs FROM route_paths"
+        "CREATE OR REPLACE TEMP TABLE route_map AS SELECT DISTINCT method, NULL AS declared, "
+        "is_found, ext, segs AS shape, segs FROM route_paths WHERE declared IS NULL"
     )
     depth = min(MAX_DEPTH, int(db.scalar("SELECT max(len(segs)) FROM route_map") or 0))
     for pos in range(2, depth + 1):
@@ -141,7 +142,7 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
         CREATE OR REPLACE TEMP TABLE route_map AS
         SELECT p.method, p.path,
             CASE
-                WHEN r.declared IS NOT NULL THEN r.declared
+                WHEN p.declared IS NOT NULL THEN p.declared
                 WHEN p.path IS NULL THEN coalesce(p.method, '-') || ' (malformed request)'
                 WHEN NOT starts_with(p.path, '/') THEN coalesce(p.method, '-') || ' ' || p.path
                 ELSE coalesce(p.method, '-') || ' ' || CASE
@@ -150,8 +151,8 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
                     WHEN len(r.segs) <= 1 THEN '/'
                     ELSE array_to_string(r.segs, '/') END
             END AS route
-        FROM route_paths p JOIN route_map r
-          ON p.method IS NOT DISTINCT FROM r.method AND p.declared IS NOT DISTINCT FROM r.declared
+        FROM route_paths p LEFT JOIN route_map r
+          ON p.declared IS NULL AND p.method IS NOT DISTINCT FROM r.method
          AND p.is_found IS NOT DISTINCT FROM r.is_found AND p.ext IS NOT DISTINCT FROM r.ext
          AND p.segs IS NOT DISTINCT FROM r.shape
         """
