@@ -354,3 +354,26 @@ def test_a_copy_is_another_file_not_the_original_moved(tmp_path: Path) -> None:
     assert analyze(state, copy).extra["state"]["new_lines"] == 6
     assert analyze(state, log, copy).extra["state"]["new_lines"] == 0
     assert sorted(lines_by_source(state)) == [str(log), str(copy)]
+
+
+def test_runs_cut_anywhere_in_a_multi_line_log_add_up_to_one_run(tmp_path: Path) -> None:
+    whole, log, state = tmp_path / "whole.log", tmp_path / "postgresql.log", tmp_path / "state"
+    entries = []
+    for n in range(40):
+        stamp = (START + timedelta(seconds=n)).strftime("%Y-%m-%d %H:%M:%S.000 UTC")
+        sql = f"SELECT id, name\n\tFROM authors\n\tWHERE id = {n}" if n % 3 else f"SELECT {n}"
+        entries.append(
+            f"{stamp} [{200 + n % 4}] LOG:  duration: {n + 0.5:.3f} ms  statement: {sql}\n"
+        )
+    data = "".join(entries).encode()
+    whole.write_bytes(data)
+    # Cuts mid-entry and mid-line: each run sees what a writer had flushed so far.
+    for cut in (len(data) // 5 + 7, len(data) // 2 - 3, len(data) * 4 // 5, len(data)):
+        log.write_bytes(data[:cut])
+        analyze(state, log)
+    with duckdb.connect(str(state / HISTORY), read_only=True) as con:
+        kept = con.execute("SELECT line, sql, duration_ms FROM queries ORDER BY line").fetchall()
+    _, rows, rejects = api.records(str(whole))
+    assert kept == [(r["line"], r["sql"], r["duration_ms"]) for r in rows]
+    assert len(kept) == 40 and rejects == []
+    assert history(state, "SELECT count(*) FROM rejects") == [(0,)]
