@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from logtriage.errors import FormatError
+from logtriage.model.i18n import _
 from logtriage.sources.access_template import (
     QUOTED_ANY,
     TIME_CLF,
@@ -427,7 +428,9 @@ def compile_apache(fmt: str) -> AccessTemplate:
     """Compile an Apache ``LogFormat`` string (or directive) into an access template."""
     text = directive_to_format(fmt)
     if not _ITEM.search(text):
-        raise FormatError(f"not an Apache LogFormat (no %directives): {fmt[:80]!r}")
+        raise FormatError(
+            _("not an Apache LogFormat (no %directives): {format}").format(format=repr(fmt[:80]))
+        )
     parts, is_end = parse_format(text)
     return compile_parts(parts, time_is_end=is_end)
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from logtriage.errors import FormatError
+from logtriage.model.i18n import _
 from logtriage.sources.base import FormatOptions
 
 # SQL predicate over `text`: a line of the start-up banner (skipped, never rejected).
@@ -66,7 +67,11 @@ def utc_offset_seconds(options: FormatOptions) -> int | None:
         return None
     match = re.fullmatch(r"\s*(?:(Z|UTC)|([+-])(\d{1,2}):?(\d{2})?)\s*", raw, re.IGNORECASE)
     if match is None:
-        raise FormatError(f"mysql_utc_offset must look like +02:00, -0500 or Z, not {raw!r}")
+        raise FormatError(
+            _("mysql_utc_offset must look like +02:00, -0500 or Z, not {value}").format(
+                value=repr(raw)
+            )
+        )
     if match.group(1):
         return 0
     seconds = int(match.group(3)) * 3600 + int(match.group(4) or 0) * 60

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from logtriage.errors import FormatError
+from logtriage.model.i18n import _
 from logtriage.sources.access_template import (
     QUOTED_ANY,
     TIME_CLF,
@@ -114,7 +115,11 @@ def compile_nginx(directive: str) -> AccessTemplate:
     """Compile an nginx ``log_format`` into an access template."""
     template = directive_to_template(directive)
     if "$" not in template:
-        raise FormatError(f"not an nginx log_format (no $variables): {directive[:80]!r}")
+        raise FormatError(
+            _("not an nginx log_format (no $variables): {format}").format(
+                format=repr(directive[:80])
+            )
+        )
     return compile_parts(parse_template(template), time_is_end=True)
 
 

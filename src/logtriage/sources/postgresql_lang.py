@@ -19,6 +19,7 @@ from importlib import resources
 from typing import TypedDict
 
 from logtriage.errors import FormatError
+from logtriage.model.i18n import _
 
 # printf conversions PostgreSQL's messages use, with an optional position (%2$s).
 _SPEC = re.compile(r"%(?:(\d+)\$)?([-+ 0#]*)(\d*)(?:\.(\d+))?(hh|h|ll|l|z|L)?([diouxXfgsc%])")
@@ -275,7 +276,9 @@ def chosen_languages(value: str | None) -> tuple[str, ...] | None:
         if lang not in table():
             known = ", ".join(languages())
             raise FormatError(
-                f"pg_lang {item.strip()!r}: no PostgreSQL catalog for it (known: en, {known})"
+                _("pg_lang {value}: no PostgreSQL catalog for it (known: en, {known})").format(
+                    value=repr(item.strip()), known=known
+                )
             )
         chosen.append(lang)
     return tuple(chosen)
