@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,13 +27,12 @@ from tests.serve_history import ARTICLES, N_PLUS_ONE_ROUTE, build_state, write_l
 
 pytestmark = pytest.mark.e2e
 _URL = re.compile(r"http://127\.0\.0\.1:\d+/")
+_LIMIT = re.compile(r"/articles\?limit=(\d+)\b")
 
 
-@pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def serving(state: Path) -> Iterator[str]:
     """``logtriage serve STATE --port 0`` in its own process; yields its URL."""
-    root = tmp_path_factory.mktemp("serve-e2e")
-    state = build_state(root / "state", write_logs(root))
     process = subprocess.Popen(
         [sys.executable, "-m", "logtriage", "serve", str(state), "--port", "0"],
         stdout=subprocess.PIPE,
@@ -55,6 +56,13 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert process.returncode == 0, err
         assert "Traceback" not in err
         assert "dashboard stopped" in err
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("serve-e2e")
+    with serving(build_state(root / "state", write_logs(root))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +196,36 @@ def test_finding_pages_and_filters_in_a_real_browser(browser: Any, dashboard: st
     bad = dashboard + "routes?status=abc"
     browser.get(bad)
     assert "status: cannot read" in browser.find_element(By.CSS_SELECTOR, ".error-line").text
+
+
+def test_a_real_shops_n_plus_one_request_by_request(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Real nginx → gunicorn shop → real PostgreSQL: each request's loop has its page's size.
+
+    ``GET /articles?limit=N`` loads N articles, then each one's author (N distinct authors):
+    the request page must show the authors query repeated exactly N times.
+    """
+    from selenium.webdriver.common.by import By
+
+    from tests.e2e.test_correlation_e2e import _capture
+
+    keep = tmp_path_factory.mktemp("serve-shop")
+    capture = _capture("postgresql", True, keep)
+    state = build_state(keep / "state", [capture.access_log, capture.db_log])
+    with serving(state) as base:
+        open_page(browser, base + "routes?route=/articles", base)
+        click_link(browser, "#route-table a", "GET /articles")
+        open_page(browser, browser.current_url, base)
+        rows = browser.find_elements(By.CSS_SELECTOR, "#slowest tbody tr")
+        listed = [
+            (row.find_element(By.TAG_NAME, "a").get_attribute("href"), row.text) for row in rows
+        ]
+        loops = [(href, int(m.group(1))) for href, text in listed if (m := _LIMIT.search(text))]
+        assert len(loops) >= 10, listed
+        for href, limit in loops[:10]:
+            open_page(browser, href, base)
+            repeated = browser.find_elements(By.CSS_SELECTOR, "#query-sequence-table tr.repeat-top")
+            assert len(repeated) == limit, (href, limit)
+            assert "authors" in repeated[0].text
+        screenshot(browser, "serve-shop-n-plus-one-request")
