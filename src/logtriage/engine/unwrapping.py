@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from logtriage.engine.database import Database
-from logtriage.sources.container_wrappers import detect, unwrap_sample, unwrap_sql
+from logtriage.sources.container_wrappers import detect, joined_sql, pieces_sql, unwrap_sample
 
 
 @dataclass(frozen=True)
@@ -27,18 +27,22 @@ def unwrap_lines(db: Database, sample: Sequence[str]) -> Unwrapped | None:
     wrapper = detect(sample)
     if wrapper is None or getattr(db, "engine", "duckdb") == "spark":
         return None
-    blank = "SELECT count(*) FROM lines WHERE text IS NULL OR trim(text) = ''"
-    before, blank_before = db.count("lines"), int(db.scalar(blank))
-    db.execute(
-        "CREATE TEMP TABLE tmp_unwrapped AS "
-        + unwrap_sql(wrapper).replace("{lines}", "lines")
-        + " ORDER BY line"
-    )
+    before = db.count("lines")
+    db.execute("CREATE TEMP TABLE tmp_pieces AS " + pieces_sql(wrapper).replace("{lines}", "lines"))
     db.execute("DROP TABLE lines")
-    db.execute("ALTER TABLE tmp_unwrapped RENAME TO lines")
+    # Most logs have no split lines: the pieces are the lines, nothing to group or copy.
+    if db.scalar("SELECT count(*) FILTER (WHERE is_partial) FROM tmp_pieces"):
+        db.execute(f"CREATE TEMP TABLE lines AS {joined_sql('tmp_pieces')}")
+        db.execute("DROP TABLE tmp_pieces")
+    else:
+        db.execute("ALTER TABLE tmp_pieces RENAME TO lines")
     # Pieces joined into the line before them, and records of an empty line, are accounted
     # as blank: neither records nor rejections.
-    absorbed = before - db.count("lines") + int(db.scalar(blank)) - blank_before
+    emptied = db.scalar(
+        "SELECT count(*) FROM lines WHERE ok AND NOT coalesce(ascii(text) BETWEEN 33 AND 126, "
+        "FALSE) AND coalesce(trim(text), '') = ''"
+    )
+    absorbed = before - db.count("lines") + int(emptied)
     return Unwrapped(wrapper, absorbed, unwrap_sample(sample, wrapper))
 
 
