@@ -183,6 +183,7 @@ def test_a_second_run_on_the_same_state_is_refused(tmp_path: Path) -> None:
         analyze(state, log)
     result = CliRunner().invoke(main, ["analyze", str(log), "--state", str(state)])
     assert result.exit_code == 0
+    assert f"{state}: run 1 read 3 new lines; the history holds 3 lines of 1 file" in result.stderr
 
 
 def test_concurrent_cli_run_is_one_line_and_exit_2(tmp_path: Path) -> None:

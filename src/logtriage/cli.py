@@ -241,6 +241,8 @@ def analyze(
             sys.stdout.write(renderers[output_format](report))
         else:
             render_terminal(report, out, verbose=verbose, quiet=quiet)
+        if settings.state and "state" in report.extra:
+            _state_line(settings.state, report)
     except LogtriageError as exc:
         _fail(err, str(exc), ExitStatus(exc.exit_code))
     except OSError as exc:
@@ -257,6 +259,21 @@ def analyze(
         _fail(err, message, ExitStatus.INTERNAL)
     if fail_on and matches_fail_on(report, fail_on):
         sys.exit(int(ExitStatus.FINDINGS))
+
+
+def _state_line(state: str, report: Report) -> None:
+    """One line on stderr: what this --state run added, and what the history now holds."""
+    run = report.extra["state"]
+    lines = sum(i.lines for i in report.inputs)
+
+    def count(n: int, what: str) -> str:
+        return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+    click.echo(
+        f"logtriage: {state}: run {run['run']} read {count(run['new_lines'], 'new line')}; "
+        f"the history holds {count(lines, 'line')} of {count(len(report.inputs), 'file')}",
+        err=True,
+    )
 
 
 def _renderers() -> dict[str, Callable[[Report], str]]:

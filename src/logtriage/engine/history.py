@@ -74,6 +74,9 @@ _TABLES_SQL = (
         first_run INTEGER, last_run INTEGER, last_read TIMESTAMP, last_how VARCHAR,
         tail_line BIGINT, tail_offset BIGINT)
     """,
+    # Added after the first histories were written: the multi-line hold-back.
+    "ALTER TABLE read_files ADD COLUMN IF NOT EXISTS tail_line BIGINT DEFAULT 0",
+    "ALTER TABLE read_files ADD COLUMN IF NOT EXISTS tail_offset BIGINT DEFAULT 0",
     """
     CREATE TABLE IF NOT EXISTS runs (
         run INTEGER, started TIMESTAMP, finished TIMESTAMP, files INTEGER,
