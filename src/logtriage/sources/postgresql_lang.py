@@ -186,17 +186,27 @@ def _templates_values(langs: tuple[str, ...] | None) -> str:
     return f"SELECT * FROM (VALUES\n{rows}\n) AS t(lang, lead, pattern, english, priority)"
 
 
-def lead_regex(langs: tuple[str, ...] | None, *, after_word: bool = False) -> str:
+def lead_regex(
+    langs: tuple[str, ...] | None, *, after_word: bool = False, cut: int | None = None
+) -> str:
     """RE2: ``^(lead|lead|…)`` over the templates' leads, longest first (leftmost-first wins).
 
     With ``after_word``, the leads of messages that start with an argument, after that word.
+    With ``cut``, only the leads' first ``cut`` characters: a quick test that every message
+    the full regex matches passes (and few others do).
     """
     leads = {t.lead for t in templates(langs) if t.lead.startswith(AFTER_WORD) == after_word}
-    ordered = sorted((lead.removeprefix(AFTER_WORD) for lead in leads), key=lambda s: (-len(s), s))
+    cut_leads = {lead.removeprefix(AFTER_WORD)[:cut] for lead in leads}
+    ordered = sorted(cut_leads, key=lambda s: (-len(s), s))
     if not ordered:
         return "^()$.^"  # matches nothing
     start = "^[^\\s]*?" if after_word else "^"
     return start + "(" + "|".join(_escape(lead) for lead in ordered) + ")"
+
+
+# Characters of each lead in the quick test (8: English heads such as "duration: " then differ
+# from every lead, e.g. Italian "durata: ").
+_LEAD_TEST = 8
 
 
 def translated_sql(messages: str, langs: tuple[str, ...] | None) -> str:
@@ -214,11 +224,18 @@ def translated_sql(messages: str, langs: tuple[str, ...] | None) -> str:
 WITH src AS MATERIALIZED ({messages}
 ), tpl AS ({_templates_values(langs)}
 ), first AS (
-    SELECT line, message, regexp_extract(message, '{_sql(lead_regex(langs))}', 1) AS lead
+    -- The full alternation of leads makes RE2 fall back to its slow engine: a regex of the
+    -- leads' first characters (small enough for its fast one) lets only candidates through.
+    SELECT line, message,
+        CASE WHEN regexp_matches(message, '{_sql(lead_regex(langs, cut=_LEAD_TEST))}')
+            THEN regexp_extract(message, '{_sql(lead_regex(langs))}', 1) ELSE '' END AS lead
     FROM src
 ), cand AS (
     SELECT line, message, CASE WHEN lead <> '' THEN lead ELSE chr(1) ||
-        NULLIF(regexp_extract(message, '{_sql(lead_regex(langs, after_word=True))}', 1), '')
+        NULLIF(CASE WHEN regexp_matches(message,
+                '{_sql(lead_regex(langs, after_word=True, cut=_LEAD_TEST))}')
+            THEN regexp_extract(message, '{_sql(lead_regex(langs, after_word=True))}', 1) END,
+            '')
         END AS lead
     FROM first
 ), hit AS (
