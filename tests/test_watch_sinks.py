@@ -164,3 +164,11 @@ def test_slack_payload_resolved_wording() -> None:
 
     payload = slack_payload(replace(alert, state=AlertState.RESOLVED))
     assert payload["text"].startswith(":white_check_mark: Resolved A001")
+
+
+def test_terminal_line_shows_control_characters_escaped() -> None:
+    buffer = StringIO()
+    TerminalSink(Console(file=buffer, width=200)).send(_alert("GET /\x1b[2J\x1b]0;owned\x07 500"))
+    shown = buffer.getvalue()
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "GET /\\x1b[2J\\x1b]0;owned\\x07 500" in shown

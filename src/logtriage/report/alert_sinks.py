@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import urllib.error
 import urllib.request
@@ -15,6 +16,8 @@ from rich.text import Text
 from logtriage.errors import ConfigError
 from logtriage.model.alert import Alert, AlertState
 
+# Terminal control characters in log content (an escape sequence can rewrite the screen).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
@@ -36,11 +39,9 @@ def alert_json(alert: Alert) -> str:
     return json.dumps(alert.to_json(), ensure_ascii=False, default=str, separators=(",", ":"))
 
 
-def alert_text(alert: Alert) -> str:
-    """One plain line: when, state, code, severity and the title."""
-    c = alert.condition
-    state = "FIRING" if alert.state is AlertState.FIRING else "RESOLVED"
-    return f"{alert.at} {state} {c.code} {c.severity.value} {c.title}"
+def _printable(text: str) -> str:
+    r"""One line without control characters: each shown as ``\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", " ".join(text.split()))
 
 
 class TerminalSink:
@@ -62,7 +63,7 @@ class TerminalSink:
             line.append("RESOLVED ", style="bold green")
         line.append(f"{c.code} ", style="bold")
         line.append(f"{c.severity.value} ", style=_SEVERITY_STYLE.get(c.severity.value, ""))
-        line.append(" ".join(c.title.split()))
+        line.append(_printable(c.title))
         self.console.print(line, soft_wrap=True)
 
 
