@@ -84,6 +84,9 @@ def test_appended_lines_are_the_only_ones_parsed(tmp_path: Path) -> None:
         (2, 15),
         (3, 0),
     ]
+    named_nothing = analyze(state)
+    assert named_nothing.summary["requests"] == 55
+    assert named_nothing.inputs[0].read == "not named in this run"
 
 
 def test_an_unterminated_last_line_waits_for_its_end(tmp_path: Path) -> None:

@@ -188,7 +188,8 @@ def run_incremental(
         db = open_history(settings, work_dir, state)
         try:
             run = int(db.scalar("SELECT coalesce(max(run), 0) + 1 FROM runs"))
-            files = expand_inputs(paths, work_dir)
+            # No paths: report on the history as it is (after a config change, say).
+            files = expand_inputs(paths, work_dir) if paths else []
             records = _records(db)
             steps = _match(files, records)
             hints: dict[str, Mapping[str, str]] = {}
