@@ -89,6 +89,23 @@ CASES = {
         "SELECT INLINE(ARRAYS_ZIP(ARRAY('a', 'b'), ARRAY(1.0, 2.0))) AS (route, width)",
         "EXPLODE",
     ),
+    "asof-join": (
+        "SELECT c.line, s.line FROM c ASOF LEFT JOIN (SELECT line, k FROM t) AS s "
+        "ON c.k = s.k AND c.line >= s.line",
+        "LEFT JOIN (SELECT *, LEAD(line) OVER (PARTITION BY k ORDER BY line NULLS LAST) AS "
+        "__asof_next FROM (SELECT line, k FROM t) AS __asof) AS s ON (c.k = s.k AND c.line >= "
+        "s.line) AND (s.__asof_next IS NULL OR c.line < s.__asof_next)",
+        "ASOF",
+    ),
+    "text-index": (
+        "SELECT split_part(t, ' ', 3)[1], split_part(t, ' ', 3)[4:], trim(t)[2:3], "
+        "transform(l, x -> x[2:]), l[2:]",
+        "SELECT SUBSTRING(SPLIT_PART(t, ' ', 3), (0) + 1, 1), SUBSTRING(SPLIT_PART(t, ' ', 3), 4), "
+        "SUBSTRING(TRIM(t), 2, GREATEST((3) - (2) + 1, 0)), TRANSFORM(l, x -> SUBSTRING(x, 2)), "
+        "SLICE(l,",
+        "SLICE(x",
+    ),
+    "try-url-decode": ("SELECT try(url_decode(s))", "TRY_URL_DECODE(s)", "TRY("),
     "qualify-aliases": (
         "SELECT 'a.log', line FROM t QUALIFY row_number() OVER (ORDER BY line) <= 2",
         "SELECT _c1, line FROM (SELECT 'a.log' AS _c1, line, ROW_NUMBER()",
@@ -169,4 +186,17 @@ def test_large_inputs_get_approximate_percentiles_of_the_same_type() -> None:
         "SELECT CAST(PERCENTILE_APPROX(d, ARRAY(0.5, 0.95), 10000) AS ARRAY<DOUBLE>), "
         "PERCENTILE_APPROX(ts, 0.1, 10000), CAST(PERCENTILE_APPROX(n, 0.5, 10000) AS DOUBLE) "
         "FROM t"
+    )
+
+
+def test_union_by_name_is_a_union_of_the_same_columns_in_one_order() -> None:
+    tables = {"x": ["a", "b"], "y": ["b", "c"]}.get
+    same = expand_star_replace(
+        parse("SELECT * FROM x UNION ALL BY NAME SELECT a, b FROM x"), tables
+    )
+    assert to_spark(same) == "SELECT * FROM x UNION ALL SELECT a, b FROM x"
+    other = expand_star_replace(parse("SELECT * FROM x UNION ALL BY NAME SELECT * FROM y"), tables)
+    assert to_spark(other) == (
+        "SELECT a, b, NULL AS c FROM (SELECT * FROM x) AS __by_name UNION ALL "
+        "SELECT NULL AS a, b, c FROM (SELECT * FROM y) AS __by_name"
     )

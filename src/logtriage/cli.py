@@ -153,7 +153,7 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix", "mysql_utc
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--format", "format_name", metavar="NAME", help="Force the input format.")
 @click.option(
     "--output-format",
@@ -177,6 +177,13 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix", "mysql_utc
     "--spark-master",
     metavar="URL",
     help="With --engine spark: local[*] (default), spark://…, yarn, or sc:// (Spark Connect).",
+)
+@click.option(
+    "--tables",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="With PATHs: also write the parsed tables to DIR (Parquet). "
+    "Without: analyze the tables in DIR, parse nothing.",
 )
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
 @click.option("--nginx-log-format", help="The nginx log_format of the access logs.")
@@ -225,6 +232,8 @@ def analyze(
     err = Console(stderr=True, highlight=False)
     try:
         settings = _settings(config_file, flags)
+        if not paths and not settings.tables:
+            raise ConfigError(_("give the logs to analyze (PATH…), or --tables DIR"))
         with _progress(err) as progress:
             report = api.analyze(paths, settings, progress=progress)
         renderers = _renderers()

@@ -19,6 +19,7 @@ from logtriage.engine.loading import load_input
 from logtriage.engine.openapi import openapi_routes
 from logtriage.engine.routes import assign_routes
 from logtriage.engine.stats import query_table, route_table, summary
+from logtriage.engine.tables import field_hints, read_tables, write_tables
 from logtriage.engine.units import build_unit_queries
 from logtriage.errors import ConfigError
 from logtriage.locate import LocateOptions, locate_findings
@@ -51,15 +52,24 @@ def run_analysis(
         from logtriage.engine.history import run_incremental
 
         return run_incremental(paths, settings, progress=progress, now=now)
+    # --tables DIR without PATHs: analyze the tables a run with PATHs wrote, parse nothing.
+    from_tables = bool(settings.tables) and not paths
     with new_work_dir(settings) as work_dir:
-        files = expand_inputs(paths, work_dir, stdin=stdin)
+        files = [] if from_tables else expand_inputs(paths, work_dir, stdin=stdin)
         db = open_database(settings, work_dir)
         try:
             hints: dict[str, Mapping[str, str]] = {}
             inputs: list[InputSummary] = []
+            if from_tables and settings.tables:
+                progress(_("reading tables in {path}").format(path=settings.tables))
+                inputs = read_tables(db, settings.tables)
+                hints = field_hints(inputs)
             for scan, item in enumerate(files):
                 progress(_("reading {path}").format(path=item.path))
                 inputs.append(load_input(db, item, scan, settings, hints))
+            if settings.tables and not from_tables:
+                progress(_("writing tables to {path}").format(path=settings.tables))
+                write_tables(db, settings.tables, inputs)
             report = analyze_tables(db, inputs, hints, settings, progress=progress, now=now)
         finally:
             db.close()

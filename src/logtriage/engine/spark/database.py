@@ -109,6 +109,36 @@ class SparkDatabase:
             raise InputError(f"cannot read {path}: {first}") from exc
         self._replace("lines", lines)
 
+    # ----------------------------------------------------------------------- Parquet tables
+
+    def write_parquet(self, sql: str, path: str, partition_by: Sequence[str]) -> None:
+        """Write a query's rows to ``path`` as Parquet, hive-partitioned by ``partition_by``."""
+        frame = self._sql(dialect.parse(sql))
+        writer = frame.write.mode("overwrite")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        writer.parquet(path)
+
+    def read_parquet(self, table: str, path: str) -> None:
+        """Append the Parquet rows under ``path`` to ``table`` (partition keys kept as text)."""
+        self.con.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        try:
+            frame = self.con.read.option("basePath", path).parquet(path)
+        except Exception as exc:  # an empty table wrote no file, or the path is not there
+            if "PATH_NOT_FOUND" in str(exc) or "UNABLE_TO_INFER_SCHEMA" in str(exc):
+                return
+            raise
+        from pyspark.sql import functions as F
+
+        present = {c.lower() for c in frame.columns}
+        aligned = frame.select(
+            *[
+                (F.col(f"`{n}`") if n.lower() in present else F.lit(None)).cast(t).alias(n)
+                for n, t in self._target_columns(table)
+            ]
+        )
+        self._replace(table, self.con.table(table).unionByName(aligned))
+
     # ------------------------------------------------------------------------ statements
 
     def _sql(self, tree: exp.Expr) -> Any:

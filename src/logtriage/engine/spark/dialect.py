@@ -175,6 +175,70 @@ def _one_based(value: exp.Expr, size: exp.Expr) -> exp.Expr:
     )
 
 
+_TEXT = (
+    exp.SplitPart,
+    exp.Substring,
+    exp.Trim,
+    exp.Lower,
+    exp.Upper,
+    exp.Replace,
+    exp.RegexpReplace,
+    exp.DPipe,
+    exp.Concat,
+)
+
+
+def _is_lambda_value(node: exp.Expr) -> bool:
+    """A lambda's parameter (or a field of it): our SQL indexes those only when they are text.
+
+    Lists are indexed by their column name (``toks[i]``), never through a lambda parameter.
+    """
+    while isinstance(node, exp.Dot | exp.Column) and not isinstance(node, exp.Identifier):
+        node = node.this if isinstance(node, exp.Dot) else (node.args.get("table") or node.this)
+    if not isinstance(node, exp.Identifier):
+        return False
+    lambda_ = node.find_ancestor(exp.Lambda)
+    while lambda_ is not None:
+        if any(p.name == node.name for p in lambda_.expressions):
+            return True
+        lambda_ = lambda_.find_ancestor(exp.Lambda)
+    return False
+
+
+def _text_index(node: exp.Expr) -> exp.Expr:
+    """``s[i]`` / ``s[a:b]`` of a string (DuckDB indexes text as a list) → ``substr``.
+
+    Without types, a string is recognised by the function that made it (split_part, trim…)
+    or by being a lambda's parameter (see ``_is_lambda_value``).
+    """
+    if not isinstance(node, exp.Bracket) or len(node.expressions) != 1:
+        return node
+    base = node.this
+    while isinstance(base, exp.Paren):
+        base = base.this
+    if not isinstance(base, _TEXT) and not _is_lambda_value(base):
+        return node
+    part = node.expressions[0]
+    size = exp.Length(this=base.copy())
+    if not isinstance(part, exp.Slice):
+        # sqlglot keeps a single index 0-based (DuckDB's 1-based index minus one).
+        index = exp.Add(this=exp.Paren(this=part), expression=exp.Literal.number(1))
+        return exp.Substring(this=base, start=index, length=exp.Literal.number(1))
+    start = _one_based(part.this, size) if part.this is not None else exp.Literal.number(1)
+    if part.expression is None:
+        return exp.Substring(this=base, start=start)
+    end = _one_based(part.expression, size)
+    length = exp.func(
+        "greatest",
+        exp.Add(
+            this=exp.Sub(this=exp.Paren(this=end), expression=exp.Paren(this=start.copy())),
+            expression=exp.Literal.number(1),
+        ),
+        exp.Literal.number(0),
+    )
+    return exp.Substring(this=base, start=start, length=length)
+
+
 def _list_slice(node: exp.Expr) -> exp.Expr:
     """``l[a:b]`` (1-based, inclusive, negative from the end) → ``slice(l, start, length)``."""
     if not isinstance(node, exp.Bracket) or len(node.expressions) != 1:
@@ -279,6 +343,59 @@ def _zip_unnests(node: exp.Expr) -> exp.Expr:
     first = node.expressions.index(unnests[0])
     rest = [p for p in node.expressions if p not in unnests]
     node.set("expressions", [*rest[:first], zipped, *rest[first:]])
+    return node
+
+
+def _asof_join(node: exp.Expr) -> exp.Expr:
+    """``a ASOF JOIN b ON a.k = b.k AND a.x >= b.y`` → a join on the interval [y, next y).
+
+    Spark has no ASOF join. The right side gets each row's next ``y`` within its keys
+    (``lead``), and the inequality becomes ``y <= x < next``: one match per left row, as on
+    DuckDB, when ``y`` is unique within the keys (our SQL joins on line numbers).
+    """
+    if not isinstance(node, exp.Join) or (node.args.get("method") or "").upper() != "ASOF":
+        return node
+    on = node.args.get("on")
+    if on is None:
+        raise ValueError("ASOF join without ON has no Spark translation")
+    right = node.this
+    alias = right.alias_or_name
+    keys: list[exp.Expr] = []
+    bound: exp.Expr | None = None
+    for cond in on.flatten() if isinstance(on, exp.And) else [on]:
+        if isinstance(cond, exp.EQ):
+            side = cond.expression if cond.expression.table == alias else cond.this
+            keys.append(exp.column(side.name))
+        elif isinstance(cond, exp.GTE | exp.GT | exp.LTE | exp.LT):
+            bound = cond
+    if bound is None:
+        raise ValueError("ASOF join without an inequality has no Spark translation")
+    # Normalise to ``left_expr OP right_col`` with OP in (>=, >): the right row at or before.
+    left_x, right_y = bound.this, bound.expression
+    if isinstance(bound, exp.LTE | exp.LT) or (
+        isinstance(left_x, exp.Column) and left_x.table == alias
+    ):
+        left_x, right_y = right_y, left_x
+    if not isinstance(bound, exp.GTE | exp.LTE) or left_x.table == alias:
+        raise ValueError("only ASOF joins on left >= right translate to Spark")
+    source = right.this if isinstance(right, exp.Subquery) else exp.table_(right.name)
+    window = exp.Window(
+        this=_fn("lead", exp.column(right_y.name)),
+        partition_by=keys,
+        order=exp.Order(expressions=[exp.Ordered(this=exp.column(right_y.name))]),
+    )
+    spans = exp.select("*", exp.alias_(window, "__asof_next")).from_(
+        exp.Subquery(this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("__asof")))
+        if isinstance(source, exp.Select | exp.SetOperation)
+        else source.copy()
+    )
+    nxt = exp.column("__asof_next", table=alias)
+    below = exp.or_(
+        exp.Is(this=nxt, expression=exp.Null()), exp.LT(this=left_x.copy(), expression=nxt.copy())
+    )
+    node.set("this", exp.Subquery(this=spans, alias=exp.TableAlias(this=exp.to_identifier(alias))))
+    node.set("on", exp.and_(on.copy(), exp.Paren(this=below)))
+    node.set("method", None)
     return node
 
 
@@ -391,13 +508,25 @@ def _is_interval(node: exp.Expr | None) -> bool:
     )
 
 
+# DuckDB's to_<unit>(n) as seconds: to_microseconds(n) is n / 1e6 seconds.
+_INTERVAL_SECONDS = {
+    "to_microseconds": "/ 1000000",
+    "to_milliseconds": "/ 1000",
+    "to_seconds": "",
+    "to_minutes": "* 60",
+    "to_hours": "* 3600",
+}
+
+
 def _interval_functions(node: exp.Expr) -> exp.Expr:
-    """``to_microseconds(n)`` / ``to_seconds(n)`` → ``make_dt_interval(0, 0, 0, seconds)``."""
-    if isinstance(node, exp.Anonymous) and node.name.lower() in ("to_microseconds", "to_seconds"):
+    """``to_microseconds(n)`` … ``to_hours(n)`` → ``make_dt_interval(0, 0, 0, seconds)``."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _INTERVAL_SECONDS:
         value = node.expressions[0]
         seconds: exp.Expr = exp.Cast(this=value, to=exp.DataType.build("DECIMAL(18,6)"))
-        if node.name.lower() == "to_microseconds":
-            seconds = exp.Div(this=seconds, expression=exp.Literal.number(1000000))
+        scale = _INTERVAL_SECONDS[node.name.lower()]
+        if scale:
+            op = exp.Div if scale[0] == "/" else exp.Mul
+            seconds = op(this=seconds, expression=exp.Literal.number(scale[2:]))
         return _fn("make_dt_interval", *(exp.Literal.number(0) for _ in range(3)), seconds)
     return node
 
@@ -472,6 +601,17 @@ def _try_strptime(node: exp.Expr) -> exp.Expr:
     # to_timestamp_ltz honours the offset (an instant); the session zone is UTC, as on DuckDB.
     parsed = [_fn("to_timestamp_ltz", value.copy(), exp.Literal.string(p)) for p in patterns]
     return exp.Coalesce(this=parsed[0], expressions=parsed[1:]) if len(parsed) > 1 else parsed[0]
+
+
+def _try_url_decode(node: exp.Expr) -> exp.Expr:
+    """``try(url_decode(s))`` → ``try_url_decode(s)`` (Spark has no general ``try``)."""
+    if (
+        isinstance(node, exp.Try)
+        and isinstance(node.this, exp.Anonymous)
+        and node.this.name.lower() == "url_decode"
+    ):
+        return _fn("try_url_decode", *node.this.expressions)
+    return node
 
 
 def _md5_number(node: exp.Expr) -> exp.Expr:
@@ -578,6 +718,7 @@ RULES: tuple[Rule, ...] = (
         "regexp_extract_all(s, p, 0)",
         _regexp_extract_all_group,
     ),
+    Rule("text-index", "split_part(s, ' ', 3)[2:3]", "substr(split_part(…), 2, 2)", _text_index),
     Rule("list-slice", "l[2:-1]", "slice(l, 2, size(l) - 2)", _list_slice),
     Rule("percentile", "quantile_cont(x, q)", "percentile(x, q)", _percentiles),
     Rule(
@@ -594,6 +735,7 @@ RULES: tuple[Rule, ...] = (
         _interval_functions,
     ),
     Rule("try-strptime", "try_strptime(s, '%z')", "to_timestamp(s, 'Z') or 'XXX'", _try_strptime),
+    Rule("try-url-decode", "try(url_decode(s))", "try_url_decode(s)", _try_url_decode),
     Rule("md5-number", "md5_number(s)", "md5(s)", _md5_number),
     Rule(
         "count-distinct-tuple",
@@ -615,6 +757,13 @@ RULES: tuple[Rule, ...] = (
         "SELECT inline(arrays_zip(a, b)) AS (x, y)",
         _zip_unnests,
     ),
+    Rule(
+        "asof-join",
+        "a ASOF LEFT JOIN b ON a.k = b.k AND a.x >= b.y",
+        "a LEFT JOIN (SELECT *, lead(y) OVER (PARTITION BY k ORDER BY y) AS n FROM b) b "
+        "ON a.k = b.k AND a.x >= b.y AND (b.n IS NULL OR a.x < b.n)",
+        _asof_join,
+    ),
     Rule("cte-materialized", "WITH t AS MATERIALIZED (q)", "WITH t AS (q)", _cte_materialized),
     Rule("list-position", "list_position(l, x)", "nullif(array_position(l, x), 0)", _list_position),
     Rule("histogram", "histogram(x)", "aggregate(collect_list(x), map(), …)", _histogram),
@@ -627,10 +776,12 @@ Columns = Callable[[str], list[str] | None]
 def expand_star_replace(tree: exp.Expr, columns: Columns) -> exp.Expr:
     """``SELECT t.* REPLACE (e AS c)`` → every column of ``t`` by name, ``e AS c`` in c's place.
 
-    Spark has ``* EXCEPT`` but no ``* REPLACE``, and the column list needs the schema: tables
-    from ``columns(name)`` (None when unknown), CTEs and subqueries from their own select lists.
+    Spark has ``* EXCEPT`` but no ``* REPLACE`` and no ``UNION BY NAME``, and both need the
+    schema: tables from ``columns(name)`` (None when unknown), CTEs and subqueries from their
+    own select lists. ``UNION [ALL] BY NAME`` becomes a positional union of the same columns.
     """
-    if not any(s.args.get("replace") for s in tree.find_all(exp.Star)):
+    replaces = any(s.args.get("replace") for s in tree.find_all(exp.Star))
+    if not replaces and not any(u.args.get("by_name") for u in tree.find_all(exp.SetOperation)):
         return tree
     for query in tree.find_all(exp.Select, exp.SetOperation, bfs=False):
         if query.parent is None or isinstance(query.parent, exp.Insert | exp.Create):
@@ -646,8 +797,11 @@ def _expand_query(query: exp.Expr, ctes: dict[str, list[str]], columns: Columns)
         for cte in with_.expressions:
             ctes[cte.alias_or_name.lower()] = _expand_query(cte.this, ctes, columns)
     if isinstance(query, exp.SetOperation):
+        left = _expand_query(query.this, ctes, columns)
         right = _expand_query(query.expression, ctes, columns)
-        return _expand_query(query.this, ctes, columns) or right
+        if query.args.get("by_name"):
+            return _union_by_position(query, left, right)
+        return left or right
     if isinstance(query, exp.Subquery):
         return _expand_query(query.this, ctes, columns)
     if not isinstance(query, exp.Select):
@@ -692,6 +846,27 @@ def _expand_query(query: exp.Expr, ctes: dict[str, list[str]], columns: Columns)
             names += sources.get(table.lower(), []) if table else _all(sources)
         else:
             names.append(e.alias_or_name)
+    return names
+
+
+def _union_by_position(union: exp.SetOperation, left: list[str], right: list[str]) -> list[str]:
+    """Both sides of a BY NAME union select every column of either, in one order."""
+    if not left or not right:
+        raise ValueError("cannot translate UNION BY NAME: unknown columns")
+    names = left + [n for n in right if n.lower() not in {m.lower() for m in left}]
+    for key, have in (("this", left), ("expression", right)):
+        if [n.lower() for n in have] == [n.lower() for n in names]:
+            continue
+        present = {n.lower() for n in have}
+        side = exp.select(
+            *(exp.column(n) if n.lower() in present else exp.alias_(exp.null(), n) for n in names)
+        ).from_(
+            exp.Subquery(
+                this=union.args[key], alias=exp.TableAlias(this=exp.to_identifier("__by_name"))
+            )
+        )
+        union.set(key, side)
+    union.set("by_name", None)
     return names
 
 
