@@ -314,15 +314,19 @@ class SplitLayout:
 
     ``q`` is the line split on ``"``; ``u<i>`` is ``q[i + 1]`` split on single spaces (for
     the unquoted stretches that hold values). A line uses the split when it has the right
-    number of pieces and tokens and fully matches ``strict_regex``: the template with exactly
-    its own spaces, quoted values free of quotes and backslashes. Such a line matches the
-    capturing regex too, with every group equal to the split value: every space of the regex
-    needs at least one space of the line and the counts leave none over, so no value (not even
-    a list such as "0.1, 0.2") can hold a space there either.
+    number of pieces and tokens, no backslash, and its *skeleton* (the line with its quoted
+    values cut out) fully matches ``skeleton_regex``: the template with exactly its own
+    spaces and empty quoted values. Such a line matches the capturing regex too, with every
+    group equal to the split value: every space of the regex needs at least one space of the
+    line and the counts leave none over, so no value (not even a list such as "0.1, 0.2") can
+    hold a space there either. Quoted values are the long ones (request, user agent), so the
+    skeleton is a fraction of the line for the regex to scan.
     """
 
-    strict_regex: str
+    skeleton_regex: str
     pieces: int
+    # Indices of the pieces of q that are quoted values (left out of the skeleton).
+    quoted: tuple[int, ...]
     # (index of a piece of q, number of tokens it splits into), for pieces holding values.
     token_counts: tuple[tuple[int, int], ...]
     # (template part index of a Var, SQL for its text over q and u<i>).
@@ -336,7 +340,11 @@ class SplitLayout:
         """SQL that is true for the lines this layout reads exactly."""
         checks = [f"len(q) = {self.pieces}"]
         checks += [f"len(u{i}) = {n}" for i, n in self.token_counts]
-        checks.append(f"regexp_full_match(text, '{_sql_str(self.strict_regex)}')")
+        checks.append("NOT contains(text, '\\')")
+        skeleton = " || '\"' || ".join(
+            "''" if i in self.quoted else f"q[{i + 1}]" for i in range(self.pieces)
+        )
+        checks.append(f"regexp_full_match({skeleton}, '{_sql_str(self.skeleton_regex)}')")
         return " AND ".join(checks)
 
 
@@ -401,6 +409,7 @@ def split_layout(parts: Sequence[Part]) -> SplitLayout | None:
             if chunk:
                 pieces[-1].append(chunk)
     values: dict[int, str] = {}
+    quoted: list[int] = []
     heads: dict[int, str] = {}
     counts: list[tuple[int, int]] = []
     for p, atoms in enumerate(pieces):
@@ -412,6 +421,7 @@ def split_layout(parts: Sequence[Part]) -> SplitLayout | None:
             if atoms != held[:1] or not isinstance(part, Var) or part.regex != QUOTED_ANY:
                 return None
             values[held[0]] = f"q[{p + 1}]"
+            quoted.append(p)
             continue
         tokens = _tokens(atoms, parts)
         if tokens is None:
@@ -437,23 +447,22 @@ def split_layout(parts: Sequence[Part]) -> SplitLayout | None:
     if not values:
         return None
     return SplitLayout(
-        strict_regex=_strict_regex(parts),
+        skeleton_regex=_skeleton_regex(parts),
         pieces=len(pieces),
+        quoted=tuple(quoted),
         token_counts=tuple(counts),
         values=tuple(values.items()),
     )
 
 
-def _strict_regex(parts: Sequence[Part]) -> str:
-    """The template as a regex with its exact spaces, no groups, quoted values free of ``"``."""
+def _skeleton_regex(parts: Sequence[Part]) -> str:
+    """The template as a regex with its exact spaces, no groups, and empty quoted values."""
     regex = ["^"]
     for part in parts:
         if isinstance(part, Literal):
             chunks = part.text.split(" ")
             regex.append(" ".join(re.escape(c) for c in chunks))
-        elif part.regex == QUOTED_ANY:
-            regex.append(r'[^"\\]*')
-        else:
+        elif part.regex != QUOTED_ANY:
             regex.append(f"(?:{part.regex})")
     regex.append("$")
     return "".join(regex)
