@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import duckdb
 
@@ -486,7 +486,11 @@ def _load_steps(
             resume = Resume(record.tail_offset, record.tail_line, "appended")
         spool = os.path.join(work_dir, f"new-{scan}.log")
         with open(spool, "wb") as out:
-            cursor = record.cursor() if resume.reason == "unchanged" else _copy(step, resume, out)
+            cursor = (
+                record.cursor()
+                if resume.reason == "unchanged"
+                else copy_new_lines(step.identity, resume, out)
+            )
         added = cursor.lines - (first_new - 1)
         if added > 0:
             progress(f"reading {step.item.path} from line {first_new}")
@@ -580,10 +584,6 @@ def _line_start(path: str, skip: int) -> int:
                 return offset + at + 1
             offset += len(chunk)
     return offset
-
-
-def _copy(step: _Step, resume: Resume, out: BinaryIO) -> Cursor:
-    return copy_new_lines(step.identity, resume, out)
 
 
 def _why_restart(step: _Step) -> str:
