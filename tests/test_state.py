@@ -228,6 +228,20 @@ def test_state_refuses_stdin(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "standard input" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [({"tables": "t"}, "--tables and --state"), ({"engine": "spark"}, "--engine duckdb")],
+)
+def test_state_refuses_what_it_cannot_keep(
+    tmp_path: Path, changes: dict[str, str], words: str
+) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(nginx_lines(0, 2))
+    settings = Settings(state=str(tmp_path / "s")).with_overrides(**changes)
+    with pytest.raises(LogtriageError, match=words):
+        api.analyze([str(log)], settings)
+
+
 def test_diff_compares_two_time_ranges_of_one_history(tmp_path: Path) -> None:
     log, state = tmp_path / "access.log", tmp_path / "state"
     day = 24 * 3600

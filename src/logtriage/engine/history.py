@@ -177,6 +177,8 @@ def run_incremental(
     state = settings.state or ""
     if settings.engine != "duckdb":
         raise ConfigError("--state keeps its history in DuckDB: use it with --engine duckdb")
+    if settings.tables:
+        raise ConfigError("--tables and --state both keep the tables: use one of them")
     if settings.since is not None or settings.until is not None:
         raise ConfigError(
             "--since/--until do not combine with --state: the history keeps every line"
