@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from logtriage.config import Settings
+from logtriage.engine.database import Database
+from logtriage.engine.loading import load_input
+from logtriage.engine.pipeline import analyze_tables
 from logtriage.engine.spark.dialect import (
     RULES,
     expand_star_replace,
@@ -15,6 +23,23 @@ from logtriage.engine.spark.dialect import (
     to_spark,
     translate,
 )
+from logtriage.sources.reading import expand_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "nginx" / "access.log"
+
+
+def planted_n_plus_one(out: Path, requests: int) -> tuple[Path, Path]:
+    """An nginx log and a PostgreSQL log of the same requests, a fifth of them an N+1 loop."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_correlation", ROOT / "benchmarks" / "correlation.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    access, pg = module.generate(requests, out)
+    return Path(access), Path(pg)
+
 
 # rule name -> (DuckDB SQL, text the Spark SQL must hold, text it must not hold)
 CASES = {
@@ -107,8 +132,8 @@ CASES = {
     ),
     "try-url-decode": ("SELECT try(url_decode(s))", "TRY_URL_DECODE(s)", "TRY("),
     "qualify-aliases": (
-        "SELECT 'a.log', line FROM t QUALIFY row_number() OVER (ORDER BY line) <= 2",
-        "SELECT _c1, line FROM (SELECT 'a.log' AS _c1, line, ROW_NUMBER()",
+        "SELECT 'a.log', x.line, y.line FROM x, y QUALIFY row_number() OVER (ORDER BY 1) <= 2",
+        "SELECT _c1, line, _c3 FROM (SELECT 'a.log' AS _c1, x.line, y.line AS _c3, ROW_NUMBER()",
         "QUALIFY",
     ),
     "list-aggregates": ("SELECT list_bool_or(l)", "EXISTS(l, x -> x)", "LIST_BOOL_OR"),
@@ -200,3 +225,52 @@ def test_union_by_name_is_a_union_of_the_same_columns_in_one_order() -> None:
         "SELECT a, b, NULL AS c FROM (SELECT * FROM x) AS __by_name UNION ALL "
         "SELECT NULL AS a, b, c FROM (SELECT * FROM y) AS __by_name"
     )
+
+
+class RecordingDatabase(Database):
+    """The embedded engine, keeping every statement it ran with its parameters."""
+
+    def __init__(self, settings: Settings, work_dir: str) -> None:
+        self.ran: list[tuple[str, list[Any]]] = []
+        super().__init__(settings, work_dir)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.ran.append((sql, list(params)))
+        super().execute(sql, params)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.ran.append((sql, list(params)))
+        return super().rows(sql, params)
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self.ran.append((sql, list(params)))
+        return super().scalar(sql, params)
+
+
+# The Spark engine reads files its own way (read_lines, read_parquet): these never reach it.
+_DUCKDB_ONLY = ("read_csv(", "read_parquet(", "copy (", "scan_rejects_")
+
+
+def test_every_statement_of_a_run_translates(tmp_path: Path) -> None:
+    access, pg = planted_n_plus_one(tmp_path, requests=60)
+    settings = Settings()
+    db = RecordingDatabase(settings, str(tmp_path))
+    try:
+        hints: dict[str, Mapping[str, str]] = {}
+        files = expand_inputs([str(access), str(pg), str(EXAMPLE)], str(tmp_path))
+        inputs = [load_input(db, item, n, settings, hints) for n, item in enumerate(files)]
+        report = analyze_tables(db, inputs, hints, settings)
+    finally:
+        db.close()
+    assert "P001" in {f.code for f in report.findings}
+    failed = []
+    for sql, params in db.ran:
+        if any(marker in sql.lower() for marker in _DUCKDB_ONLY):
+            continue
+        for approximate in (False, True):
+            try:
+                translate(sql, params, approximate=approximate)
+            except Exception as exc:  # every failure listed at once, not the first only
+                failed.append(f"{type(exc).__name__}: {exc}\n{sql.strip()[:300]}")
+    assert len(db.ran) > 100
+    assert not failed, "\n\n".join(failed)

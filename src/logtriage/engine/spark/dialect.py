@@ -407,9 +407,18 @@ def _qualify_aliases(node: exp.Expr) -> exp.Expr:
     """
     if not isinstance(node, exp.Select) or node.args.get("qualify") is None:
         return node
+    seen: set[str] = set()
     for i, column in enumerate(node.expressions, start=1):
-        if not isinstance(column, exp.Column | exp.Alias | exp.Star):
+        if isinstance(column, exp.Star) or (
+            isinstance(column, exp.Column) and isinstance(column.this, exp.Star)
+        ):
+            continue
+        name = column.alias_or_name.lower() if isinstance(column, exp.Column | exp.Alias) else ""
+        if not name or name in seen:
+            # Unnamed, or a second ``source`` (x.source, r.source): ambiguous in the outer query.
             column.replace(exp.alias_(column.copy(), f"_c{i}"))
+        else:
+            seen.add(name)
     return node
 
 
