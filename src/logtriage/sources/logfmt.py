@@ -40,8 +40,6 @@ PAIR = r'(?:^|\s)([\w.@#/-]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)'
 _RAW_PAIR = r'[\w.@#/-]+=(?:"(?:[^"\\]|\\.)*"|[^\s"]*)'
 _LINE = re.compile(PREFIX + _RAW_PAIR + r"(?:\s+" + _RAW_PAIR + r")*\s*$")
 _PAIR = re.compile(PAIR)
-# A prefix that names the process (``app[web.1]:``): what follows is that process's line.
-_PROCESS_PREFIX = rf"^(?:{_TS}\s+)?[\w.-]+(?:\[[\w.-]+\])?:\s"
 
 # Canonical column -> keys, most specific first.
 APP_KEYS: Mapping[str, tuple[str, ...]] = {
@@ -93,19 +91,28 @@ def _unquote(value: str) -> str:
 
 
 def pairs_sql() -> str:
-    """SQL (a setup statement): ``tmp_logfmt(line, prefix_ts, process, k, v)`` per line."""
+    """SQL (a setup statement): ``tmp_logfmt(line, prefix_ts, process, rest, k, v)`` per line.
+
+    One ``regexp_extract_all`` finds the pairs (whole ``key=value`` matches, each split at its
+    first ``=``), one ``regexp_extract`` the prefix; a second pass of the pair regex per key
+    or value would cost as much again.
+    """
+    prefix = f"regexp_extract(text, '{sql_str(PREFIX)}', ['ts', 'process'])"
     return f"""
 CREATE TEMP TABLE tmp_logfmt AS
-SELECT line, NULLIF(regexp_extract(text, '{sql_str(PREFIX)}', 1), '') AS prefix_ts,
-    NULLIF(regexp_extract(text, '{sql_str(PREFIX)}', 2), '') AS process,
+SELECT *, {is_access_sql()} AS is_access FROM (
+SELECT line, NULLIF(p.ts, '') AS prefix_ts, NULLIF(p.process, '') AS process,
     -- A prefixed line of plain text (Heroku's ``heroku[web.1]: State changed…``) is a message.
-    CASE WHEN regexp_matches(text, '{sql_str(_PROCESS_PREFIX)}')
-              AND NOT regexp_matches(text, '{sql_str(PAIR)}')
+    CASE WHEN len(m) = 0 AND p.process <> ''
          THEN NULLIF(trim(regexp_replace(text, '{sql_str(PREFIX)}', '')), '') END AS rest,
-    regexp_extract_all(text, '{sql_str(PAIR)}', 1) AS k,
-    list_transform(regexp_extract_all(text, '{sql_str(PAIR)}', 2), lambda x: {_unquote("x")})
-        AS v
-FROM {{lines}}
+    list_transform(m, lambda x: split_part(x, '=', 1)) AS k,
+    list_transform(m, lambda x: {_unquote("substr(x, strlen(split_part(x, '=', 1)) + 2)")}) AS v
+FROM (
+    SELECT line, text, {prefix} AS p,
+        list_transform(regexp_extract_all(text, '{sql_str(PAIR)}'),
+                       lambda x: ltrim(x, ' ' || chr(9))) AS m
+    FROM {{lines}}
+))
 """
 
 
@@ -193,13 +200,13 @@ SELECT line, {time_sql("ts_text", zone)} AS ts, {level_sql(value_sql(APP_KEYS["l
             THEN 'unreadable time ' || left(ts_text, 40) END AS _reject
 FROM (SELECT *, {ts_text} AS ts_text, {stack} AS stack_text, {error_text} AS error_text,
              {attributes} AS attributes
-      FROM tmp_logfmt WHERE len(k) = 0 OR NOT {is_access_sql()})
+      FROM tmp_logfmt WHERE NOT is_access)
 """
 
 
 def requests_sql(zone: str | None) -> str:
     """SQL: ``requests`` rows from the access rows of ``tmp_logfmt`` (Heroku router lines…)."""
-    target = _target_sql()
+    target = "target"
     # Heroku: ``connect`` (to the dyno) plus ``service`` (the dyno's time) is the request's.
     service = duration_ms_sql(value_sql(("service",)), 1.0)
     connect = duration_ms_sql(value_sql(("connect",)), 1.0)
@@ -207,7 +214,7 @@ def requests_sql(zone: str | None) -> str:
     return f"""
 SELECT {time_sql(f"coalesce({value_sql(APP_KEYS['ts'])}, prefix_ts)", zone)} AS ts,
     coalesce({durations}, {service} + coalesce({connect}, 0)) AS duration_ms,
-    upper({_method_sql()}) AS method,
+    upper(method) AS method,
     split_part(regexp_replace({target}, '^[A-Za-z]+://[^/]*', ''), '?', 1) AS path,
     NULL::VARCHAR AS route,
     NULLIF(split_part({target}, '?', 2), '') AS query,
@@ -221,7 +228,8 @@ SELECT {time_sql(f"coalesce({value_sql(APP_KEYS['ts'])}, prefix_ts)", zone)} AS 
     {service} AS upstream_ms,
     {value_sql(ACCESS_KEYS["host"])} AS host,
     line
-FROM tmp_logfmt WHERE {is_access_sql()}
+FROM (SELECT *, {_target_sql()} AS target, {_method_sql()} AS method
+      FROM tmp_logfmt WHERE is_access)
 """
 
 
