@@ -400,3 +400,17 @@ def test_a_long_query_sequence_is_cut_but_counted_in_full(state: Path) -> None:
     assert first == every[:3]
     assert sum(s["count"] for s in shapes) == len(every) > 3
     assert max(s["count"] for s in shapes) == max(q["repeats"] for q in first)
+
+
+def test_accepted_findings_show_with_their_reason(tmp_path: Path) -> None:
+    from logtriage.config import AcceptedFinding, Settings
+
+    reason = "scanner of our own " + XSS_PAYLOADS[0]
+    settings = Settings(accepted=(AcceptedFinding(code="S002", reason=reason),))
+    state = build_state(tmp_path / "state", write_logs(tmp_path), settings=settings)
+    app = create_app(api.saved_analysis(str(state)), allowed_hosts=["testserver"])
+    with TestClient(app) as client:
+        page = client.get("/").text
+    section = page.split('id="suppressed"', 1)[1].split("</section>", 1)[0]
+    assert "S002" in section and html.escape(reason, quote=True) in section
+    assert XSS_PAYLOADS[0] not in page
