@@ -159,11 +159,18 @@ class AttackProbes:
                     count(*) FILTER (WHERE scanner IS NOT NULL OR probe_path OR sqli
                                      OR traversal OR xss OR rce) AS probes
                 FROM k GROUP BY client
-            ), t AS (
+            ), per_client AS (
                 SELECT client, count(*) AS requests, min(ts) AS first_seen, max(ts) AS last_seen,
-                    count(DISTINCT path) FILTER (WHERE status = 404) AS paths_404,
                     count(*) FILTER (WHERE status = 404) AS n_404
                 FROM requests WHERE client IS NOT NULL GROUP BY client
+            ), t AS (
+                -- The distinct count over the 404s alone: several times cheaper than a
+                -- filtered DISTINCT aggregate over every request.
+                SELECT per_client.*, coalesce(d.paths_404, 0) AS paths_404
+                FROM per_client LEFT JOIN (
+                    SELECT client, count(DISTINCT path) AS paths_404 FROM requests
+                    WHERE client IS NOT NULL AND status = 404 GROUP BY client
+                ) d USING (client)
             ), c AS (
                 SELECT t.*, coalesce(p.scanners, []) AS scanners,
                     coalesce(p.probe_paths, 0) AS probe_paths,
