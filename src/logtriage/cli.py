@@ -387,8 +387,8 @@ def formats(lang: str | None) -> None:
     out = Console(highlight=False)
     for fmt in api.formats():
         head = f"{fmt.name} → {fmt.table}: "
-        out.print(f"[bold]{escape(fmt.name)}[/bold] → {fmt.table}: ", end="")
-        out.print(_wrapped(_(fmt.description), out.width, len(head)), markup=False)
+        description = _wrapped(_(fmt.description), out.width, len(head))
+        out.print(f"[bold]{escape(fmt.name)}[/bold] → {fmt.table}: {escape(description)}")
         how = "  " + _("recognised by: {how}").format(how=_(fmt.recognises))
         out.print(_wrapped(how, out.width), markup=False)
 
@@ -405,7 +405,9 @@ def explain(code: str | None, lang: str | None) -> None:
         order = "PAMSO"
         for analyzer in sorted(api.analyzers(), key=lambda a: (order.index(a.code[0]), a.code)):
             summary = api.explain(analyzer.code)[1]["summary"].splitlines()[0]
-            out.print(f"[bold]{analyzer.code}[/bold] {analyzer.name}: {summary}")
+            head = f"{analyzer.code} {analyzer.name}: "
+            summary = _wrapped(summary, out.width, len(head))
+            out.print(f"[bold]{analyzer.code}[/bold] {analyzer.name}: {escape(summary)}")
         return
     try:
         analyzer, sections = api.explain(code)
