@@ -414,3 +414,18 @@ def test_accepted_findings_show_with_their_reason(tmp_path: Path) -> None:
     section = page.split('id="suppressed"', 1)[1].split("</section>", 1)[0]
     assert "S002" in section and html.escape(reason, quote=True) in section
     assert XSS_PAYLOADS[0] not in page
+
+
+@pytest.mark.parametrize("kept", ["access.log", "postgresql.log"])
+def test_a_history_of_one_kind_of_log_still_serves_every_page(tmp_path: Path, kept: str) -> None:
+    logs = [p for p in write_logs(tmp_path) if p.name == kept]
+    state = build_state(tmp_path / "state", logs)
+    app = create_app(api.saved_analysis(str(state)), allowed_hosts=["testserver"])
+    with TestClient(app) as client:
+        pages = crawl(client)
+        assert client.get("/queries").status_code == 200
+        assert client.get("/routes?status=5xx&route=x&client=1").status_code == 200
+    # Drill-down pages (/kind/id) exist only for what the history holds.
+    details = {url.split("/")[1] for url in pages if url.count("/") > 1}
+    assert ("requests" in details) == (kept == "access.log")
+    assert ("queries" in details) == (kept == "postgresql.log")
