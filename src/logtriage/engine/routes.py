@@ -94,12 +94,15 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
                   FROM requests GROUP BY ALL)
         ), cleaned AS (
             SELECT *, CASE WHEN path = '/' THEN '/'
+                -- Regexes only where they can change something (most paths have no '//').
+                WHEN NOT contains(path, '//') THEN rtrim(path, '/')
                 ELSE rtrim(regexp_replace(path, '/{{2,}}', '/', 'g'), '/') END AS clean
             FROM paths
         )
         SELECT method, path, declared, is_found,
                list_transform(string_split(clean, '/'), lambda s: {_SEGMENT_SQL}) AS segs,
                CASE WHEN {"TRUE" if settings.group_static_assets else "FALSE"}
+                 AND contains(clean, '.')
                  THEN NULLIF(regexp_extract(lower(clean), '\\.({static})$', 1), '') END AS ext
         FROM cleaned
         """
