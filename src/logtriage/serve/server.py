@@ -11,6 +11,7 @@ import uvicorn
 from logtriage.engine.explore import SavedAnalysis
 from logtriage.model.rules import RuleDoc
 from logtriage.serve.app import LOOPBACK_HOSTS, create_app
+from logtriage.serve.pages import time_charts
 
 
 def is_loopback(host: str) -> bool:
@@ -67,5 +68,8 @@ def serve(
         lifespan="off",
     )
     server = uvicorn.Server(config)
+    # The chart engine takes about half a second to start: pay it now, not on the first page
+    # (the overview's charts are then already drawn and cached).
+    time_charts(saved.report.timeseries)
     on_ready(url_of(sock))
     server.run(sockets=[sock])
