@@ -68,10 +68,14 @@ class StatementLog:
         @functools.wraps(method)
         def timed(self: database.Database, sql: str, params: Sequence[Any] = ()) -> Any:
             caller = _caller()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             result = method(self, sql, params)
             wall = time.perf_counter() - start
-            log.records.append(log.describe(self, sql, caller, wall))
+            # This process's CPU (all engine threads): steadier than wall time on a busy machine.
+            used = time.process_time() - cpu
+            record = log.describe(self, sql, caller, wall)
+            record["process_cpu_s"] = used
+            log.records.append(record)
             return result
 
         return timed
@@ -110,7 +114,7 @@ def profile(path: str, threads: int | None) -> dict[str, Any]:
         setattr(database.Database, name, log.wrap(getattr(database.Database, name)))
     settings = Settings(threads=threads) if threads else Settings()
     profiler = cProfile.Profile()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     profiler.enable()
     report = api.analyze([path], settings)
     rendered = render_json(report)
@@ -119,6 +123,7 @@ def profile(path: str, threads: int | None) -> dict[str, Any]:
     return {
         "path": path,
         "total_s": total,
+        "total_cpu_s": time.process_time() - cpu,
         "sql_s": sum(r["wall_s"] for r in log.records),
         "statements": log.records,
         "python": _python_hotspots(profiler),
