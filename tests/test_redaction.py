@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from logtriage.cli import main
 from logtriage.model.redaction import REDACTED, redact_text, redact_value
 
 SECRETS = [
@@ -72,3 +76,25 @@ def test_nested_values_are_redacted() -> None:
 def test_provider_shapes_of_s001_are_redacted_everywhere(text: str, secret: str) -> None:
     # The report redactor shares S001's list of shapes: what S001 finds, no output shows.
     assert secret not in redact_text(text)
+
+
+def test_control_characters_become_visible_escapes() -> None:
+    text = "GET /a\x1b[2J\x1b]0;pwned\x07\r\x00\x9b\u202e\tok\nnext é"
+    out = redact_text(text)
+    assert out == "GET /a\\x1b[2J\\x1b]0;pwned\\x07\\x0d\\x00\\x9b\\u202e\tok\nnext é"
+    assert redact_value({"ua\x1b": ["x\x1b"]}) == {"ua\\x1b": ["x\\x1b"]}
+
+
+def test_escape_sequences_in_a_log_never_reach_the_terminal_or_markdown(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_bytes(
+        b'127.0.0.1 - - [25/Nov/2026:10:00:00 +0000] "GET /a\x1b[2J\x1b]0;pwned\x07 HTTP/1.1" '
+        b'200 12 "-" "evil\x1b[31mRED"\n'
+        b"\x1b[31mgarbage\x1b[0m \x1b]8;;http://x\x1b\\link\n"
+        b'127.0.0.1 - - [25/Nov/2026:10:00:01 +0000] "GET /b HTTP/1.1" 500 12 "-" "curl/8"\n'
+    )
+    for output in ("text", "markdown"):
+        result = CliRunner().invoke(main, ["analyze", str(log), "--output-format", output])
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output
+        assert "\\x1b[31mgarbage" in result.output  # the rejected line is still shown

@@ -54,10 +54,28 @@ _SHAPES = tuple(
 )
 
 
+# Control characters (all but tab and newline, C1 included) and bidi overrides from a log would
+# drive the reader's terminal (clear the screen, set the title, fake a link) or reorder what a
+# report shows: they are written the way nginx escapes bytes, \x1b, as visible text.
+_CONTROLS = {
+    **{c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c not in (0x09, 0x0A)},
+    **{c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+
+
+def neutralize_controls(text: str) -> str:
+    """Return ``text`` with control and bidi-override characters written as visible escapes."""
+    return text.translate(_CONTROLS)
+
+
 def redact_text(text: str) -> str:
-    """Return ``text`` with every recognised secret replaced by ``[REDACTED]``."""
+    """Return ``text`` with every recognised secret replaced by ``[REDACTED]``.
+
+    Control characters come out as visible escapes (``neutralize_controls``).
+    """
     if not text:
         return text
+    text = neutralize_controls(text)
     for pattern, replacement in _SHAPES:
         text = pattern.sub(replacement, text)
     # Schemes first: "Authorization: Bearer X" must lose X, not just the word "Bearer".
@@ -75,7 +93,11 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
-        return {k: redact_value(v) for k, v in value.items()}
+        # A key can come from a log too (a header name, a reason): no secret, but no control.
+        return {
+            neutralize_controls(k) if isinstance(k, str) else k: redact_value(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact_value(v) for v in value]
     return value
