@@ -345,17 +345,24 @@ FROM s ASOF LEFT JOIN (SELECT line, msg_key FROM {starts} WHERE NOT is_secondary
             string_agg(body, chr(10) ORDER BY line) FILTER (WHERE level = 'STATEMENT')
                 AS statement
         FROM tmp_pg_secondary WHERE msg IS NOT NULL GROUP BY msg
-    ), p AS (
-        SELECT e.*, e.content || coalesce(t.tail, '') AS body,
-            coalesce({", ".join(times)}) AS ts
+    ), v AS (
+        SELECT e.*, e.content || coalesce(t.tail, '') AS whole,
+            coalesce({", ".join(times)}) AS ts,
+            -- log_error_verbosity = verbose writes the SQLSTATE before the message.
+            CASE WHEN substr(e.content, 6, 2) = ': '
+                THEN NULLIF(regexp_extract(e.content, '^([0-9A-Z]{{5}}): ', 1), '') END
+                AS verbose_state
         FROM {starts} AS e LEFT JOIN {tails} AS t ON t.entry = e.line
         WHERE NOT e.is_secondary
+    ), p AS (
+        SELECT *, CASE WHEN verbose_state IS NULL THEN whole ELSE substr(whole, 8) END AS body
+        FROM v
     )
     SELECT p.line, p.ts, p.level,
         -- csvlog and jsonlog keep the error position apart (query_pos); stderr appends it.
         CASE WHEN p.level = 'LOG' THEN p.body
             ELSE regexp_replace(p.body, '{sql_str(position_regex())}', '') END AS message,
-        s.detail, s.statement, p.sqlstate, p.db, p."user",
+        s.detail, s.statement, coalesce(p.sqlstate, p.verbose_state) AS sqlstate, p.db, p."user",
         coalesce(p.session, p.pid) AS connection,
         p.ts IS NULL AND coalesce(p.time_text, p.epoch_text) IS NOT NULL AS is_bad_time,
         coalesce(p.time_text, p.epoch_text) AS time_text
