@@ -395,3 +395,20 @@ def test_runs_cut_anywhere_in_a_multi_line_log_add_up_to_one_run(tmp_path: Path)
     assert kept == [(r["line"], r["sql"], r["duration_ms"]) for r in rows]
     assert len(kept) == 40 and rejects == []
     assert history(state, "SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_new_lines_are_read_with_the_reader_options_of_the_first_run(tmp_path: Path) -> None:
+    log, state = tmp_path / "custom.log", tmp_path / "state"
+    lines = [
+        f'0.00{n}|10.0.0.1|[24/Nov/2026:10:00:0{n} +0000]|"GET /x/{n} HTTP/1.1"|200\n'
+        for n in range(6)
+    ]
+    log.write_text("".join(lines[:4]))
+    given = {"nginx_log_format": '$request_time|$remote_addr|[$time_local]|"$request"|$status'}
+    first = api.analyze([str(log)], Settings(state=str(state), format_options=given), now=NOW)
+    assert first.inputs[0].format == "nginx" and first.summary["requests"] == 4
+    with log.open("a") as handle:
+        handle.write("".join(lines[4:]))
+    # The daily run forgets the flag: the file is still read as its first lines were.
+    second = analyze(state, log)
+    assert second.summary["requests"] == 6 and second.inputs[0].rejected == 0

@@ -77,6 +77,8 @@ _TABLES_SQL = (
     # Added after the first histories were written: the multi-line hold-back.
     "ALTER TABLE read_files ADD COLUMN IF NOT EXISTS tail_line BIGINT DEFAULT 0",
     "ALTER TABLE read_files ADD COLUMN IF NOT EXISTS tail_offset BIGINT DEFAULT 0",
+    # The --format and reader options (--nginx-log-format…) the file was first read with.
+    "ALTER TABLE read_files ADD COLUMN IF NOT EXISTS reader_options VARCHAR DEFAULT '{}'",
     """
     CREATE TABLE IF NOT EXISTS runs (
         run INTEGER, started TIMESTAMP, finished TIMESTAMP, files INTEGER,
@@ -121,6 +123,8 @@ class FileRecord:
     # Where the last entry of a multi-line log starts (0: none held back): read again next time.
     tail_line: int = 0
     tail_offset: int = 0
+    # JSON: {"format": …, "options": {…}} as the file was first read (later flags add to it).
+    reader_options: str = "{}"
 
     def cursor(self) -> Cursor:
         """How far this content was read, in the cursor module's terms."""
@@ -503,7 +507,7 @@ def _load_steps(
                 # A short first read: the file's first lines so far plus the new ones.
                 sample = [*sample, *_head_sample(spool, SNIFF_LINES - len(sample))]
             item = InputFile(step.item.path, spool, "none", line_offset=resume.line - 1)
-            got = load_input(db, item, scan, settings, hints, sample=sample)
+            got = load_input(db, item, scan, _reader_settings(record, settings), hints, sample)
             _accumulate(record, got, sample)
             record.carries_routes = record.carries_routes or bool(
                 db.scalar(
@@ -621,6 +625,22 @@ def _head_sample(path: str, limit: int) -> list[str]:
             if len(out) >= limit:
                 break
     return out
+
+
+def _reader_settings(record: FileRecord, settings: Settings) -> Settings:
+    """The settings a file is parsed with: as first read, with this run's reader flags on top.
+
+    A daily run that forgets ``--nginx-log-format`` still parses new lines as the first run did.
+    """
+    try:
+        kept = json.loads(record.reader_options or "{}")
+    except json.JSONDecodeError:
+        kept = {}
+    kept = kept if isinstance(kept, dict) else {}
+    options = {**dict(kept.get("options") or {}), **dict(settings.format_options)}
+    forced = settings.format or kept.get("format")
+    record.reader_options = json.dumps({"format": forced, "options": options}, sort_keys=True)
+    return dataclasses.replace(settings, format=forced, format_options=options)
 
 
 def _accumulate(record: FileRecord, got: InputSummary, sample: list[str]) -> None:
