@@ -38,7 +38,8 @@ ROUTES = (
     ("GET", "/", 0),
 )
 SLUGS = [f"item-{i}" for i in range(300)]
-FAULT_EVERY_S = 300.0
+FAULT_EVERY_S = 600.0
+FAULT_AT_S = 120.0  # into each period: the window has healthy traffic before it
 FAULT_FOR_S = 60.0
 TICK_S = 0.25
 
@@ -82,7 +83,7 @@ class Writer:
         rng = self.rng
         self.carry += self.rate * seconds
         count, self.carry = int(self.carry), self.carry - int(self.carry)
-        is_fault = elapsed_s % FAULT_EVERY_S > FAULT_EVERY_S - FAULT_FOR_S
+        is_fault = FAULT_AT_S <= elapsed_s % FAULT_EVERY_S < FAULT_AT_S + FAULT_FOR_S
         now = datetime.now(UTC)
         stamp = now.strftime("%d/%b/%Y:%H:%M:%S +0000")
         pg_stamp = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d} UTC"
@@ -125,6 +126,7 @@ def soak(minutes: float, rate: float, interval: str, window: str) -> dict[str, o
         alerts = Path(tmp) / "alerts.jsonl"
         access.touch()
         database.touch()
+        stderr = open(Path(tmp) / "stderr.log", "w+")  # noqa: SIM115 - closed below
         writer = Writer(access, database, rate)
         total_s = minutes * 60
         watch = subprocess.Popen(
@@ -132,9 +134,10 @@ def soak(minutes: float, rate: float, interval: str, window: str) -> dict[str, o
                 str(BIN / "logtriage"), "watch", str(access), str(database),
                 "--interval", interval, "--window", window, "--duration", f"{total_s + 5:g}s",
                 "--threshold", "route-5xx=10%", "--alert-jsonl", str(alerts), "--quiet",
+                "--verbose",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=stderr,
             text=True,
         )  # fmt: skip
         time.sleep(3.0)  # the watcher starts at the files' ends: let it open them first
@@ -158,10 +161,18 @@ def soak(minutes: float, rate: float, interval: str, window: str) -> dict[str, o
         last = _proc(watch.pid)
         if last is not None:
             samples.append(Sample(time.monotonic() - started, *last))
-        _, err = watch.communicate(timeout=120)
+        watch.wait(timeout=120)
+        stderr.seek(0)
+        err = stderr.read()
+        stderr.close()
         records = [json.loads(line) for line in alerts.read_text().splitlines()]
+        # "logtriage: tick <time>: <n> new lines, window <rows>, <k> alerts, <s> s"
+        ticks = [line for line in err.splitlines() if line.startswith("logtriage: tick ")]
+        tick_s = sorted(float(line.rsplit(", ", 1)[1].split()[0]) for line in ticks)
+        last_window = ticks[-1].split("window ", 1)[1].rsplit(",", 2)[0] if ticks else ""
     if watch.returncode != 0:
-        raise SystemExit(f"watch failed ({watch.returncode}): {err.strip()[-2000:]}")
+        problems = [line for line in err.splitlines() if not line.startswith("logtriage: tick")]
+        raise SystemExit(f"watch failed ({watch.returncode}): {problems[-5:]}")
     return {
         "minutes": minutes,
         "rate": rate,
@@ -173,6 +184,10 @@ def soak(minutes: float, rate: float, interval: str, window: str) -> dict[str, o
         "firing": sum(1 for r in records if r["state"] == "firing"),
         "resolved": sum(1 for r in records if r["state"] == "resolved"),
         "rule_alerts": sum(1 for r in records if r["rule"] == "route-5xx"),
+        "ticks": len(tick_s),
+        "tick_median_s": tick_s[len(tick_s) // 2] if tick_s else 0.0,
+        "tick_p95_s": tick_s[int(len(tick_s) * 0.95)] if tick_s else 0.0,
+        "last_window": last_window,
     }
 
 
@@ -194,7 +209,7 @@ def render(result: dict[str, object]) -> str:
     filled = [s for s in samples if s.at_s >= window_s] or samples
     start, end = samples[0], samples[-1]
     peak = max(samples, key=lambda s: s.rss_mb)
-    ticks = max(1.0, end.at_s / _seconds(str(result["interval"])))
+    ticks = max(1, int(result["ticks"]))  # type: ignore[call-overload]
     rows = "\n".join(
         f"| {s.at_s / 60:.1f} | {s.rss_mb:.0f} | {s.cpu_s:.0f} |"
         for s in samples[:: max(1, len(samples) // 12)]
@@ -204,8 +219,8 @@ def render(result: dict[str, object]) -> str:
 `make bench` runs `benchmarks/soak.py --minutes 30` (written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC
 on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}). A generator
 appends nginx access lines and PostgreSQL statement lines tied to them by request id at a steady
-rate, plants a 500-burst on one route for {FAULT_FOR_S:.0f} s every {FAULT_EVERY_S / 60:.0f} min,
-and rotates the access log (rename + new file) halfway; `logtriage watch` follows both files with
+rate, plants a 500-burst on one route for {FAULT_FOR_S:.0f} s every {FAULT_EVERY_S / 60:.0f} min
+(from minute {FAULT_AT_S / 60:.0f}), and rotates the access log (rename + new file) halfway; `logtriage watch` follows both files with
 `--interval {result["interval"]} --window {result["window"]}` as a child process whose RSS and
 CPU time are read from /proc every 10 s. Re-run a short one with
 `.venv/bin/python benchmarks/soak.py --minutes 2`.
@@ -219,6 +234,8 @@ CPU time are read from /proc every 10 s. Re-run a short one with
 | RSS at the end ({end.at_s / 60:.1f} min) | {end.rss_mb:.0f} MB |
 | peak RSS ({peak.at_s / 60:.1f} min) | {peak.rss_mb:.0f} MB |
 | RSS trend after the window filled | {_slope_mb_per_hour(filled):+.1f} MB/hour |
+| window at the end | {result["last_window"]} |
+| ticks | {ticks}: median {result["tick_median_s"]:.2f} s, p95 {result["tick_p95_s"]:.2f} s (wall) |
 | CPU (user+sys) | {end.cpu_s:.0f} s, {end.cpu_s / ticks:.2f} s per tick |
 | alerts | {result["firing"]} firing, {result["resolved"]} resolved \
 ({result["rule_alerts"]} from the route-5xx threshold) |
