@@ -220,7 +220,8 @@ def render(result: dict[str, object]) -> str:
 on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}). A generator
 appends nginx access lines and PostgreSQL statement lines tied to them by request id at a steady
 rate, plants a 500-burst on one route for {FAULT_FOR_S:.0f} s every {FAULT_EVERY_S / 60:.0f} min
-(from minute {FAULT_AT_S / 60:.0f}), and rotates the access log (rename + new file) halfway; `logtriage watch` follows both files with
+(from minute {FAULT_AT_S / 60:.0f}), and rotates the access log (rename + new file) halfway;
+`logtriage watch` follows both files with
 `--interval {result["interval"]} --window {result["window"]}` as a child process whose RSS and
 CPU time are read from /proc every 10 s. Re-run a short one with
 `.venv/bin/python benchmarks/soak.py --minutes 2`.
