@@ -84,6 +84,8 @@ def test_appended_lines_are_the_only_ones_parsed(tmp_path: Path) -> None:
         (2, 15),
         (3, 0),
     ]
+    alone = CliRunner().invoke(main, ["analyze", "--state", str(state), "-q"])
+    assert alone.exit_code == 0 and "read 0 new lines" in alone.stderr
     named_nothing = analyze(state)
     assert named_nothing.summary["requests"] == 55
     assert named_nothing.inputs[0].read == "not named in this run"

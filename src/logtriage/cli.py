@@ -232,7 +232,8 @@ def analyze(
     err = Console(stderr=True, highlight=False)
     try:
         settings = _settings(config_file, flags)
-        if not paths and not settings.tables:
+        # --state DIR alone reports on the history as it is.
+        if not paths and not settings.tables and not settings.state:
             raise ConfigError(_("give the logs to analyze (PATH…), or --tables DIR"))
         with _progress(err) as progress:
             report = api.analyze(paths, settings, progress=progress)
