@@ -11,10 +11,10 @@ from rich.text import Text
 
 from logtriage.model.finding import Finding, Severity, Viewpoint
 from logtriage.model.formatting import count, ms
-from logtriage.model.i18n import N_, _, ngettext
+from logtriage.model.i18n import N_, _, language, ngettext
 from logtriage.model.report import Report
 from logtriage.report.line_breaking import fold, has_wide
-from logtriage.report.values import severity_name, viewpoint_name
+from logtriage.report.values import label, severity_name, viewpoint_name
 
 # Column and label names: English keys in code, shown through the catalog.
 _COLUMNS = {
@@ -134,10 +134,10 @@ def _finding_block(index: int, finding: Finding, verbose: bool, width: int) -> G
 
     evidence = finding.evidence if verbose else dict(list(finding.evidence.items())[:6])
     if evidence:
-        shown = ", ".join(f"{k}={_value(k, v)}" for k, v in evidence.items())
+        shown = ", ".join(f"{_key(k)}={_value(k, v)}" for k, v in evidence.items())
         lines.append(label("evidence") + Text(shown))
     if finding.impact:
-        shown = ", ".join(f"{k}={_value(k, v)}" for k, v in finding.impact.items())
+        shown = ", ".join(f"{_key(k)}={_value(k, v)}" for k, v in finding.impact.items())
         lines.append(label("impact") + Text(shown))
     for loc in finding.location[: 3 if not verbose else None]:
         where = f"{loc.path}:{loc.line}" if loc.line else loc.path
@@ -150,6 +150,11 @@ def _finding_block(index: int, finding: Finding, verbose: bool, width: int) -> G
         detail = ex.get("text") or ex.get("path") or ""
         lines.append(label("example") + Text(f"{where} {_short(detail, 120)}"))
     return Group(*lines)
+
+
+def _key(key: str) -> str:
+    """English keeps the JSON key (what jq and --fail-on users type); other languages a label."""
+    return key if language() == "en" else label(key)
 
 
 def _value(key: str, value: object) -> str:
