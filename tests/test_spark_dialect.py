@@ -130,6 +130,11 @@ CASES = {
         "SLICE(l,",
         "SLICE(x",
     ),
+    "distinct-string-agg": (
+        "SELECT string_agg(DISTINCT source, ', ' ORDER BY source) FROM t",
+        "ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(source)), ', ')",
+        "LISTAGG",
+    ),
     "try-url-decode": ("SELECT try(url_decode(s))", "TRY_URL_DECODE(s)", "TRY("),
     "qualify-aliases": (
         "SELECT 'a.log', x.line, y.line FROM x, y QUALIFY row_number() OVER (ORDER BY 1) <= 2",

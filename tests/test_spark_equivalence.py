@@ -1,22 +1,38 @@
-"""The Spark engine loads and templates an nginx log into the same rows as DuckDB does."""
+"""The Spark engine gives the DuckDB engine's report: same rows, routes, findings, fingerprints."""
 
 from __future__ import annotations
 
+import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 
 from logtriage.config import Settings
 from logtriage.engine.database import Database
 from logtriage.engine.loading import load_input
+from logtriage.engine.pipeline import run_analysis
 from logtriage.engine.routes import assign_routes
+from logtriage.report.json_report import render_json
 from logtriage.sources.reading import expand_inputs
+from tests.test_spark_dialect import planted_n_plus_one
 
 pytest.importorskip("pyspark", reason="the [spark] extra is not installed")
 
 CASE = Path(__file__).parent / "cases" / "sources" / "nginx" / "combined_timing.log"
 COLUMNS = "ts, duration_ms, method, path, route, status, bytes_sent, client, line"
+SPARK = Settings(engine="spark", spark_master="local[2]")
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    """One local[2] session for the module: later SparkDatabases get it back (getOrCreate)."""
+    from logtriage.engine.spark.session import start_session
+
+    yield start_session("local[2]")
 
 
 def _rows(db: object, settings: Settings, work: str) -> list[tuple[object, ...]]:
@@ -29,17 +45,74 @@ def _rows(db: object, settings: Settings, work: str) -> list[tuple[object, ...]]
 
 
 @pytest.mark.spark
-def test_nginx_rows_and_routes_match_duckdb() -> None:
+def test_nginx_rows_and_routes_match_duckdb(session: Any) -> None:
     from logtriage.engine.spark.database import SparkDatabase
-    from logtriage.engine.spark.session import start_session
 
-    settings = Settings(engine="spark", spark_master="local[2]")
     with tempfile.TemporaryDirectory() as work:
         duck = Database(Settings(), work)
         expected = _rows(duck, Settings(), work)
         duck.close()
-        spark = SparkDatabase(settings, work, start_session("local[2]"))
+        spark = SparkDatabase(SPARK, work, session)
         try:
-            assert _rows(spark, settings, work) == expected
+            assert _rows(spark, SPARK, work) == expected
         finally:
             spark.close()
+
+
+def _report(paths: list[str], settings: Settings) -> dict[str, Any]:
+    report = json.loads(render_json(run_analysis(paths, settings)))
+    report.pop("generated_at")
+    return dict(report)
+
+
+def _close(a: Any, b: Any, path: str = "") -> list[str]:
+    """Where two reports differ; floats agree to 1e-9 relative (summation order differs)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [
+            d for k in sorted(set(a) | set(b)) for d in _close(a.get(k), b.get(k), f"{path}.{k}")
+        ]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in _close(x, y, f"{path}[{i}]")
+        ]
+    if isinstance(a, float) and isinstance(b, int | float):
+        return [] if abs(a - b) <= 1e-9 * max(abs(a), 1.0) else [f"{path}: {a} != {b}"]
+    return [] if a == b else [f"{path}: {str(a)[:80]} != {str(b)[:80]}"]
+
+
+@pytest.mark.spark
+def test_access_and_postgresql_logs_with_an_n_plus_one_give_the_same_report(
+    session: Any, tmp_path: Path
+) -> None:
+    access, pg = planted_n_plus_one(tmp_path, requests=150)
+    paths = [str(access), str(pg)]
+    duck = _report(paths, Settings())
+    spark = _report(paths, SPARK)
+    assert "P001" in {f["code"] for f in duck["findings"]}
+    assert spark["summary"]["percentiles"] == "exact"
+    assert [r["route"] for r in spark["routes"]] == [r["route"] for r in duck["routes"]]
+    assert [(f["code"], f.get("fingerprint")) for f in spark["findings"]] == [
+        (f["code"], f.get("fingerprint")) for f in duck["findings"]
+    ]
+    assert _close(duck, spark) == []
+
+
+@pytest.mark.spark
+def test_approximate_percentiles_stay_within_the_stated_rank_error(session: Any) -> None:
+    """Above the exact limit, Spark's percentile_approx: rank error ≤ n / PERCENTILE_ACCURACY."""
+    from logtriage.engine.spark.dialect import PERCENTILE_ACCURACY, translate
+
+    n = 200_000
+    # A skewed latency-like column: most fast, a long slow tail.
+    values = f"SELECT exp(((id * 7919) % {n}) / {n / 8}) AS d FROM range({n}) AS t(id)"
+    sql = "SELECT quantile_cont(d, [0.5, 0.95, 0.99]) AS q FROM v"
+    exact_sorted = sorted(
+        r[0] for r in duckdb.sql(values.replace("range(", "range(0, ")).fetchall()
+    )
+    session.sql(translate(values)).createOrReplaceTempView("v")
+    approx = session.sql(translate(sql, approximate=True)).collect()[0][0]
+    for q, got in zip([0.5, 0.95, 0.99], approx, strict=True):
+        rank = sum(1 for v in exact_sorted if v <= got)
+        assert abs(rank - q * n) <= n / PERCENTILE_ACCURACY + 1, (q, got, rank)

@@ -623,6 +623,29 @@ def _try_url_decode(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _distinct_string_agg(node: exp.Expr) -> exp.Expr:
+    """``string_agg(DISTINCT x, sep ORDER BY x)`` → ``array_join(array_sort(collect_set(x)), sep)``.
+
+    Spark 4.0's ``listagg(DISTINCT …) WITHIN GROUP`` fails inside the optimizer
+    (ClassCastException); sorting the distinct values is the same result.
+    """
+    if not isinstance(node, exp.GroupConcat):
+        return node
+    inner = node.this
+    order = inner if isinstance(inner, exp.Order) else None
+    distinct = order.this if order is not None else inner
+    if not isinstance(distinct, exp.Distinct) or len(distinct.expressions) != 1:
+        return node
+    value = distinct.expressions[0]
+    if order is not None and [o.this for o in order.expressions] != [value]:
+        return node  # ordered by something else: left to sqlglot
+    separator = node.args.get("separator") or exp.Literal.string(",")
+    joined = _fn("array_join", _fn("array_sort", _fn("collect_set", value.copy())), separator)
+    # No value at all is NULL on DuckDB, an empty string from array_join.
+    some = exp.GT(this=exp.Count(this=value), expression=exp.Literal.number(0))
+    return exp.Case(ifs=[exp.If(this=some, true=joined)])
+
+
 def _md5_number(node: exp.Expr) -> exp.Expr:
     """``md5_number(s)`` (a 128-bit integer) is only ever a join key: ``md5(s)`` serves."""
     if isinstance(node, exp.Anonymous) and node.name.lower() == "md5_number":
@@ -745,6 +768,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("try-strptime", "try_strptime(s, '%z')", "to_timestamp(s, 'Z') or 'XXX'", _try_strptime),
     Rule("try-url-decode", "try(url_decode(s))", "try_url_decode(s)", _try_url_decode),
+    Rule(
+        "distinct-string-agg",
+        "string_agg(DISTINCT x, ', ' ORDER BY x)",
+        "array_join(array_sort(collect_set(x)), ', ')",
+        _distinct_string_agg,
+    ),
     Rule("md5-number", "md5_number(s)", "md5(s)", _md5_number),
     Rule(
         "count-distinct-tuple",
