@@ -146,7 +146,11 @@ def language_table(paths: list[Path]) -> dict[str, object]:
         catalog = read_catalog(path)
         for english in (*SEVERITIES, *SECONDARY):
             msgid = english if english in SEVERITIES else f"{english}:  "
-            word = severity_word(msgid, catalog.get(msgid, ""))
+            text = catalog.get(msgid, "")
+            if english == "LOCATION":
+                # elog.c translates the whole line ("ORT:  %s, %s:%d\n"), not the word alone.
+                text = catalog.get(f"{msgid}%s, %s:%d\n", "").split("%s")[0]
+            word = severity_word(msgid, text)
             if word is not None:
                 severities[word] = english
         verbs = {catalog.get(v, v): v for v in VERB_WORDS}
