@@ -18,23 +18,33 @@ BURST_WINDOWS = (
 )
 
 
-def burst_start_sql(gap_ms: float) -> str:
+def begins_sql(sql: str) -> str:
+    """SQL: does statement ``sql`` open a transaction."""
+    return f"regexp_matches({sql}, {_BEGIN}, 'i')"
+
+
+def ends_sql(sql: str) -> str:
+    """SQL: does statement ``sql`` end a transaction."""
+    return f"regexp_matches({sql}, {_END}, 'i')"
+
+
+def burst_start_sql(gap_ms: float, begins: str = "", ends: str = "") -> str:
     """1 where a query starts a new unit of work on its connection, else 0 (queries ``q``).
 
     Where the log shows transactions, a transaction is the unit (ORM sessions commit or roll
     back once per request; a pool's reset ROLLBACK stays with the one before it). Elsewhere a
     COMMIT/ROLLBACK ends a unit and a pause longer than ``gap_ms`` starts one; logs with
-    whole-second timestamps (MariaDB) get a second more.
+    whole-second timestamps (MariaDB) get a second more. ``begins``/``ends`` name columns of
+    ``q`` holding ``begins_sql``/``ends_sql`` of its statement (default: read ``q.sql``).
     """
+    begins = begins or begins_sql("q.sql")
+    ends = ends or ends_sql("q.sql")
     dur = "to_microseconds((coalesce(q.duration_ms, 0) * 1000)::BIGINT)"
-    after_end = (
-        f"(regexp_matches(lag(q.sql) OVER w, {_END}, 'i') "
-        f"AND NOT regexp_matches(q.sql, {_END}, 'i'))"
-    )
+    after_end = f"(lag({ends}) OVER w AND NOT {ends})"
     return f"""CASE
         WHEN lag(q.line) OVER w IS NULL THEN 1
-        WHEN bool_or(regexp_matches(q.sql, {_BEGIN}, 'i')) OVER c THEN
-            CASE WHEN regexp_matches(q.sql, {_BEGIN}, 'i') OR {after_end} THEN 1 ELSE 0 END
+        WHEN bool_or({begins}) OVER c THEN
+            CASE WHEN {begins} OR {after_end} THEN 1 ELSE 0 END
         WHEN {after_end} THEN 1
         WHEN epoch(q.ts - lag(q.ts + {dur}) OVER w) * 1000
              <= {gap_ms} + CASE WHEN bool_and(q.ts = date_trunc('second', q.ts)) OVER s
@@ -49,14 +59,20 @@ def burst_start_sql(gap_ms: float) -> str:
 
 
 def build_unit_queries(db: Database, burst_gap_ms: float = 50.0) -> None:
-    """Create table ``unit_queries`` (after correlation)."""
+    """Create table ``unit_queries`` (after correlation).
+
+    The windows that cut connections into bursts and number each unit's queries sort only
+    narrow rows (keys, times, two flags); the statements are joined back once at the end.
+    """
     has_correlations = db.count("correlations") > 0
     correlated = (
         """
         SELECT 'request ' || c.request_source || ':' || c.request_line AS unit, r.route,
                c.request_source, c.request_line, r.request_id, r.duration_ms AS request_ms,
                q.ts, q.duration_ms, q.sql, coalesce(q.fingerprint, q.sql) AS fingerprint,
-               q.source, q.line, q.rows_sent, q.rows_examined
+               q.source, q.line, q.rows_sent, q.rows_examined,
+               row_number() OVER (PARTITION BY c.request_source, c.request_line
+                                  ORDER BY q.ts, q.source, q.line) AS seq
         FROM correlations c
         JOIN queries q ON c.kind = 'query' AND q.source = c.source AND q.line = c.line
         JOIN requests r ON r.source = c.request_source AND r.line = c.request_line
@@ -70,29 +86,37 @@ def build_unit_queries(db: Database, burst_gap_ms: float = 50.0) -> None:
         if has_correlations
         else "TRUE"
     )
+    is_new = burst_start_sql(burst_gap_ms, begins="q.begins", ends="q.ends")
     bursts = f"""
-        SELECT 'connection ' || source || ':' || connection || '#' || burst AS unit,
+        SELECT 'connection ' || q.source || ':' || q.connection || '#' || b.burst AS unit,
                NULL::VARCHAR AS route, NULL::VARCHAR AS request_source,
                NULL::BIGINT AS request_line, NULL::VARCHAR AS request_id,
-               NULL::DOUBLE AS request_ms, ts, duration_ms, sql, fp AS fingerprint, source, line,
-               rows_sent, rows_examined
+               NULL::DOUBLE AS request_ms, q.ts, q.duration_ms, q.sql,
+               coalesce(q.fingerprint, q.sql) AS fingerprint, q.source, q.line,
+               q.rows_sent, q.rows_examined, b.seq
         FROM (
-            SELECT *, sum(is_new) OVER (PARTITION BY source, connection ORDER BY ts, line) AS burst
+            SELECT source, line, burst,
+                   row_number() OVER (PARTITION BY source, connection, burst
+                                      ORDER BY ts, line) AS seq
             FROM (
-                SELECT q.*, coalesce(q.fingerprint, q.sql) AS fp,
-                       {burst_start_sql(burst_gap_ms)} AS is_new
-                FROM queries q
-                WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL AND {uncorrelated_filter}
-                WINDOW {BURST_WINDOWS}
+                SELECT source, line, connection, ts,
+                       sum(is_new) OVER (PARTITION BY source, connection ORDER BY ts, line)
+                           AS burst
+                FROM (
+                    SELECT q.source, q.line, q.connection, q.ts, {is_new} AS is_new
+                    FROM (
+                        SELECT q.source, q.line, q.connection, q.ts, q.duration_ms,
+                               {begins_sql("q.sql")} AS begins, {ends_sql("q.sql")} AS ends
+                        FROM queries q
+                        WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL
+                          AND {uncorrelated_filter}
+                    ) AS q
+                    WINDOW {BURST_WINDOWS}
+                )
             )
-        )
+        ) AS b
+        JOIN queries q ON q.source = b.source AND q.line = b.line
     """
     # Queries not tied to a request still form units: their transactions or bursts.
     body = f"{correlated} UNION ALL {bursts}" if correlated is not None else bursts
-    db.execute(
-        f"""
-        CREATE OR REPLACE TABLE unit_queries AS
-        SELECT *, row_number() OVER (PARTITION BY unit ORDER BY ts, source, line) AS seq
-        FROM ({body})
-        """
-    )
+    db.execute(f"CREATE OR REPLACE TABLE unit_queries AS {body}")
