@@ -18,20 +18,20 @@ _ACTIVE: ContextVar[str] = ContextVar("logtriage_language", default="en")
 
 
 @cache
-def translations(language: str) -> _gettext.NullTranslations:
-    """The catalog of ``language``, read once from the .po file shipped in the package.
+def translations(code: str) -> _gettext.NullTranslations:
+    """The catalog of language ``code``, read once from the .po file shipped in the package.
 
     The .po file is the only artifact (no compiled .mo to keep in step): Babel parses it and
     compiles it in memory, and only when a language other than English is asked for.
     """
-    if language == "en":
+    if code == "en":
         return _gettext.NullTranslations()
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    po = resources.files("logtriage").joinpath("locale", language, "LC_MESSAGES", f"{DOMAIN}.po")
+    po = resources.files("logtriage").joinpath("locale", code, "LC_MESSAGES", f"{DOMAIN}.po")
     with po.open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
+        catalog = read_po(handle, locale=code, domain=DOMAIN)
     compiled = BytesIO()
     write_mo(compiled, catalog)  # fuzzy entries stay out: an unchecked guess reads as English
     compiled.seek(0)
