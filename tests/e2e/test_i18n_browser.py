@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +14,60 @@ from logtriage import api
 from logtriage.config import Settings
 from logtriage.model.i18n import using_language
 from logtriage.report.html import render_html
-from tests.e2e.test_html_browser import browser, open_report, screenshot  # noqa: F401
+from tests.e2e.test_html_browser import (  # noqa: F401
+    CHROME_FLAGS,
+    browser,
+    open_report,
+    screenshot,
+)
+from tests.fixed_report import fixed_report
 
 pytestmark = pytest.mark.e2e
 
 Request = tuple[str, str, int, float]
 HEADINGS = {"#findings h2": "検出結果", "#overview h2": "概要", "#inputs h2": "入力"}
+
+
+# Fontconfig that sees DejaVu only: the same Chromium with no CJK face installed.
+NO_CJK_FONTS = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{cache}</cachedir></fontconfig>
+"""
+
+
+@pytest.fixture(scope="module")
+def browser_without_cjk() -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.fail("chromium and chromium-driver are missing: run `make system`", pytrace=False)
+    work = Path(tempfile.mkdtemp(prefix="logtriage-nocjk-"))
+    (work / "fonts.conf").write_text(NO_CJK_FONTS.format(cache=work / "cache"))
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*CHROME_FLAGS, f"--user-data-dir={work / 'profile'}"):
+        options.add_argument(flag)
+    env = {**os.environ, "FONTCONFIG_FILE": str(work / "fonts.conf")}
+    driver = webdriver.Chrome(service=Service(driver_path, env=env), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _cjk_glyphs_and_width(driver: object, selector: str) -> tuple[int, float, float]:
+    """Glyphs drawn from a CJK face, and the text's width against its font size."""
+    fonts = _fonts_for(driver, selector)
+    cjk = sum(int(str(f["glyphCount"])) for f in fonts if "CJK" in str(f["familyName"]))
+    width, size = driver.execute_script(  # type: ignore[attr-defined]
+        f"const h = document.querySelector('{selector}');"
+        "const r = document.createRange(); r.selectNodeContents(h);"
+        "return [r.getBoundingClientRect().width, parseFloat(getComputedStyle(h).fontSize)];"
+    )
+    return cjk, float(width), float(size)
 
 
 def _fonts_for(driver: object, selector: str) -> list[dict[str, object]]:
@@ -50,17 +101,10 @@ def test_japanese_report_draws_cjk_glyphs(
 
     for selector, text in HEADINGS.items():
         assert run(f"return document.querySelector('{selector}').textContent") == text
-        # Every glyph of the heading came from a CJK face: a missing font would leave some
-        # to a Latin fallback (drawn as .notdef boxes, "tofu").
-        fonts = _fonts_for(browser, selector)
-        cjk = sum(int(f["glyphCount"]) for f in fonts if "CJK" in str(f["familyName"]))  # type: ignore[call-overload]
-        assert cjk == len(text), fonts
-        # An ideograph is exactly one em wide in a CJK face; tofu boxes are narrower.
-        width, size = run(
-            f"const h = document.querySelector('{selector}');"
-            "const r = document.createRange(); r.selectNodeContents(h);"
-            "return [r.getBoundingClientRect().width, parseFloat(getComputedStyle(h).fontSize)];"
-        )
+        # Every glyph of the heading came from a CJK face (a missing font leaves them to a
+        # Latin fallback, drawn as .notdef boxes: "tofu"), and an ideograph is one em wide.
+        cjk, width, size = _cjk_glyphs_and_width(browser, selector)
+        assert cjk == len(text), _fonts_for(browser, selector)
         assert abs(width - len(text) * size) <= 1.0, (selector, width, size)
 
     # Finding titles in Japanese, drawn the same way.
@@ -69,3 +113,17 @@ def test_japanese_report_draws_cjk_glyphs(
     fonts = _fonts_for(browser, ".finding-title")
     assert any("CJK" in str(f["familyName"]) for f in fonts), fonts
     screenshot(browser, "report-ja")
+
+
+def test_the_glyph_check_fails_when_no_cjk_font_is_installed(
+    browser_without_cjk: object,
+    tmp_path: Path,
+) -> None:
+    """The same page in a Chromium that sees no CJK face: the check above must notice."""
+    with using_language("ja"):
+        html = render_html(fixed_report(), (), svg_renderer=lambda spec: "<svg></svg>")
+    open_report(browser_without_cjk, html, "report-ja-no-cjk-font", tmp_path)
+    cjk, width, size = _cjk_glyphs_and_width(browser_without_cjk, "#findings h2")
+    assert cjk == 0
+    assert abs(width - 4 * size) > 1.0  # tofu boxes are not one em wide
+    screenshot(browser_without_cjk, "report-ja-no-cjk-font")  # to compare with report-ja.png
