@@ -74,18 +74,30 @@ def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
         expand_inputs([str(path)], str(tmp_path))
 
 
-def test_invalid_utf8_line_is_rejected_and_numbering_stays_true(tmp_path: Path) -> None:
+def test_invalid_utf8_line_is_read_with_marks_and_numbering_stays_true(tmp_path: Path) -> None:
     lines = NGINX_CASE.read_bytes().split(b"\n")
     lines.insert(1, b"\xff\xfe not utf-8 \xc3\x28")
     path = tmp_path / "mixed.log"
     path.write_bytes(b"\n".join(lines))
     summary, rows, rejects = api.records(str(path))
     assert [(r["line"], r["reason"]) for r in rejects] == [
-        (2, "not valid UTF-8"),
+        (2, "does not match the log format"),
         (4, "does not match the log format"),
     ]
+    assert rejects[0]["text"].startswith("?? not utf-8")
     assert [r["line"] for r in rows] == [1, 3, 5, 7]
     assert summary.rejected == 2
+
+
+def test_a_request_with_bytes_that_are_not_utf8_is_kept(tmp_path: Path) -> None:
+    # Scanners send raw bytes; nginx's escape=json (and app logs) write them as they came.
+    lines = NGINX_CASE.read_bytes().split(b"\n")
+    lines[0] = lines[0].replace(b'"curl/8.5.0"', b'"curl/8.5.0 \xff\xfe"')
+    path = tmp_path / "bytes.log"
+    path.write_bytes(b"\n".join(lines))
+    summary, rows, _ = api.records(str(path))
+    assert (rows[0]["line"], rows[0]["user_agent"]) == (1, "curl/8.5.0 ??")
+    assert summary.records == len(api.records(str(NGINX_CASE))[1])
 
 
 def test_crlf_line_endings(tmp_path: Path) -> None:

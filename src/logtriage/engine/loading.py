@@ -108,6 +108,16 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
             "WHERE refused.physical - refused.i < lines.line)"
         )
         db.execute("DROP TABLE refused")
+        # A byte that is not UTF-8 (a scanner's URL, nginx escape=json passes bytes >= 0x80
+        # through) costs the line: the reader keeps it with '?' for each bad byte, so read that.
+        db.execute(
+            f"""
+            INSERT INTO lines
+            SELECT line + {int(item.line_offset)}, any_value(csv_line) FROM scan_rejects_{scan}
+            WHERE error_type = 'INVALID ENCODING' GROUP BY line ORDER BY line
+            """
+        )
+        db.execute(f"DELETE FROM scan_rejects_{scan} WHERE error_type = 'INVALID ENCODING'")
 
 
 def _record_reader_refusals(db: Database, item: InputFile, scan: int) -> None:
