@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
 from pathlib import Path
 
 import duckdb
@@ -106,3 +107,35 @@ def test_crlf_line_endings(tmp_path: Path) -> None:
     summary, rows, _ = api.records(str(path))
     assert summary.records == 4
     assert rows[0]["user_agent"] == "curl/8.5.0"
+
+
+def test_directory_skips_archives_images_and_programs(tmp_path: Path) -> None:
+    # What sits beside logs in /var/log or a support bundle: no reader can open these.
+    (tmp_path / "access.log").write_bytes(NGINX_CASE.read_bytes())
+    (tmp_path / "eipp.log.xz").write_bytes(b"\xfd7zXZ\x00\x00\x04" + bytes(range(256)))
+    (tmp_path / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    tar = bytearray(1024)
+    tar[:8] = b"app.log\x00"
+    tar[257:263] = b"ustar\x00"
+    (tmp_path / "bundle.tar").write_bytes(bytes(tar))
+    (tmp_path / "copytruncated.log").write_bytes(b"\x00" * 600 + NGINX_CASE.read_bytes())
+    files = expand_inputs([str(tmp_path)], str(tmp_path))
+    assert sorted(Path(f.path).name for f in files) == ["access.log", "copytruncated.log"]
+
+
+def test_a_pipe_is_read_whole(tmp_path: Path) -> None:
+    # `logtriage analyze <(zcat access.log.gz)`: the shell hands over a pipe, readable once.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    data = gzip.compress(NGINX_CASE.read_bytes())
+
+    def write() -> None:
+        with open(fifo, "wb") as out:
+            out.write(data)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    summary, rows, _ = api.records(str(fifo))
+    writer.join(timeout=10)
+    assert summary.path == str(fifo)
+    assert len(rows) == len(api.records(str(NGINX_CASE))[1]) > 0

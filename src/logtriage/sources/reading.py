@@ -20,6 +20,14 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ROTATION = re.compile(r"^(?P<stem>.*?)(?:[.-](?P<n>\d{1,4}))?(?P<ext>\.(?:gz|zst))?$")
 # Never logs: runtime files, and the notes and scripts that sit beside logs (a README.md).
 _SKIP_SUFFIXES = (".json.schema", ".pid", ".sock", ".lock", ".swp", ".tmp", ".md", ".rst", ".py")
+# Files a directory holds beside its logs that no reader can open (xz/bzip2/lz4/zip/7z
+# archives, images, PDFs, programs, SQLite): skipped by their first bytes, whatever their name.
+# NUL bytes alone do not count: copytruncate leaves a live log starting with them.
+_BINARY_MAGIC = (
+    b"\xfd7zXZ\x00", b"BZh", b"\x04\x22\x4d\x18", b"PK\x03\x04", b"7z\xbc\xaf\x27\x1c",
+    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF-", b"\x7fELF", b"SQLite format 3\x00",
+)  # fmt: skip
+_TAR_MAGIC = (257, b"ustar")
 
 
 @dataclass(frozen=True)
@@ -69,14 +77,24 @@ def _files_under(directory: str) -> list[str]:
             if name.startswith(".") or name.endswith(_SKIP_SUFFIXES):
                 continue
             full = os.path.join(root, name)
-            if os.path.isfile(full):
+            if os.path.isfile(full) and not _is_binary(full):
                 found.append(full)
     return sorted(found, key=rotation_key)
 
 
-def spool_stdin(stream: BinaryIO, directory: str) -> str:
+def _is_binary(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False  # reading it later says why, in one line
+    offset, tar = _TAR_MAGIC
+    return head.startswith(_BINARY_MAGIC) or head[offset : offset + len(tar)] == tar
+
+
+def spool_stdin(stream: BinaryIO, directory: str, name: str = "stdin.log") -> str:
     """Copy standard input to a file in ``directory`` (bounded memory) and return its path."""
-    target = os.path.join(directory, "stdin.log")
+    target = os.path.join(directory, name)
     with open(target, "wb") as out:
         shutil.copyfileobj(stream, out, length=1 << 20)
     return target
@@ -100,6 +118,16 @@ def expand_inputs(
             if not under:
                 raise InputError(_("no log files in directory: {path}").format(path=name))
             files.extend((f, f) for f in under)
+        elif os.path.exists(name) and not os.path.isfile(name):
+            # A pipe (<(zcat …), a FIFO) can be read once: its first bytes would go to the
+            # compression check and the engine would see the rest, so it is spooled like stdin.
+            try:
+                with open(name, "rb") as stream:
+                    files.append((name, spool_stdin(stream, spool_dir, f"pipe-{len(files)}.log")))
+            except OSError as exc:
+                raise InputError(
+                    _("cannot read {path}: {reason}").format(path=name, reason=exc.strerror or exc)
+                ) from exc
         elif os.path.exists(name):
             files.append((name, name))
         elif glob.has_magic(name):
