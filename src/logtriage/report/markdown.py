@@ -12,6 +12,7 @@ from logtriage.model.formatting import count, ms
 from logtriage.model.i18n import _
 from logtriage.model.report import Report
 from logtriage.report.values import (
+    example_place,
     label,
     percent,
     scalar,
@@ -132,10 +133,9 @@ def _finding_section(rank: int, finding: Finding) -> list[str]:
         )
     out.append(f"- **{names['fix']}** {prose(finding.fix)}")
     for example in finding.examples[:2]:
-        where = f"{example.get('source', '')}:{example.get('line', '')}"
-        detail = example.get("path") or example.get("text") or example.get("sql") or ""
-        shown = f" {code(shorten(str(detail), 160))}" if detail else ""
-        out.append(f"- **{names['example']}** {code(where)}{shown}")
+        where, detail = example_place(example)
+        shown = f" {code(shorten(detail, 160))}" if detail else ""
+        out.append(f"- **{names['example']}** {code(where) if where else ''}{shown}")
     out.append("")
     return out
 

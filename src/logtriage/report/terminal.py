@@ -14,7 +14,7 @@ from logtriage.model.formatting import count, ms
 from logtriage.model.i18n import N_, _, language, ngettext
 from logtriage.model.report import Report
 from logtriage.report.line_breaking import fold, has_wide
-from logtriage.report.values import label, severity_name, viewpoint_name
+from logtriage.report.values import example_place, label, severity_name, viewpoint_name
 
 # Column and label names: English keys in code, shown through the catalog.
 _COLUMNS = {
@@ -146,9 +146,8 @@ def _finding_block(index: int, finding: Finding, verbose: bool, width: int) -> G
     fix = _prose(finding.fix, width, fix_label.cell_len)
     lines.append(fix_label + Text(fix, style="green"))
     for ex in finding.examples[: 1 if not verbose else None]:
-        where = f"{ex.get('source', '')}:{ex.get('line', '')}"
-        detail = ex.get("text") or ex.get("path") or ""
-        lines.append(label("example") + Text(f"{where} {_short(detail, 120)}"))
+        where, detail = example_place(ex)
+        lines.append(label("example") + Text(f"{where} {_short(detail, 120)}".strip()))
     return Group(*lines)
 
 

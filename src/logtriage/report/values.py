@@ -98,3 +98,18 @@ def shorten(text: str, width: int) -> str:
     """Cut ``text`` to ``width`` characters with an ellipsis."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def example_place(example: dict[str, Any]) -> tuple[str, str]:
+    """An example's ``file:line`` and its text (request path, log line or SQL).
+
+    A per-request example (P001, P002) names its unit and lists its queries: the first query
+    stands for it.
+    """
+    shown = example
+    if "source" not in example and example.get("queries"):
+        shown = example["queries"][0]
+    if "source" not in shown:
+        return "", str(example.get("unit") or "")
+    where = f"{shown.get('source', '')}:{shown.get('line', '')}"
+    return where, str(shown.get("path") or shown.get("text") or shown.get("sql") or "")
