@@ -139,3 +139,18 @@ def test_a_pipe_is_read_whole(tmp_path: Path) -> None:
     writer.join(timeout=10)
     assert summary.path == str(fifo)
     assert len(rows) == len(api.records(str(NGINX_CASE))[1]) > 0
+
+
+def test_utf16_with_byte_order_mark_is_read(tmp_path: Path) -> None:
+    # PowerShell's `Get-Content access.log > copy.log` writes UTF-16 LE, a BOM and CRLF.
+    path = tmp_path / "copy.log"
+    text = NGINX_CASE.read_text().replace("\n", "\r\n")
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    summary, rows, rejects = api.records(str(path))
+    expected = api.records(str(NGINX_CASE))
+    assert (summary.format, len(rows), len(rejects)) == (
+        "nginx",
+        len(expected[1]),
+        len(expected[2]),
+    )
+    assert rows[0]["user_agent"] == expected[1][0]["user_agent"]

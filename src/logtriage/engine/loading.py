@@ -72,6 +72,7 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
         db.read_lines(item.read_path)  # type: ignore[attr-defined]
         return
     compression = {"none": "none", "gzip": "gzip", "zstd": "zstd"}[item.compression]
+    encoding = ", encoding='utf-16'" if item.encoding == "utf-16" else ""
     try:
         db.execute(
             f"""
@@ -79,7 +80,7 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
             SELECT row_number() OVER () + {int(item.line_offset)} AS line, text
             FROM read_csv('{_sql_str(item.read_path)}', delim='{_NO_DELIMITER}', quote='',
                           escape='', header=false, auto_detect=false,
-                          compression='{compression}', columns={{'text': 'VARCHAR'}},
+                          compression='{compression}', columns={{'text': 'VARCHAR'}}{encoding},
                           max_line_size=8388608, ignore_errors=true, store_rejects=true,
                           strict_mode=false, rejects_table='scan_rejects_{scan}',
                           rejects_scan='scan_info_{scan}')

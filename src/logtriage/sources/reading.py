@@ -39,6 +39,8 @@ class InputFile:
     compression: str  # "none", "gzip" or "zstd", from the file's first bytes
     # Lines of ``path`` before the first line of ``read_path`` (a resumed read, --state).
     line_offset: int = 0
+    # "utf-16" when the file starts with its byte-order mark (PowerShell's `>` writes that).
+    encoding: str = "utf-8"
 
 
 def _compression_of(path: str) -> str:
@@ -80,6 +82,15 @@ def _files_under(directory: str) -> list[str]:
             if os.path.isfile(full) and not _is_binary(full):
                 found.append(full)
     return sorted(found, key=rotation_key)
+
+
+def _encoding_of(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(2)
+    except OSError:
+        return "utf-8"
+    return "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
 
 
 def _is_binary(path: str) -> bool:
@@ -146,5 +157,7 @@ def expand_inputs(
         if key in seen:
             continue
         seen.add(key)
-        out.append(InputFile(path=shown, read_path=real, compression=_compression_of(real)))
+        compression = _compression_of(real)
+        encoding = _encoding_of(real) if compression == "none" else "utf-8"
+        out.append(InputFile(shown, real, compression, encoding=encoding))
     return out
