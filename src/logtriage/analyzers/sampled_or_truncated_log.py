@@ -159,35 +159,46 @@ class SampledOrTruncatedLog:
     def _missing_ids(
         self, ctx: AnalysisContext, options: SampledOrTruncatedLogOptions
     ) -> list[Finding]:
+        # Plain aggregates and joins only: the same SQL runs on Spark (no ordered DISTINCT
+        # string_agg, no correlated subquery).
+        span = ctx.db.rows(
+            "SELECT min(ts) AS lo, max(ts) AS hi, count(request_id) AS with_id "
+            "FROM requests WHERE ts IS NOT NULL"
+        )[0]
+        # Without ids in the access log, M002 says to add them; nothing to compare here.
+        if not span["with_id"]:
+            return []
+        named_sql = """
+            SELECT request_id, source FROM app_events
+            WHERE request_id IS NOT NULL AND ts BETWEEN ? AND ?
+            UNION ALL
+            SELECT request_id, source FROM queries
+            WHERE request_id IS NOT NULL AND ts BETWEEN ? AND ?
+        """
+        window = [span["lo"], span["hi"], span["lo"], span["hi"]]
         row = ctx.db.rows(
-            """
-            WITH access AS (
-                SELECT min(ts) AS lo, max(ts) AS hi, count(request_id) AS with_id,
-                       string_agg(DISTINCT source, ', ' ORDER BY source) AS sources
-                FROM requests WHERE ts IS NOT NULL
-            ), named AS (
-                SELECT request_id, ts, source FROM app_events WHERE request_id IS NOT NULL
-                UNION ALL
-                SELECT request_id, ts, source FROM queries WHERE request_id IS NOT NULL
-            ), inside AS (
-                SELECT DISTINCT n.request_id, n.source FROM named n, access a
-                WHERE n.ts BETWEEN a.lo AND a.hi
-            )
-            SELECT any_value(a.sources) AS sources, any_value(a.with_id) AS with_id,
-                   count(DISTINCT i.request_id) AS named,
-                   count(DISTINCT i.request_id) FILTER (WHERE NOT EXISTS (
-                       SELECT 1 FROM requests r WHERE r.request_id = i.request_id)) AS missing,
-                   string_agg(DISTINCT i.source, ', ' ORDER BY i.source) AS namers
-            FROM inside i, access a
-            """
+            f"""
+            WITH ids AS (SELECT DISTINCT request_id FROM ({named_sql}) n),
+            known AS (SELECT DISTINCT request_id FROM requests WHERE request_id IS NOT NULL)
+            SELECT count(*) AS named,
+                   sum(CASE WHEN known.request_id IS NULL THEN 1 ELSE 0 END) AS missing
+            FROM ids LEFT JOIN known ON ids.request_id = known.request_id
+            """,
+            window,
         )[0]
         named, missing = int(row["named"] or 0), int(row["missing"] or 0)
-        # Without ids in the access log, M002 says to add them; nothing to compare here.
-        if not row["with_id"] or named < options.min_ids:
+        if named < options.min_ids or missing / named < options.min_missing_share:
             return []
         share = missing / named
-        if share < options.min_missing_share:
-            return []
+        sources = ", ".join(
+            r["source"] for r in ctx.db.rows("SELECT DISTINCT source FROM requests ORDER BY source")
+        )
+        namers = ", ".join(
+            r["source"]
+            for r in ctx.db.rows(
+                f"SELECT DISTINCT source FROM ({named_sql}) n ORDER BY source", window
+            )
+        )
         return [
             Finding(
                 code=self.code,
@@ -198,15 +209,15 @@ class SampledOrTruncatedLog:
                     "{sources} lacks {share:.0%} of the requests {namers} names in the same "
                     "period ({missing} of {named} request ids): sampled or filtered"
                 ).format(
-                    sources=row["sources"],
+                    sources=sources,
                     share=share,
-                    namers=row["namers"],
+                    namers=namers,
                     missing=missing,
                     named=named,
                 ),
                 evidence={
-                    "access_logs": row["sources"],
-                    "named_by": row["namers"],
+                    "access_logs": sources,
+                    "named_by": namers,
                     "request_ids_named": named,
                     "request_ids_missing": missing,
                 },
