@@ -186,6 +186,8 @@ _SHAPES = re.compile(
     r"|(?P<r>\b\d{1,3}(?:\.\d{1,3}){3}\(\d+\))"
     r"|(?P<h>\b\d{1,3}(?:\.\d{1,3}){3}\b|\[local\])"
     r"|(?P<e>\b(?=[0-9A-Z]*\d)[0-9A-Z]{5}\b)"
+    r"|(?P<v>(?<!\S)\d+/-?\d+(?!\S))"
+    r"|(?P<bare>(?<!\S)\d+(?!\S))"
 )
 # Escapes that print nothing for processes without a session (the docs' "Session only").
 _SESSION_ONLY = set("udahriLQ")
@@ -201,6 +203,7 @@ def guess_prefix(line: str) -> str | None:
     out: list[str] = []
     pos = 0
     seen_time = False
+    has_pid = False
     for match in _SHAPES.finditer(text):
         out.append(text[pos : match.start()].replace("%", "%%"))
         pos = match.end()
@@ -220,12 +223,19 @@ def guess_prefix(line: str) -> str | None:
             out.append("[%l-1]")
         elif match.group("p"):
             out.append("[%p]")
+            has_pid = True
         elif match.group("ppad"):
             inner = match.group("ppad")[1:-1]
             width = len(inner) if inner.startswith(" ") else -len(inner)
             out.append(f"[%{width}p]")
+            has_pid = True
         elif match.group("ud"):
             out.append("%u@%d")
+        elif match.group("bare"):
+            # A lone number: the pid the first time (a value no other line shares), then a
+            # transaction id (%x); either way not a literal that only this line has.
+            out.append("%x" if has_pid else "%p")
+            has_pid = True
         elif kind is not None:
             out.append(f"%{kind}")
     out.append(text[pos:].replace("%", "%%"))
