@@ -135,6 +135,19 @@ CASES = {
         "ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(source)), ', ')",
         "LISTAGG",
     ),
+    "lambda-index": (
+        "SELECT list_filter(l, (p, i) -> list_position(l, p) = i), "
+        "list_transform(l, (x, i) -> k[i - 1])",
+        "FILTER(l, (p, i) -> NULLIF(ARRAY_POSITION(l, p), 0) = (i + 1)), "
+        "TRANSFORM(l, (x, i) -> ELEMENT_AT(k, (i + 1) - 1))",
+        "= i)",
+    ),
+    "list-index": ("SELECT l[n], l[2] FROM t", "SELECT ELEMENT_AT(l, n), l[1] FROM t", "l[n]"),
+    "map-concat": (
+        "SELECT map_concat(m.tags, q.tags)",
+        "COALESCE(MAP_CONCAT(m.tags, q.tags), m.tags, q.tags)",
+        "SELECT MAP_CONCAT",
+    ),
     "try-url-decode": ("SELECT try(url_decode(s))", "TRY_URL_DECODE(s)", "TRY("),
     "qualify-aliases": (
         "SELECT 'a.log', x.line, y.line FROM x, y QUALIFY row_number() OVER (ORDER BY 1) <= 2",

@@ -239,6 +239,47 @@ def _text_index(node: exp.Expr) -> exp.Expr:
     return exp.Substring(this=base, start=start, length=length)
 
 
+def _lambda_index(node: exp.Expr) -> exp.Expr:
+    """``list_transform(l, (x, i) -> …)``: DuckDB's index ``i`` counts from 1, Spark's from 0.
+
+    Every use of ``i`` in the body becomes ``(i + 1)``; with ``list-index`` below, ``l[i]``
+    then reads the same element on both engines.
+    """
+    if not isinstance(node, exp.Lambda) or len(node.expressions) != 2:
+        return node
+    index = node.expressions[1].name
+    body = node.this
+    for ref in list(body.find_all(exp.Identifier, exp.Column)):
+        if ref.name != index or ref.parent is None:
+            continue
+        if isinstance(ref, exp.Identifier) and isinstance(ref.parent, exp.Column | exp.Lambda):
+            continue  # part of a Column (handled as the Column) or another lambda's parameter
+        if isinstance(ref, exp.Column) and ref.table:
+            continue
+        shifted = exp.Paren(this=exp.Add(this=ref.copy(), expression=exp.Literal.number(1)))
+        if ref is body:
+            node.set("this", shifted)
+        else:
+            ref.replace(shifted)
+    return node
+
+
+def _list_index(node: exp.Expr) -> exp.Expr:
+    """``l[e]`` with a computed ``e`` (1-based on DuckDB) → ``element_at(l, e)`` (1-based).
+
+    sqlglot shifts literal indexes itself; a computed one it passes through unchanged, which
+    Spark's 0-based ``l[e]`` would read one element further.
+    """
+    if not isinstance(node, exp.Bracket) or len(node.expressions) != 1:
+        return node
+    index = node.expressions[0]
+    if isinstance(index, exp.Slice | exp.Literal) or (
+        isinstance(index, exp.Neg) and isinstance(index.this, exp.Literal)
+    ):
+        return node
+    return _fn("element_at", node.this, index)
+
+
 def _list_slice(node: exp.Expr) -> exp.Expr:
     """``l[a:b]`` (1-based, inclusive, negative from the end) → ``slice(l, start, length)``."""
     if not isinstance(node, exp.Bracket) or len(node.expressions) != 1:
@@ -646,6 +687,20 @@ def _distinct_string_agg(node: exp.Expr) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=some, true=joined)])
 
 
+def _map_concat(node: exp.Expr) -> exp.Expr:
+    """``map_concat(a, b)`` skips a NULL map on DuckDB; Spark's is NULL: ``coalesce`` it.
+
+    Duplicate keys: the last wins on both (the session sets ``mapKeyDedupPolicy``).
+    """
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "map_concat":
+        maps = node.expressions
+        if len(maps) == 2 and not node.args.get("__coalesced"):
+            joined = _fn("map_concat", *(m.copy() for m in maps))
+            joined.set("__coalesced", True)
+            return exp.Coalesce(this=joined, expressions=[m.copy() for m in maps])
+    return node
+
+
 def _md5_number(node: exp.Expr) -> exp.Expr:
     """``md5_number(s)`` (a 128-bit integer) is only ever a join key: ``md5(s)`` serves."""
     if isinstance(node, exp.Anonymous) and node.name.lower() == "md5_number":
@@ -751,6 +806,7 @@ RULES: tuple[Rule, ...] = (
         _regexp_extract_all_group,
     ),
     Rule("text-index", "split_part(s, ' ', 3)[2:3]", "substr(split_part(…), 2, 2)", _text_index),
+    Rule("lambda-index", "(x, i) -> l[i]", "(x, i) -> l[(i + 1)]", _lambda_index),
     Rule("list-slice", "l[2:-1]", "slice(l, 2, size(l) - 2)", _list_slice),
     Rule("percentile", "quantile_cont(x, q)", "percentile(x, q)", _percentiles),
     Rule(
@@ -774,6 +830,7 @@ RULES: tuple[Rule, ...] = (
         "array_join(array_sort(collect_set(x)), ', ')",
         _distinct_string_agg,
     ),
+    Rule("map-concat", "map_concat(a, b)", "coalesce(map_concat(a, b), a, b)", _map_concat),
     Rule("md5-number", "md5_number(s)", "md5(s)", _md5_number),
     Rule(
         "count-distinct-tuple",
@@ -789,6 +846,7 @@ RULES: tuple[Rule, ...] = (
         "SELECT _c1, a FROM (SELECT 'x' AS _c1, a, row_number() … ) WHERE …",
         _qualify_aliases,
     ),
+    Rule("list-index", "l[n]", "element_at(l, n)", _list_index),
     Rule(
         "zip-unnests",
         "SELECT unnest(a) AS x, unnest(b) AS y",

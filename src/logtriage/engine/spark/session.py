@@ -48,6 +48,8 @@ def start_session(master: str, app_name: str = "logtriage") -> Any:
         # Small runs: a few partitions per shuffle, not 200 empty ones.
         "spark.sql.shuffle.partitions": os.environ.get("LOGTRIAGE_SPARK_PARTITIONS", "8"),
         "spark.sql.caseSensitive": "false",
+        # map_concat of maps sharing a key: the last value wins, as on DuckDB (not an error).
+        "spark.sql.mapKeyDedupPolicy": "LAST_WIN",
     }
     if master.startswith("sc://"):
         builder = SparkSession.builder.remote(master)
