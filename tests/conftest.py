@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,15 @@ import pytest
 TESTS = Path(__file__).parent
 CASES = TESTS / "cases"
 NGINX_CASE = CASES / "sources" / "nginx" / "combined_timing.log"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run in English whatever the developer's locale: reports follow LANG (--lang default)."""
+    # Tests that check the locale default set these variables themselves (monkeypatch).
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        if os.environ.get(name, "").lower().startswith("ja"):
+            os.environ[name] = "C.UTF-8"
+
 
 # (method, path, status, seconds) per request
 Request = tuple[str, str, int, float]
