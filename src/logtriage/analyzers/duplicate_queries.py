@@ -67,7 +67,8 @@ class DuplicateQueries:
             SELECT route, fingerprint, count(DISTINCT unit) AS units,
                    quantile_disc(n, 0.5) AS n_p50, max(n) AS n_max,
                    sum(db_ms) AS db_ms, sum(db_ms * (n - 1) / n) AS wasted_ms,
-                   arg_max({'sql': sql, 'source': source, 'line': line, 'repeats': n}, n)
+                   arg_max({'sql': sql, 'source': source, 'line': line, 'repeats': n},
+                           {'n': n, 'unit': unit})
                        AS example
             FROM per GROUP BY route, fingerprint HAVING count(DISTINCT unit) >= ?
             ORDER BY route NULLS LAST, fingerprint
