@@ -237,7 +237,12 @@ def test_watch_alerts_on_a_live_fault_and_resolves_after_it(tmp_path: Path) -> N
         assert fired["evidence"]["requests"] >= 3
         assert fired["fix"]
         after_fault = [t for t in ticks if t >= fault_start]
-        assert int(fault_start) <= _when(fired) <= int(after_fault[2]), (rule, fired["at"])
+        # Within a few seconds: by the fifth tick after the fault (the access log's times are
+        # whole seconds, an N+1 needs three requests in the window and queries newer than the
+        # last logged request wait one tick), or 5 s, whichever is later on a loaded machine.
+        fifth = after_fault[4] if len(after_fault) > 4 else after_fault[-1] + 5 * INTERVAL_S
+        bound = max(fifth, int(fault_start) + 5.0)
+        assert int(fault_start) <= _when(fired) <= bound, (rule, fired["at"], after_fault[:5])
         assert _when(resolved) >= fault_end - 1.0, (rule, resolved["at"])
     # Nothing fired in the healthy phase before the fault.
     early = [r for r in records if r["state"] == "firing" and _when(r) < fault_start - 1.0]
