@@ -181,19 +181,9 @@ def copy_new_lines(identity: FileIdentity, resume: Resume, target: BinaryIO) -> 
         with open_content(identity.path, identity.compression) as content:
             _skip(content, resume.offset)
             limit = None if is_final else max(0, identity.size - resume.offset)
-            pending = b""
-            for chunk in _chunks(content, limit):
-                data = pending + chunk
-                cut = data.rfind(b"\n") + 1
-                if cut:
-                    target.write(data[:cut])
-                    lines += data.count(b"\n", 0, cut)
-                    offset += cut
-                pending = data[cut:]
-            if pending and is_final:
-                target.write(pending + b"\n")
-                lines += 1
-                offset += len(pending)
+            copied, consumed = copy_complete_lines(content, target, limit, final=is_final)
+            lines += copied
+            offset += consumed
     except (OSError, EOFError, zstandard.ZstdError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(f"cannot read {identity.path}: {reason}") from exc
@@ -232,6 +222,30 @@ def _skip(stream: BinaryIO, count: int) -> None:
         if not chunk:
             break
         remaining -= len(chunk)
+
+
+def copy_complete_lines(
+    source: BinaryIO, target: BinaryIO, limit: int | None, *, final: bool
+) -> tuple[int, int]:
+    """Copy whole lines (at most ``limit`` bytes) from ``source``; return (lines, bytes consumed).
+
+    An unterminated last line is left unread unless ``final`` (then it gets its newline).
+    """
+    lines = consumed = 0
+    pending = b""
+    for chunk in _chunks(source, limit):
+        data = pending + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            target.write(data[:cut])
+            lines += data.count(b"\n", 0, cut)
+            consumed += cut
+        pending = data[cut:]
+    if pending and final:
+        target.write(pending + b"\n")
+        lines += 1
+        consumed += len(pending)
+    return lines, consumed
 
 
 def _chunks(stream: BinaryIO, limit: int | None) -> Iterator[bytes]:

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from logtriage.errors import InputError
-from logtriage.sources.cursor import Cursor, FileIdentity, copy_new_lines, identify, new_bytes
+from logtriage.sources.cursor import (
+    Cursor,
+    FileIdentity,
+    copy_complete_lines,
+    copy_new_lines,
+    identify,
+    new_bytes,
+)
 
 _BLOCK = 1 << 20
 
@@ -117,20 +124,8 @@ class FileFollower:
         done = self._cursor.lines if self._cursor else 0
         spool = self._spool + ".old"
         self._handle.seek(offset)
-        lines = consumed = 0
-        pending = b""
         with open(spool, "wb") as target:
-            while block := self._handle.read(_BLOCK):
-                data = pending + block
-                cut = data.rfind(b"\n") + 1
-                target.write(data[:cut])
-                lines += data.count(b"\n", 0, cut)
-                consumed += cut
-                pending = data[cut:]
-            if pending and final:
-                target.write(pending + b"\n")
-                lines += 1
-                consumed += len(pending)
+            lines, consumed = copy_complete_lines(self._handle, target, None, final=final)
         # Only the offset matters from here: the handle, not the name, reaches this content.
         self._cursor = Cursor("", 0, offset + consumed, done + lines)
         if final:
