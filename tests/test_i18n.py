@@ -288,3 +288,32 @@ def test_input_errors_in_japanese(tmp_path: Path) -> None:
     )
     code, _out, err = _run("analyze", str(tmp_path), "--format", "nope", "--lang", "ja")
     assert code == 2 and "不明な形式 'nope' です。" in err
+
+
+def test_diff_matches_findings_across_languages(
+    tmp_path: Path, write_nginx_log: Callable[[Iterable[Request], str], Path]
+) -> None:
+    """A ja report diffed against an en one of the same logs: nothing new, nothing resolved.
+
+    M001 has no route or fingerprint and a title in the report's language: two files with
+    unreadable lines give two of them, told apart by the file their examples come from.
+    """
+    logs = [_planted(write_nginx_log)]
+    for name in ("a.log", "b.log"):
+        log = write_nginx_log([("GET", f"/x/{i}", 200, 0.01) for i in range(50)], name)
+        log.write_text(log.read_text() + "not an access log line\n" * (3 if name == "a.log" else 5))
+        logs.append(log)
+    reports = {}
+    for lang in ("en", "ja"):
+        reports[lang] = tmp_path / f"{lang}.json"
+        paths = [str(p) for p in logs]
+        _run("analyze", *paths, "--json", str(reports[lang]), "--lang", lang, "-q")
+    findings = json.loads(reports["ja"].read_text())["findings"]
+    assert [f["code"] for f in findings].count("M001") == 2
+    assert all(JAPANESE.search(f["title"]) for f in findings)
+    _code, out, _err = _run(
+        "diff", str(reports["en"]), str(reports["ja"]), "--output-format", "json"
+    )
+    result = json.loads(out)["findings"]
+    assert result["appeared"] == [] and result["resolved"] == []
+    assert len(result["persisting"]) == len(findings)

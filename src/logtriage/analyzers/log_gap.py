@@ -115,6 +115,7 @@ class LogGap:
                 share=share,
             ),
             evidence={
+                "source": source,  # the file: what a diff matches this finding by
                 "silences": [
                     {
                         "start": iso_utc(g["gap_start"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,12 +82,53 @@ class ReportDiff:
         }
 
 
+# Evidence that names what a finding without route or fingerprint is about. These values come
+# from the logs and the inputs, never from a message catalog, and not from counts or times that
+# change from run to run (A002's start excepted: a burst is the burst that began then). The title
+# is no key: it is written in the report's language and carries the counts.
+_SUBJECT_EVIDENCE = (
+    "source",
+    "client",
+    "table",
+    "field",
+    "request_log",
+    "query_log",
+    "access_logs",
+    "kind",
+    "sqlstate",
+    "db",
+    "user",
+    "message",
+    "start",
+)
+
+
 def finding_key(finding: Mapping[str, Any]) -> tuple[str, str]:
-    """Findings match across reports by code and subject (route, fingerprint, or title)."""
-    subject = finding.get("route") or finding.get("fingerprint") or finding.get("title", "")
-    if finding.get("route") and finding.get("fingerprint"):
-        subject = f"{finding['route']} | {finding['fingerprint']}"
-    return (str(finding.get("code", "")), str(subject))
+    """Findings match across reports by code and subject, whatever language each is written in.
+
+    The subject is the route and/or fingerprint; without them, the naming evidence values, else
+    the files the examples come from (M001), else nothing (one finding of that code per report).
+    """
+    subject = " | ".join(str(finding[k]) for k in ("route", "fingerprint") if finding.get(k))
+    if not subject:
+        evidence = finding.get("evidence") or {}
+        named = [f"{k}={evidence[k]}" for k in _SUBJECT_EVIDENCE if evidence.get(k) is not None]
+        sources = sorted({str(e["source"]) for e in finding.get("examples", ()) if "source" in e})
+        subject = " ".join(named) or " ".join(f"source={s}" for s in sources)
+    return (str(finding.get("code", "")), subject)
+
+
+def _keyed(findings: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """Findings by key; findings a key cannot tell apart are numbered in report order."""
+    out: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for finding in findings:
+        code, subject = finding_key(finding)
+        key, n = (code, subject), 1
+        while key in out:
+            n += 1
+            key = (code, f"{subject} #{n}")
+        out[key] = finding
+    return out
 
 
 def _brief(finding: Mapping[str, Any]) -> dict[str, Any]:
@@ -172,8 +213,8 @@ def compute_diff(
 ) -> ReportDiff:
     """Compare two report JSON objects (``logtriage.report/1``)."""
     t = thresholds or DiffThresholds()
-    old = {finding_key(f): f for f in before.get("findings", [])}
-    new = {finding_key(f): f for f in after.get("findings", [])}
+    old = _keyed(before.get("findings", []))
+    new = _keyed(after.get("findings", []))
     appeared = [_brief(new[k]) for k in new if k not in old]
     resolved = [_brief(old[k]) for k in old if k not in new]
     persisting = []
