@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from logtriage.locate.comment_tags import TagSite, tag_sites
+from logtriage.locate.comment_tags import TagGroups, TagSite, tag_sites
 from logtriage.locate.fixes import loop_fix
 from logtriage.locate.query_shape import query_shape
 from logtriage.locate.source_scan import SourceIndex, scan_finding, scan_stats
@@ -51,16 +51,24 @@ def locate_findings(
     index = None
     if options.source and wanted:
         index = SourceIndex.build(SourceTree.open(options.source))
-    out = [_locate(f, db, index, options) if (f.route or f.fingerprint) else f for f in findings]
+    groups = TagGroups(db, wanted)
+    out = [
+        _locate(f, db, groups, index, options) if (f.route or f.fingerprint) else f
+        for f in findings
+    ]
     return Located(out, {"source_scan": scan_stats(index)} if index is not None else {})
 
 
 def _locate(
-    finding: Finding, db: TableReader, index: SourceIndex | None, options: LocateOptions
+    finding: Finding,
+    db: TableReader,
+    groups: TagGroups,
+    index: SourceIndex | None,
+    options: LocateOptions,
 ) -> Finding:
     found: list[Location] = []
     resolve = index.tree.resolve if index is not None else None
-    for site in tag_sites(db, finding)[: options.max_locations * 2]:
+    for site in tag_sites(groups, finding)[: options.max_locations * 2]:
         found += _tag_locations(site, finding, index)
     for stack in stack_sites(db, finding, resolve)[: options.max_locations]:
         base = 0.8 if finding.code.startswith("A") else 0.6
