@@ -20,10 +20,18 @@ from logtriage import api
 from logtriage.cli import main
 from logtriage.config import Settings
 from logtriage.model.i18n import _, language, language_from_environment, using_language
+from logtriage.report.chart_specs import (
+    histogram_charts,
+    query_time_chart,
+    route_time_chart,
+    traffic_charts,
+)
 from logtriage.report.html import render_html
 from logtriage.report.line_breaking import fold, has_wide
 from logtriage.report.markdown import render_markdown
+from logtriage.report.svg import vega_lite_svg
 from logtriage.report.terminal import render_terminal
+from tests.fixed_report import fixed_report
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "src" / "logtriage" / "locale"
@@ -317,3 +325,34 @@ def test_diff_matches_findings_across_languages(
     result = json.loads(out)["findings"]
     assert result["appeared"] == [] and result["resolved"] == []
     assert len(result["persisting"]) == len(findings)
+
+
+def _axis_titles(node: object) -> list[str]:
+    """Every axis title of a Vega-Lite spec (the "title" of an x or y encoding)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("x", "y") and isinstance(value, dict) and value.get("title"):
+                found.append(value["title"])
+            found.extend(_axis_titles(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_axis_titles(item))
+    return found
+
+
+def test_chart_axes_and_labels_in_japanese() -> None:
+    report = fixed_report()
+    with using_language("ja"):
+        charts = [*traffic_charts(report), route_time_chart(report), query_time_chart(report)]
+        charts.extend(histogram_charts(report).values())
+    specs = [c.spec for c in charts if c is not None]
+    titles = {t for spec in specs for t in _axis_titles(spec)}
+    assert titles - {"ms"} and all(JAPANESE.search(t) for t in titles - {"ms"}), titles
+    assert "時刻 (UTC)" in titles
+    notes = [v["note"] for spec in specs for v in spec["data"]["values"] if "note" in v]
+    assert notes and all(JAPANESE.search(n) for n in notes), notes
+    svg = vega_lite_svg(specs[0])  # the axis title is drawn inside the SVG itself
+    assert "時刻 (UTC)" in svg and "time (UTC)" not in svg
+    english = traffic_charts(report)[0].spec  # and English stays English
+    assert "time (UTC)" in _axis_titles(english)

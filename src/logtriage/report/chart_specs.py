@@ -60,23 +60,21 @@ def _spec(width: int, height: int, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# Bucket names spelled as a word (the others are "5 min", "2 h"): shown through the catalog.
-_BUCKET_WORDS = (N_("day"), N_("hour"), N_("minute"), N_("second"))
-
-
-def _bucket_caption(bucket: str) -> str:
-    """The bucket name for a caption in the reader's language (axis titles stay as they are)."""
-    return _(bucket) if bucket in _BUCKET_WORDS else bucket
+# A time bucket's name, by unit: the word for one unit, and the short form for n of them.
+_BUCKET_UNITS = (
+    (86400, N_("day"), N_("{n} d")),
+    (3600, N_("hour"), N_("{n} h")),
+    (60, N_("minute"), N_("{n} min")),
+    (1, N_("second"), N_("{n} s")),
+)
 
 
 def _bucket_name(seconds: int) -> str:
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400} d" if seconds > 86400 else "day"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} h" if seconds > 3600 else "hour"
-    if seconds % 60 == 0:
-        return f"{seconds // 60} min" if seconds > 60 else "minute"
-    return f"{seconds} s" if seconds > 1 else "second"
+    """The bucket width in the reader's language ("minute", "5 min"), for captions and axes."""
+    for unit, one, many in _BUCKET_UNITS:
+        if seconds % unit == 0:
+            return _(many).format(n=seconds // unit) if seconds > unit else _(one)
+    return _("{n} s").format(n=seconds)
 
 
 def _time_x(points: list[dict[str, Any]]) -> dict[str, Any]:
@@ -89,7 +87,7 @@ def _time_x(points: list[dict[str, Any]]) -> dict[str, Any]:
         "field": "ts",
         "type": "temporal",
         "scale": {"type": "utc"},
-        "title": "time (UTC)",
+        "title": _("time (UTC)"),
         "axis": {"format": fmt, "formatType": "utc", "labelOverlap": True, "tickCount": 8},
     }
 
@@ -109,7 +107,7 @@ def traffic_charts(report: Report) -> list[Chart]:
                 key="requests-over-time",
                 title=_("Requests over time"),
                 caption=_("Requests per {bucket}; server errors (5xx) in red.").format(
-                    bucket=_bucket_caption(bucket)
+                    bucket=bucket
                 ),
                 spec=_spec(
                     FULL_WIDTH,
@@ -133,7 +131,7 @@ def traffic_charts(report: Report) -> list[Chart]:
                                     "y": {
                                         "field": "requests",
                                         "type": "quantitative",
-                                        "title": f"requests / {bucket}",
+                                        "title": _("requests / {bucket}").format(bucket=bucket),
                                     },
                                 },
                             },
@@ -158,9 +156,7 @@ def traffic_charts(report: Report) -> list[Chart]:
             Chart(
                 key="latency-over-time",
                 title=_("Latency percentiles over time"),
-                caption=_("p50, p95 and p99 of request time per {bucket}.").format(
-                    bucket=_bucket_caption(bucket)
-                ),
+                caption=_("p50, p95 and p99 of request time per {bucket}.").format(bucket=bucket),
                 spec=_spec(
                     FULL_WIDTH,
                     170,
@@ -195,7 +191,7 @@ def traffic_charts(report: Report) -> list[Chart]:
                 title=_("Error rate over time"),
                 caption=_(
                     "Share of requests per {bucket} answered with 5xx (server) or 4xx."
-                ).format(bucket=_bucket_caption(bucket)),
+                ).format(bucket=bucket),
                 spec=_spec(
                     FULL_WIDTH,
                     140,
@@ -213,7 +209,7 @@ def traffic_charts(report: Report) -> list[Chart]:
                             "y": {
                                 "field": "rate",
                                 "type": "quantitative",
-                                "title": "share",
+                                "title": _("share"),
                                 "axis": {"format": ".0%"},
                             },
                             "color": {
@@ -233,7 +229,7 @@ def traffic_charts(report: Report) -> list[Chart]:
                 key="database-over-time",
                 title=_("Database load over time"),
                 caption=_("Statements per {bucket} (bars) and their total time (line).").format(
-                    bucket=_bucket_caption(bucket)
+                    bucket=bucket
                 ),
                 spec=_spec(
                     FULL_WIDTH,
@@ -248,7 +244,7 @@ def traffic_charts(report: Report) -> list[Chart]:
                                     "y": {
                                         "field": "queries",
                                         "type": "quantitative",
-                                        "title": f"queries / {bucket}",
+                                        "title": _("queries / {bucket}").format(bucket=bucket),
                                     },
                                 },
                             },
@@ -259,7 +255,7 @@ def traffic_charts(report: Report) -> list[Chart]:
                                     "y": {
                                         "field": "db_ms",
                                         "type": "quantitative",
-                                        "title": "database ms",
+                                        "title": _("database ms"),
                                     },
                                 },
                             },
@@ -322,7 +318,9 @@ def route_time_chart(report: Report, limit: int = 12) -> Chart | None:
         {
             "label": shorten(str(r["route"]), 48),
             "value": round(float(r["total_ms"]) / 1000, 3),
-            "note": f"{(r.get('share_of_time') or 0):.0%} · {r['count']:,} req",
+            "note": _("{share:.0%} · {count} req").format(
+                share=r.get("share_of_time") or 0, count=f"{r['count']:,}"
+            ),
         }
         for r in rows
     ]
@@ -331,7 +329,7 @@ def route_time_chart(report: Report, limit: int = 12) -> Chart | None:
         _("Routes by total time"),
         _("Where the service spends its time: total request time per route."),
         values,
-        "total seconds",
+        _("total seconds"),
     )
 
 
@@ -344,7 +342,7 @@ def query_time_chart(report: Report, limit: int = 12) -> Chart | None:
         {
             "label": shorten(str(q["fingerprint"]), 56),
             "value": round(float(q["total_ms"]) / 1000, 3),
-            "note": f"{q['count']:,} calls",
+            "note": _("{count} calls").format(count=f"{q['count']:,}"),
         }
         for q in rows
     ]
@@ -353,7 +351,7 @@ def query_time_chart(report: Report, limit: int = 12) -> Chart | None:
         _("Top queries by total time"),
         _("Query shapes (fingerprints) ranked by their total database time."),
         values,
-        "total seconds",
+        _("total seconds"),
     )
 
 
@@ -407,10 +405,10 @@ def histogram_charts(report: Report) -> dict[tuple[str, str], Chart]:
                             "field": "label",
                             "type": "ordinal",
                             "sort": {"field": "order"},
-                            "title": "ms" if is_latency else "queries per request",
+                            "title": "ms" if is_latency else _("queries per request"),
                             "axis": {"labelAngle": -40, "labelFontSize": 10},
                         },
-                        "y": {"field": "count", "type": "quantitative", "title": "requests"},
+                        "y": {"field": "count", "type": "quantitative", "title": _("requests")},
                     },
                 },
             ),
