@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from logtriage.model.report import InputSummary
 from logtriage.model.tables import CANONICAL_TABLES
 from logtriage.sources import BUILTIN_FORMATS, format_by_name
 from logtriage.sources.base import Detection, FormatOptions, LogFormat, ParsePlan
+from logtriage.sources.line_breaks import copy_with_newline_endings, has_stray_carriage_returns
 from logtriage.sources.reading import InputFile
 
 SNIFF_LINES = 64
@@ -73,12 +75,18 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
         return
     compression = {"none": "none", "gzip": "gzip", "zstd": "zstd"}[item.compression]
     encoding = ", encoding='utf-16'" if item.encoding == "utf-16" else ""
+    read_path = item.read_path
+    if item.compression == "none" and not encoding and has_stray_carriage_returns(read_path):
+        # The engine would break lines at these \r too: read a copy that breaks at \n only.
+        read_path = os.path.join(db.work_dir, f"newlines-{scan}.log")
+        with open(item.read_path, "rb") as source, open(read_path, "wb") as target:
+            copy_with_newline_endings(source, target)
     try:
         db.execute(
             f"""
             CREATE TEMP TABLE lines AS
             SELECT row_number() OVER () + {int(item.line_offset)} AS line, text
-            FROM read_csv('{_sql_str(item.read_path)}', delim='{_NO_DELIMITER}', quote='',
+            FROM read_csv('{_sql_str(read_path)}', delim='{_NO_DELIMITER}', quote='',
                           escape='', header=false, auto_detect=false,
                           compression='{compression}', columns={{'text': 'VARCHAR'}}{encoding},
                           max_line_size=8388608, ignore_errors=true, store_rejects=true,
@@ -92,6 +100,9 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
         raise InputError(
             _("cannot read {path}: {reason}").format(path=item.path, reason=reason)
         ) from exc
+    finally:
+        if read_path != item.read_path:
+            os.remove(read_path)
     bad = db.count(f"scan_rejects_{scan}")
     if bad:
         # Lines the reader itself refused (not UTF-8, a stray delimiter) shift the numbering

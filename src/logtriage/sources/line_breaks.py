@@ -1,0 +1,62 @@
+r"""Carriage returns that would shift line numbers: found in bulk, and rewritten in a spooled copy.
+
+The engine's line reader ends a line at ``\n``, ``\r\n`` *and* a lone ``\r``, and in a file
+that mixes ``\n`` and ``\r\n`` endings it reads one ``\r\n`` as two breaks. Both happen in
+real logs: a PostgreSQL statement sent by a Windows client carries ``\r\n`` inside a
+``\n``-terminated log; a progress bar or an attacker's header puts a lone ``\r`` in a line.
+Every later line number (the evidence a finding cites) would then be wrong, so such a file is
+read through a copy where a line ends at ``\n`` only: a ``\r`` before ``\n`` is dropped and a
+lone ``\r`` becomes a space (whitespace in SQL and text alike). Files with ``\n`` endings only
+or ``\r\n`` endings only (the common cases) are read as they are, after one ``memchr`` scan.
+"""
+
+from __future__ import annotations
+
+import mmap
+from typing import BinaryIO
+
+_CHUNK = 1 << 24
+
+
+def has_stray_carriage_returns(path: str) -> bool:
+    r"""True if ``path`` (uncompressed) has a ``\r`` that is not part of uniform CRLF endings."""
+    with open(path, "rb") as handle:
+        try:
+            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return False
+        with view:
+            if view.find(b"\r") < 0:
+                return False
+    # Some \r: fine only if every line ends with \r\n and no \r stands elsewhere.
+    returns = crlf = newlines = 0
+    previous = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            returns += chunk.count(b"\r")
+            newlines += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
+            previous = chunk[-1:]
+    return not (returns == crlf == newlines)
+
+
+def copy_with_newline_endings(source: BinaryIO, target: BinaryIO, chunk: int = _CHUNK) -> None:
+    r"""Copy ``source`` with lines ending at ``\n`` only (bounded memory, bulk byte replaces)."""
+    carry = b""
+    while data := source.read(chunk):
+        target.write(unify_line_breaks(carry + data, final=False))
+        # A \r at a chunk's end may be the first half of \r\n: decide with the next chunk.
+        carry = b"\r" if data.endswith(b"\r") else b""
+    target.write(unify_line_breaks(carry, final=True))
+
+
+def unify_line_breaks(data: bytes, *, final: bool) -> bytes:
+    r"""``data`` with ``\r\n`` as ``\n`` and a lone ``\r`` as a space (a trailing one kept out).
+
+    Unless ``final``, a ``\r`` at the very end is left off (the caller carries it over).
+    """
+    if not final and data.endswith(b"\r"):
+        data = data[:-1]
+    if b"\r" not in data:
+        return data
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b" ")

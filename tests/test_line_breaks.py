@@ -1,0 +1,78 @@
+"""Carriage returns inside a log do not shift line numbers or split lines."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logtriage import api
+from logtriage.sources.line_breaks import (
+    copy_with_newline_endings,
+    has_stray_carriage_returns,
+    unify_line_breaks,
+)
+from tests.conftest import NGINX_CASE
+
+PG_CASE = Path(__file__).parent / "cases/sources/postgresql/debian_min_duration.log"
+
+
+def _query_lines(path: Path) -> list[tuple[object, object]]:
+    _, rows, _ = api.records(str(path))
+    return [(r["line"], r["duration_ms"]) for r in rows if "duration_ms" in r]
+
+
+def test_a_statement_sent_with_crlf_keeps_every_later_line_number(tmp_path: Path) -> None:
+    # A Windows client's statement carries \r\n; PostgreSQL writes it into a \n-terminated log.
+    lines = PG_CASE.read_bytes().split(b"\n")
+    inner = next(i for i, line in enumerate(lines) if line.endswith(b"SELECT owner,"))
+    for i in range(inner, inner + 4):
+        lines[i] += b"\r"
+    mixed = tmp_path / "postgresql.log"
+    mixed.write_bytes(b"\n".join(lines))
+    assert has_stray_carriage_returns(str(mixed))
+    expected = _query_lines(PG_CASE)
+    assert len(expected) > 5
+    assert _query_lines(mixed) == expected
+    _, rows, _ = api.records(str(mixed))
+    assert not any("\r" in str(r.get("sql", "")) for r in rows)
+
+
+def test_a_lone_carriage_return_does_not_split_a_request(tmp_path: Path) -> None:
+    lines = NGINX_CASE.read_bytes().split(b"\n")
+    lines[0] = lines[0].replace(b'"curl/8.5.0"', b'"curl/8.5.0\rInjected"')
+    path = tmp_path / "access.log"
+    path.write_bytes(b"\n".join(lines))
+    summary, rows, rejects = api.records(str(path))
+    plain = api.records(str(NGINX_CASE))
+    assert [r["line"] for r in rows] == [r["line"] for r in plain[1]]
+    assert [r["line"] for r in rejects] == [r["line"] for r in plain[2]]
+    assert rows[0]["user_agent"] == "curl/8.5.0 Injected"
+    assert summary.lines == plain[0].lines
+
+
+def test_uniform_endings_are_read_in_place() -> None:
+    assert not has_stray_carriage_returns(str(NGINX_CASE))
+
+
+def test_crlf_only_needs_no_copy(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.log"
+    path.write_bytes(NGINX_CASE.read_bytes().replace(b"\n", b"\r\n"))
+    assert not has_stray_carriage_returns(str(path))
+
+
+@given(
+    st.lists(st.sampled_from([b"a", b"\r", b"\n", b"\r\n", b"xyz"]), max_size=60),
+    st.integers(min_value=1, max_value=7),
+)
+def test_a_chunked_copy_equals_one_rewrite_and_keeps_the_newlines(
+    parts: list[bytes], chunk: int
+) -> None:
+    data = b"".join(parts)
+    out = io.BytesIO()
+    copy_with_newline_endings(io.BytesIO(data), out, chunk=chunk)
+    assert out.getvalue() == unify_line_breaks(data, final=True)
+    assert b"\r" not in out.getvalue()
+    assert out.getvalue().count(b"\n") == data.count(b"\n")
