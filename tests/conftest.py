@@ -20,6 +20,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         if os.environ.get(name, "").lower().startswith("ja"):
             os.environ[name] = "C.UTF-8"
+    os.environ.pop("LOGTRIAGE_LANG", None)
 
 
 # (method, path, status, seconds) per request

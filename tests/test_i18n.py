@@ -356,3 +356,55 @@ def test_chart_axes_and_labels_in_japanese() -> None:
     assert "時刻 (UTC)" in svg and "time (UTC)" not in svg
     english = traffic_charts(report)[0].spec  # and English stays English
     assert "time (UTC)" in _axis_titles(english)
+
+
+_JA_LOCALE = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "ja_JP.UTF-8"}
+
+
+def test_help_in_japanese_follows_the_default_language() -> None:
+    """--help runs before --lang is read: the locale or LOGTRIAGE_LANG choose its language."""
+    code, out, _err = _run("--help", env=_JA_LOCALE)
+    assert code == 0
+    for words in (
+        "使い方: main",
+        "オプション:",
+        "コマンド:",
+        "このメッセージを表示して終了します。",
+    ):
+        assert words in out, out
+    assert "追記されるログを追跡し" in out  # a command's short help
+    assert "Usage:" not in out and "Options:" not in out and "Show this" not in out
+    english = {**_JA_LOCALE, "LANG": "C.UTF-8"}
+    _code, out, _err = _run("watch", "--help", env={**english, "LOGTRIAGE_LANG": "ja"})
+    assert "新しい行を読み込む間隔。  [既定値: 5s]" in out
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
+    _code, out, _err = _run("analyze", "--lang", "ja", "--help", env=english)
+    assert "入力形式を指定します。" in out
+    _code, out, _err = _run("analyze", "--help", env=english)
+    assert "Usage: main analyze" in out and "Force the input format." in out
+    assert "[default: text]" in out and not JAPANESE.search(out)
+
+
+def test_every_help_text_has_a_japanese_translation() -> None:
+    import inspect
+
+    commands = [main, *main.commands.values()]  # type: ignore[attr-defined]
+    texts = [c.help for c in commands] + [p.help for c in commands for p in c.params]
+    texts += ["Show this message and exit.", "Show the version and exit."]
+    with using_language("ja"):
+        untranslated = [t for t in texts if t and not JAPANESE.search(_(inspect.cleandoc(t)))]
+    assert untranslated == []
+
+
+def test_logtriage_lang_sets_the_report_language() -> None:
+    english = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+    _code, out, _err = _run("explain", "P004", env={**english, "LOGTRIAGE_LANG": "ja"})
+    assert "修正方法" in out
+    _code, out, _err = _run(
+        "explain", "P004", "--lang", "en", env={**english, "LOGTRIAGE_LANG": "ja"}
+    )
+    assert "How to fix" in out
+    code, _out, err = _run("explain", "P004", env={**english, "LOGTRIAGE_LANG": "fr"})
+    assert code == 2 and err.strip().splitlines() == [
+        "logtriage: error: LOGTRIAGE_LANG must be one of en, ja, not 'fr'"
+    ]

@@ -21,16 +21,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from logtriage import __version__, api
+from logtriage.cli_help import HelpGroup, default_language
 from logtriage.config import Settings, load_settings
 from logtriage.errors import ConfigError, LogtriageError
 from logtriage.model.finding import Severity
-from logtriage.model.i18n import (
-    LANGUAGES,
-    _,
-    language_from_environment,
-    reset_language,
-    set_language,
-)
+from logtriage.model.i18n import LANGUAGES, N_, _, reset_language, set_language
 from logtriage.model.report import Report
 from logtriage.report.diff_text import render_diff_markdown, render_diff_terminal
 from logtriage.report.html import render_html
@@ -121,29 +116,34 @@ def _fail(console: Console, message: str, status: ExitStatus = ExitStatus.ERROR)
     sys.exit(int(status))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HelpGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="logtriage")
 def main() -> None:
     """Triage a slow or failing service from the logs it already writes."""
 
 
-_LANG_HELP = "Report language (default: the config's lang, else the locale: LC_ALL, LANG)."
+_LANG_HELP = N_(
+    "Report language (default: LOGTRIAGE_LANG, else the config's lang, else the locale: "
+    "LC_ALL, LANG)."
+)
 
 
 def _lang_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--lang en|ja`` on every command that prints for people."""
-    return click.option("--lang", type=click.Choice(LANGUAGES), help=_LANG_HELP)(command)
+    """``--lang en|ja`` on every command that prints for people.
+
+    Eager, as --help is: ``--lang ja --help`` shows the help in Japanese.
+    """
+    option = click.option("--lang", type=click.Choice(LANGUAGES), is_eager=True, help=_LANG_HELP)
+    return option(command)
 
 
 def _use_language(flag: str | None, config_file: str | None = None) -> None:
-    """The flag, else the config file's ``lang``, else the locale of the environment."""
-    configured = None
-    if flag is None:
-        try:
-            configured = load_settings(config_file).lang
-        except ConfigError:
-            configured = None  # a broken config is reported by the command that reads it
-    token = set_language(flag or configured or language_from_environment(os.environ))
+    """The flag, else LOGTRIAGE_LANG, else the config file's ``lang``, else the locale."""
+    try:
+        token = set_language(flag or default_language(config_file))
+    except ConfigError as exc:
+        _fail(Console(stderr=True), str(exc), ExitStatus(exc.exit_code))
+        return
     # Back to the caller's language when the command ends (tests run many in one process).
     click.get_current_context().call_on_close(lambda: reset_language(token))
 

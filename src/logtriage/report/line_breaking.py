@@ -12,7 +12,9 @@ _WIDE = re.compile(f"[{_CJK}]")
 # A CJK character, a run of other non-space characters (a Latin word, a number), or spaces.
 _UNIT = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+|\s+")
 # Japanese line-breaking rules (kinsoku): these never start a line.
-_NO_START = set("、。，．・：；？！）」』】〕〉》”’ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
+_NO_START = set(
+    "、。，．・：；？！）」』】〕〉》”’ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ)]"
+)
 
 
 def has_wide(text: str) -> bool:
@@ -52,10 +54,13 @@ def fold(text: str, width: int, first_width: int | None = None) -> list[str]:
             units.append(unit)
             continue
         if unit[0] in _NO_START and len(units) > 1 and not units[-1].isspace():
-            # Carry the last unit down so the punctuation does not start the line.
-            carried = units.pop()
+            # Carry the last unit down so the punctuation does not start the line (and the unit
+            # before it too when that is closing punctuation itself: "停止)。").
+            carried = [units.pop()]
+            while len(units) > 1 and carried[0][0] in _NO_START and not units[-1].isspace():
+                carried.insert(0, units.pop())
             flush()
-            units.extend((carried, unit))
+            units.extend((*carried, unit))
             limit = width
             continue
         if "".join(units).strip():
