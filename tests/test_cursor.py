@@ -94,3 +94,24 @@ def test_a_small_file_that_grows_keeps_its_identity(tmp_path: Path) -> None:
     resume, second, _ = _read(log, first)
     assert resume.reason == "appended"
     assert second.head_len == HEAD_BYTES
+
+
+def test_utf16_lines_end_at_a_newline_code_unit_and_are_copied_as_utf8(tmp_path: Path) -> None:
+    # U+0A0A has two 0x0A bytes: a byte search would cut the line inside that character.
+    log = tmp_path / "a.log"
+    log.write_bytes(b"\xff\xfe" + "one \u0a0a\r\ntwo\r\nthr".encode("utf-16-le"))
+    resume, cursor, data = _read(log)
+    assert data == "one \u0a0a\r\ntwo\r\n".encode()
+    assert (cursor.offset, cursor.lines) == (2 + 2 * len("one \u0a0a\r\ntwo\r\n"), 2)
+    with open(log, "ab") as out:
+        out.write("ee\r\n".encode("utf-16-le"))
+    resume, cursor, data = _read(log, cursor)
+    assert (resume.reason, resume.line, data) == ("appended", 3, b"three\r\n")
+    assert cursor.lines == 3
+
+
+def test_big_endian_utf16_is_read_too(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_bytes(b"\xfe\xff" + "\u0a0a one\ntwo\n".encode("utf-16-be"))
+    _, cursor, data = _read(log)
+    assert (data, cursor.lines) == ("\u0a0a one\ntwo\n".encode(), 2)

@@ -414,3 +414,15 @@ def test_new_lines_are_read_with_the_reader_options_of_the_first_run(tmp_path: P
     # The daily run forgets the flag: the file is still read as its first lines were.
     second = analyze(state, log)
     assert second.summary["requests"] == 6 and second.inputs[0].rejected == 0
+
+
+def test_a_utf16_log_is_read_and_resumed_like_a_utf8_one(tmp_path: Path) -> None:
+    # A Windows service writing UTF-16 LE with a byte-order mark and CRLF endings.
+    log = tmp_path / "access.log"
+    log.write_bytes(b"\xff\xfe" + nginx_lines(1, 20).replace("\n", "\r\n").encode("utf-16-le"))
+    analyze(tmp_path / "state", log)
+    with open(log, "ab") as out:
+        out.write(nginx_lines(21, 10).replace("\n", "\r\n").encode("utf-16-le"))
+    report = analyze(tmp_path / "state", log)
+    assert lines_by_source(tmp_path / "state") == {str(log): list(range(1, 31))}
+    assert report.summary["rejected"] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -81,6 +82,14 @@ def test_watch_input_errors_are_one_line(tmp_path: Path) -> None:
     assert hook.exit_code == 2 and "http:// or https://" in hook.output
 
 
+def _holds_open(pid: int, path: Path) -> bool:
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        return any(os.path.realpath(fd) == str(path.resolve()) for fd in fds.iterdir())
+    except OSError:
+        return False
+
+
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text("")
@@ -90,7 +99,12 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3.0)
+    # Ctrl-C once the follower holds the log open (imports done, loop running), however long
+    # start-up takes on a loaded machine: a fixed sleep sent it during the imports.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _holds_open(watch.pid, log):
+        time.sleep(0.1)
+    time.sleep(0.5)
     watch.send_signal(signal.SIGINT)
     _, err = watch.communicate(timeout=30)
     assert watch.returncode == 0, err

@@ -99,3 +99,13 @@ def test_a_file_that_appears_later_is_read_from_its_start(tmp_path: Path) -> Non
     log.write_bytes(b"hello\n")
     assert _read(follower.poll()) == [(b"hello\n", 1, "appeared")]
     follower.close()
+
+
+def test_a_utf16_file_is_followed_from_its_end_and_copied_as_utf8(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_bytes(b"\xff\xfe" + "old \u0a0a\r\nha".encode("utf-16-le"))
+    follower = FileFollower(str(log), str(tmp_path))
+    assert follower.poll() == []
+    _append(log, "lf\r\nnew\r\n".encode("utf-16-le"))
+    assert _read(follower.poll()) == [(b"half\r\nnew\r\n", 2, "")]
+    follower.close()

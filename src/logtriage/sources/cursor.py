@@ -14,9 +14,11 @@ says how far that content was read: bytes and lines up to the end of the last co
 
 from __future__ import annotations
 
+import array
 import gzip
 import hashlib
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
@@ -177,11 +179,14 @@ def copy_new_lines(identity: FileIdentity, resume: Resume, target: BinaryIO) -> 
     """
     is_final = identity.compression != "none"
     offset, lines = resume.offset, resume.line - 1
+    codec = utf16_codec(identity.head)
     try:
         with open_content(identity.path, identity.compression) as content:
             _skip(content, resume.offset)
             limit = None if is_final else max(0, identity.size - resume.offset)
-            copied, consumed = copy_complete_lines(content, target, limit, final=is_final)
+            copied, consumed = copy_complete_lines(
+                content, target, limit, final=is_final, codec=codec
+            )
             lines += copied
             offset += consumed
     except (OSError, EOFError, zstandard.ZstdError) as exc:
@@ -225,27 +230,63 @@ def _skip(stream: BinaryIO, count: int) -> None:
 
 
 def copy_complete_lines(
-    source: BinaryIO, target: BinaryIO, limit: int | None, *, final: bool
+    source: BinaryIO,
+    target: BinaryIO,
+    limit: int | None,
+    *,
+    final: bool,
+    codec: str | None = None,
 ) -> tuple[int, int]:
     """Copy whole lines (at most ``limit`` bytes) from ``source``; return (lines, bytes consumed).
 
     An unterminated last line is left unread unless ``final`` (then it gets its newline).
+    With ``codec`` (``utf-16-le``/``-be``, see :func:`utf16_codec`) lines end at a newline code
+    unit and are written as UTF-8; counts and offsets stay those of ``source``.
     """
     lines = consumed = 0
     pending = b""
     for chunk in _chunks(source, limit):
         data = pending + chunk
-        cut = data.rfind(b"\n") + 1
+        count, cut = _line_breaks(data, codec)
         if cut:
-            target.write(data[:cut])
-            lines += data.count(b"\n", 0, cut)
+            target.write(_as_utf8(data[:cut], codec, first=not consumed))
+            lines += count
             consumed += cut
         pending = data[cut:]
     if pending and final:
-        target.write(pending + b"\n")
+        target.write(_as_utf8(pending, codec, first=not consumed) + b"\n")
         lines += 1
         consumed += len(pending)
     return lines, consumed
+
+
+def utf16_codec(head: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` for content starting with that byte-order mark, else None."""
+    return {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}.get(head[:2])
+
+
+def _line_breaks(data: bytes, codec: str | None) -> tuple[int, int]:
+    """How many lines ``data`` completes, and the offset just after its last line break."""
+    if codec is None:
+        cut = data.rfind(b"\n") + 1
+        return data.count(b"\n", 0, cut), cut
+    # Newlines are the code unit 0x000A at an even offset: a 0x0A byte alone may be half of
+    # another character. Counted in bulk over the code units, not per byte in Python.
+    units = array.array("H", data[: len(data) // 2 * 2])
+    if (codec == "utf-16-be") != (sys.byteorder == "big"):
+        units.byteswap()
+    count = units.count(0x0A)
+    if not count:
+        return 0, 0
+    return count, 2 * (len(units) - units[::-1].index(0x0A))
+
+
+def _as_utf8(data: bytes, codec: str | None, *, first: bool) -> bytes:
+    if codec is None:
+        return data
+    text = data.decode(codec, errors="replace")
+    # The byte-order mark opens the file's first read only; it is not part of the first line.
+    return (text[1:] if first and text.startswith("\ufeff") else text).encode()
 
 
 def _chunks(stream: BinaryIO, limit: int | None) -> Iterator[bytes]:

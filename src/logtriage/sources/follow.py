@@ -15,9 +15,8 @@ from logtriage.sources.cursor import (
     copy_new_lines,
     identify,
     new_bytes,
+    utf16_codec,
 )
-
-_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,7 @@ class FileFollower:
         self._spool = os.path.join(spool_dir, f"follow-{id(self)}.log")
         self._handle: BinaryIO | None = None
         self._cursor: Cursor | None = None
+        self._codec: str | None = None  # the open file's UTF-16 byte order, if it is UTF-16
         identity = self._identify()
         if identity is not None:
             self._open(identity)
@@ -78,6 +78,7 @@ class FileFollower:
             return
         stat = os.fstat(self._handle.fileno())
         self._inode = (stat.st_dev, stat.st_ino)
+        self._codec = utf16_codec(identity.head)
         if self._inode != (identity.device, identity.inode):
             self.close()  # replaced between the stat and the open: next poll sees the new one
 
@@ -125,7 +126,9 @@ class FileFollower:
         spool = self._spool + ".old"
         self._handle.seek(offset)
         with open(spool, "wb") as target:
-            lines, consumed = copy_complete_lines(self._handle, target, None, final=final)
+            lines, consumed = copy_complete_lines(
+                self._handle, target, None, final=final, codec=self._codec
+            )
         # Only the offset matters from here: the handle, not the name, reaches this content.
         self._cursor = Cursor("", 0, offset + consumed, done + lines)
         if final:
@@ -135,16 +138,10 @@ class FileFollower:
 
 def _cursor_at_end(identity: FileIdentity) -> Cursor:
     """A cursor after the file's last complete line: only lines written from now are read."""
-    lines = 0
-    end = 0
-    with open(identity.path, "rb") as handle:
-        pos = 0
-        while pos < identity.size and (block := handle.read(min(_BLOCK, identity.size - pos))):
-            count = block.count(b"\n")
-            if count:
-                lines += count
-                end = pos + block.rfind(b"\n") + 1
-            pos += len(block)
+    with open(identity.path, "rb") as handle, open(os.devnull, "wb") as nowhere:
+        lines, end = copy_complete_lines(
+            handle, nowhere, identity.size, final=False, codec=utf16_codec(identity.head)
+        )
     head = identity.head[: min(len(identity.head), end)]
     return Cursor(
         head_hash=hashlib.sha256(head).hexdigest(),

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from logtriage.errors import InputError
 from logtriage.model.i18n import _
+from logtriage.sources.cursor import utf16_codec
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -90,7 +91,7 @@ def _encoding_of(path: str) -> str:
             head = handle.read(2)
     except OSError:
         return "utf-8"
-    return "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    return "utf-16" if utf16_codec(head) else "utf-8"
 
 
 def _is_binary(path: str) -> bool:
