@@ -51,57 +51,28 @@ class RepeatedQuerySequence:
 
     def run(self, ctx: AnalysisContext, options: RepeatedQuerySequenceOptions) -> list[Finding]:
         """One finding per (route, sequence) that repeats."""
-        if not ctx.db.count("unit_queries"):
+        if options.max_length < 2 or not ctx.db.count("unit_queries"):
             return []
         total = ctx.db.rows(
             "SELECT (SELECT sum(duration_ms) FROM requests) AS r, "
             "(SELECT sum(duration_ms) FROM queries) AS q"
         )[0]
-        blocks = []
-        for length in range(2, options.max_length + 1):
-            # The block starting at each query, and whether the next blocks are the same one.
-            blocks.append(
-                f"""
-                SELECT unit, route, request_ms, seq, {length} AS len, blk,
-                       blk = lead(blk, {length}) OVER u AS same_next
-                FROM (
-                    SELECT *, list(fingerprint) OVER (
-                        PARTITION BY unit ORDER BY seq
-                        ROWS BETWEEN CURRENT ROW AND {length - 1} FOLLOWING) AS blk
-                    FROM unit_queries
-                )
-                WHERE len(blk) = {length} AND len(list_distinct(blk)) = {length}
-                WINDOW u AS (PARTITION BY unit ORDER BY seq)
-                """
-            )
-        rows = ctx.db.rows(
-            f"""
-            WITH b AS ({" UNION ALL ".join(blocks)}),
-            runs AS (
-                -- Gaps and islands: starts i, i+len, i+2len… whose next block is the same.
-                SELECT unit, route, request_ms, len, blk, count(*) + 1 AS repeats,
-                       min(seq) AS first_seq
-                FROM (
-                    SELECT *, seq % len AS phase,
-                           seq // len - row_number() OVER (
-                               PARTITION BY unit, len, seq % len, blk ORDER BY seq) AS island
-                    FROM b WHERE same_next
-                )
-                GROUP BY unit, route, request_ms, len, blk, phase, island
-            ), best AS (
-                -- [A, B] repeated also reads as [B, A] one query later: keep one rotation.
-                SELECT * FROM runs WHERE repeats >= ?
-                QUALIFY row_number() OVER (
-                    PARTITION BY unit, len, list_sort(blk) ORDER BY repeats DESC, first_seq) = 1
-            )
-            SELECT route, blk, any_value(len) AS len, count(DISTINCT unit) AS units,
-                   quantile_disc(repeats, 0.5) AS repeats_p50, max(repeats) AS repeats_max,
-                   sum(request_ms) AS request_ms
-            FROM best GROUP BY route, blk HAVING count(DISTINCT unit) >= ?
-            ORDER BY route NULLS LAST, blk
-            """,
-            [options.min_repeats, options.min_units],
+        found = ctx.db.rows(
+            _repeats_sql(options.max_length),
+            [max(options.min_repeats, 2), options.min_repeats, options.min_units],
         )
+        if not found:
+            return []
+        # The query numbered shapes in the order of their text, so its order is the text's.
+        ids = sorted({shape for row in found for shape in row["blk"]})
+        names = {
+            r["id"]: r["fingerprint"]
+            for r in ctx.db.rows(
+                f"WITH {_SHAPES} SELECT id, fingerprint FROM shapes WHERE id IN "
+                f"({', '.join(str(int(i)) for i in ids)})"
+            )
+        }
+        rows = [{**row, "blk": [names[i] for i in row["blk"]]} for row in found]
         findings = []
         for row in rows:
             tables = [table_of(fp) or "?" for fp in row["blk"]]
@@ -141,3 +112,83 @@ class RepeatedQuerySequence:
                 )
             )
         return findings
+
+
+# Each distinct shape numbered in the order of its text: integer blocks compare, sort and group
+# as the text would, at a fraction of the cost.
+_SHAPES = """shapes AS (
+    SELECT fingerprint, row_number() OVER (ORDER BY fingerprint) AS id
+    FROM (SELECT DISTINCT fingerprint FROM unit_queries)
+)"""
+
+
+def _repeats_sql(max_length: int) -> str:
+    """SQL: per (route, block of shapes), the units where the block repeats back to back.
+
+    Parameters: the fewest runs of a shape a repeat needs (``max(min_repeats, 2)``),
+    ``min_repeats``, ``min_units``. The block that starts at each query is read from one sort
+    of narrow integer rows (the next ``max_length - 1`` shapes as columns), and only units
+    where at least two shapes run often enough to repeat are sorted at all.
+    """
+    leads = ", ".join(f"lead(id, {k}) OVER u AS f{k}" for k in range(1, max_length))
+    blocks = []
+    for length in range(2, max_length + 1):
+        shapes = [f"f{k}" for k in range(length)]
+        block = f"[{', '.join(shapes)}]"
+        different = " AND ".join(
+            f"{a} <> {b}" for i, a in enumerate(shapes) for b in shapes[i + 1 :]
+        )
+        # Blocks of different shapes only; the "next" block is the one ``length`` such blocks
+        # later in the unit (blocks with a shape twice are skipped, not counted).
+        blocks.append(
+            f"""
+            SELECT uid, seq, {length} AS len, blk FROM (
+                SELECT uid, seq, {block} AS blk,
+                       {block} = lead({block}, {length}) OVER (PARTITION BY uid ORDER BY seq)
+                           AS same_next
+                FROM w WHERE {different}
+            ) WHERE same_next
+            """
+        )
+    return f"""
+        WITH {_SHAPES}, units AS (
+            -- Units where two shapes run often enough to repeat: no other can hold a block.
+            SELECT unit, any_value(route) AS route, any_value(request_ms) AS request_ms,
+                   row_number() OVER () AS uid
+            FROM (
+                SELECT unit, any_value(route) AS route, any_value(request_ms) AS request_ms
+                FROM unit_queries GROUP BY unit, fingerprint HAVING count(*) >= ?
+            )
+            GROUP BY unit HAVING count(*) >= 2
+        ), w AS (
+            SELECT uid, seq, id AS f0, {leads}
+            FROM (
+                SELECT n.uid, q.seq, s.id
+                FROM unit_queries q JOIN units n ON n.unit = q.unit
+                LEFT JOIN shapes s ON s.fingerprint = q.fingerprint
+            )
+            WINDOW u AS (PARTITION BY uid ORDER BY seq)
+        ), b AS ({" UNION ALL ".join(blocks)}),
+        runs AS (
+            -- Gaps and islands: starts i, i+len, i+2len… whose next block is the same.
+            SELECT uid, len, blk, count(*) + 1 AS repeats, min(seq) AS first_seq
+            FROM (
+                SELECT *, seq % len AS phase,
+                       seq // len - row_number() OVER (
+                           PARTITION BY uid, len, seq % len, blk ORDER BY seq) AS island
+                FROM b
+            )
+            GROUP BY uid, len, blk, phase, island
+        ), best AS (
+            -- [A, B] repeated also reads as [B, A] one query later: keep one rotation.
+            SELECT * FROM runs WHERE repeats >= ?
+            QUALIFY row_number() OVER (
+                PARTITION BY uid, len, list_sort(blk) ORDER BY repeats DESC, first_seq) = 1
+        )
+        SELECT n.route, b.blk, any_value(b.len) AS len, count(DISTINCT b.uid) AS units,
+               quantile_disc(b.repeats, 0.5) AS repeats_p50, max(b.repeats) AS repeats_max,
+               sum(n.request_ms) AS request_ms
+        FROM best b JOIN units n ON n.uid = b.uid
+        GROUP BY n.route, b.blk HAVING count(DISTINCT b.uid) >= ?
+        ORDER BY n.route NULLS LAST, b.blk
+    """
