@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logtriage import api
+from logtriage.sources.byte_decoding import decode_line, lines_at
 from logtriage.sources.line_breaks import (
     copy_with_newline_endings,
     has_stray_carriage_returns,
@@ -76,3 +78,45 @@ def test_a_chunked_copy_equals_one_rewrite_and_keeps_the_newlines(
     assert out.getvalue() == unify_line_breaks(data, final=True)
     assert b"\r" not in out.getvalue()
     assert out.getvalue().count(b"\n") == data.count(b"\n")
+
+
+def test_a_latin1_line_keeps_every_byte_in_plain_and_gzip_files(tmp_path: Path) -> None:
+    # A legacy service writing Latin-1: the engine's reader took é for a 3-byte lead and ate
+    # the bytes after it ("caf??au lait"); the line is read again from its bytes.
+    lines = NGINX_CASE.read_bytes().split(b"\n")
+    lines[0] = lines[0].replace(b'"curl/8.5.0"', b'"caf\xe9 au lait \xe2\x82\xac na\xefve"')
+    data = b"\n".join(lines)
+    plain = tmp_path / "access.log"
+    plain.write_bytes(data)
+    packed = tmp_path / "access.log.gz"
+    packed.write_bytes(gzip.compress(data))
+    expected = [r["line"] for r in api.records(str(NGINX_CASE))[1]]
+    for path in (plain, packed):
+        _, rows, _ = api.records(str(path))
+        assert rows[0]["user_agent"] == "café au lait € naïve"
+        assert [r["line"] for r in rows] == expected
+
+
+@given(
+    st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+    st.sets(st.integers(min_value=1, max_value=32)),
+    st.integers(min_value=1, max_value=9),
+    st.booleans(),
+)
+def test_lines_at_finds_each_wanted_line_in_any_chunking(
+    lines: list[bytes], wanted: set[int], chunk: int, newline_at_end: bool
+) -> None:
+    data = b"\n".join(lines) + (b"\n" if newline_at_end and lines else b"")
+    got = list(lines_at(io.BytesIO(data), sorted(wanted), chunk=chunk))
+    physical = data.split(b"\n")
+    if data.endswith(b"\n") or not data:
+        physical = physical[:-1]
+    assert got == [
+        (n, decode_line(physical[n - 1].removesuffix(b"\r")))
+        for n in sorted(wanted)
+        if n <= len(physical)
+    ]
+
+
+def test_undecodable_bytes_become_cp1252_and_utf8_stays() -> None:
+    assert decode_line(b"\xe2\x82\xac \x80 \x81 caf\xe9") == "€ € \x81 café"

@@ -75,7 +75,7 @@ def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
         expand_inputs([str(path)], str(tmp_path))
 
 
-def test_invalid_utf8_line_is_read_with_marks_and_numbering_stays_true(tmp_path: Path) -> None:
+def test_invalid_utf8_line_is_read_from_its_bytes_and_numbering_stays_true(tmp_path: Path) -> None:
     lines = NGINX_CASE.read_bytes().split(b"\n")
     lines.insert(1, b"\xff\xfe not utf-8 \xc3\x28")
     path = tmp_path / "mixed.log"
@@ -85,7 +85,8 @@ def test_invalid_utf8_line_is_read_with_marks_and_numbering_stays_true(tmp_path:
         (2, "does not match the log format"),
         (4, "does not match the log format"),
     ]
-    assert rejects[0]["text"].startswith("?? not utf-8")
+    # Bytes that are not UTF-8 read as cp1252; the valid UTF-8 after them is kept whole.
+    assert rejects[0]["text"] == "\u00ff\u00fe not utf-8 \u00c3("
     assert [r["line"] for r in rows] == [1, 3, 5, 7]
     assert summary.rejected == 2
 
@@ -97,7 +98,7 @@ def test_a_request_with_bytes_that_are_not_utf8_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "bytes.log"
     path.write_bytes(b"\n".join(lines))
     summary, rows, _ = api.records(str(path))
-    assert (rows[0]["line"], rows[0]["user_agent"]) == (1, "curl/8.5.0 ??")
+    assert (rows[0]["line"], rows[0]["user_agent"]) == (1, "curl/8.5.0 \u00ff\u00fe")
     assert summary.records == len(api.records(str(NGINX_CASE))[1])
 
 

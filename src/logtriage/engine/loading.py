@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -18,10 +18,14 @@ from logtriage.model.report import InputSummary
 from logtriage.model.tables import CANONICAL_TABLES
 from logtriage.sources import BUILTIN_FORMATS, format_by_name
 from logtriage.sources.base import Detection, FormatOptions, LogFormat, ParsePlan
+from logtriage.sources.byte_decoding import lines_at
+from logtriage.sources.cursor import open_content
 from logtriage.sources.line_breaks import copy_with_newline_endings, has_stray_carriage_returns
 from logtriage.sources.reading import InputFile
 
 SNIFF_LINES = 64
+# Lines re-read from their bytes per round trip to the engine (bounded memory).
+_REREAD_BATCH = 50_000
 MIN_CONFIDENCE = 0.3
 # How sure a second variant must be before rejected lines are re-read with it.
 FALLBACK_CONFIDENCE = 0.8
@@ -82,27 +86,32 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
         with open(item.read_path, "rb") as source, open(read_path, "wb") as target:
             copy_with_newline_endings(source, target)
     try:
-        db.execute(
-            f"""
-            CREATE TEMP TABLE lines AS
-            SELECT row_number() OVER () + {int(item.line_offset)} AS line, text
-            FROM read_csv('{_sql_str(read_path)}', delim='{_NO_DELIMITER}', quote='',
-                          escape='', header=false, auto_detect=false,
-                          compression='{compression}', columns={{'text': 'VARCHAR'}}{encoding},
-                          max_line_size=8388608, ignore_errors=true, store_rejects=true,
-                          strict_mode=false, rejects_table='scan_rejects_{scan}',
-                          rejects_scan='scan_info_{scan}')
-            """
-        )
-    except duckdb.IOException as exc:
-        # A truncated or corrupt .gz/.zst file: one clear line, not a traceback.
-        reason = str(exc).splitlines()[0].removeprefix("IO Error: ")
-        raise InputError(
-            _("cannot read {path}: {reason}").format(path=item.path, reason=reason)
-        ) from exc
+        try:
+            db.execute(
+                f"""
+                CREATE TEMP TABLE lines AS
+                SELECT row_number() OVER () + {int(item.line_offset)} AS line, text
+                FROM read_csv('{_sql_str(read_path)}', delim='{_NO_DELIMITER}', quote='',
+                              escape='', header=false, auto_detect=false,
+                              compression='{compression}', columns={{'text': 'VARCHAR'}}{encoding},
+                              max_line_size=8388608, ignore_errors=true, store_rejects=true,
+                              strict_mode=false, rejects_table='scan_rejects_{scan}',
+                              rejects_scan='scan_info_{scan}')
+                """
+            )
+        except duckdb.IOException as exc:
+            # A truncated or corrupt .gz/.zst file: one clear line, not a traceback.
+            reason = str(exc).splitlines()[0].removeprefix("IO Error: ")
+            raise InputError(
+                _("cannot read {path}: {reason}").format(path=item.path, reason=reason)
+            ) from exc
+        _renumber_around_refusals(db, item, read_path, scan)
     finally:
         if read_path != item.read_path:
             os.remove(read_path)
+
+
+def _renumber_around_refusals(db: Database, item: InputFile, read_path: str, scan: int) -> None:
     bad = db.count(f"scan_rejects_{scan}")
     if bad:
         # Lines the reader itself refused (not UTF-8, a stray delimiter) shift the numbering
@@ -120,16 +129,62 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
             "WHERE refused.physical - refused.i < lines.line)"
         )
         db.execute("DROP TABLE refused")
-        # A byte that is not UTF-8 (a scanner's URL, nginx escape=json passes bytes >= 0x80
-        # through) costs the line: the reader keeps it with '?' for each bad byte, so read that.
-        db.execute(
-            f"""
-            INSERT INTO lines
-            SELECT line + {int(item.line_offset)}, any_value(csv_line) FROM scan_rejects_{scan}
-            WHERE error_type = 'INVALID ENCODING' GROUP BY line ORDER BY line
-            """
-        )
+        # A byte that is not UTF-8 (a Latin-1 app log; a scanner's URL that nginx escape=json
+        # passes through) costs the line: it is read again from its bytes.
+        if item.encoding == "utf-16":
+            # Decoded by the engine: its copy (with '?' for what it could not decode) is kept.
+            db.execute(
+                f"""
+                INSERT INTO lines
+                SELECT line + {int(item.line_offset)}, any_value(csv_line)
+                FROM scan_rejects_{scan}
+                WHERE error_type = 'INVALID ENCODING' GROUP BY line ORDER BY line
+                """
+            )
+        else:
+            _reread_undecodable(db, item, read_path, scan)
         db.execute(f"DELETE FROM scan_rejects_{scan} WHERE error_type = 'INVALID ENCODING'")
+
+
+def _reread_undecodable(db: Database, item: InputFile, read_path: str, scan: int) -> None:
+    """Insert the lines the engine refused as not UTF-8, decoded from their bytes."""
+    db.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE undecodable AS
+        SELECT line, row_number() OVER (ORDER BY line) AS i
+        FROM (SELECT DISTINCT line FROM scan_rejects_{scan}
+              WHERE error_type = 'INVALID ENCODING')
+        ORDER BY line
+        """
+    )
+    total = db.count("undecodable")
+
+    def wanted() -> Iterator[int]:
+        # In batches: a whole Latin-1 file is millions of line numbers.
+        for first in range(1, total + 1, _REREAD_BATCH):
+            for row in db.rows(
+                "SELECT line FROM undecodable WHERE i BETWEEN ? AND ? ORDER BY i",
+                [first, first + _REREAD_BATCH - 1],
+            ):
+                yield int(row["line"])
+
+    def insert(batch: list[tuple[int, str]]) -> None:
+        db.execute(
+            f"INSERT INTO lines SELECT unnest(?::BIGINT[]) + {int(item.line_offset)}, "
+            "unnest(?::VARCHAR[])",
+            [[n for n, _ in batch], [text for _, text in batch]],
+        )
+
+    batch: list[tuple[int, str]] = []
+    with open_content(read_path, item.compression) as content:
+        for found in lines_at(content, wanted()):
+            batch.append(found)
+            if len(batch) >= _REREAD_BATCH:
+                insert(batch)
+                batch = []
+    if batch:
+        insert(batch)
+    db.execute("DROP TABLE undecodable")
 
 
 def _record_reader_refusals(db: Database, item: InputFile, scan: int) -> None:
