@@ -42,6 +42,17 @@ def test_a_statement_sent_with_crlf_keeps_every_later_line_number(tmp_path: Path
     assert not any("\r" in str(r.get("sql", "")) for r in rows)
 
 
+def test_a_compressed_log_with_crlf_inside_a_statement_keeps_its_line_numbers(
+    tmp_path: Path,
+) -> None:
+    lines = PG_CASE.read_bytes().split(b"\n")
+    inner = next(i for i, line in enumerate(lines) if line.endswith(b"SELECT owner,"))
+    lines[inner] += b"\r"
+    packed = tmp_path / "postgresql.log.gz"
+    packed.write_bytes(gzip.compress(b"\n".join(lines)))
+    assert _query_lines(packed) == _query_lines(PG_CASE)
+
+
 def test_a_lone_carriage_return_does_not_split_a_request(tmp_path: Path) -> None:
     lines = NGINX_CASE.read_bytes().split(b"\n")
     lines[0] = lines[0].replace(b'"curl/8.5.0"', b'"curl/8.5.0\rInjected"')

@@ -20,7 +20,11 @@ from logtriage.sources import BUILTIN_FORMATS, format_by_name
 from logtriage.sources.base import Detection, FormatOptions, LogFormat, ParsePlan
 from logtriage.sources.byte_decoding import lines_at
 from logtriage.sources.cursor import open_content
-from logtriage.sources.line_breaks import copy_with_newline_endings, has_stray_carriage_returns
+from logtriage.sources.line_breaks import (
+    copy_with_newline_endings,
+    has_stray_carriage_returns,
+    stream_has_stray_carriage_returns,
+)
 from logtriage.sources.reading import InputFile
 
 SNIFF_LINES = 64
@@ -77,41 +81,70 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
         # Spark reads the file with its own text source (hdfs://, s3a://, .gz).
         db.read_lines(item.read_path)  # type: ignore[attr-defined]
         return
-    compression = {"none": "none", "gzip": "gzip", "zstd": "zstd"}[item.compression]
     encoding = ", encoding='utf-16'" if item.encoding == "utf-16" else ""
-    read_path = item.read_path
-    if item.compression == "none" and not encoding and has_stray_carriage_returns(read_path):
+    copy: str | None = None
+    if item.compression == "none" and not encoding and has_stray_carriage_returns(item.read_path):
         # The engine would break lines at these \r too: read a copy that breaks at \n only.
-        read_path = os.path.join(db.work_dir, f"newlines-{scan}.log")
-        with open(item.read_path, "rb") as source, open(read_path, "wb") as target:
-            copy_with_newline_endings(source, target)
+        copy = _newline_copy(db, item, scan)
     try:
-        try:
-            db.execute(
-                f"""
-                CREATE TEMP TABLE lines AS
-                SELECT row_number() OVER () + {int(item.line_offset)} AS line, text
-                FROM read_csv('{_sql_str(read_path)}', delim='{_NO_DELIMITER}', quote='',
-                              escape='', header=false, auto_detect=false,
-                              compression='{compression}', columns={{'text': 'VARCHAR'}}{encoding},
-                              max_line_size=8388608, ignore_errors=true, store_rejects=true,
-                              strict_mode=false, rejects_table='scan_rejects_{scan}',
-                              rejects_scan='scan_info_{scan}')
-                """
-            )
-        except duckdb.IOException as exc:
-            # A truncated or corrupt .gz/.zst file: one clear line, not a traceback.
-            reason = str(exc).splitlines()[0].removeprefix("IO Error: ")
-            raise InputError(
-                _("cannot read {path}: {reason}").format(path=item.path, reason=reason)
-            ) from exc
-        _renumber_around_refusals(db, item, read_path, scan)
+        _read_csv_lines(db, item, copy or item.read_path, encoding, scan)
+        if (
+            copy is None
+            and item.compression != "none"
+            and not encoding
+            and db.scalar("SELECT count(*) FROM lines WHERE text IS NULL")
+            and _compressed_has_stray_carriage_returns(item)
+        ):
+            # Blank rows in a compressed file may be a \r\n among \n endings read as two
+            # breaks (a plain file is checked before reading; decompressing twice is not free).
+            for table in ("lines", f"scan_rejects_{scan}", f"scan_info_{scan}"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            copy = _newline_copy(db, item, scan)
+            _read_csv_lines(db, item, copy, encoding, scan)
+        _renumber_around_refusals(db, item, copy, scan)
     finally:
-        if read_path != item.read_path:
-            os.remove(read_path)
+        if copy is not None:
+            os.remove(copy)
 
 
-def _renumber_around_refusals(db: Database, item: InputFile, read_path: str, scan: int) -> None:
+def _newline_copy(db: Database, item: InputFile, scan: int) -> str:
+    """A plain copy of the file's content whose lines end at newlines only (no CR)."""
+    target = os.path.join(db.work_dir, f"newlines-{scan}.log")
+    with open_content(item.read_path, item.compression) as source, open(target, "wb") as out:
+        copy_with_newline_endings(source, out)
+    return target
+
+
+def _compressed_has_stray_carriage_returns(item: InputFile) -> bool:
+    with open_content(item.read_path, item.compression) as content:
+        return stream_has_stray_carriage_returns(content)
+
+
+def _read_csv_lines(db: Database, item: InputFile, path: str, encoding: str, scan: int) -> None:
+    """The engine's bulk line reader: ``lines(line, text)``, refusals kept in scan_rejects."""
+    compression = item.compression if path == item.read_path else "none"
+    try:
+        db.execute(
+            f"""
+            CREATE TEMP TABLE lines AS
+            SELECT row_number() OVER () + {int(item.line_offset)} AS line, text
+            FROM read_csv('{_sql_str(path)}', delim='{_NO_DELIMITER}', quote='',
+                          escape='', header=false, auto_detect=false,
+                          compression='{compression}', columns={{'text': 'VARCHAR'}}{encoding},
+                          max_line_size=8388608, ignore_errors=true, store_rejects=true,
+                          strict_mode=false, rejects_table='scan_rejects_{scan}',
+                          rejects_scan='scan_info_{scan}')
+            """
+        )
+    except duckdb.IOException as exc:
+        # A truncated or corrupt .gz/.zst file: one clear line, not a traceback.
+        reason = str(exc).splitlines()[0].removeprefix("IO Error: ")
+        raise InputError(
+            _("cannot read {path}: {reason}").format(path=item.path, reason=reason)
+        ) from exc
+
+
+def _renumber_around_refusals(db: Database, item: InputFile, copy: str | None, scan: int) -> None:
     bad = db.count(f"scan_rejects_{scan}")
     if bad:
         # Lines the reader itself refused (not UTF-8, a stray delimiter) shift the numbering
@@ -142,11 +175,11 @@ def _renumber_around_refusals(db: Database, item: InputFile, read_path: str, sca
                 """
             )
         else:
-            _reread_undecodable(db, item, read_path, scan)
+            _reread_undecodable(db, item, copy, scan)
         db.execute(f"DELETE FROM scan_rejects_{scan} WHERE error_type = 'INVALID ENCODING'")
 
 
-def _reread_undecodable(db: Database, item: InputFile, read_path: str, scan: int) -> None:
+def _reread_undecodable(db: Database, item: InputFile, copy: str | None, scan: int) -> None:
     """Insert the lines the engine refused as not UTF-8, decoded from their bytes."""
     db.execute(
         f"""
@@ -176,7 +209,8 @@ def _reread_undecodable(db: Database, item: InputFile, read_path: str, scan: int
         )
 
     batch: list[tuple[int, str]] = []
-    with open_content(read_path, item.compression) as content:
+    read = (copy, "none") if copy is not None else (item.read_path, item.compression)
+    with open_content(*read) as content:
         for found in lines_at(content, wanted()):
             batch.append(found)
             if len(batch) >= _REREAD_BATCH:

@@ -28,16 +28,21 @@ def has_stray_carriage_returns(path: str) -> bool:
         with view:
             if view.find(b"\r") < 0:
                 return False
-    # Some \r: fine only if every line ends with \r\n and no \r stands elsewhere.
+    with open(path, "rb") as handle:
+        return stream_has_stray_carriage_returns(handle)
+
+
+def stream_has_stray_carriage_returns(stream: BinaryIO) -> bool:
+    r"""True if ``stream`` has a ``\r`` that is not part of uniform CRLF endings."""
     returns = crlf = newlines = 0
     previous = b""
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            returns += chunk.count(b"\r")
-            newlines += chunk.count(b"\n")
-            crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
-            previous = chunk[-1:]
-    return not (returns == crlf == newlines)
+    while chunk := stream.read(_CHUNK):
+        returns += chunk.count(b"\r")
+        newlines += chunk.count(b"\n")
+        crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
+        previous = chunk[-1:]
+    # Some \r: fine only if every line ends with \r\n and no \r stands elsewhere.
+    return returns > 0 and not (returns == crlf == newlines)
 
 
 def copy_with_newline_endings(source: BinaryIO, target: BinaryIO, chunk: int = _CHUNK) -> None:
