@@ -408,3 +408,84 @@ def test_logtriage_lang_sets_the_report_language() -> None:
     assert code == 2 and err.strip().splitlines() == [
         "logtriage: error: LOGTRIAGE_LANG must be one of en, ja, not 'fr'"
     ]
+
+
+def test_dashboard_in_japanese(tmp_path: Path) -> None:
+    """serve --lang ja: every page, its charts, its notes and its error pages in Japanese."""
+    from starlette.testclient import TestClient
+
+    from logtriage.serve.app import create_app
+    from tests.serve_history import build_state, write_logs
+    from tests.test_serve import crawl
+
+    saved = api.saved_analysis(str(build_state(tmp_path / "state", write_logs(tmp_path))))
+    with using_language("ja"):  # the language where the dashboard is made (serve --lang ja)
+        app = create_app(saved, api.rule_docs(), allowed_hosts=["testserver"])
+    assert language() == "en"
+    with TestClient(app) as client:
+        pages = crawl(client)
+        assert len(pages) > 5
+        english = (
+            "Findings by viewpoint",
+            "Slowest requests",
+            "Findings on this",
+            "No request matches",
+            "read-only",
+            "Query shape",
+            "Queries in time order",
+            "time (UTC)",
+            ">Filter<",
+        )
+        for url, page in pages.items():
+            assert '<html lang="ja">' in page, url
+            assert not [w for w in english if w in page], (url, [w for w in english if w in page])
+        overview = client.get("/").text
+        for words in ("観点別の検出結果", "読み取り専用", "時刻 (UTC)", "高"):
+            assert words in overview
+        missing = client.get("/routes/000000000000")
+        assert (
+            missing.status_code == 404 and "この履歴にそのようなルートはありません" in missing.text
+        )
+        bad = client.get("/routes?status=abc")
+        assert bad.status_code == 400 and "を解釈できません" in bad.text
+    with TestClient(create_app(saved, (), allowed_hosts=["testserver"])) as client:
+        assert "Findings by viewpoint" in client.get("/").text  # English stays the default
+
+
+def test_watch_alerts_in_japanese(tmp_path: Path) -> None:
+    import threading
+
+    from tests.test_watch_cli import _write_failures
+
+    log = tmp_path / "access.log"
+    log.write_text("")
+    alerts = tmp_path / "alerts.jsonl"
+    writer = threading.Thread(target=_write_failures, args=(log, 0.6))
+    writer.start()
+    args = ["watch", str(log), "--interval", "300ms", "--window", "1m", "--duration", "3s"]
+    args += ["--threshold", "route-5xx=10%", "--alert-jsonl", str(alerts), "--lang", "ja"]
+    code, out, err = _run(*args)
+    writer.join()
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if "直近 1m で" in line)  # route-5xx
+    assert " 発生 A001 高 GET /pay/{id} は直近 1m で 33.3% が 5xx でした" in line
+    assert "FIRING" not in out
+    fired = [json.loads(r) for r in alerts.read_text().splitlines()]
+    record = next(r for r in fired if r["rule"] == "route-5xx")
+    assert record["state"] == "firing" and record["severity"] == "high"  # JSON: English codes
+    assert JAPANESE.search(record["title"]) and JAPANESE.search(record["fix"])
+    code, _out, err = _run("watch", str(log), "--interval", "soon", "--lang", "ja")
+    assert code == 2 and err.count("\n") == 1
+    assert "--interval の値 'soon' を解釈できません" in err
+
+
+def test_slack_message_in_japanese() -> None:
+    from logtriage.model.alert import Alert, AlertState, Condition
+    from logtriage.model.finding import Severity
+    from logtriage.report.alert_sinks import slack_payload
+
+    condition = Condition("k", "route-5xx", "A001", "error-prone-route", Severity.HIGH, "t", "f")
+    with using_language("ja"):
+        payload = slack_payload(Alert(AlertState.RESOLVED, condition, "12:00", "11:00"))
+    text = json.dumps(payload, ensure_ascii=False)
+    assert "解消 A001" in text and "(高)" in text and "11:00 から" in text and "*修正方法:*" in text

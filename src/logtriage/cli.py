@@ -75,12 +75,18 @@ def parse_time(value: str | None, now: datetime | None = None) -> datetime | Non
 def parse_range(text: str) -> tuple[datetime | None, datetime | None]:
     """``FROM..TO`` (either side may be empty) as naive UTC times; FROM must precede TO."""
     if ".." not in text:
-        raise LogtriageError(f"cannot read range {text!r}: use FROM..TO, e.g. 2026-11-01..2h")
+        raise LogtriageError(
+            _("cannot read range {range}: use FROM..TO, e.g. 2026-11-01..2h").format(
+                range=repr(text)
+            )
+        )
     first, _sep, last = text.partition("..")
     start = parse_time(first) if first.strip() else None
     end = parse_time(last) if last.strip() else None
     if start is not None and end is not None and start >= end:
-        raise LogtriageError(f"range {text!r} is empty: FROM must be before TO")
+        raise LogtriageError(
+            _("range {range} is empty: FROM must be before TO").format(range=repr(text))
+        )
     return start, end
 
 
@@ -356,7 +362,7 @@ def diff(
         if state is not None:
             if before or after or not (before_range and after_range):
                 raise LogtriageError(
-                    "diff --state DIR takes --before FROM..TO and --after FROM..TO, no reports"
+                    _("diff --state DIR takes --before FROM..TO and --after FROM..TO, no reports")
                 )
             result = api.diff_history(
                 state, parse_range(before_range), parse_range(after_range), load_settings()
@@ -365,7 +371,7 @@ def diff(
             result = api.diff(before, after)
         else:
             raise LogtriageError(
-                "diff takes two reports (BEFORE AFTER), or --state DIR --before --after"
+                _("diff takes two reports (BEFORE AFTER), or --state DIR --before --after")
             )
     except LogtriageError as exc:
         _fail(err, str(exc), ExitStatus(exc.exit_code))
@@ -474,6 +480,7 @@ def _reflow(body: str, width: int) -> str:
 @click.option("--openapi", type=click.Path(dir_okay=False), help="OpenAPI file: route names.")
 @click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")
 @click.option("--memory-limit", help="Engine memory limit, e.g. 256MB.")
+@_lang_option
 def watch(
     paths: Sequence[str],
     interval: str,
@@ -488,6 +495,7 @@ def watch(
     quiet: bool,
     verbose: bool,
     config_file: str | None,
+    lang: str | None,
     **flags: Any,
 ) -> None:
     """Follow logs as they grow and alert when a rule fires (Ctrl-C stops)."""
@@ -499,6 +507,7 @@ def watch(
         WebhookSink,
     )
 
+    _use_language(lang, config_file)
     err = Console(stderr=True, highlight=False)
     stop = threading.Event()
     sinks: list[AlertSink] = []
@@ -513,7 +522,7 @@ def watch(
             rules=api.parse_thresholds(thresholds),
         )
         if options.interval_s <= 0 or options.window_s < options.interval_s:
-            raise LogtriageError("--interval must be above 0 and --window at least one interval")
+            raise LogtriageError(_("--interval must be above 0 and --window at least one interval"))
         if not quiet:
             sinks.append(TerminalSink(Console(highlight=False)))
         if alert_jsonl:
@@ -525,15 +534,26 @@ def watch(
 
         def on_tick(tick: api.Tick) -> None:
             for problem in tick.errors:
-                click.echo(f"logtriage: warning: alert not delivered: {problem}", err=True)
+                click.echo(
+                    _("logtriage: warning: alert not delivered: {problem}").format(problem=problem),
+                    err=True,
+                )
             for event in tick.events:
                 click.echo(f"logtriage: {event}", err=True)
             if verbose:
                 started = tick.started.isoformat(timespec="milliseconds") if tick.started else ""
                 rows = ", ".join(f"{n} {table}" for table, n in tick.rows.items() if n)
                 click.echo(
-                    f"logtriage: tick {started}Z: {tick.new_lines} new lines, window "
-                    f"{rows or 'empty'}, {len(tick.alerts)} alerts, {tick.seconds:.2f} s",
+                    _(
+                        "logtriage: tick {started}Z: {lines} new lines, window {rows}, "
+                        "{alerts} alerts, {seconds:.2f} s"
+                    ).format(
+                        started=started,
+                        lines=tick.new_lines,
+                        rows=rows or _("empty"),
+                        alerts=len(tick.alerts),
+                        seconds=tick.seconds,
+                    ),
                     err=True,
                 )
 
@@ -556,13 +576,15 @@ def watch(
     except OSError as exc:
         _fail(err, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except KeyboardInterrupt:
-        _fail(err, "interrupted", ExitStatus.INTERRUPTED)
+        _fail(err, _("interrupted"), ExitStatus.INTERRUPTED)
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("LOGTRIAGE_DEBUG"):
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
-        message = f"internal error ({type(exc).__name__}: {first}); rerun with LOGTRIAGE_DEBUG=1"
-        _fail(err, message + " and report it", ExitStatus.INTERNAL)
+        message = _(
+            "internal error ({kind}: {reason}); rerun with LOGTRIAGE_DEBUG=1 and report it"
+        ).format(kind=type(exc).__name__, reason=first)
+        _fail(err, message, ExitStatus.INTERNAL)
     finally:
         for sink in sinks:
             close = getattr(sink, "close", None)
@@ -581,11 +603,13 @@ def watch(
     is_flag=True,
     help="Allow a --host other than loopback: whoever reaches it sees the logs' data.",
 )
-def serve(target: str, host: str, port: int, allow_remote: bool) -> None:
+@_lang_option
+def serve(target: str, host: str, port: int, allow_remote: bool, lang: str | None) -> None:
     """Open a saved analysis (an analyze --state DIR, or a report JSON) in a local dashboard."""
     from logtriage.serve.server import bind, is_loopback
     from logtriage.serve.server import serve as run_dashboard
 
+    _use_language(lang)
     err = Console(stderr=True, highlight=False)
     try:
         saved = api.saved_analysis(target)
@@ -596,22 +620,38 @@ def serve(target: str, host: str, port: int, allow_remote: bool) -> None:
         if not allow_remote:
             _fail(
                 err,
-                f"--host {host} is not a loopback address: the dashboard would show log data to "
-                "whoever reaches it; add --allow-remote to serve it anyway",
+                _(
+                    "--host {host} is not a loopback address: the dashboard would show log data "
+                    "to whoever reaches it; add --allow-remote to serve it anyway"
+                ).format(host=host),
             )
         click.echo(
-            f"logtriage: warning: serving on {host}: anyone who reaches it sees this analysis",
+            _(
+                "logtriage: warning: serving on {host}: anyone who reaches it sees this analysis"
+            ).format(host=host),
             err=True,
         )
     try:
         sock = bind(host, port)
     except OSError as exc:
-        _fail(err, f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        _fail(
+            err,
+            _("cannot listen on {address}: {problem}").format(
+                address=f"{host}:{port}", problem=exc.strerror or exc
+            ),
+        )
         return
 
     def ready(url: str) -> None:
-        history = "" if saved.has_history else " (report only: no history to drill into)"
-        click.echo(f"logtriage dashboard of {target}{history}: {url}  (Ctrl-C stops)", err=True)
+        message = (
+            _("logtriage dashboard of {target}: {url}  (Ctrl-C stops)")
+            if saved.has_history
+            else _(
+                "logtriage dashboard of {target} (report only: no history to drill into): "
+                "{url}  (Ctrl-C stops)"
+            )
+        )
+        click.echo(message.format(target=target, url=url), err=True)
 
     try:
         run_dashboard(saved, api.rule_docs(), sock, on_ready=ready)
@@ -619,7 +659,7 @@ def serve(target: str, host: str, port: int, allow_remote: bool) -> None:
         pass
     finally:
         sock.close()
-    click.echo("logtriage: dashboard stopped", err=True)
+    click.echo(_("logtriage: dashboard stopped"), err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ from typing import Any
 from logtriage.errors import ConfigError
 from logtriage.model.alert import Alert, AlertState, Condition
 from logtriage.model.finding import Finding, Severity
+from logtriage.model.i18n import N_, _
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -19,7 +20,11 @@ def parse_duration_s(text: str, what: str = "duration") -> float:
     """``500ms``, ``5s``, ``5m``, ``1h`` or plain seconds, as seconds; one-line error else."""
     match = _DURATION.match(text)
     if not match:
-        raise ConfigError(f"cannot read {what} {text!r}: use 500ms, 5s, 5m or 1h")
+        raise ConfigError(
+            _("cannot read {what} {value}: use 500ms, 5s, 5m or 1h").format(
+                what=what, value=repr(text)
+            )
+        )
     return float(match.group(1)) * _SECONDS[match.group(2)]
 
 
@@ -68,13 +73,17 @@ def parse_thresholds(specs: Sequence[str], base: AlertRules | None = None) -> Al
         if not sep or name not in _THRESHOLD_KEYS or not raw:
             known = ", ".join(_THRESHOLD_KEYS)
             raise ConfigError(
-                f"cannot read threshold {spec!r}: use NAME=VALUE with NAME one of {known}"
+                _("cannot read threshold {spec}: use NAME=VALUE with NAME one of {known}").format(
+                    spec=repr(spec), known=known
+                )
             )
         field_name = _THRESHOLD_KEYS[name]
         try:
             changes[field_name] = _threshold_value(name, raw)
         except ValueError as exc:
-            raise ConfigError(f"cannot read threshold {spec!r}: {exc}") from exc
+            raise ConfigError(
+                _("cannot read threshold {spec}: {problem}").format(spec=repr(spec), problem=exc)
+            ) from exc
     return replace(base or AlertRules(), **changes)
 
 
@@ -84,7 +93,7 @@ def _threshold_value(name: str, raw: str) -> Any:
     if name == "route-5xx":
         value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
         if not 0.0 <= value <= 1.0:
-            raise ValueError("a rate is 0-100% (or 0-1)")
+            raise ValueError(_("a rate is 0-100% (or 0-1)"))
         return value
     if name in ("min-requests", "clear-ticks"):
         return max(1, int(raw))
@@ -92,7 +101,7 @@ def _threshold_value(name: str, raw: str) -> Any:
         return Severity(raw.lower())
     value = float(raw.rstrip("x"))
     if value <= 0:
-        raise ValueError("must be above 0")
+        raise ValueError(_("must be above 0"))
     return value
 
 
@@ -172,15 +181,15 @@ def _route_conditions(
             "baseline_error_rate": _round(r.baseline_5xx_rate, 4),
         }
     has_baseline = r.baseline_minutes >= rules.min_baseline_minutes
-    slow_fix = (
-        f"look at what {r.route}'s slow requests wait on in this window: database time "
+    slow_fix = _(
+        "look at what {route}'s slow requests wait on in this window: database time "
         "(`logtriage analyze` on these logs shows P001/P005), an upstream, or a saturated "
         "worker pool; compare with the last deploy or traffic change"
-    )
-    error_fix = (
-        f"read the app's errors for {r.route} in this window (its log or `logtriage analyze`); "
+    ).format(route=r.route)
+    error_fix = _(
+        "read the app's errors for {route} in this window (its log or `logtriage analyze`); "
         "roll back or fix the change that started them"
-    )
+    ).format(route=r.route)
     if rules.route_p95_ms is not None and r.p95_ms is not None and r.p95_ms > rules.route_p95_ms:
         found.append(
             _route_condition(
@@ -189,8 +198,9 @@ def _route_conditions(
                 "slow-route",
                 Severity.HIGH,
                 r,
-                f"{r.route} p95 {r.p95_ms:.0f} ms over the last {window} "
-                f"(threshold {rules.route_p95_ms:.0f} ms)",
+                _(
+                    "{route} p95 {p95:.0f} ms over the last {window} (threshold {threshold:.0f} ms)"
+                ).format(route=r.route, p95=r.p95_ms, window=window, threshold=rules.route_p95_ms),
                 slow_fix,
                 numbers | {"threshold_p95_ms": rules.route_p95_ms},
             )
@@ -209,8 +219,16 @@ def _route_conditions(
                 "slow-route",
                 Severity.MEDIUM,
                 r,
-                f"{r.route} p95 {r.p95_ms:.0f} ms over the last {window}, "
-                f"{r.p95_ms / r.baseline_p95_ms:.1f}× its baseline {r.baseline_p95_ms:.0f} ms",
+                _(
+                    "{route} p95 {p95:.0f} ms over the last {window}, {factor:.1f}× its "
+                    "baseline {baseline:.0f} ms"
+                ).format(
+                    route=r.route,
+                    p95=r.p95_ms,
+                    window=window,
+                    factor=r.p95_ms / r.baseline_p95_ms,
+                    baseline=r.baseline_p95_ms,
+                ),
                 slow_fix,
                 numbers,
             )
@@ -223,8 +241,17 @@ def _route_conditions(
                 "error-prone-route",
                 Severity.HIGH,
                 r,
-                f"{r.route} answered {r.error_rate:.1%} 5xx ({r.errors_5xx} of {r.requests}) "
-                f"over the last {window} (threshold {rules.route_5xx_rate:.1%})",
+                _(
+                    "{route} answered {rate:.1%} 5xx ({errors} of {requests}) over the last "
+                    "{window} (threshold {threshold:.1%})"
+                ).format(
+                    route=r.route,
+                    rate=r.error_rate,
+                    errors=r.errors_5xx,
+                    requests=r.requests,
+                    window=window,
+                    threshold=rules.route_5xx_rate,
+                ),
                 error_fix,
                 numbers | {"threshold_error_rate": rules.route_5xx_rate},
             )
@@ -243,8 +270,10 @@ def _route_conditions(
                 "error-burst",
                 Severity.HIGH,
                 r,
-                f"{r.route} errors burst: {r.error_rate:.1%} 5xx over the last {window} "
-                f"against {baseline_rate:.1%} in its baseline",
+                _(
+                    "{route} errors burst: {rate:.1%} 5xx over the last {window} against "
+                    "{baseline:.1%} in its baseline"
+                ).format(route=r.route, rate=r.error_rate, window=window, baseline=baseline_rate),
                 error_fix,
                 numbers,
             )
@@ -262,9 +291,13 @@ def _route_conditions(
                 "n-plus-one-queries",
                 Severity.HIGH,
                 r,
-                f"{r.route} runs {qpr:.1f} queries per request over the last {window} "
-                f"(threshold {rules.queries_per_request:g})",
-                _N_PLUS_ONE_FIX,
+                _(
+                    "{route} runs {qpr:.1f} queries per request over the last {window} "
+                    "(threshold {threshold:g})"
+                ).format(
+                    route=r.route, qpr=qpr, window=window, threshold=rules.queries_per_request
+                ),
+                _(_N_PLUS_ONE_FIX),
                 numbers | {"queries_per_request": round(qpr, 2)},
             )
         )
@@ -283,9 +316,11 @@ def _route_conditions(
                 "n-plus-one-queries",
                 Severity.HIGH,
                 r,
-                f"{r.route}'s N+1 grows: {qpr:.1f} queries per request over the last {window} "
-                f"against {base_qpr:.1f} in its baseline",
-                _N_PLUS_ONE_FIX,
+                _(
+                    "{route}'s N+1 grows: {qpr:.1f} queries per request over the last {window} "
+                    "against {baseline:.1f} in its baseline"
+                ).format(route=r.route, qpr=qpr, window=window, baseline=base_qpr),
+                _(_N_PLUS_ONE_FIX),
                 numbers
                 | {
                     "queries_per_request": round(qpr, 2),
@@ -296,7 +331,7 @@ def _route_conditions(
     return found
 
 
-_N_PLUS_ONE_FIX = (
+_N_PLUS_ONE_FIX = N_(
     "load the related rows with the parent query (eager loading, a JOIN or one IN query) "
     "instead of one query per row; `logtriage analyze` names the query shape and code line"
 )

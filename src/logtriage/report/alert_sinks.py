@@ -10,11 +10,14 @@ import urllib.request
 from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from logtriage.errors import ConfigError
 from logtriage.model.alert import Alert, AlertState
+from logtriage.model.i18n import _
+from logtriage.report.values import severity_name
 
 # Terminal control characters in log content (an escape sequence can rewrite the screen).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -57,12 +60,17 @@ class TerminalSink:
         c = alert.condition
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{alert.at} ", style="dim")
+        # The state word in the reader's language, padded so titles line up (JSON: "firing").
+        firing, resolved = _("FIRING"), _("RESOLVED")
+        width = max(cell_len(firing), cell_len(resolved)) + 1
         if alert.state is AlertState.FIRING:
-            line.append("FIRING  ", style="bold red")
+            line.append(firing + " " * (width - cell_len(firing)), style="bold red")
         else:
-            line.append("RESOLVED ", style="bold green")
+            line.append(resolved + " " * (width - cell_len(resolved)), style="bold green")
         line.append(f"{c.code} ", style="bold")
-        line.append(f"{c.severity.value} ", style=_SEVERITY_STYLE.get(c.severity.value, ""))
+        line.append(
+            f"{severity_name(c.severity)} ", style=_SEVERITY_STYLE.get(c.severity.value, "")
+        )
         line.append(_printable(c.title))
         self.console.print(line, soft_wrap=True)
 
@@ -77,7 +85,11 @@ class JsonLinesSink:
         try:
             self._handle: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
-            raise ConfigError(f"cannot write alerts to {path}: {exc.strerror or exc}") from exc
+            raise ConfigError(
+                _("cannot write alerts to {path}: {problem}").format(
+                    path=path, problem=exc.strerror or exc
+                )
+            ) from exc
 
     def send(self, alert: Alert) -> None:
         """Append one line."""
@@ -85,7 +97,11 @@ class JsonLinesSink:
             self._handle.write(alert_json(alert) + "\n")
             self._handle.flush()
         except OSError as exc:
-            raise SinkError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+            raise SinkError(
+                _("cannot write {path}: {problem}").format(
+                    path=self.path, problem=exc.strerror or exc
+                )
+            ) from exc
 
     def close(self) -> None:
         """Close the file."""
@@ -103,7 +119,7 @@ class CommandSink:
 
     def __init__(self, argv: list[str], timeout_s: float = 10.0) -> None:
         if not argv:
-            raise ConfigError("--alert-command is empty")
+            raise ConfigError(_("--alert-command is empty"))
         self.argv = argv
         self.timeout_s = timeout_s
 
@@ -118,17 +134,27 @@ class CommandSink:
                 check=False,
             )
         except FileNotFoundError as exc:
-            raise SinkError(f"alert command not found: {self.argv[0]}") from exc
+            raise SinkError(
+                _("alert command not found: {command}").format(command=self.argv[0])
+            ) from exc
         except subprocess.TimeoutExpired as exc:
             raise SinkError(
-                f"alert command took over {self.timeout_s:g} s: {self.argv[0]}"
+                _("alert command took over {seconds:g} s: {command}").format(
+                    seconds=self.timeout_s, command=self.argv[0]
+                )
             ) from exc
         except OSError as exc:
-            raise SinkError(f"cannot run {self.argv[0]}: {exc.strerror or exc}") from exc
+            raise SinkError(
+                _("cannot run {command}: {problem}").format(
+                    command=self.argv[0], problem=exc.strerror or exc
+                )
+            ) from exc
         if done.returncode != 0:
             said = done.stderr.decode(errors="replace").strip().splitlines()
             tail = f": {said[-1][:200]}" if said else ""
-            raise SinkError(f"alert command exited with {done.returncode}{tail}")
+            raise SinkError(
+                _("alert command exited with {code}").format(code=done.returncode) + tail
+            )
 
 
 def slack_escape(text: str) -> str:
@@ -139,10 +165,10 @@ def slack_escape(text: str) -> str:
 def slack_payload(alert: Alert) -> dict[str, Any]:
     """A Slack-compatible message (``text`` for notifications, ``blocks`` for the layout)."""
     c = alert.condition
-    state = "Firing" if alert.state is AlertState.FIRING else "Resolved"
+    state = _("Firing") if alert.state is AlertState.FIRING else _("Resolved")
     icon = ":rotating_light:" if alert.state is AlertState.FIRING else ":white_check_mark:"
     title = slack_escape(c.title)
-    text = f"{icon} {state} {c.code} {c.name} ({c.severity.value}): {title}"
+    text = f"{icon} {state} {c.code} {c.name} ({severity_name(c.severity)}): {title}"
     evidence = "\n".join(
         f"• {slack_escape(str(k))}: {slack_escape(json.dumps(v, default=str))}"
         for k, v in c.evidence.items()
@@ -154,7 +180,9 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"since {alert.since} · at {alert.at} · rule {slack_escape(c.rule)}",
+                    "text": _("since {since} · at {at} · rule {rule}").format(
+                        since=alert.since, at=alert.at, rule=slack_escape(c.rule)
+                    ),
                 }
             ],
         },
@@ -162,7 +190,10 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
     if evidence:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": evidence[:2900]}})
     blocks.append(
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Fix:* {slack_escape(c.fix)}"}}
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{_('Fix:')}* {slack_escape(c.fix)}"},
+        }
     )
     return {"text": text, "blocks": blocks}
 
@@ -178,7 +209,9 @@ class WebhookSink:
     def __init__(self, url: str, timeout_s: float = 5.0) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"--webhook needs an http:// or https:// URL, not {url!r}")
+            raise ConfigError(
+                _("--webhook needs an http:// or https:// URL, not {url}").format(url=repr(url))
+            )
         self.url = url
         self.timeout_s = timeout_s
         # Shown in messages without a token that may sit in the path (Slack's hooks do).
@@ -197,7 +230,11 @@ class WebhookSink:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
                 answer.read(1024)
         except urllib.error.HTTPError as exc:
-            raise SinkError(f"webhook {self.shown} answered {exc.code}") from exc
+            raise SinkError(
+                _("webhook {url} answered {code}").format(url=self.shown, code=exc.code)
+            ) from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise SinkError(f"webhook {self.shown} failed: {reason}") from exc
+            raise SinkError(
+                _("webhook {url} failed: {problem}").format(url=self.shown, problem=reason)
+            ) from exc

@@ -27,6 +27,7 @@ from logtriage.engine.explore import (
 )
 from logtriage.errors import LogtriageError
 from logtriage.model.finding import Finding, Viewpoint
+from logtriage.model.i18n import N_, _, language, using_language
 from logtriage.model.rules import RuleDoc
 from logtriage.report.chart_specs import histogram_charts
 from logtriage.report.html import _finding_view, _overview
@@ -55,7 +56,7 @@ SECURITY_HEADERS = (
 _ROUTE_ID = re.compile(r"[0-9a-f]{12}")
 _REQUEST_ID = re.compile(r"[0-9a-f]{8}-\d{1,12}")
 _FINGERPRINT_ID = re.compile(r"[0-9A-Za-z]{1,64}")
-NO_HISTORY = (
+NO_HISTORY = N_(
     "the history is not available: this dashboard shows a report file; serve the directory "
     "of analyze --state to open requests"
 )
@@ -105,7 +106,11 @@ def request_url_id(source: str, line: int) -> str:
 class Dashboard:
     """The pages of one saved analysis; each page opens the history read-only, then closes it."""
 
-    def __init__(self, saved: SavedAnalysis, rules: Sequence[RuleDoc] = ()) -> None:
+    def __init__(
+        self, saved: SavedAnalysis, rules: Sequence[RuleDoc] = (), lang: str | None = None
+    ) -> None:
+        # The pages' language: the one active where the dashboard was made (serve --lang).
+        self.lang = lang or language()
         self.rules = {rule.code: rule for rule in rules}
         self.env = environment()
         self._use(saved)
@@ -140,7 +145,8 @@ class Dashboard:
 
         def page(request: Request) -> Response:
             self.refresh()
-            return endpoint(request)
+            with using_language(self.lang):
+                return endpoint(request)
 
         return page
 
@@ -159,11 +165,13 @@ class Dashboard:
     def history(self) -> History:
         """The history for one page, or a 404 page saying it is not there."""
         if not self.saved.has_history:
-            raise HTTPException(404, NO_HISTORY)
+            raise HTTPException(404, _(NO_HISTORY))
         try:
             return self.saved.history()
         except HistoryUnavailableError as exc:
-            raise HTTPException(503, f"{exc}; try again in a moment") from exc
+            raise HTTPException(
+                503, _("{problem}; try again in a moment").format(problem=exc)
+            ) from exc
 
     @staticmethod
     def filters(request: Request) -> tuple[Filters, str, dict[str, str]]:
@@ -213,8 +221,12 @@ class Dashboard:
         """One finding: evidence, impact, code location, fix, example requests."""
         rank = int(request.path_params["rank"])
         if not 1 <= rank <= len(self.report.findings):
-            raise HTTPException(404, f"no finding #{rank}: this analysis has "
-                                f"{len(self.report.findings)}")  # fmt: skip
+            raise HTTPException(
+                404,
+                _("no finding #{rank}: this analysis has {count}").format(
+                    rank=rank, count=len(self.report.findings)
+                ),
+            )
         finding = self.report.findings[rank - 1]
         charts = {
             key: render_chart(chart)
@@ -261,7 +273,7 @@ class Dashboard:
             ]
             charts = _time_charts(self.report.timeseries, TIME_CHARTS)
             if filters.since or filters.until or filters.statuses or filters.client:
-                note = "time, status and client filters need the history (analyze --state)"
+                note = _("time, status and client filters need the history (analyze --state)")
         return self.page(
             "routes.html.j2",
             nav="routes",
@@ -277,15 +289,15 @@ class Dashboard:
     def route(self, request: Request) -> Response:
         """One route: its numbers, findings, slowest requests and charts."""
         rid = request.path_params["rid"]
-        filters, _, params = self.filters(request)
+        filters, _sort, params = self.filters(request)
         if not _ROUTE_ID.fullmatch(rid):
-            raise HTTPException(404, "no such route")
+            raise HTTPException(404, _("no such route"))
         slowest: list[dict[str, Any]] = []
         if self.saved.has_history:
             with self.history() as history:
                 name = history.route_name(rid)
                 if name is None:
-                    raise HTTPException(404, "no such route in this history")
+                    raise HTTPException(404, _("no such route in this history"))
                 summary = history.route_summary(name, filters)
                 slowest = history.slowest_requests(name, filters)
                 charts = _time_charts(history.timeseries(filters, route=name), TIME_CHARTS)
@@ -293,7 +305,7 @@ class Dashboard:
         else:
             summary = next((r for r in self.report.routes if route_id(r.get("route")) == rid), None)
             if summary is None:
-                raise HTTPException(404, "no such route in this report")
+                raise HTTPException(404, _("no such route in this report"))
             name = shown = summary.get("route")
             charts = []
         histograms = [
@@ -316,11 +328,11 @@ class Dashboard:
         """One request: its fields and its queries in time order, repeats highlighted."""
         rid = request.path_params["rid"]
         if not _REQUEST_ID.fullmatch(rid):
-            raise HTTPException(404, "no such request")
+            raise HTTPException(404, _("no such request"))
         with self.history() as history:
             record = history.request(rid)
             if record is None:
-                raise HTTPException(404, "no such request in this history")
+                raise HTTPException(404, _("no such request in this history"))
             queries = history.request_queries(record, QUERY_ROWS)
             shapes = history.request_shapes(record)
             events = history.request_events(record)
@@ -339,17 +351,17 @@ class Dashboard:
 
     def queries(self, request: Request) -> Response:
         """The query profile under the filters."""
-        filters, _, params = self.filters(request)
+        filters, _sort, params = self.filters(request)
         note = None
         if self.saved.has_history:
             with self.history() as history:
                 rows = history.queries(filters)
                 if filters.narrows_requests and not history.has("correlations"):
-                    note = "route, status and client filters need queries tied to requests"
+                    note = _("route, status and client filters need queries tied to requests")
         else:
             rows = list(self.report.queries)
             if filters.since or filters.until or filters.narrows_requests:
-                note = "filters need the history (analyze --state)"
+                note = _("filters need the history (analyze --state)")
         return self.page(
             "queries.html.j2", nav="queries", rows=rows, params=params, filters=filters, note=note
         )
@@ -357,19 +369,19 @@ class Dashboard:
     def query(self, request: Request) -> Response:
         """One query shape: its numbers, findings and slowest calls with their requests."""
         fid = request.path_params["fid"]
-        filters, _, params = self.filters(request)
+        filters, _sort, params = self.filters(request)
         if not _FINGERPRINT_ID.fullmatch(fid):
-            raise HTTPException(404, "no such query")
+            raise HTTPException(404, _("no such query"))
         profile = next((q for q in self.report.queries if q.get("fingerprint_id") == fid), None)
         calls: list[dict[str, Any]] = []
         if self.saved.has_history:
             with self.history() as history:
                 fingerprint = history.fingerprint(fid)
                 if fingerprint is None:
-                    raise HTTPException(404, "no such query in this history")
+                    raise HTTPException(404, _("no such query in this history"))
                 calls = history.query_calls(fid, filters)
         elif profile is None:
-            raise HTTPException(404, "no such query in this report")
+            raise HTTPException(404, _("no such query in this report"))
         else:
             fingerprint = profile.get("fingerprint")
         return self.page(
@@ -388,7 +400,7 @@ class Dashboard:
         """The stylesheets and the table-sorting script, by fixed name."""
         found = static_file(request.path_params["name"])
         if found is None:
-            raise HTTPException(404, "no such file")
+            raise HTTPException(404, _("no such file"))
         body, media = found
         return Response(body, media_type=media)
 
@@ -396,15 +408,20 @@ class Dashboard:
 
     def error(self, request: Request, exc: Exception) -> Response:
         """Every error as a small page with one line: never a traceback."""
+        with using_language(self.lang):
+            return self._error(exc)
+
+    def _error(self, exc: Exception) -> Response:
         if isinstance(exc, HTTPException):
             status, message = exc.status_code, str(exc.detail)
             headers = dict(exc.headers or {})
         else:
-            status, message, headers = 500, f"internal error ({type(exc).__name__})", {}
+            status, headers = 500, {}
+            message = _("internal error ({kind})").format(kind=type(exc).__name__)
         if status == 405:
-            message = "read-only dashboard: only GET"
+            message = _("read-only dashboard: only GET")
         elif status == 404 and message == "Not Found":
-            message = "no such page"
+            message = _("no such page")
         response = self.page("error.html.j2", status, code=status, message=message, nav="")
         response.headers.update(headers)
         return response
@@ -415,9 +432,13 @@ def create_app(
     rules: Sequence[RuleDoc] = (),
     *,
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    lang: str | None = None,
 ) -> Starlette:
-    """The dashboard for ``saved``: GET pages only, every response with a strict CSP."""
-    board = Dashboard(saved, rules)
+    """The dashboard for ``saved``: GET pages only, every response with a strict CSP.
+
+    Its pages are written in ``lang`` (default: the language active here).
+    """
+    board = Dashboard(saved, rules, lang)
     pages: list[tuple[str, Callable[[Request], Response]]] = [
         ("/", board.overview),
         ("/findings/{rank:int}", board.finding),

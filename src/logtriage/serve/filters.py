@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from logtriage.engine.explore import ROUTE_SORTS, Filters
+from logtriage.model.i18n import _
 
 _STATUS = re.compile(r"([1-5])(?:xx|XX)|([1-5]\d\d)")
 _CLIENT = re.compile(r"[0-9A-Za-z.:\-_]{1,64}")
@@ -28,7 +29,9 @@ def _time(name: str, value: str) -> datetime | None:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise BadFilterError(
-            f"{name}: cannot read {text[:40]!r} as a time; use 2026-11-24 or 2026-11-24T10:00:00Z"
+            _(
+                "{name}: cannot read {value} as a time; use 2026-11-24 or 2026-11-24T10:00:00Z"
+            ).format(name=name, value=repr(text[:40]))
         ) from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
@@ -43,7 +46,9 @@ def _statuses(value: str) -> tuple[tuple[int, int], ...]:
         match = _STATUS.fullmatch(part)
         if not match:
             raise BadFilterError(
-                f"status: cannot read {part[:20]!r}; use a code (404), a class (5xx) or a list"
+                _("status: cannot read {value}; use a code (404), a class (5xx) or a list").format(
+                    value=repr(part[:20])
+                )
             )
         if match.group(1):
             base = int(match.group(1)) * 100
@@ -59,21 +64,23 @@ def parse_filters(params: Mapping[str, str]) -> tuple[Filters, str]:
     unknown = sorted(set(params) - KNOWN)
     if unknown:
         raise BadFilterError(
-            f"unknown parameter {unknown[0][:40]!r}; filters are {', '.join(sorted(KNOWN))}"
+            _("unknown parameter {name}; filters are {known}").format(
+                name=repr(unknown[0][:40]), known=", ".join(sorted(KNOWN))
+            )
         )
     route = params.get("route", "").strip()
     client = params.get("client", "").strip()
     if len(route) > _MAX_TEXT:
-        raise BadFilterError(f"route: at most {_MAX_TEXT} characters")
+        raise BadFilterError(_("route: at most {count} characters").format(count=_MAX_TEXT))
     if client and not _CLIENT.fullmatch(client):
-        raise BadFilterError("client: an address or its beginning, such as 10.0.0.7 or 10.0.")
+        raise BadFilterError(_("client: an address or its beginning, such as 10.0.0.7 or 10.0."))
     since = _time("since", params.get("since", ""))
     until = _time("until", params.get("until", ""))
     if since and until and since >= until:
-        raise BadFilterError("since must be before until")
+        raise BadFilterError(_("since must be before until"))
     sort = params.get("sort", "").strip() or "total"
     if sort not in ROUTE_SORTS:
-        raise BadFilterError(f"sort: one of {', '.join(ROUTE_SORTS)}")
+        raise BadFilterError(_("sort: one of {choices}").format(choices=", ".join(ROUTE_SORTS)))
     filters = Filters(
         since=since,
         until=until,

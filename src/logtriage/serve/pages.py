@@ -14,11 +14,12 @@ from markupsafe import Markup
 
 from logtriage import __version__
 from logtriage.model.formatting import count, ms
+from logtriage.model.i18n import N_, _, language, ngettext
 from logtriage.model.report import Report
 from logtriage.report.chart_specs import Chart, traffic_charts
 from logtriage.report.html import RenderedChart, code_spans
 from logtriage.report.svg import UnsafeSvgError, check_svg, vega_lite_svg
-from logtriage.report.values import percent, size
+from logtriage.report.values import label, percent, severity_name, size, viewpoint_name
 
 # The dashboard's own CSS, and the static report's CSS and table-sorting script it reuses.
 STATIC = {
@@ -27,6 +28,13 @@ STATIC = {
     "report.js": ("logtriage.report", "templates/report.js", "text/javascript"),
 }
 _CHART_CACHE = 128
+# The routes table's orders (the sort parameter keeps the English key).
+SORT_NAMES = {
+    "total": N_("total time"),
+    "count": N_("requests"),
+    "p95": "p95",
+    "errors": N_("server errors"),
+}
 
 
 def environment() -> jinja2.Environment:
@@ -43,13 +51,33 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Messages come from our catalog in the active language; newstyle: _("… %(n)s", n=…).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_, ngettext=ngettext, newstyle=True
     )
     env.filters.update(
         ms=ms, count=count, percent=percent, size=size, code_spans=code_spans, num=_num
     )
     env.globals["version"] = __version__
     env.globals["query"] = query_string
+    env.globals.update(
+        lang=language,
+        label=label,
+        severity_name=severity_name,
+        viewpoint_name=viewpoint_name,
+        sort_name=sort_name,
+        # Markup into a translated sentence (newstyle gettext escapes every other argument).
+        command=lambda text: Markup("<code>{}</code>").format(text),
+        strong=lambda text: Markup("<strong>{}</strong>").format(text),
+    )
     return env
+
+
+def sort_name(key: str) -> str:
+    """The name of a routes-table order in the reader's language."""
+    return _(SORT_NAMES[key]) if key in SORT_NAMES else key
 
 
 def _num(value: Any) -> str:
@@ -80,9 +108,9 @@ def _svg(spec_json: str) -> tuple[str | None, str | None]:
     try:
         return check_svg(vega_lite_svg(json.loads(spec_json))), None
     except UnsafeSvgError as exc:
-        return None, f"chart withheld: {exc}"
+        return None, _("chart withheld: {reason}").format(reason=exc)
     except Exception as exc:  # a chart library failure must not cost the page
-        return None, f"chart unavailable ({type(exc).__name__})"
+        return None, _("chart unavailable ({kind})").format(kind=type(exc).__name__)
 
 
 def render_chart(chart: Chart) -> RenderedChart:
