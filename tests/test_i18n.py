@@ -489,3 +489,12 @@ def test_slack_message_in_japanese() -> None:
         payload = slack_payload(Alert(AlertState.RESOLVED, condition, "12:00", "11:00"))
     text = json.dumps(payload, ensure_ascii=False)
     assert "解消 A001" in text and "(高)" in text and "11:00 から" in text and "*修正方法:*" in text
+
+
+def test_spark_engine_errors_in_japanese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pyspark", reason="the [spark] extra is not installed")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path))  # no java there: Spark is never started
+    log = ROOT / "examples" / "nginx" / "access.log"
+    code, _out, err = _run("analyze", str(log), "--engine", "spark", "--lang", "ja")
+    assert code == 2 and err.count("\n") == 1
+    assert "--engine spark には Java 17 以降が必要です (java が見つかりません。" in err

@@ -13,6 +13,7 @@ from logtriage.config import Settings
 from logtriage.engine.spark import dialect
 from logtriage.engine.spark.session import start_session
 from logtriage.errors import InputError
+from logtriage.model.i18n import _
 from logtriage.model.tables import CANONICAL_TABLES, REJECTS, create_table_sql
 
 
@@ -106,7 +107,9 @@ class SparkDatabase:
             lines = self.con.createDataFrame(pairs, "line BIGINT, text STRING")
         except Exception as exc:  # Spark raises its own wrapper types for I/O
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(f"cannot read {path}: {first}") from exc
+            raise InputError(
+                _("cannot read {path}: {problem}").format(path=path, problem=first)
+            ) from exc
         self._replace("lines", lines)
 
     # ----------------------------------------------------------------------- Parquet tables
@@ -254,7 +257,7 @@ class SparkDatabase:
         source = tree.args.get("from_") or tree.args.get("from")
         matched = exp.column("__matched", table="__m") if source else condition
         columns = []
-        for name, _ in self._target_columns(table):
+        for name, _type in self._target_columns(table):
             column = exp.column(name, table=table)
             if name.lower() in sets:
                 value: exp.Expression = exp.Case(

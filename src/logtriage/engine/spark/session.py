@@ -9,6 +9,7 @@ import subprocess
 from typing import Any
 
 from logtriage.errors import ConfigError
+from logtriage.model.i18n import _
 
 MIN_JAVA = 17
 
@@ -38,7 +39,11 @@ def start_session(master: str, app_name: str = "logtriage") -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise ConfigError("--engine spark needs pyspark: pip install 'logtriage[spark]'") from None
+        raise ConfigError(
+            _("--engine spark needs pyspark: {command}").format(
+                command="pip install 'logtriage[spark]'"
+            )
+        ) from None
     settings = {
         # Analysis SQL is written for DuckDB: a failed cast is NULL there (TRY_CAST / try()).
         "spark.sql.ansi.enabled": "false",
@@ -56,9 +61,15 @@ def start_session(master: str, app_name: str = "logtriage") -> Any:
     else:
         version = java_version()
         if version is None or version < MIN_JAVA:
-            found = "no java found" if version is None else f"found Java {version}"
+            found = (
+                _("no java found")
+                if version is None
+                else _("found Java {version}").format(version=version)
+            )
             raise ConfigError(
-                f"--engine spark needs Java {MIN_JAVA} or newer ({found}; set JAVA_HOME)"
+                _("--engine spark needs Java {version} or newer ({found}; set JAVA_HOME)").format(
+                    version=MIN_JAVA, found=found
+                )
             )
         builder = SparkSession.builder.master(master)
         if master.startswith("local"):
