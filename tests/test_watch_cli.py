@@ -109,3 +109,57 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     _, err = watch.communicate(timeout=30)
     assert watch.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_the_config_file_sets_thresholds_sinks_and_timing_and_flags_win(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("")
+    alerts = tmp_path / "alerts.jsonl"
+    config = tmp_path / "logtriage.toml"
+    config.write_text(
+        f"""
+[watch]
+interval = "300ms"
+window = "1m"
+alert_jsonl = "{alerts}"
+
+[watch.thresholds]
+route-5xx = "90%"
+min-requests = 3
+"""
+    )
+    writer = threading.Thread(target=_write_failures, args=(log, 0.6))
+    writer.start()
+    # The config alone would not fire (90%); the flag's 10% wins over it.
+    args = ["watch", str(log), "--config", str(config), "--duration", "3s", "--quiet"]
+    result = CliRunner().invoke(main, [*args, "--threshold", "route-5xx=10%"])
+    writer.join()
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in alerts.read_text().splitlines()]
+    assert any(r["rule"] == "route-5xx" and r["state"] == "firing" for r in records), records
+    quiet = tmp_path / "quiet.log"
+    quiet.write_text("")
+    writer = threading.Thread(target=_write_failures, args=(quiet, 0.6))
+    writer.start()
+    alerts.unlink()
+    result = CliRunner().invoke(
+        main, ["watch", str(quiet), "--config", str(config), "--duration", "3s", "--quiet"]
+    )
+    writer.join()
+    assert result.exit_code == 0, result.output
+    assert not alerts.exists() or not any(
+        json.loads(line)["rule"] == "route-5xx" for line in alerts.read_text().splitlines()
+    )
+
+
+def test_an_unknown_watch_setting_in_the_config_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "logtriage.toml"
+    config.write_text('[watch]\nintervall = "5s"\n')
+    log = tmp_path / "a.log"
+    log.write_text("")
+    result = CliRunner().invoke(main, ["watch", str(log), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "unknown setting 'watch.intervall'" in result.output
+    config.write_text('[watch.thresholds]\nroute-p99 = "1s"\n')
+    result = CliRunner().invoke(main, ["watch", str(log), "--config", str(config)])
+    assert result.exit_code == 2 and "cannot read threshold 'route-p99=1s'" in result.output

@@ -9,7 +9,7 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
@@ -447,6 +447,14 @@ def _reflow(body: str, width: int) -> str:
     return "\n".join("\n".join(fold(p, width)) if has_wide(p) else p for p in out)
 
 
+def _given(name: str, value: str, configured: Mapping[str, str]) -> str:
+    """A flag's value, or the config's when the flag was left at its default."""
+    source = click.get_current_context().get_parameter_source(name)
+    if source is click.core.ParameterSource.DEFAULT and name in configured:
+        return configured[name]
+    return value
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--interval", default="5s", show_default=True, help="How often to read new lines.")
@@ -513,13 +521,18 @@ def watch(
     sinks: list[AlertSink] = []
     try:
         settings = _settings(config_file, flags)
+        configured = settings.watch
+        alert_jsonl = alert_jsonl or configured.get("alert_jsonl")
+        alert_command = alert_command or configured.get("alert_command")
+        webhook = webhook or configured.get("webhook")
         options = api.WatchOptions(
-            interval_s=api.parse_duration_s(interval, "--interval"),
-            window_s=api.parse_duration_s(window, "--window"),
-            baseline_s=api.parse_duration_s(baseline, "--baseline"),
+            interval_s=api.parse_duration_s(_given("interval", interval, configured), "--interval"),
+            window_s=api.parse_duration_s(_given("window", window, configured), "--window"),
+            baseline_s=api.parse_duration_s(_given("baseline", baseline, configured), "--baseline"),
             duration_s=api.parse_duration_s(duration, "--duration") if duration else None,
             from_start=from_start,
-            rules=api.parse_thresholds(thresholds),
+            # The config's thresholds first: a --threshold of the same name wins.
+            rules=api.parse_thresholds([*settings.watch_thresholds, *thresholds]),
         )
         if options.interval_s <= 0 or options.window_s < options.interval_s:
             raise LogtriageError(_("--interval must be above 0 and --window at least one interval"))

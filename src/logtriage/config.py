@@ -62,6 +62,10 @@ class Settings:
     top_queries: int = 20
     # Report language (en, ja); None follows the locale (LC_ALL, LC_MESSAGES, LANG).
     lang: str | None = None
+    # The [watch] table: interval/window/baseline, alert sinks and [watch.thresholds], as
+    # written (text); `logtriage watch` reads them, its flags win.
+    watch: Mapping[str, str] = field(default_factory=dict)
+    watch_thresholds: tuple[str, ...] = ()
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with the non-None ``changes`` applied (flags win over the file)."""
@@ -158,11 +162,43 @@ def settings_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Se
             values["disabled"] = tuple(str(v).upper() for v in value)
         elif key == "accept":
             values["accepted"] = tuple(_accepted(item, origin) for item in _as_list(value, key))
+        elif key == "watch":
+            values["watch"], values["watch_thresholds"] = _watch(_as_dict(value, key), origin)
         else:
             raise ConfigError(
                 _("{origin}: unknown setting {key}").format(origin=origin, key=repr(key))
             )
     return Settings(**values)
+
+
+_WATCH_KEYS = ("interval", "window", "baseline", "alert_jsonl", "alert_command", "webhook")
+
+
+def _watch(table: Mapping[str, Any], origin: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The [watch] table: its settings as text, and its thresholds as NAME=VALUE specs."""
+    settings: dict[str, str] = {}
+    thresholds: tuple[str, ...] = ()
+    for key, value in table.items():
+        if key == "thresholds":
+            thresholds = tuple(
+                f"{name}={_scalar(v, f'watch.thresholds.{name}', origin)}"
+                for name, v in _as_dict(value, "watch.thresholds").items()
+            )
+        elif key.replace("-", "_") in _WATCH_KEYS:
+            settings[key.replace("-", "_")] = _scalar(value, f"watch.{key}", origin)
+        else:
+            raise ConfigError(
+                _("{origin}: unknown setting {key}").format(origin=origin, key=repr(f"watch.{key}"))
+            )
+    return settings, thresholds
+
+
+def _scalar(value: Any, key: str, origin: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ConfigError(
+            _("{origin}: {key} must be a {type}").format(origin=origin, key=key, type="str")
+        )
+    return str(value)
 
 
 def _as_dict(value: Any, key: str) -> dict[str, Any]:
