@@ -498,3 +498,39 @@ def test_spark_engine_errors_in_japanese(tmp_path: Path, monkeypatch: pytest.Mon
     code, _out, err = _run("analyze", str(log), "--engine", "spark", "--lang", "ja")
     assert code == 2 and err.count("\n") == 1
     assert "--engine spark には Java 17 以降が必要です (java が見つかりません。" in err
+
+
+def test_evidence_codes_read_as_names_and_json_keeps_the_codes(planted_ja: api.Report) -> None:
+    """Codes an analyzer puts in evidence (A003 kind, S002 kinds, A002 signal, O001 method):
+    JSON keeps the code, a Japanese report shows the name; values from logs stay as they are."""
+    import dataclasses
+
+    from logtriage.model.finding import Finding, Severity
+
+    evidence = {
+        "kind": "lock_timeout",
+        "kinds": {"sqli": 3, "probe_path": 1},
+        "errors": {"http": 4, "db": 2},
+        "concurrency": {"peak": 5, "method": "sweep over request start and end"},
+        "ending_mid_token": True,
+        "first": None,
+        "message": "lock_timeout",  # log text, not a code: never translated
+    }
+    finding = Finding("A003", "database-errors", Severity.HIGH, 0.5, "t", "f", evidence)
+    report = dataclasses.replace(planted_ja, findings=(finding,))
+    assert finding.to_json()["evidence"]["kind"] == "lock_timeout"
+    with using_language("ja"):
+        buffer = StringIO()
+        console = Console(file=buffer, width=400, color_system=None)
+        render_terminal(report, console, verbose=True)
+        html = render_html(report, (), svg_renderer=lambda spec: "<svg></svg>")
+    terminal = buffer.getvalue()
+    for shown in (terminal, html):
+        assert "ロックタイムアウト" in shown and "SQL インジェクション" in shown
+        assert "探索パス" in shown and "データベース" in shown
+        assert "リクエストの開始と終了を走査して算出" in shown
+    assert "=はい" in terminal and "=-" in terminal and "True" not in terminal
+    assert "メッセージ=lock_timeout" in terminal
+    buffer = StringIO()
+    render_terminal(report, Console(file=buffer, width=400, color_system=None))
+    assert "kind=lock_timeout" in buffer.getvalue()  # English shows the JSON's own values

@@ -29,6 +29,7 @@ from logtriage.report.chart_specs import (
 from logtriage.report.svg import SvgRenderer, UnsafeSvgError, check_svg, vega_lite_svg
 from logtriage.report.values import (
     label,
+    pair_label,
     percent,
     scalar,
     severity_name,
@@ -128,7 +129,7 @@ def _evidence_items(values: dict[str, Any]) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"label": label(key)}
         if isinstance(value, dict):
             item["kind"] = "pairs"
-            item["pairs"] = [(label(k), scalar(k, v)) for k, v in value.items()]
+            item["pairs"] = [(pair_label(key, k), scalar(k, v)) for k, v in value.items()]
         elif isinstance(value, list | tuple) and value and all(isinstance(v, dict) for v in value):
             item["kind"] = "table"
             item["table"] = _table(value)

@@ -14,7 +14,13 @@ from logtriage.model.formatting import count, ms
 from logtriage.model.i18n import N_, _, language, ngettext
 from logtriage.model.report import Report
 from logtriage.report.line_breaking import fold, has_wide
-from logtriage.report.values import example_place, label, severity_name, viewpoint_name
+from logtriage.report.values import (
+    example_place,
+    label,
+    scalar,
+    severity_name,
+    viewpoint_name,
+)
 
 # Column and label names: English keys in code, shown through the catalog.
 _COLUMNS = {
@@ -158,6 +164,9 @@ def _key(key: str) -> str:
 
 def _value(key: str, value: object) -> str:
     """Evidence values read as people say them: durations in ms/s, shares in %."""
+    if language() != "en":
+        # Our codes by name, yes/no, small tables as pairs (report/values.py decides which).
+        return _short(scalar(key, value))
     if isinstance(value, int | float) and not isinstance(value, bool):
         if key.endswith("_ms"):
             return ms(float(value))

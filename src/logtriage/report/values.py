@@ -6,7 +6,7 @@ from typing import Any
 
 from logtriage.model.finding import Severity, Viewpoint
 from logtriage.model.formatting import count, key_label, ms
-from logtriage.model.i18n import N_, _
+from logtriage.model.i18n import N_, _, language
 
 _SEVERITY_NAMES = {
     Severity.HIGH: N_("high"),
@@ -21,6 +21,52 @@ _VIEWPOINT_NAMES = {
     Viewpoint.SECURITY: N_("security"),
     Viewpoint.OPERATIONS: N_("operations"),
 }
+
+
+_SIGNALS = {"http": "5xx", "5xx": "5xx", "db": N_("database"), "database": N_("database")}
+_SIGNALS |= {"app": N_("app")}
+# Evidence values (and keys of its small tables) that are our own codes, by the evidence key
+# they sit under. The JSON keeps the code (scripts match on it); a report in another language
+# shows its name. Not translated: names of things (tables, columns, secret shapes, scanners,
+# database systems) and anything read from a log.
+_CODE_NAMES: dict[str, dict[str, str]] = {
+    "kind": {  # A003
+        "deadlock": N_("deadlock"),
+        "lock_timeout": N_("lock timeout"),
+        "statement_timeout": N_("statement timeout"),
+        "error": N_("error"),
+    },
+    "kinds": {  # S002
+        "probe_path": N_("probe paths"),
+        "sqli": N_("SQL injection"),
+        "traversal": N_("path traversal"),
+        "xss": "XSS",
+        "rce": N_("command injection / Log4Shell"),
+        "storm_404": N_("404 storm"),
+    },
+    "errors": _SIGNALS,  # A002
+    "baseline_per_bucket": _SIGNALS,
+    "signal": _SIGNALS,
+    "method": {  # O001: how the peak concurrency was computed
+        "busiest second's average (whole-second timestamps)": N_(
+            "busiest second's average (whole-second timestamps)"
+        ),
+        "sweep over request start and end": N_("sweep over request start and end"),
+    },
+}
+
+
+def code_name(key: str, code: str) -> str:
+    """An evidence code under ``key`` as its name in the report's language (English: the code)."""
+    names = _CODE_NAMES.get(key)
+    if language() == "en" or names is None or code not in names:
+        return code
+    return _(names[code])
+
+
+def pair_label(key: str, inner: str) -> str:
+    """The label of ``inner``, a key of the small table at evidence ``key``."""
+    return code_name(key, inner) if inner in _CODE_NAMES.get(key, {}) else label(inner)
 
 
 # Example columns that come from SQL (not from a dict an analyzer builds), as labels.
@@ -68,6 +114,12 @@ def scalar(key: str, value: Any) -> str:
         if isinstance(value, int) or float(value).is_integer():
             return count(value)
         return f"{value:.4g}"
+    if isinstance(value, str):
+        return code_name(key, value)
+    if isinstance(value, dict):  # a table inside a table (O001's per-second rates)
+        return ", ".join(f"{pair_label(key, str(k))} {scalar(str(k), v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(scalar(key, v) for v in value)
     return str(value)
 
 
