@@ -39,16 +39,42 @@ def burst_start_sql(gap_ms: float, begins: str = "", ends: str = "") -> str:
     """
     begins = begins or begins_sql("q.sql")
     ends = ends or ends_sql("q.sql")
-    dur = "to_microseconds((coalesce(q.duration_ms, 0) * 1000)::BIGINT)"
-    after_end = f"(lag({ends}) OVER w AND NOT {ends})"
+    return _burst_rule(
+        gap_ms,
+        is_first="lag(q.line) OVER w IS NULL",
+        begins=begins,
+        ends=ends,
+        prev_ends=f"lag({ends}) OVER w",
+        prev_end=f"lag(q.ts + {_DURATION}) OVER w",
+        has_transactions=f"bool_or({begins}) OVER c",
+        whole_seconds="bool_and(q.ts = date_trunc('second', q.ts)) OVER s",
+    )
+
+
+# A query's duration as an interval, to add to its start.
+_DURATION = "to_microseconds((coalesce(q.duration_ms, 0) * 1000)::BIGINT)"
+
+
+def _burst_rule(
+    gap_ms: float,
+    *,
+    is_first: str,
+    begins: str,
+    ends: str,
+    prev_ends: str,
+    prev_end: str,
+    has_transactions: str,
+    whole_seconds: str,
+) -> str:
+    """The rule of ``burst_start_sql`` over SQL that gives each input it reads."""
+    after_end = f"({prev_ends} AND NOT {ends})"
     return f"""CASE
-        WHEN lag(q.line) OVER w IS NULL THEN 1
-        WHEN bool_or({begins}) OVER c THEN
+        WHEN {is_first} THEN 1
+        WHEN {has_transactions} THEN
             CASE WHEN {begins} OR {after_end} THEN 1 ELSE 0 END
         WHEN {after_end} THEN 1
-        WHEN epoch(q.ts - lag(q.ts + {dur}) OVER w) * 1000
-             <= {gap_ms} + CASE WHEN bool_and(q.ts = date_trunc('second', q.ts)) OVER s
-                                THEN 1000 ELSE 0 END THEN 0
+        WHEN epoch(q.ts - {prev_end}) * 1000
+             <= {gap_ms} + CASE WHEN {whole_seconds} THEN 1000 ELSE 0 END THEN 0
         ELSE 1
     END"""
 
@@ -86,37 +112,60 @@ def build_unit_queries(db: Database, burst_gap_ms: float = 50.0) -> None:
         if has_correlations
         else "TRUE"
     )
-    is_new = burst_start_sql(burst_gap_ms, begins="q.begins", ends="q.ends")
+    is_new = _burst_rule(
+        burst_gap_ms,
+        is_first="q.pos = 1",
+        begins="q.begins",
+        ends="q.ends",
+        prev_ends="q.prev_ends",
+        prev_end="q.prev_end",
+        has_transactions="q.has_transactions",
+        whole_seconds="q.whole_seconds",
+    )
+    # Connections are numbered first: windows partitioned by one integer sort far faster than
+    # by (file name, connection) text. The burst rule reads its neighbours from one window,
+    # a second one counts the bursts; each query's place is counted from its burst's first.
     bursts = f"""
+        WITH unbound AS (
+            SELECT q.source, q.line, q.connection, q.ts, q.duration_ms,
+                   {begins_sql("q.sql")} AS begins, {ends_sql("q.sql")} AS ends
+            FROM queries q
+            WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL AND {uncorrelated_filter}
+        ), connections AS (
+            SELECT source, connection, row_number() OVER () AS cid
+            FROM (SELECT DISTINCT source, connection FROM unbound)
+        ), sources AS (
+            SELECT source, bool_and(ts = date_trunc('second', ts)) AS whole_seconds
+            FROM unbound GROUP BY source
+        ), neighbours AS (
+            SELECT q.source, q.line, c.cid, q.ts, q.begins, q.ends, s.whole_seconds,
+                   row_number() OVER w AS pos,
+                   lag(q.ends) OVER w AS prev_ends,
+                   lag(q.ts + {_DURATION}) OVER w AS prev_end,
+                   bool_or(q.begins) OVER (PARTITION BY c.cid) AS has_transactions
+            FROM unbound q
+            JOIN connections c ON c.source = q.source AND c.connection = q.connection
+            JOIN sources s ON s.source = q.source
+            WINDOW w AS (PARTITION BY c.cid ORDER BY q.ts, q.line)
+        ), marked AS (
+            SELECT source, line, cid, pos, sum(is_new) OVER (PARTITION BY cid ORDER BY pos) AS burst
+            FROM (SELECT q.source, q.line, q.cid, q.pos, {is_new} AS is_new FROM neighbours q)
+        ), b AS (
+            -- A query's place in its burst, from the burst's first one (a running max costs
+            -- more than this join).
+            SELECT m.source, m.line, m.burst, m.pos + 1 - f.pos AS seq
+            FROM marked m
+            JOIN (SELECT cid, burst, min(pos) AS pos FROM marked GROUP BY cid, burst) f
+              ON f.cid = m.cid AND f.burst = m.burst
+        )
         SELECT 'connection ' || q.source || ':' || q.connection || '#' || b.burst AS unit,
                NULL::VARCHAR AS route, NULL::VARCHAR AS request_source,
                NULL::BIGINT AS request_line, NULL::VARCHAR AS request_id,
                NULL::DOUBLE AS request_ms, q.ts, q.duration_ms, q.sql,
                coalesce(q.fingerprint, q.sql) AS fingerprint, q.source, q.line,
                q.rows_sent, q.rows_examined, b.seq
-        FROM (
-            SELECT source, line, burst,
-                   row_number() OVER (PARTITION BY source, connection, burst
-                                      ORDER BY ts, line) AS seq
-            FROM (
-                SELECT source, line, connection, ts,
-                       sum(is_new) OVER (PARTITION BY source, connection ORDER BY ts, line)
-                           AS burst
-                FROM (
-                    SELECT q.source, q.line, q.connection, q.ts, {is_new} AS is_new
-                    FROM (
-                        SELECT q.source, q.line, q.connection, q.ts, q.duration_ms,
-                               {begins_sql("q.sql")} AS begins, {ends_sql("q.sql")} AS ends
-                        FROM queries q
-                        WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL
-                          AND {uncorrelated_filter}
-                    ) AS q
-                    WINDOW {BURST_WINDOWS}
-                )
-            )
-        ) AS b
-        JOIN queries q ON q.source = b.source AND q.line = b.line
+        FROM b JOIN queries q ON q.source = b.source AND q.line = b.line
     """
     # Queries not tied to a request still form units: their transactions or bursts.
-    body = f"{correlated} UNION ALL {bursts}" if correlated is not None else bursts
+    body = f"{correlated} UNION ALL SELECT * FROM ({bursts})" if correlated else bursts
     db.execute(f"CREATE OR REPLACE TABLE unit_queries AS {body}")
