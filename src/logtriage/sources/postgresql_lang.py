@@ -126,6 +126,14 @@ def languages() -> tuple[str, ...]:
     return tuple(table())
 
 
+# PostgreSQL's own severity words, the most common in a log first.
+ENGLISH_LEVELS = (
+    "LOG", "DETAIL", "STATEMENT", "ERROR", "CONTEXT", "HINT", "WARNING", "FATAL", "QUERY",
+    "LOCATION", "NOTICE", "INFO", "PANIC", "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4",
+    "DEBUG5",
+)  # fmt: skip
+
+
 def severity_words() -> dict[str, str]:
     """Translated severity word -> English one, over every language (no word has two)."""
     words: dict[str, str] = {}
@@ -163,8 +171,11 @@ def templates(langs: tuple[str, ...] | None = None) -> tuple[Template, ...]:
 def level_sql(column: str) -> str:
     """SQL: the English severity of ``column`` (a translated word or already English)."""
     words = severity_words()
+    # English words first, most common first: a CASE tries its branches in order, and an
+    # English line would otherwise be compared with every translated word (~120) first.
+    english = " ".join(f"WHEN '{e}' THEN '{e}'" for e in ENGLISH_LEVELS if e not in words)
     cases = " ".join(f"WHEN '{_sql(w)}' THEN '{e}'" for w, e in sorted(words.items()))
-    return f"(CASE {column} {cases} ELSE {column} END)"
+    return f"(CASE {column} {english} {cases} ELSE {column} END)"
 
 
 def level_regex() -> str:
@@ -209,47 +220,60 @@ def lead_regex(
 _LEAD_TEST = 8
 
 
-def translated_sql(messages: str, langs: tuple[str, ...] | None) -> str:
-    """SQL: the reader's ``messages`` SELECT with English levels and message heads, plus lang.
+def lead_sql(langs: tuple[str, ...] | None) -> str:
+    """SQL: the lead of ``message`` some template of ``langs`` starts with; NULL for most.
 
-    ``langs`` limits the templates ([formats] pg_lang); None tries every language.
+    A lead found after the message's first word is marked with ``AFTER_WORD``.
     """
-    level = level_sql("src.level")
     if not templates(langs):
-        return (
-            f"SELECT src.* REPLACE ({level} AS level), NULL::VARCHAR AS lang "
-            f"FROM ({messages}) AS src"
-        )
+        return "NULL::VARCHAR"
+    # The full alternation of leads makes RE2 fall back to its slow engine: a regex of the
+    # leads' first characters (small enough for its fast one) lets only candidates through.
+    first = (
+        f"CASE WHEN regexp_matches(message, '{_sql(lead_regex(langs, cut=_LEAD_TEST))}') "
+        f"THEN NULLIF(regexp_extract(message, '{_sql(lead_regex(langs))}', 1), '') END"
+    )
+    after = (
+        "CASE WHEN regexp_matches(message, "
+        f"'{_sql(lead_regex(langs, after_word=True, cut=_LEAD_TEST))}') "
+        f"THEN regexp_extract(message, '{_sql(lead_regex(langs, after_word=True))}', 1) END"
+    )
+    return f"coalesce({first}, chr(1) || NULLIF({after}, ''))"
+
+
+def english_sql(messages: str, langs: tuple[str, ...] | None) -> str:
+    """SQL: the reader's ``messages`` SELECT with English levels, plus ``lang`` and ``tpl_lead``.
+
+    Messages stay as written: ``translation_sql`` then rewrites the few whose ``tpl_lead`` is
+    set. ``langs`` limits the templates ([formats] pg_lang); None tries every language.
+    """
+    return (
+        f"SELECT src.* REPLACE ({level_sql('src.level')} AS level), NULL::VARCHAR AS lang, "
+        f"{lead_sql(langs)} AS tpl_lead FROM ({messages}) AS src"
+    )
+
+
+def translation_sql(table: str, langs: tuple[str, ...] | None) -> str | None:
+    """SQL: rows (line, level, message, lang) of ``table`` whose message a template rewrote.
+
+    Only messages with a ``tpl_lead`` are tried, against the templates of that lead; the first
+    (most specific) template that matches rewrites the head. None when there are no templates.
+    """
+    if not templates(langs):
+        return None
     return f"""
-WITH src AS MATERIALIZED ({messages}
-), tpl AS ({_templates_values(langs)}
-), first AS (
-    -- The full alternation of leads makes RE2 fall back to its slow engine: a regex of the
-    -- leads' first characters (small enough for its fast one) lets only candidates through.
-    SELECT line, message,
-        CASE WHEN regexp_matches(message, '{_sql(lead_regex(langs, cut=_LEAD_TEST))}')
-            THEN regexp_extract(message, '{_sql(lead_regex(langs))}', 1) ELSE '' END AS lead
-    FROM src
-), cand AS (
-    SELECT line, message, CASE WHEN lead <> '' THEN lead ELSE chr(1) ||
-        NULLIF(CASE WHEN regexp_matches(message,
-                '{_sql(lead_regex(langs, after_word=True, cut=_LEAD_TEST))}')
-            THEN regexp_extract(message, '{_sql(lead_regex(langs, after_word=True))}', 1) END,
-            '')
-        END AS lead
-    FROM first
+WITH tpl AS ({_templates_values(langs)}
 ), hit AS (
     SELECT c.line,
         arg_min(regexp_replace(c.message, t.pattern, t.english), t.priority) AS message,
         arg_min(t.lang, t.priority) AS lang
-    FROM cand AS c JOIN tpl AS t ON c.lead <> '' AND t.lead = c.lead
+    FROM (SELECT line, message, tpl_lead FROM {table} WHERE tpl_lead IS NOT NULL) AS c
+    JOIN tpl AS t ON t.lead = c.tpl_lead
     WHERE regexp_matches(c.message, t.pattern)
     GROUP BY c.line
 )
-SELECT src.* REPLACE ({level} AS level, coalesce(hit.message, src.message) AS message),
-    hit.lang AS lang
-FROM src LEFT JOIN hit USING (line)
-"""
+SELECT hit.line, m.level, hit.message, hit.lang
+FROM hit JOIN {table} AS m ON m.line = hit.line"""
 
 
 def _words(msgid: str) -> list[str]:

@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from logtriage.sources.base import ParsePlan
-from logtriage.sources.postgresql_lang import languages, translated_sql
+from logtriage.sources.postgresql_lang import english_sql, languages, translation_sql
 
 # Exact postgresql.conf settings that make the log carry a missing column (M002).
 FIELD_HINTS: Mapping[str, str] = {
@@ -108,51 +108,83 @@ def pg_time_sql(text: str, fallback_zone: str | None) -> str:
 
 # The head of a timed message: "duration: N ms" and, when the text follows, "  <verb> [name]:".
 _TIMED_HEAD = (
-    "^(duration: ([0-9]+(?:\\.[0-9]+)?) ms(?: +(statement|execute|parse|bind|plan|"
-    "fastpath function call)(?: [^\\n]*?)?:)?)"
+    "^duration: [0-9]+(?:\\.[0-9]+)? ms(?: +(?:statement|execute|parse|bind|plan|"
+    "fastpath function call)(?: [^\\n]*?)?:)?"
 )
 # The head of a statement logged as it starts (log_statement): "statement: " or "execute <name>: ".
-_STARTED_HEAD = "^((statement|execute)(?: [^\\n]*?)?: )"
+_STARTED_HEAD = "^(?:statement|execute)(?: [^\\n]*?)?: "
 
 
-def classify_sql(messages: str, langs: tuple[str, ...] | None = None) -> str:
-    """Setup: tmp_pg_msg = the reader's ``messages`` SELECT plus role, duration and statement.
+def _classified(source: str) -> str:
+    """SQL: the rows of ``source`` (level, message…) plus role, ms and sql.
 
     Roles: DS a timed statement, S a statement logged as it starts, D a bare duration, P a
     parse/bind step or a plan, E an error; NULL for every other message. Regexes run only on
-    messages that start like a statement, and match the head alone: the text is the rest.
-    Classifying in the statement that materializes the messages saves copying every message.
-    Messages in the server's language are first rewritten in English (``postgresql_lang``):
-    ``langs`` are the languages to try (None: every one the table has, () English only).
+    messages that start like a statement, and match the head alone (no groups: RE2 stays on
+    its fast engine); the head's words are then read by position, and the text is the rest.
     """
     return f"""
-CREATE TEMP TABLE tmp_pg_msg AS
-WITH raw AS ({translated_sql(messages, langs)}
+WITH raw AS ({source}
 ), h AS (
     SELECT *,
         CASE WHEN level = 'LOG' AND starts_with(message, 'duration: ') THEN
-            regexp_extract(message, '{_TIMED_HEAD}', ['head', 'ms', 'verb']) END AS t,
+            regexp_extract(message, '{_TIMED_HEAD}', 0) END AS t_head,
         CASE WHEN level = 'LOG' AND (starts_with(message, 'statement: ')
             OR starts_with(message, 'execute ')) THEN
-            regexp_extract(message, '{_STARTED_HEAD}', ['head', 'verb']) END AS s
+            regexp_extract(message, '{_STARTED_HEAD}', 0) END AS s_head
     FROM raw
+), m AS (
+    -- "duration: " (10 characters), the number, " ms", then spaces and the verb if any.
+    SELECT *, CASE WHEN t_head <> '' THEN split_part(t_head, ' ', 2) END AS t_ms
+    FROM h
+), k AS (
+    SELECT *, CASE WHEN t_head <> '' THEN ltrim(substr(t_head, 14 + length(t_ms)), ' ') END
+        AS t_verb
+    FROM m
+), v AS (
+    SELECT *, CASE
+        WHEN t_verb = '' THEN 'D'
+        WHEN starts_with(t_verb, 'statement') OR starts_with(t_verb, 'execute') THEN 'DS'
+        WHEN t_verb IS NOT NULL THEN 'P'
+    END AS t_role
+    FROM k
 )
-SELECT * EXCLUDE (t, s),
+SELECT * EXCLUDE (t_head, s_head, t_ms, t_verb, t_role),
     CASE
         WHEN level IN ('ERROR', 'FATAL', 'PANIC') THEN 'E'
-        WHEN t.ms <> '' AND t.verb IN ('statement', 'execute') THEN 'DS'
-        WHEN t.ms <> '' AND t.verb = '' THEN 'D'
-        WHEN t.ms <> '' THEN 'P'
-        WHEN s.verb <> '' THEN 'S'
+        WHEN t_role IS NOT NULL THEN t_role
+        WHEN s_head <> '' THEN 'S'
     END AS role,
-    try_cast(NULLIF(t.ms, '') AS DOUBLE) AS ms,
+    try_cast(t_ms AS DOUBLE) AS ms,
     CASE
         -- One character (a space, or the newline of a statement on its own line) follows.
-        WHEN t.verb IN ('statement', 'execute') THEN substr(message, length(t.head) + 2)
-        WHEN s.verb <> '' THEN substr(message, length(s.head) + 1)
+        WHEN t_role = 'DS' THEN substr(message, length(t_head) + 2)
+        WHEN s_head <> '' THEN substr(message, length(s_head) + 1)
     END AS sql
-FROM h
+FROM v
 """
+
+
+def classify_sql(messages: str, langs: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Setup: tmp_pg_msg = the reader's ``messages`` SELECT plus role, duration and statement.
+
+    Classifying in the statement that materializes the messages saves copying every message.
+    Messages in the server's language are then rewritten in English (``postgresql_lang``) and
+    classified again: only those few rows are updated, so an English log is written once.
+    ``langs`` are the languages to try (None: every one the table has, () English only).
+    """
+    create = "CREATE TEMP TABLE tmp_pg_msg AS " + _classified(english_sql(messages, langs))
+    translation = translation_sql("tmp_pg_msg", langs)
+    if translation is None:
+        return (create,)
+    columns = ("message", "lang", "role", "ms", "sql")
+    return (
+        create,
+        "CREATE TEMP TABLE tmp_pg_hit AS " + _classified(translation),
+        f"UPDATE tmp_pg_msg SET {', '.join(f'{c} = hit.{c}' for c in columns)} "
+        "FROM tmp_pg_hit AS hit WHERE tmp_pg_msg.line = hit.line",
+        "DROP TABLE tmp_pg_hit",
+    )
 
 
 def queries_sql() -> str:
@@ -315,7 +347,7 @@ def message_plan(
         missing=missing,
         setup=(
             *prepare,
-            classify_sql(messages, langs),
+            *classify_sql(messages, langs),
             rejects_sql,
             cleanup,
             FOREIGN_CLEANUP,
