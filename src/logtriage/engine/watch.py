@@ -15,9 +15,17 @@ from logtriage.engine.watch_rules import AlertBook, AlertRules, conditions
 from logtriage.engine.watch_window import RollingWindow
 from logtriage.errors import InputError
 from logtriage.model.alert import Alert
+from logtriage.model.i18n import N_, _
 from logtriage.report.alert_sinks import AlertSink, SinkError
 from logtriage.sources.follow import FileFollower
 from logtriage.sources.reading import expand_inputs
+
+# What happened to a followed file (the follower's event word), as watch tells it on stderr.
+_EVENTS = {
+    "rotated": N_("{path} rotated"),
+    "appeared": N_("{path} appeared"),
+    "truncated": N_("{path} truncated"),
+}
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,11 @@ def watch(
                 for follower in followers:
                     for chunk in follower.poll():
                         if chunk.event:
-                            events.append(f"{chunk.path} {chunk.event}")
+                            said = _EVENTS.get(chunk.event)
+                            path = chunk.path
+                            events.append(
+                                _(said).format(path=path) if said else f"{path} {chunk.event}"
+                            )
                         summary = window.add(chunk, now)
                         new_lines += summary.lines if summary else 0
                 window.prune(now)
