@@ -112,6 +112,15 @@ def test_japanese_report_draws_cjk_glyphs(
     assert "が" in title
     fonts = _fonts_for(browser, ".finding-title")
     assert any("CJK" in str(f["familyName"]) for f in fonts), fonts
+
+    # The charts' axis titles are Japanese inside the inline SVG, drawn with a CJK face too.
+    found = run(
+        "const t = [...document.querySelectorAll('svg text')]"
+        ".find(e => e.textContent === '時刻 (UTC)'); if (t) t.id = 'axis-ja'; return !!t;"
+    )
+    assert found
+    fonts = _fonts_for(browser, "#axis-ja")
+    assert sum(int(str(f["glyphCount"])) for f in fonts if "CJK" in str(f["familyName"])) == 2
     screenshot(browser, "report-ja")
 
 
