@@ -73,21 +73,30 @@ class NPlusOneQueries:
         rows = ctx.db.rows(
             """
             WITH per AS (
-                SELECT unit, route, fingerprint, count(*) AS n, count(DISTINCT sql) AS distinct_sql,
-                       bool_and(regexp_matches(sql, '\\$[0-9]+|[=(,] *\\?')) AS all_bound,
-                       sum(duration_ms) AS db_ms, min(seq) AS first_seq,
-                       any_value(request_ms) AS request_ms
+                -- Counts first, over narrow keys: only the queries of a shape that runs often
+                -- enough in its unit are compared by their text.
+                SELECT unit, route, fingerprint, count(*) AS n, sum(duration_ms) AS db_ms,
+                       min(seq) AS first_seq, any_value(request_ms) AS request_ms
                 FROM unit_queries GROUP BY unit, route, fingerprint
+                HAVING count(*) >= ? AND coalesce(sum(duration_ms), 0) >= ?
+            ), texts AS (
+                SELECT q.unit, q.fingerprint, count(DISTINCT q.sql) AS distinct_sql,
+                       bool_and(regexp_matches(q.sql, '\\$[0-9]+|[=(,] *\\?')) AS all_bound
+                FROM unit_queries q
+                JOIN per p ON p.unit = q.unit AND p.fingerprint = q.fingerprint
+                GROUP BY q.unit, q.fingerprint
             ), hits AS (
                 -- Bind placeholders ($1, ?) hide the values when the log has no parameters:
                 -- repeats of a bound statement count as different parameters.
-                SELECT * FROM per
-                WHERE (distinct_sql >= ? OR (all_bound AND n >= ?)) AND coalesce(db_ms, 0) >= ?
+                SELECT p.* FROM per p
+                JOIN texts t ON t.unit = p.unit AND t.fingerprint = p.fingerprint
+                WHERE t.distinct_sql >= ? OR t.all_bound
             ), sourced AS (
                 SELECT h.*, u.fingerprint AS source_fp, u.rows_sent AS source_rows
                 FROM hits h LEFT JOIN unit_queries u ON u.unit = h.unit AND u.seq = h.first_seq - 1
             ), route_units AS (
-                SELECT route, count(DISTINCT unit) AS units FROM unit_queries GROUP BY route
+                -- Each unit has one first query: counting those counts the units.
+                SELECT route, count(*) AS units FROM unit_queries WHERE seq = 1 GROUP BY route
             )
             SELECT s.route, s.fingerprint, count(*) AS units, any_value(r.units) AS route_units,
                    quantile_disc(s.n, 0.5) AS n_p50, max(s.n) AS n_max, min(s.n) AS n_min,
@@ -99,17 +108,17 @@ class NPlusOneQueries:
             GROUP BY s.route, s.fingerprint HAVING count(*) >= ?
             ORDER BY s.route NULLS LAST, s.fingerprint
             """,
-            [options.min_repeats, options.min_repeats, options.min_db_ms, options.min_units],
+            [options.min_repeats, options.min_db_ms, options.min_repeats, options.min_units],
         )
         # The same loop seen in requests and, where they could not be tied, on bare
         # connections is one finding: the untied part is evidence, not a second finding.
         routed = {r["fingerprint"] for r in rows if r["route"] is not None}
         untied = {r["fingerprint"]: r["units"] for r in rows if r["route"] is None}
+        shown = [r for r in rows if r["route"] is not None or r["fingerprint"] not in routed]
+        examples = _example_queries(ctx, {r["example_unit"] for r in shown}, options)
         findings = []
-        for row in rows:
-            if row["route"] is None and row["fingerprint"] in routed:
-                continue
-            finding = self._finding(ctx, options, row, totals)
+        for row in shown:
+            finding = self._finding(options, row, totals, examples[row["example_unit"]])
             if row["route"] is not None and row["fingerprint"] in untied:
                 finding.evidence["units_not_tied_to_a_request"] = untied[row["fingerprint"]]
             findings.append(finding)
@@ -117,10 +126,10 @@ class NPlusOneQueries:
 
     def _finding(
         self,
-        ctx: AnalysisContext,
         options: NPlusOneOptions,
         row: dict[str, Any],
         totals: dict[str, Any],
+        unit_rows: list[dict[str, Any]],
     ) -> Finding:
         route = row["route"]
         fingerprint = row["fingerprint"]
@@ -145,16 +154,8 @@ class NPlusOneQueries:
             if grows
             else _("{subject} runs {count} queries on {table} per request — an N+1")
         ).format(subject=subject, count=row["n_p50"], table=table, max=row["n_max"])
-        sequence = ctx.db.rows(
-            "SELECT seq, fingerprint, sql, duration_ms, source, line FROM unit_queries "
-            "WHERE unit = ? ORDER BY seq LIMIT ?",
-            [row["example_unit"], options.sequence_shown],
-        )
-        request = ctx.db.rows(
-            "SELECT request_source, request_line, any_value(request_id) AS request_id, "
-            "any_value(request_ms) AS request_ms FROM unit_queries WHERE unit = ? GROUP BY ALL",
-            [row["example_unit"]],
-        )[0]
+        sequence = unit_rows[: options.sequence_shown]
+        request = unit_rows[0]
         example: dict[str, Any] = {
             "unit": row["example_unit"],
             "queries": [
@@ -209,3 +210,22 @@ class NPlusOneQueries:
             ).format(table=table, loader=loader, count=row["n_p50"], time=ms(row["db_ms"] or 0.0)),
             examples=(example,),
         )
+
+
+def _example_queries(
+    ctx: AnalysisContext, units: set[str], options: NPlusOneOptions
+) -> dict[str, list[dict[str, Any]]]:
+    """The first queries of each example unit, in order: one scan for all the findings."""
+    if not units:
+        return {}
+    names = sorted(units)
+    rows = ctx.db.rows(
+        "SELECT unit, seq, fingerprint, sql, duration_ms, source, line, request_source, "
+        "request_line, request_id, request_ms FROM unit_queries "
+        f"WHERE seq <= ? AND unit IN ({', '.join('?' for _ in names)}) ORDER BY unit, seq",
+        [max(options.sequence_shown, 1), *names],
+    )
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for row in rows:
+        out[row["unit"]].append(row)
+    return out
