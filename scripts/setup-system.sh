@@ -3,11 +3,12 @@
 # Idempotent: installs only what is missing. Needs root (CI and the dev machines run as root).
 set -euo pipefail
 
-# Servers whose real logs the end-to-end tests read, and the anchor tools of `make bench`;
+# Servers whose real logs the end-to-end tests read (haproxy: in front of nginx), and the anchor
+# tools of `make bench`;
 # chromium + its driver load the HTML report in a real browser (XSS test, screenshot);
 # locales-all lets PostgreSQL log in Japanese/German (lc_messages e2e), fonts-noto-cjk renders CJK.
 # Java 17 runs Apache Spark for `--engine spark` and its equivalence tests.
-want=(nginx apache2 goaccess postgresql mariadb-server percona-toolkit pgbadger chromium chromium-driver openjdk-17-jre-headless locales-all fonts-noto-cjk)
+want=(nginx apache2 haproxy goaccess postgresql mariadb-server percona-toolkit pgbadger chromium chromium-driver openjdk-17-jre-headless locales-all fonts-noto-cjk)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

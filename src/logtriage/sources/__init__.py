@@ -8,7 +8,9 @@ from logtriage.sources.apache import FORMAT as APACHE
 from logtriage.sources.apache_error import FORMAT as APACHE_ERROR
 from logtriage.sources.app_json import FORMAT as APP_JSON
 from logtriage.sources.app_text import FORMAT as APP_TEXT
+from logtriage.sources.aws_alb import FORMAT as AWS_ALB
 from logtriage.sources.base import LogFormat
+from logtriage.sources.haproxy import FORMAT as HAPROXY
 from logtriage.sources.json_access import FORMAT as JSON_ACCESS
 from logtriage.sources.logfmt import FORMAT as LOGFMT
 from logtriage.sources.logfmt_access import FORMAT as LOGFMT_ACCESS
@@ -28,6 +30,8 @@ BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     APACHE,
     NGINX,
     JSON_ACCESS,
+    HAPROXY,
+    AWS_ALB,
     POSTGRESQL,
     POSTGRESQL_CSV,
     POSTGRESQL_JSON,

@@ -1,0 +1,161 @@
+"""AWS Application Load Balancer access logs (and Classic Load Balancer ones).
+
+Fields: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
+(``type time elb client:port target:port request_processing_time target_processing_time
+response_processing_time elb_status_code target_status_code received_bytes sent_bytes
+"request" "user_agent" ssl_cipher ssl_protocol target_group_arn "trace_id" "domain_name"
+"chosen_cert_arn" matched_rule_priority request_creation_time …``); Classic:
+https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html
+(no ``type`` and nothing after ``ssl_protocol``). ALB's ``time`` is when the response was
+sent, ``request_creation_time`` when the request came in (the row's ``ts``); Classic's
+``time`` is when the request came in. The duration is the sum of the three processing times
+(``-1``: the target did not answer, so the duration is NULL and the status stays), the target
+processing time is the upstream time. ``X-Amzn-Trace-Id`` (``Root=1-…``) is the request id
+as the targets receive it, and the trace id in W3C form (X-Ray's id without ``1-`` and
+dashes: what OpenTelemetry's X-Ray propagator reports).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from logtriage.sources.app_fields import sql_str
+from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+
+_QUOTED = r'"((?:[^"\\]|\\.)*)"'
+_ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z"
+_SECONDS = r"-?\d+(?:\.\d+)?"
+_LINE = (
+    r"^(?:(https?|h2|grpcs|wss?) )?(" + _ISO + r") (\S+) (\S+) (\S+) "
+    rf"({_SECONDS}) ({_SECONDS}) ({_SECONDS}) (\d{{3}}|-) (\d{{3}}|-) (\d+|-) (\d+|-) "
+    rf"{_QUOTED} {_QUOTED} (\S+) (\S+)"
+    rf"(?: (\S+)(?: {_QUOTED} {_QUOTED} {_QUOTED} (\S+) (\S+))?)?(?: .*)?$"
+)
+_GROUPS = [
+    "type",
+    "time",
+    "elb",
+    "client",
+    "target",
+    "t_request",
+    "t_target",
+    "t_response",
+    "status",
+    "target_status",
+    "received",
+    "sent",
+    "request",
+    "user_agent",
+    "cipher",
+    "protocol",
+    "target_group",
+    "trace",
+    "domain",
+    "cert",
+    "priority",
+    "created",
+]
+_LINE_RE = re.compile(_LINE)
+_REQUEST = r"^([A-Za-z][A-Za-z0-9_-]{0,31}|-) (\S+) ?(?:HTTP/\d(?:\.\d)?|-)?$"
+
+
+def _seconds_ms(name: str) -> str:
+    return f"CASE WHEN NOT starts_with({name}, '-') THEN try_cast({name} AS DOUBLE) * 1000.0 END"
+
+
+def plan_sql() -> str:
+    """The bulk parse of ALB/Classic ELB lines into ``requests`` (plus ``_reject``)."""
+    fields = ", ".join(f"'{g}'" for g in _GROUPS)
+    return f"""
+WITH x AS (
+    SELECT line, regexp_extract(text, '{sql_str(_LINE)}', [{fields}]) AS g FROM {{lines}}
+), f AS (
+    SELECT line, g.time = '' AS bad, unnest(g) FROM x
+), r AS (
+    SELECT *,
+        regexp_extract(request, '{sql_str(_REQUEST)}', ['method', 'url']) AS rl,
+        regexp_extract(trace, 'Root=(1-[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{24}})', 1) AS xray,
+        try_cast(time AS TIMESTAMPTZ)::TIMESTAMP AS end_ts,
+        try_cast(created AS TIMESTAMPTZ)::TIMESTAMP AS start_ts
+    FROM f
+)
+SELECT
+    CASE WHEN type = '' THEN end_ts ELSE coalesce(start_ts, end_ts) END AS ts,
+    CASE WHEN NOT (starts_with(t_request, '-') OR starts_with(t_target, '-')
+                   OR starts_with(t_response, '-'))
+        THEN (try_cast(t_request AS DOUBLE) + try_cast(t_target AS DOUBLE)
+              + try_cast(t_response AS DOUBLE)) * 1000.0 END AS duration_ms,
+    NULLIF(NULLIF(rl.method, ''), '-') AS method,
+    NULLIF(split_part(regexp_replace(rl.url, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', ''),
+        '?', 1), '') AS path,
+    NULL::VARCHAR AS route,
+    CASE WHEN strpos(rl.url, '?') > 0
+        THEN NULLIF(substr(rl.url, strpos(rl.url, '?') + 1), '') END AS query,
+    try_cast(status AS INTEGER) AS status,
+    try_cast(sent AS BIGINT) AS bytes_sent,
+    NULLIF(NULLIF(regexp_replace(client, ':\\d+$', ''), '-'), '') AS client,
+    NULLIF(NULLIF(user_agent, '-'), '') AS user_agent,
+    NULL::VARCHAR AS referrer,
+    NULLIF(regexp_extract(trace, 'Root=[^;"]+'), '') AS request_id,
+    NULLIF(replace(substr(xray, 3), '-', ''), '') AS trace_id,
+    {_seconds_ms("t_target")} AS upstream_ms,
+    coalesce(NULLIF(NULLIF(domain, '-'), ''),
+        NULLIF(regexp_extract(rl.url, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:]+)', 1), '')) AS host,
+    line,
+    CASE
+        WHEN bad THEN 'not an AWS load balancer access log line'
+        WHEN end_ts IS NULL THEN 'unreadable timestamp'
+    END AS _reject
+FROM r
+"""
+
+
+class AwsAlbFormat:
+    """AWS Application Load Balancer access logs; Classic Load Balancer lines too."""
+
+    name = "aws_alb"
+    table = "requests"
+    description = (
+        "AWS Application Load Balancer access logs (and Classic Load Balancer ones), "
+        "as delivered to S3"
+    )
+    recognises = (
+        "type time elb client:port target:port three processing times, ELB and target "
+        'status, bytes, "GET https://host:443/path HTTP/1.1" "user agent" … "Root=1-…" …; '
+        "Classic lines start with the time"
+    )
+    field_hints: Mapping[str, str] = {
+        "duration_ms": (
+            "the three processing times are -1 when the load balancer could not reach a "
+            "target or the target closed the connection: check the target group's health "
+            "and the targets' keep-alive timeout (longer than the load balancer's idle timeout)"
+        ),
+        "request_id": (
+            "Classic Load Balancer logs carry no trace id: an Application Load Balancer adds "
+            "X-Amzn-Trace-Id (Root=1-…) to each request and logs it; have the targets log "
+            "that header too"
+        ),
+    }
+
+    def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
+        """Share of sample lines that are ALB or Classic ELB access log lines."""
+        sample = [ln for ln in lines if ln.strip()]
+        if not sample:
+            return Detection(confidence=0.0)
+        hits = [m for ln in sample if (m := _LINE_RE.match(ln))]
+        alb = sum(1 for m in hits if m.group(1))
+        variant = "alb" if alb * 2 >= len(hits) else "classic"
+        return Detection(confidence=len(hits) / len(sample), variant=variant, detail=variant)
+
+    def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
+        """The bulk parse; Classic logs lack the trace id (reported missing)."""
+        hits = [m for ln in sample if (m := _LINE_RE.match(ln))]
+        has_trace = any((m.group(18) or "-") != "-" for m in hits)
+        missing = () if has_trace or not hits else ("request_id", "trace_id")
+        return ParsePlan(
+            table="requests", select_sql=plan_sql(), variant=variant or "alb", missing=missing
+        )
+
+
+FORMAT = AwsAlbFormat()
