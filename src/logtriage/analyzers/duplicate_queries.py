@@ -56,12 +56,18 @@ class DuplicateQueries:
         db_total = ctx.db.rows("SELECT sum(duration_ms) AS t FROM queries")[0]["t"] or 0.0
         rows = ctx.db.rows(
             """
-            WITH per AS (
-                SELECT unit, route, fingerprint, sql, count(*) AS n, sum(duration_ms) AS db_ms,
-                       min(source) AS source, min(line) AS line
-                FROM unit_queries
+            WITH shapes AS (
+                -- Counts first, over narrow keys: a statement can only repeat where its shape
+                -- does, so only those queries are grouped by their text.
+                SELECT unit, fingerprint FROM unit_queries
+                GROUP BY unit, fingerprint HAVING count(*) >= ?
+            ), per AS (
+                SELECT q.unit, q.route, q.fingerprint, q.sql, count(*) AS n,
+                       sum(q.duration_ms) AS db_ms, min(q.source) AS source, min(q.line) AS line
+                FROM unit_queries q
+                JOIN shapes s ON s.unit = q.unit AND s.fingerprint = q.fingerprint
                 -- A bound statement ($1, ?) without its parameters may differ in values.
-                WHERE NOT regexp_matches(sql, '\\$[0-9]+|[=(,] *\\?')
+                WHERE NOT regexp_matches(q.sql, '\\$[0-9]+|[=(,] *\\?')
                 GROUP BY ALL HAVING count(*) >= ?
             )
             SELECT route, fingerprint, count(DISTINCT unit) AS units,
@@ -73,7 +79,7 @@ class DuplicateQueries:
             FROM per GROUP BY route, fingerprint HAVING count(DISTINCT unit) >= ?
             ORDER BY route NULLS LAST, fingerprint
             """,
-            [options.min_repeats, options.min_units],
+            [options.min_repeats, options.min_repeats, options.min_units],
         )
         findings = []
         for row in rows:
