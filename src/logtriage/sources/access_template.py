@@ -172,40 +172,43 @@ class AccessTemplate:
 
         duration = first(_DURATION_SLOTS)
         logged_ts = first(self._time_slots())
+        # Each derived value is a column of its own step (p), read by name afterwards: written
+        # inline, the duration would be parsed four times per line and the target five.
         if self.time_is_end and duration != "NULL":
             ts = (
-                f"CASE WHEN {duration} IS NULL THEN {logged_ts} "
+                "CASE WHEN m._duration IS NULL THEN m._logged_ts "
                 # A duration of more than ~30 years is garbage, not a start time (no overflow).
-                f"WHEN {duration} < 1e12 THEN {logged_ts} - "
-                f"to_microseconds(({duration} * 1000)::BIGINT) END"
+                "WHEN m._duration < 1e12 THEN m._logged_ts - "
+                "to_microseconds((m._duration * 1000)::BIGINT) END"
             )
         else:
-            ts = logged_ts
+            ts = "m._logged_ts"
         request_line = value("request_line")
         if request_line is not None:
             # The regex decides; its two groups are the first two space-separated words, read
             # with split_part (capture groups cost several times a plain match).
-            rl = (
-                f"CASE WHEN regexp_full_match({request_line}, '{_sql_str(_REQUEST_LINE)}') "
-                f"THEN struct_pack(method := split_part({request_line}, ' ', 1), "
-                f"target := split_part({request_line}, ' ', 2)) "
-                f"WHEN {request_line} IS NOT NULL THEN struct_pack(method := '', target := '') END"
+            rl_ok = f"regexp_full_match({request_line}, '{_sql_str(_REQUEST_LINE)}')"
+            method = (
+                "coalesce(CASE WHEN m._rl_ok THEN "
+                f"upper(NULLIF(split_part({request_line}, ' ', 1), '')) END, {first(('method',))})"
             )
-            method = f"coalesce(upper(NULLIF(m.rl.method, '')), {first(('method',))})"
-            target = f"coalesce(NULLIF(m.rl.target, ''), {first(('uri',))})"
+            target = (
+                f"coalesce(CASE WHEN m._rl_ok THEN NULLIF(split_part({request_line}, ' ', 2), '') "
+                f"END, {first(('uri',))})"
+            )
         else:
-            rl = "NULL"
+            rl_ok = "NULL"
             method = f"upper({first(('method',))})"
             target = first(("uri",))
         # Absolute-form targets (forward proxies) carry scheme and host; keep the path only.
         target_path = (
-            f"CASE WHEN starts_with({target}, '/') THEN {target} "
-            f"ELSE regexp_replace({target}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '') END"
+            "CASE WHEN starts_with(m._target, '/') THEN m._target "
+            "ELSE regexp_replace(m._target, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '') END"
         )
         path = f"coalesce({first(('path',))}, NULLIF(split_part({target_path}, '?', 1), ''))"
         query = (
-            f"coalesce({first(('query',))}, CASE WHEN strpos({target}, '?') > 0 THEN "
-            f"NULLIF(substr({target}, strpos({target}, '?') + 1), '') END)"
+            f"coalesce({first(('query',))}, CASE WHEN strpos(m._target, '?') > 0 THEN "
+            "NULLIF(substr(m._target, strpos(m._target, '?') + 1), '') END)"
         )
         client = first(("xff", "client"))
         trace = first(("trace_id", "traceparent"))
@@ -226,13 +229,17 @@ class AccessTemplate:
             variant=variant,
             missing=self.missing_columns(),
             select_sql=f"""
-WITH {self._groups_sql(names, full, use_split)}, p AS (
-    SELECT m.*, {rl} AS rl FROM m
+WITH {self._groups_sql(names, full, use_split)}, o AS (
+    SELECT m.*, {rl_ok} AS _rl_ok FROM m
+), p AS (
+    SELECT m.*, {duration} AS _duration, {logged_ts} AS _logged_ts, {method} AS _method,
+        {target} AS _target
+    FROM o AS m
 ), r AS (
     SELECT
         {ts} AS ts,
-        {duration} AS duration_ms,
-        {method} AS method,
+        m._duration AS duration_ms,
+        m._method AS method,
         {path} AS path,
         NULL::VARCHAR AS route,
         {query} AS query,
@@ -341,10 +348,19 @@ class SplitLayout:
         checks = [f"len(q) = {self.pieces}"]
         checks += [f"len(u{i}) = {n}" for i, n in self.token_counts]
         checks.append("NOT contains(text, '\\')")
-        skeleton = " || '\"' || ".join(
-            "''" if i in self.quoted else f"q[{i + 1}]" for i in range(self.pieces)
-        )
-        checks.append(f"regexp_full_match({skeleton}, '{_sql_str(self.skeleton_regex)}')")
+        # One concat() builds the skeleton in one allocation; a chain of || builds every
+        # intermediate string (a quarter of the split check's cost).
+        args: list[str] = []
+        literal = ""
+        for i in range(self.pieces):
+            literal += '"' if i else ""
+            if i not in self.quoted:
+                args += [f"'{literal}'"] if literal else []
+                args.append(f"q[{i + 1}]")
+                literal = ""
+        args += [f"'{literal}'"] if literal else []
+        skeleton = ", ".join(args)
+        checks.append(f"regexp_full_match(concat({skeleton}), '{_sql_str(self.skeleton_regex)}')")
         return " AND ".join(checks)
 
 
@@ -441,7 +457,7 @@ def split_layout(parts: Sequence[Part]) -> SplitLayout | None:
             if kind == "head":
                 heads[ref] = _strip(cell, prefix, "")
             elif kind == "tail":
-                values[ref] = f"{heads[ref]} || ' ' || {_strip(cell, '', suffix)}"
+                values[ref] = f"concat({heads[ref]}, ' ', {_strip(cell, '', suffix)})"
             else:
                 values[ref] = _strip(cell, prefix, suffix)
     if not values:
