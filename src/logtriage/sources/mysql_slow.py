@@ -86,7 +86,7 @@ def _sql_str(text: str) -> str:
 
 
 def _field(name: str, *, padded: bool = False) -> str:
-    """SQL: the value after ``name: `` in the header line ``head`` (padded with spaces), or ''.
+    """SQL: the value after ``name: `` in the header line ``head`` (padded with spaces), or NULL.
 
     Plain string search, no regex and no list per field: a dozen fields are read per line.
     MySQL pads ``Id:     3``; an empty value (``Schema:   QC_hit: No``) stays ''.
@@ -96,8 +96,7 @@ def _field(name: str, *, padded: bool = False) -> str:
     if padded:
         rest = f"ltrim({rest})"
     return (
-        f"CASE WHEN strpos(head, '{key}') > 0 THEN substr({rest}, 1, strpos({rest}, ' ') - 1) "
-        "ELSE '' END"
+        f"CASE WHEN strpos(head, '{key}') > 0 THEN substr({rest}, 1, strpos({rest}, ' ') - 1) END"
     )
 
 
@@ -112,131 +111,326 @@ def _errno_kind_sql() -> str:
     )
 
 
-# Line roles within an entry.
-_HEADER, _USE_LINE, _SET_LINE, _BODY = 0, 1, 2, 3
+# Line kinds, read from the text once per line in a parallel pass. The usual header lines
+# are told apart here so that their fields are read at known places later: a `# Time:` line
+# that is one time (of at most 40 characters, as read from other lines) and a `# User@Host:`
+# line with no other `: ` hold no field, and the usual `# Query_time:` and `# User@Host: … Id:`
+# lines hold only their own (their values hold no `:`). Any other header line (MySQL 8's
+# log_slow_extra, Percona's and MariaDB's extra lines) is searched field by field.
+(
+    _RESTART,
+    _BANNER,
+    _TIME_ONLY,
+    _TIME_OTHER,
+    _QUERY_TIME_USUAL,
+    _USER_HOST_USUAL,
+    _WHO_ONLY,
+    _OPENER_OTHER,
+    _RATE,
+    _HASH,
+    _USE_KIND,
+    _SET_KIND,
+    _OTHER,
+) = range(1, 14)
+_QUERY_TIME_LINE = (
+    r"# Query_time: [^\s:]+ +Lock_time: [^\s:]+ +Rows_sent: [^\s:]+ +Rows_examined: [^\s:]+ *"
+)
+_USER_HOST_LINE = r"# User@Host: [^:]* Id: +[^\s:]+ *"
+# What a kept line of an entry gives: a header line of one of the layouts above, its
+# `use db;`, its `SET timestamp=N;`, or a line of its statement.
+_PARTS = (
+    _P_TIME,
+    _P_QUERY_TIME,
+    _P_USER_HOST,
+    _P_WHO,
+    _P_ANY,
+    _P_USE,
+    _P_SET,
+    _P_BODY,
+) = tuple(range(8))
 
 
-def _entries_sql() -> str:
-    """One row per entry, from one streaming pass over the lines and one grouping.
+def _kinds_sql() -> str:
+    """Each line's kind (banner, header layout, ``use``, ``SET timestamp``, other), in parallel.
 
-    Streaming windows (no ORDER BY: ``{lines}`` is read in line order, as its numbering
-    already assumes) number the entries and carry values from entry to entry without a sort.
-    k counts the non-``#`` lines of an entry (0: its header block); entry = 0 before the first
-    header (those lines are rejected). Each header line is searched on its own and typed
-    values are kept with ``max``, so the grouping holds no joined text; statements of
-    several lines are joined afterwards.
+    Kept in line order (DuckDB keeps insertion order), so the ordered pass reads one small
+    number per line instead of the text.
     """
     hash_line = _HASH_SQL.format(t="text")
-    fields = ",\n    ".join(
-        f"max({cast.format(_field(key, padded=key == 'Id'))}) AS {name}"
-        for name, key, cast in (
-            ("query_time", "Query_time", "try_cast(NULLIF({}, '') AS DOUBLE)"),
-            ("lock_time", "Lock_time", "try_cast(NULLIF({}, '') AS DOUBLE)"),
-            ("rows_sent", "Rows_sent", "try_cast(NULLIF({}, '') AS BIGINT)"),
-            ("rows_examined", "Rows_examined", "try_cast(NULLIF({}, '') AS BIGINT)"),
-            ("thread_id", "Thread_id", "NULLIF({}, '')"),
-            ("id", "Id", "NULLIF({}, '')"),
-            ("schema_name", "Schema", "{}"),
-            ("start_text", "Start", "NULLIF({}, '')"),
-            ("errno", "Errno", "try_cast(NULLIF({}, '') AS INTEGER)"),
-            ("last_errno", "Last_errno", "try_cast(NULLIF({}, '') AS INTEGER)"),
-            ("killed", "Killed", "try_cast(NULLIF({}, '') AS INTEGER)"),
-            ("rate_limit", "Log_slow_rate_limit", "NULLIF({}, '')"),
-            ("rate_type", "Log_slow_rate_type", "NULLIF({}, '')"),
-        )
-    )
-    # Values carried from earlier entries of the same server epoch, read at any line of the
-    # entry (they change only at its own `# Time:` line, its first line, and SET line, before
-    # its statement), except the database, which the entry's own `use` sets for its statement.
-    carried = "CASE WHEN {0}.epoch = epoch THEN {0}.v END"
     return f"""
-CREATE TEMP TABLE tmp_mysql_entries AS
-WITH marked AS (
-    SELECT line, text, {BANNER_SQL} AS is_banner, {hash_line} AS is_hash,
-        {_OPENER_SQL} AS is_opener,
-        starts_with(text, '# Time: ') AS is_time,
-        starts_with(text, '# Log_slow_rate_type: ') AS is_rate,
-        starts_with(text, 'use ') AND regexp_matches(text, '{_USE}') AS is_use,
-        starts_with(text, 'SET ') AND regexp_matches(text, '{_SET_TIMESTAMP}') AS is_set,
-        {RESTART_SQL} AS is_restart
-    FROM {{lines}}
-), starts AS (
-    SELECT line, text, is_banner, is_use, is_set, is_opener, is_rate,
+CREATE TEMP TABLE tmp_mysql_kinds AS
+SELECT line, (CASE
+    WHEN {BANNER_SQL} THEN CASE WHEN {RESTART_SQL} THEN {_RESTART} ELSE {_BANNER} END
+    WHEN {hash_line} THEN CASE
+        WHEN starts_with(text, '# Time: ') THEN CASE
+            WHEN length(text) <= 48 AND regexp_full_match(text, '# Time: (?:{TIME_REGEX})')
+            THEN {_TIME_ONLY} ELSE {_TIME_OTHER} END
+        WHEN starts_with(text, '# Query_time: ') AND regexp_full_match(text, '{_QUERY_TIME_LINE}')
+            THEN {_QUERY_TIME_USUAL}
+        WHEN starts_with(text, '# User@Host: ') THEN CASE
+            WHEN strpos(substr(text, 14), ': ') = 0 AND NOT ends_with(text, ':') THEN {_WHO_ONLY}
+            WHEN regexp_full_match(text, '{_USER_HOST_LINE}') THEN {_USER_HOST_USUAL}
+            ELSE {_OPENER_OTHER} END
+        WHEN {_OPENER_SQL} THEN {_OPENER_OTHER}
+        WHEN starts_with(text, '# Log_slow_rate_type: ') THEN {_RATE}
+        ELSE {_HASH} END
+    WHEN starts_with(text, 'use ') AND regexp_matches(text, '{_USE}') THEN {_USE_KIND}
+    WHEN starts_with(text, 'SET ') AND regexp_matches(text, '{_SET_TIMESTAMP}') THEN {_SET_KIND}
+    ELSE {_OTHER} END)::UTINYINT AS kind
+FROM {{lines}}
+"""
+
+
+def _roles_sql() -> str:
+    """Each kept line's entry, server epoch and part: the one pass that runs in line order.
+
+    Streaming windows (no ORDER BY: the kinds are read in line order, as the numbering
+    already assumes) see one small number per line and write four, never the text. k counts
+    the non-``#`` lines of an entry (0: its header block); entry = 0 before the first header
+    (those lines are rejected). Of the header lines only those that hold fields are kept
+    (MariaDB's explain and Percona's InnoDB lines can be most of the file).
+    """
+    time = f"kind IN ({_TIME_ONLY}, {_TIME_OTHER})"
+    opener = f"kind BETWEEN {_TIME_ONLY} AND {_OPENER_OTHER}"
+    return f"""
+CREATE TEMP TABLE tmp_mysql_roles AS
+WITH starts AS (
+    SELECT line, kind,
         -- An entry starts at `# Time:`, at the file's first header line, or at a header line
         -- that follows a statement (MariaDB writes `# Time:` only when the second changes).
-        CASE WHEN is_banner THEN 0
-             WHEN is_time OR (is_opener AND sum(is_opener::INTEGER) OVER w = 1) THEN 1
-             WHEN is_opener AND NOT coalesce(lag(is_hash) OVER (), FALSE) THEN 1
+        CASE WHEN {time} THEN 1
+             WHEN {opener} AND sum(({opener})::INTEGER) OVER w = 1 THEN 1
+             WHEN {opener}
+                 AND NOT coalesce(lag(kind BETWEEN {_TIME_ONLY} AND {_HASH}) OVER (), FALSE)
+                 THEN 1
              ELSE 0 END AS is_start,
-        CASE WHEN is_banner AND is_restart THEN 1 ELSE 0 END AS is_restart,
         -- Non-`#` lines so far: constant over an entry's header block, +1 per body line.
-        (sum(CASE WHEN is_hash OR is_banner THEN 0 ELSE 1 END) OVER w)::INTEGER AS body_seen,
-        coalesce(lag(is_use) OVER (), FALSE) AS after_use
-    FROM marked
+        (sum((kind >= {_USE_KIND})::INTEGER) OVER w)::INTEGER AS body_seen,
+        coalesce(lag(kind = {_USE_KIND}) OVER (), FALSE) AS after_use
+    FROM tmp_mysql_kinds
     WINDOW w AS (ROWS UNBOUNDED PRECEDING)
 ), numbered AS (
-    SELECT line, text, is_banner, is_use, is_set, after_use, is_opener, is_rate,
+    SELECT line, kind, after_use,
         (sum(is_start) OVER w)::INTEGER AS entry,
-        (sum(is_restart) OVER w)::INTEGER AS epoch,
+        (sum((kind = {_RESTART})::INTEGER) OVER w)::INTEGER AS epoch,
         (body_seen - max(CASE WHEN is_start = 1 THEN body_seen END) OVER w)::INTEGER AS k
     FROM starts
     WINDOW w AS (ROWS UNBOUNDED PRECEDING)
-), roles AS (
-    SELECT line, text, entry, epoch,
-        CASE WHEN k = 0 THEN {_HEADER}
-             WHEN k = 1 AND is_use THEN {_USE_LINE}
-             WHEN is_set AND (k = 1 OR (k = 2 AND after_use)) THEN {_SET_LINE}
-             ELSE {_BODY} END AS role,
-        CASE WHEN k = 0 THEN ' ' || text || ' ' END AS head
-    FROM numbered
-    -- Of the header lines only those that hold fields are read (MariaDB's explain and
-    -- Percona's InnoDB lines can be most of the file).
-    WHERE NOT is_banner AND entry > 0 AND (k > 0 OR is_opener OR is_rate)
-), values AS (
-    SELECT *,
-        -- Old servers write `# Time: 071218 11:48:27 # User@Host: …` on one line.
-        NULLIF(regexp_extract(left(split_part(head, '# Time: ', 2), 40), '^({TIME_REGEX})', 1),
-               '') AS time_text,
-        CASE WHEN role = {_USE_LINE} THEN coalesce(NULLIF(regexp_extract(text, '{_USE}', 1), ''),
-                 regexp_extract(text, '{_USE}', 2)) END AS use_db,
-        CASE WHEN role = {_SET_LINE}
-            THEN try_cast(regexp_extract(text, '{_SET_TIMESTAMP}', 1) AS BIGINT) END AS set_epoch
-    FROM roles
-), carried AS (
-    SELECT *,
-        last_value(CASE WHEN use_db IS NOT NULL THEN {{'entry': entry, 'v': use_db}} END
-            IGNORE NULLS) OVER w AS last_use,
-        last_value(CASE WHEN time_text IS NOT NULL THEN {{'epoch': epoch, 'v': time_text}} END
-            IGNORE NULLS) OVER w AS last_time,
-        last_value(CASE WHEN set_epoch IS NOT NULL THEN {{'epoch': epoch, 'v': set_epoch}} END
-            IGNORE NULLS) OVER w AS last_set
-    FROM values
-    WINDOW w AS (ROWS UNBOUNDED PRECEDING)
-), carried_db AS (
-    -- A `use db;` counts from its entry's statement on (a lone `use db;` is the statement).
-    SELECT *,
-        last_value(CASE WHEN role = {_BODY} AND last_use.entry = entry
-            THEN {{'epoch': epoch, 'v': last_use.v}} END IGNORE NULLS) OVER w AS last_db
-    FROM carried
-    WINDOW w AS (ROWS UNBOUNDED PRECEDING)
 )
-SELECT entry, max(epoch) AS epoch, min(line) AS line,
-    {fields},
-    bool_or(strpos(head, ' Schema: ') > 0) AS has_schema,
-    max(time_text) AS time_text,
-    max(NULLIF(split_part(head, '# User@Host: ', 2), '')) AS who,
-    max(text) FILTER (WHERE role = {_USE_LINE}) AS use_line,
-    max(set_epoch) AS set_epoch,
-    max({carried.format("last_time")}) AS known_time,
-    max({carried.format("last_set")}) AS known_epoch,
-    coalesce(max({carried.format("last_db")}) FILTER (WHERE role = {_BODY}),
-             max({carried.format("last_db")})) AS known_db,
-    max(text) FILTER (WHERE role = {_BODY}) AS body,
-    min(line) FILTER (WHERE role = {_BODY}) AS body_from,
-    max(line) FILTER (WHERE role = {_BODY}) AS body_to,
-    count(*) FILTER (WHERE role = {_BODY}) AS body_lines
-FROM carried_db
-GROUP BY entry
+SELECT line, entry, epoch,
+    (CASE WHEN k = 0 THEN CASE kind
+              WHEN {_TIME_ONLY} THEN {_P_TIME}
+              WHEN {_QUERY_TIME_USUAL} THEN {_P_QUERY_TIME}
+              WHEN {_USER_HOST_USUAL} THEN {_P_USER_HOST}
+              WHEN {_WHO_ONLY} THEN {_P_WHO}
+              ELSE {_P_ANY} END
+          WHEN k = 1 AND kind = {_USE_KIND} THEN {_P_USE}
+          WHEN kind = {_SET_KIND} AND (k = 1 OR (k = 2 AND after_use)) THEN {_P_SET}
+          ELSE {_P_BODY} END)::UTINYINT AS part
+FROM numbered
+WHERE kind > {_BANNER} AND entry > 0 AND (k > 0 OR {opener} OR kind = {_RATE})
+"""
+
+
+# The grouped row of an entry: column -> (type, how lines are combined).
+_GROUPED: dict[str, tuple[str, str]] = {
+    "epoch": ("INTEGER", "max"),
+    "line": ("BIGINT", "min"),
+    "query_time": ("DOUBLE", "max"),
+    "lock_time": ("DOUBLE", "max"),
+    "rows_sent": ("BIGINT", "max"),
+    "rows_examined": ("BIGINT", "max"),
+    "thread_id": ("VARCHAR", "max"),
+    "id": ("VARCHAR", "max"),
+    "schema_name": ("VARCHAR", "max"),
+    "start_text": ("VARCHAR", "max"),
+    "errno": ("INTEGER", "max"),
+    "last_errno": ("INTEGER", "max"),
+    "killed": ("INTEGER", "max"),
+    "rate_limit": ("VARCHAR", "max"),
+    "rate_type": ("VARCHAR", "max"),
+    "has_schema": ("BOOLEAN", "bool_or"),
+    "time_text": ("VARCHAR", "max"),
+    "time_line": ("BIGINT", "min"),
+    "who": ("VARCHAR", "max"),
+    "use_line": ("VARCHAR", "max"),
+    "use_db": ("VARCHAR", "max"),
+    "set_epoch": ("BIGINT", "max"),
+    "set_line": ("BIGINT", "min"),
+    "body_from": ("BIGINT", "min"),
+    "body_to": ("BIGINT", "max"),
+    "body_lines": ("BIGINT", "count"),
+}
+# Header fields: column, key, SQL turning the text value into the column's value.
+_FIELDS = (
+    ("query_time", "Query_time", "try_cast(NULLIF({}, '') AS DOUBLE)"),
+    ("lock_time", "Lock_time", "try_cast(NULLIF({}, '') AS DOUBLE)"),
+    ("rows_sent", "Rows_sent", "try_cast(NULLIF({}, '') AS BIGINT)"),
+    ("rows_examined", "Rows_examined", "try_cast(NULLIF({}, '') AS BIGINT)"),
+    ("thread_id", "Thread_id", "NULLIF({}, '')"),
+    ("id", "Id", "NULLIF({}, '')"),
+    ("schema_name", "Schema", "{}"),
+    ("start_text", "Start", "NULLIF({}, '')"),
+    ("errno", "Errno", "try_cast(NULLIF({}, '') AS INTEGER)"),
+    ("last_errno", "Last_errno", "try_cast(NULLIF({}, '') AS INTEGER)"),
+    ("killed", "Killed", "try_cast(NULLIF({}, '') AS INTEGER)"),
+    ("rate_limit", "Log_slow_rate_limit", "NULLIF({}, '')"),
+    ("rate_type", "Log_slow_rate_type", "NULLIF({}, '')"),
+)
+
+
+def _value_after(key: str, end: str = "space") -> str:
+    """SQL: the value after ``key`` (first occurrence) in ``text``: up to a space, or to the end."""
+    rest = f"substr(text, strpos(text, '{key}') + {len(key)})"
+    if end == "line":
+        return f"rtrim({rest})"
+    if end == "padded":
+        return f"trim({rest})"
+    # No split_part: DuckDB makes it a list.
+    return f"substr({rest}, 1, strpos({rest}, ' ') - 1)"
+
+
+def _part_values() -> dict[int, dict[str, str]]:
+    """Per part: SQL for the grouped columns its lines give (the others are NULL)."""
+
+    def time_value(text: str) -> str:
+        return f"NULLIF(regexp_extract(left({text}, 40), '^({TIME_REGEX})', 1), '')"
+
+    qt_keys = [k for _, k, _ in _FIELDS[:4]]
+    query_time = {
+        name: cast.format(_value_after(f" {key}: ", "line" if key == qt_keys[-1] else "space"))
+        for name, key, cast in _FIELDS[:4]
+    }
+    head = "(' ' || text || ' ')"
+    searched = {
+        name: cast.format(_field(key, padded=key == "Id").replace("head", head))
+        for name, key, cast in _FIELDS
+    }
+    any_time = time_value(f"split_part({head}, '# Time: ', 2)")
+    return {
+        _P_TIME: {"time_text": "substr(text, 9)"},
+        _P_QUERY_TIME: query_time,
+        # The rest of `# User@Host: ` up to the end (and the space the search adds).
+        _P_USER_HOST: {"who": "substr(text, 14) || ' '", "id": _value_after(" Id: ", "padded")},
+        _P_WHO: {"who": "substr(text, 14) || ' '"},
+        _P_ANY: {
+            **searched,
+            "has_schema": f"strpos({head}, ' Schema: ') > 0",
+            # Old servers write `# Time: 071218 11:48:27 # User@Host: …` on one line.
+            "time_text": f"CASE WHEN strpos(text, '# Time: ') > 0 THEN {any_time} END",
+            "who": f"NULLIF(split_part({head}, '# User@Host: ', 2), '')",
+        },
+        _P_USE: {
+            "use_line": "text",
+            "use_db": f"coalesce(NULLIF(regexp_extract(text, '{_USE}', 1), ''), "
+            f"regexp_extract(text, '{_USE}', 2))",
+        },
+        _P_SET: {
+            # The line matched _SET_TIMESTAMP; without a `,` it is `SET timestamp=N[.f];`.
+            "set_epoch": "try_cast(CASE WHEN starts_with(text, 'SET timestamp=') "
+            "AND strpos(text, ',') = 0 THEN substr(text, 15, CASE WHEN strpos(text, '.') > 0 "
+            "THEN strpos(text, '.') - 15 ELSE length(text) - 15 END) "
+            f"ELSE regexp_extract(text, '{_SET_TIMESTAMP}', 1) END AS BIGINT)",
+            "set_line": "line",
+        },
+        _P_BODY: {"body_from": "line", "body_to": "line", "body_lines": "1"},
+    }
+
+
+def _groups_sql() -> str:
+    """One row per entry: each part's lines joined to their text, read and grouped apart.
+
+    Each part reads only its own values and groups only them (one grouping of every value
+    over every line costs several times as much in DuckDB, and spills at 300 MB); the
+    entries' line numbers come from the roles alone. Typed values are kept with ``max``, so
+    no grouping holds joined text; statements are read afterwards by their line numbers.
+    """
+    base = {"epoch", "line", "body_from", "body_to", "body_lines"}
+    selects = [
+        "SELECT entry, max(epoch) AS epoch, min(line) AS line, "
+        f"min(line) FILTER (WHERE part = {_P_BODY}) AS body_from, "
+        f"max(line) FILTER (WHERE part = {_P_BODY}) AS body_to, "
+        f"count(*) FILTER (WHERE part = {_P_BODY}) AS body_lines "
+        "FROM tmp_mysql_roles GROUP BY entry"
+    ]
+    given_by: dict[str, list[str]] = {c: [] for c in _GROUPED if c not in base}
+    timed = []
+    for part, given in _part_values().items():
+        values = {c: v for c, v in given.items() if c not in base}
+        if not values:
+            continue
+        if "time_text" in values:
+            values["time_line"] = f"CASE WHEN ({values['time_text']}) IS NOT NULL THEN line END"
+            timed.append(f"p{part}")
+        aggregates = [f"{_GROUPED[c][1]}({v}) AS {c}" for c, v in values.items()]
+        if "time_text" in values:
+            aggregates.append(
+                f"arg_max({values['time_text']}, {values['time_line']}) AS last_time, "
+                f"max({values['time_line']}) AS last_time_line"
+            )
+        for c in values:
+            given_by[c].append(f"p{part}")
+        selects.append(
+            f"SELECT r.entry, {', '.join(aggregates)}\n"
+            "FROM tmp_mysql_roles r JOIN {lines} l USING (line) "
+            f"WHERE r.part = {part} GROUP BY r.entry"
+        )
+    combine = {"max": "greatest", "min": "least", "bool_or": "greatest"}
+    columns = []
+    for c, (_, how) in _GROUPED.items():
+        if c in base:
+            columns.append(f"b.{c}")
+        elif len(given_by[c]) == 1:
+            columns.append(f"{given_by[c][0]}.{c}")
+        else:
+            columns.append(f"{combine[how]}({', '.join(f'{p}.{c}' for p in given_by[c])}) AS {c}")
+    # The time of the entry's last line with one.
+    one, other = timed
+    columns.append(
+        f"CASE WHEN coalesce({one}.last_time_line, -1) > coalesce({other}.last_time_line, -1) "
+        f"THEN {one}.last_time ELSE {other}.last_time END AS last_time"
+    )
+    joins = "".join(
+        f"\nLEFT JOIN ({select}) p{part} USING (entry)"
+        for part, select in zip(
+            [p for p, g in _part_values().items() if set(g) - base], selects[1:], strict=True
+        )
+    )
+    return f"""
+CREATE TEMP TABLE tmp_mysql_groups AS
+SELECT entry, {", ".join(columns)}
+FROM ({selects[0]}) b{joins}
+"""
+
+
+def _entries_sql() -> str:
+    """Entries with ``use db`` / ``# Time:`` / ``SET timestamp`` carried from earlier ones.
+
+    A value carried from an earlier entry counts within the same server epoch, and only for
+    the lines of this entry before its own value (an entry opened by its own `# Time:` never
+    sees the one before); a `use db;` counts from its entry's statement on (a lone `use db;`
+    is the statement). The window reads only the narrow columns.
+    """
+    prior = "CASE WHEN p.prior_{0}.epoch = g.epoch AND coalesce(g.{0}_line > g.line, TRUE) "
+    prior += "THEN p.prior_{0}.v END"
+    return f"""
+CREATE TEMP TABLE tmp_mysql_entries AS
+SELECT g.* EXCLUDE (last_time, time_line, set_line, use_db),
+    greatest({prior.format("time")}, g.time_text) AS known_time,
+    greatest({prior.format("set")}, g.set_epoch) AS known_epoch,
+    CASE WHEN g.use_db IS NOT NULL AND g.body_lines > 0 THEN g.use_db
+         WHEN p.prior_db.epoch = g.epoch THEN p.prior_db.v END AS known_db
+FROM tmp_mysql_groups g JOIN (
+    SELECT entry,
+        last_value(CASE WHEN last_time IS NOT NULL THEN {{'epoch': epoch, 'v': last_time}} END
+            IGNORE NULLS) OVER w AS prior_time,
+        last_value(CASE WHEN set_epoch IS NOT NULL THEN {{'epoch': epoch, 'v': set_epoch}} END
+            IGNORE NULLS) OVER w AS prior_set,
+        last_value(CASE WHEN use_db IS NOT NULL AND body_lines > 0
+            THEN {{'epoch': epoch, 'v': use_db}} END IGNORE NULLS) OVER w AS prior_db
+    FROM tmp_mysql_groups
+    WINDOW w AS (ORDER BY entry ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+) p USING (entry)
 """
 
 
@@ -253,14 +447,19 @@ WITH multi AS (
         FROM tmp_mysql_entries WHERE body_lines > 1
     ) s JOIN {{lines}} l ON l.line = s.line
     GROUP BY s.entry
+), single AS (
+    -- A statement of one line is read by its line number: the grouping keeps no text.
+    SELECT e.entry, l.text AS body
+    FROM tmp_mysql_entries e JOIN {{lines}} l ON l.line = e.body_from
+    WHERE e.body_lines = 1
 ), timed AS (
-    SELECT e.* EXCLUDE (body, errno, killed),
+    SELECT e.* EXCLUDE (errno, killed),
         coalesce(to_microseconds((query_time * 1000000)::BIGINT), INTERVAL 0 SECOND) AS took,
         coalesce(errno, last_errno, 0) AS errno, coalesce(killed, 0) AS killed,
         -- A lone `use db;` is the statement itself; the server appends one `;`.
-        regexp_replace(coalesce(multi.body, e.body, use_line, ''), ';\\s*$', '') AS statement,
+        regexp_replace(coalesce(multi.body, single.body, use_line, ''), ';\\s*$', '') AS statement,
         query_time * 1000.0 AS duration_ms
-    FROM tmp_mysql_entries e LEFT JOIN multi USING (entry)
+    FROM tmp_mysql_entries e LEFT JOIN multi USING (entry) LEFT JOIN single USING (entry)
 ), shifted AS (
     -- Zone-less times are server local time. Entries that also have SET timestamp (UTC)
     -- reveal the server's offset: their difference, rounded to a quarter hour. (The last
@@ -360,7 +559,13 @@ class MysqlSlowFormat:
             variant=kind,
             missing=missing,
             setup=(
+                _kinds_sql(),
+                _roles_sql(),
+                "DROP TABLE tmp_mysql_kinds",
+                _groups_sql(),
+                "DROP TABLE tmp_mysql_roles",
                 _entries_sql(),
+                "DROP TABLE tmp_mysql_groups",
                 _setup_sql(system, utc_offset_seconds(options)),
             ),
             select_sql=f"SELECT {_COLUMNS} FROM tmp_mysql_slow",
