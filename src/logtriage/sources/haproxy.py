@@ -14,8 +14,10 @@ were not reached: NULL), ``Tr`` the server's response time, the backend is the s
 ``{…}`` blocks hold captured headers: a value shaped like a request id (UUID, long hex, the
 documented ``unique-id-format``) or a W3C traceparent becomes ``request_id``/``trace_id``.
 The termination state (``sH--``: server timeout, ``SC--``: connection refused, ``CD--``:
-client abort) shows in the status HAProxy logs (504, 503) and in the reject-free rows; a
-status of ``-1`` (no response) is NULL. ``option tcplog`` lines have no HTTP request and are
+client abort) decides the status HAProxy logs (504, 503; ``-1``, no response, is NULL) and is
+kept as an app event (WARNING, ``error_type`` = the state, same line and request id) beside each
+request that did not end normally; HAProxy's own notices (``Server web/s1 is DOWN``, ``Proxy
+… stopped``) are app events too. ``option tcplog`` lines have no HTTP request and are
 rejected with their own reason.
 """
 
@@ -27,8 +29,10 @@ from collections.abc import Mapping, Sequence
 from logtriage.sources.app_fields import sql_str
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
 
-# Any syslog head: <PRI>, RFC 3164/5424 time, host, tag[pid]: ; or nothing at all.
-_HEAD = r"^(?:<\d{1,3}>\d?\s*)?(?:[^\[]*?\]: |[^\[]*? haproxy(?:\[\d+\])?: |.*? \d+ - - )?"
+# Any syslog head, or none. After <PRI>: RFC 3164/3339 time, host and ``tag[pid]: `` (or
+# ``haproxy: ``), or RFC 5424's ``time host app procid msgid sd ``.
+_HEAD_BODY = r"(?:[^\[\]]*?\[\d+\]: |[^\[\]]*? haproxy: |.*? \d+ - - )"
+_HEAD = r"^(?:<\d{1,3}>\d?\s*)?" + _HEAD_BODY + "?"
 _TIMER = r"\+?-?\d+"
 _HTTP = (
     _HEAD + r"(\S+):(\d+) \[(\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}\.\d{3})\] "
@@ -99,9 +103,7 @@ _EVENT = (
     r"|Health check for |Stopping (?:frontend|backend|proxy) |Pausing |Resuming |Loading success)"
 )
 # The head again, to find where the message starts (and its syslog severity, if any).
-_HEAD_PARTS = (
-    r"^(?:<(\d{1,3})>\d?\s*)?(?:[^\[]*?\]: |[^\[]*? haproxy(?:\[\d+\])?: |.*? \d+ - - )?(.*)$"
-)
+_HEAD_PARTS = r"^(?:<(\d{1,3})>\d?\s*)?" + _HEAD_BODY + "?(.*)$"
 
 
 def setup_sql(zone: str | None) -> str:
