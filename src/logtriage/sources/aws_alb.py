@@ -10,9 +10,10 @@ https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-colle
 sent, ``request_creation_time`` when the request came in (the row's ``ts``); Classic's
 ``time`` is when the request came in. The duration is the sum of the three processing times
 (``-1``: the target did not answer, so the duration is NULL and the status stays), the target
-processing time is the upstream time. ``X-Amzn-Trace-Id`` (``Root=1-…``) is the request id
-as the targets receive it, and the trace id in W3C form (X-Ray's id without ``1-`` and
-dashes: what OpenTelemetry's X-Ray propagator reports).
+processing time is the upstream time; ``error_reason`` and a desync ``classification`` of
+Ambiguous/Severe become a WARNING app event beside the request. ``X-Amzn-Trace-Id``
+(``Root=1-…``) is the request id as the targets receive it, and the trace id in W3C form
+(X-Ray's id without ``1-`` and dashes: what OpenTelemetry's X-Ray propagator reports).
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ _LINE = (
     r"^(?:(https?|h2|grpcs|wss?) )?(" + _ISO + r") (\S+) (\S+) (\S+) "
     rf"({_SECONDS}) ({_SECONDS}) ({_SECONDS}) (\d{{3}}|-) (\d{{3}}|-) (\d+|-) (\d+|-) "
     rf"{_QUOTED} {_QUOTED} (\S+) (\S+)"
-    rf"(?: (\S+)(?: {_QUOTED} {_QUOTED} {_QUOTED} (\S+) (\S+))?)?(?: .*)?$"
+    rf"(?: (\S+)(?: {_QUOTED} {_QUOTED} {_QUOTED} (\S+) (\S+)"
+    # actions_executed redirect_url error_reason target:port_list target_status_code_list
+    # classification classification_reason (each added to the format over the years).
+    rf"(?: {_QUOTED} {_QUOTED} {_QUOTED}(?: {_QUOTED} {_QUOTED}(?: {_QUOTED} {_QUOTED})?)?)?)?)?"
+    r"(?: .*)?$"
 )
 _GROUPS = [
     "type",
@@ -55,6 +60,13 @@ _GROUPS = [
     "cert",
     "priority",
     "created",
+    "actions",
+    "redirect_url",
+    "error_reason",
+    "target_list",
+    "target_status_list",
+    "classification",
+    "classification_reason",
 ]
 _LINE_RE = re.compile(_LINE)
 _REQUEST = r"^([A-Za-z][A-Za-z0-9_-]{0,31}|-) (\S+) ?(?:HTTP/\d(?:\.\d)?|-)?$"
@@ -64,24 +76,32 @@ def _seconds_ms(name: str) -> str:
     return f"CASE WHEN NOT starts_with({name}, '-') THEN try_cast({name} AS DOUBLE) * 1000.0 END"
 
 
-def plan_sql() -> str:
-    """The bulk parse of ALB/Classic ELB lines into ``requests`` (plus ``_reject``)."""
+def setup_sql() -> str:
+    """Parse every line once into ``tmp_aws_alb`` (requests and app events read it)."""
     fields = ", ".join(f"'{g}'" for g in _GROUPS)
     return f"""
+CREATE TEMP TABLE tmp_aws_alb AS
 WITH x AS (
     SELECT line, regexp_extract(text, '{sql_str(_LINE)}', [{fields}]) AS g FROM {{lines}}
 ), f AS (
     SELECT line, g.time = '' AS bad, unnest(g) FROM x
-), r AS (
-    SELECT *,
-        regexp_extract(request, '{sql_str(_REQUEST)}', ['method', 'url']) AS rl,
-        regexp_extract(trace, 'Root=(1-[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{24}})', 1) AS xray,
-        try_cast(time AS TIMESTAMPTZ)::TIMESTAMP AS end_ts,
-        try_cast(created AS TIMESTAMPTZ)::TIMESTAMP AS start_ts
-    FROM f
 )
+SELECT *,
+    regexp_extract(request, '{sql_str(_REQUEST)}', ['method', 'url']) AS rl,
+    regexp_extract(trace, 'Root=(1-[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{24}})', 1) AS xray,
+    try_cast(time AS TIMESTAMPTZ)::TIMESTAMP AS end_ts,
+    CASE WHEN type = '' THEN try_cast(time AS TIMESTAMPTZ)::TIMESTAMP
+        ELSE coalesce(try_cast(created AS TIMESTAMPTZ)::TIMESTAMP,
+                      try_cast(time AS TIMESTAMPTZ)::TIMESTAMP) END AS ts
+FROM f
+"""
+
+
+def requests_sql() -> str:
+    """Request rows from ``tmp_aws_alb``, with ``_reject``."""
+    return f"""
 SELECT
-    CASE WHEN type = '' THEN end_ts ELSE coalesce(start_ts, end_ts) END AS ts,
+    ts,
     CASE WHEN NOT (starts_with(t_request, '-') OR starts_with(t_target, '-')
                    OR starts_with(t_response, '-'))
         THEN (try_cast(t_request AS DOUBLE) + try_cast(t_target AS DOUBLE)
@@ -107,7 +127,35 @@ SELECT
         WHEN bad THEN 'not an AWS load balancer access log line'
         WHEN end_ts IS NULL THEN 'unreadable timestamp'
     END AS _reject
-FROM r
+FROM tmp_aws_alb
+"""
+
+
+def app_events_sql() -> str:
+    """One WARNING per request the load balancer itself failed or flagged.
+
+    ``error_reason`` (``LambdaInvalidResponse``, ``AuthInvalidIdToken``, …) and a desync
+    ``classification`` of Ambiguous or Severe say why; the event keeps the request's line
+    and trace id beside it, WARNING so a 5xx is not counted twice by the error analyzers.
+    """
+    return """
+SELECT ts, 'WARNING' AS level,
+    'AWS load balancer: ' || concat_ws('; ', NULLIF(NULLIF(error_reason, '-'), ''),
+        CASE WHEN classification IN ('Ambiguous', 'Severe')
+            THEN classification || ' request (' || classification_reason || ')' END)
+        || ' -> ' || status || ' ' || request AS message,
+    NULLIF(regexp_extract(trace, 'Root=[^;"]+'), '') AS request_id,
+    NULLIF(replace(substr(xray, 3), '-', ''), '') AS trace_id,
+    coalesce(NULLIF(NULLIF(error_reason, '-'), ''), classification) AS error_type,
+    NULL::VARCHAR AS stack,
+    MAP {'error_reason': error_reason, 'classification': classification,
+         'classification_reason': classification_reason, 'elb_status_code': status,
+         'target_status_code': target_status, 'target': target} AS attributes,
+    line
+FROM tmp_aws_alb
+WHERE NOT bad AND ts IS NOT NULL
+    AND (NULLIF(NULLIF(error_reason, '-'), '') IS NOT NULL
+         OR classification IN ('Ambiguous', 'Severe'))
 """
 
 
@@ -154,7 +202,12 @@ class AwsAlbFormat:
         has_trace = any((m.group(18) or "-") != "-" for m in hits)
         missing = () if has_trace or not hits else ("request_id", "trace_id")
         return ParsePlan(
-            table="requests", select_sql=plan_sql(), variant=variant or "alb", missing=missing
+            table="requests",
+            select_sql=requests_sql(),
+            variant=variant or "alb",
+            missing=missing,
+            setup=(setup_sql(),),
+            also=(("app_events", app_events_sql()),),
         )
 
 

@@ -102,6 +102,8 @@ _EVENT = (
     r"|Server \S+ is (?:going )?(?:DOWN|UP)|backend \S+ has no server available"
     r"|Health check for |Stopping (?:frontend|backend|proxy) |Pausing |Resuming |Loading success)"
 )
+# The head's time: RFC 3164 (no year) or RFC 3339.
+_HEAD_TIME = r"^(?:<\d{1,3}>\d?\s*)?([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+)"
 # The head again, to find where the message starts (and its syslog severity, if any).
 _HEAD_PARTS = r"^(?:<(\d{1,3})>\d?\s*)?" + _HEAD_BODY + "?(.*)$"
 
@@ -111,6 +113,14 @@ def setup_sql(zone: str | None) -> str:
     fields = ", ".join(f"'{g}'" for g in _GROUPS)
     naive = "try_strptime(time, '%d/%b/%Y:%H:%M:%S.%g')"
     ts = f"timezone('{sql_str(zone)}', {naive})::TIMESTAMP" if zone else naive
+    # A notice's time is its syslog head's; RFC 3164 has no year: the year of the file's
+    # last request (one earlier when that would put the notice after it, as at New Year).
+    short = (
+        "try_strptime(year_ || ' ' || regexp_replace(head_time, ' +', ' '), '%Y %b %d %H:%M:%S')"
+    )
+    if zone:
+        short = f"timezone('{sql_str(zone)}', {short})::TIMESTAMP"
+    iso = "try_cast(head_time AS TIMESTAMPTZ)::TIMESTAMP"
     return f"""
 CREATE TEMP TABLE tmp_haproxy AS
 WITH x AS (
@@ -118,7 +128,15 @@ WITH x AS (
 ), f AS (
     SELECT line, text, g.client = '' AS bad, unnest(g) FROM x
 )
-SELECT *, coalesce(bad AND regexp_matches(head.message, '{sql_str(_EVENT)}'), FALSE) AS is_event
+SELECT * EXCLUDE (head_time, year_, last_ts),
+    CASE WHEN NOT is_event OR head_time = '' THEN NULL
+        WHEN head_time[5] = '-' THEN {iso}
+        WHEN {short} > last_ts + INTERVAL 1 DAY THEN {short} - INTERVAL 1 YEAR
+        ELSE {short} END AS event_ts
+FROM (
+SELECT *, coalesce(bad AND regexp_matches(head.message, '{sql_str(_EVENT)}'), FALSE) AS is_event,
+    CASE WHEN bad THEN regexp_extract(text, '{sql_str(_HEAD_TIME)}', 1) END AS head_time,
+    max(ts) OVER () AS last_ts, CAST(year(max(ts) OVER ()) AS VARCHAR) AS year_
 FROM (
 SELECT line, text, bad, client, frontend, backend, server, status, bytes, request, termination,
        CASE WHEN cap1 <> '' THEN string_split(cap1, '|') END AS caps,
@@ -129,6 +147,7 @@ SELECT line, text, bad, client, frontend, backend, server, status, bytes, reques
        CASE WHEN bad THEN regexp_extract(text, '{sql_str(_HEAD_PARTS)}', ['pri', 'message'])
        END AS head
 FROM f
+)
 )
 """
 
@@ -185,7 +204,7 @@ def app_events_sql() -> str:
     twice by the error analyzers.
     """
     return f"""
-SELECT NULL::TIMESTAMP AS ts, {_LEVEL} AS level, head.message AS message,
+SELECT event_ts AS ts, {_LEVEL} AS level, head.message AS message,
     NULL::VARCHAR AS request_id, NULL::VARCHAR AS trace_id, NULL::VARCHAR AS error_type,
     NULL::VARCHAR AS stack, MAP {{'reader': 'haproxy'}} AS attributes, line
 FROM tmp_haproxy WHERE is_event
