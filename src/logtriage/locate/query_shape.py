@@ -6,9 +6,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import sqlglot
-from sqlglot import exp
-
 _TABLE = re.compile(r"\b(?:from|into|update|join)\s+[`\"\[]?([\w$]+(?:\.[\w$]+)?)", re.IGNORECASE)
 
 
@@ -28,6 +25,11 @@ class QueryShape:
 @lru_cache(maxsize=1024)
 def query_shape(fingerprint: str) -> QueryShape:
     """Parse a fingerprint (``?`` placeholders, ``in (?+)`` lists) into its tables and columns."""
+    # Imported here: sqlglot takes a fifth of the CLI's start-up, and logs without
+    # queries (access logs) never parse one.
+    import sqlglot
+    from sqlglot import exp
+
     text = fingerprint.replace("(?+)", "(?)").replace("[?+]", "[?]")
     try:
         dialect = "mysql" if "`" in text else None  # backquoted identifiers
