@@ -78,11 +78,16 @@ def query_table(db: Database, limit: int) -> list[dict[str, Any]]:
                    min(db_system) AS db_system, mode(db) AS db,
                    min(ts) AS first_ts, max(ts) AS last_ts
             FROM queries WHERE fingerprint_id IS NOT NULL GROUP BY fingerprint_id
+        ), slowest AS (
+            -- The slowest call's place (ties: first in the input), from narrow columns; only
+            -- that call's text is read, not every call's sorted.
+            SELECT q.fingerprint_id, min({'source': q.source, 'line': q.line}) AS at
+            FROM queries q JOIN shapes s ON s.fingerprint_id = q.fingerprint_id
+            WHERE q.duration_ms = s.max_ms OR s.max_ms IS NULL
+            GROUP BY q.fingerprint_id
         ), worst AS (
-            SELECT fingerprint_id, source, line, sql, duration_ms, tags FROM queries
-            WHERE fingerprint_id IS NOT NULL
-            QUALIFY row_number() OVER (PARTITION BY fingerprint_id
-                ORDER BY duration_ms DESC NULLS LAST, source, line) = 1
+            SELECT k.fingerprint_id, q.source, q.line, q.sql, q.duration_ms, q.tags
+            FROM slowest k JOIN queries q ON q.source = k.at.source AND q.line = k.at.line
         )
         SELECT s.*, sum(s.total_ms) OVER () AS all_ms,
                w.source AS ex_source, w.line AS ex_line, w.sql AS ex_sql,
