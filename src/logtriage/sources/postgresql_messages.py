@@ -116,7 +116,7 @@ _STARTED_HEAD = "^(?:statement|execute)(?: [^\\n]*?)?: "
 
 
 def _classified(source: str) -> str:
-    """SQL: the rows of ``source`` (level, message…) plus role, ms and sql.
+    """SQL: the rows of ``source`` (level, message…) plus role, ms and sql_from.
 
     Roles: DS a timed statement, S a statement logged as it starts, D a bare duration, P a
     parse/bind step or a plan, E an error; NULL for every other message. Regexes run only on
@@ -156,11 +156,13 @@ SELECT * EXCLUDE (t_head, s_head, t_ms, t_verb, t_role),
         WHEN s_head <> '' THEN 'S'
     END AS role,
     try_cast(t_ms AS DOUBLE) AS ms,
+    -- Where the statement starts in the message: the statement is not copied here (it is
+    -- most of the message; queries_sql cuts it once).
     CASE
         -- One character (a space, or the newline of a statement on its own line) follows.
-        WHEN t_role = 'DS' THEN substr(message, length(t_head) + 2)
-        WHEN s_head <> '' THEN substr(message, length(s_head) + 1)
-    END AS sql
+        WHEN t_role = 'DS' THEN length(t_head) + 2
+        WHEN s_head <> '' THEN length(s_head) + 1
+    END AS sql_from
 FROM v
 """
 
@@ -177,7 +179,7 @@ def classify_sql(messages: str, langs: tuple[str, ...] | None = None) -> tuple[s
     translation = translation_sql("tmp_pg_msg", langs)
     if translation is None:
         return (create,)
-    columns = ("message", "lang", "role", "ms", "sql")
+    columns = ("message", "lang", "role", "ms", "sql_from")
     return (
         create,
         "CREATE TEMP TABLE tmp_pg_hit AS " + _classified(translation),
@@ -191,7 +193,10 @@ def queries_sql() -> str:
     """SELECT of ``queries`` rows (all good rows; ``_reject`` NULL) from tmp_pg_msg."""
     # Only sessions that log statements as they start need pairing (a window over their
     # messages); statements timed on one line, the common case, are read as they are.
-    return """
+    # Inlined twice rather than a CTE used twice, which DuckDB may materialize: a copy of all.
+    msg = """(SELECT * EXCLUDE (sql_from), substr(message, sql_from) AS sql
+        FROM tmp_pg_msg WHERE role IS NOT NULL)"""
+    return f"""
 WITH started AS (
     SELECT DISTINCT connection FROM tmp_pg_msg WHERE role = 'S' AND connection IS NOT NULL
 ), seq AS (
@@ -199,12 +204,12 @@ WITH started AS (
         lead(role) OVER w AS next_role,
         lead(sql) OVER w AS next_sql,
         lead(ms) OVER w AS next_ms
-    FROM tmp_pg_msg
-    WHERE role IS NOT NULL AND connection IN (SELECT connection FROM started)
+    FROM {msg} AS m
+    WHERE connection IN (SELECT connection FROM started)
     WINDOW w AS (PARTITION BY connection ORDER BY line)
 ), timed AS (
     SELECT *, NULL AS next_role, NULL AS next_sql, NULL::DOUBLE AS next_ms
-    FROM tmp_pg_msg
+    FROM {msg} AS m
     -- Without a session key nothing is paired: statements logged as they start stay untimed.
     WHERE role IN ('DS', 'S')
         AND (connection IS NULL OR connection NOT IN (SELECT connection FROM started))
