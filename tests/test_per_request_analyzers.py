@@ -160,6 +160,38 @@ def test_p002_repeated_sequence(world: World) -> None:
     assert found[0]["evidence"]["repeats_per_request_p50"] == 10
 
 
+def test_p002_two_sequences_in_one_request_and_on_bare_connections(world: World) -> None:
+    """Blocks of 2 and 3 shapes, each found once (not as its rotations), also without requests."""
+    a, b, c, d, e = (f"select * from t{k} where id = ?" for k in "abcde")
+    for r in range(3):
+        rid = f"r{r}"
+        world.request("GET /mix", r * 1000.0, 200, rid)
+        at = r * 1000.0 + 1
+        for shapes, times in (((a, b), 5 + r), ((c, d, e), 4)):
+            for i in range(times):
+                for shape in shapes:
+                    world.query(at, shape, shape.replace("?", str(i)), rid)
+                    at += 1
+    for burst in range(2):  # the same [c, d, e] loop on a connection no request owns
+        at = 50_000.0 + burst * 10_000.0
+        for i in range(3):
+            for shape in (c, d, e):
+                world.query(at, shape, shape.replace("?", str(i)), None, conn="pid-9")
+                at += 1
+    found = world.run("P002")
+    by_len = {(f.get("route"), len(f["evidence"]["sequence"])): f for f in found}
+    assert sorted(by_len, key=str) == sorted([("GET /mix", 2), ("GET /mix", 3), (None, 3)], key=str)
+    pair, triple, bare = by_len["GET /mix", 2], by_len["GET /mix", 3], by_len[None, 3]
+    assert sorted(pair["evidence"]["sequence"]) == [a, b]
+    assert pair["evidence"]["repeats_per_request_max"] == 7
+    assert pair["evidence"]["repeats_per_request_p50"] == 6
+    assert sorted(triple["evidence"]["sequence"]) == [c, d, e]
+    assert triple["evidence"]["requests_affected"] == 3
+    assert triple["evidence"]["repeats_per_request_p50"] == 4
+    assert bare["evidence"]["requests_affected"] == 2
+    assert bare["evidence"]["repeats_per_request_max"] == 3
+
+
 def test_p002_quiet_without_repeats(world: World) -> None:
     for r in range(4):
         rid = f"r{r}"
