@@ -63,7 +63,7 @@ def query_table(db: Database, limit: int) -> list[dict[str, Any]]:
 
     Without durations (a general query log) the ranking falls back to the call count. The
     example is the slowest call (ties: first in the input); its text is redacted later, with
-    the rest of the report.
+    the rest of the report. ``db`` is the database most calls ran in (ties: the first name).
     """
     if not db.count("queries"):
         return []
@@ -75,9 +75,15 @@ def query_table(db: Database, limit: int) -> list[dict[str, Any]]:
                    avg(duration_ms) AS mean_ms, quantile_cont(duration_ms, [0.5, 0.95]) AS q,
                    max(duration_ms) AS max_ms, sum(lock_ms) AS lock_ms,
                    sum(rows_sent) AS rows_sent, sum(rows_examined) AS rows_examined,
-                   min(db_system) AS db_system, mode(db) AS db,
-                   min(ts) AS first_ts, max(ts) AS last_ts
+                   min(db_system) AS db_system, min(ts) AS first_ts, max(ts) AS last_ts
             FROM queries WHERE fingerprint_id IS NOT NULL GROUP BY fingerprint_id
+        ), dbs AS (
+            -- The database most calls ran in; a tie goes to the first name, so two runs agree.
+            SELECT fingerprint_id, db FROM (
+                SELECT fingerprint_id, db, count(*) AS n FROM queries
+                WHERE fingerprint_id IS NOT NULL AND db IS NOT NULL GROUP BY fingerprint_id, db
+            )
+            QUALIFY row_number() OVER (PARTITION BY fingerprint_id ORDER BY n DESC, db) = 1
         ), slowest AS (
             -- The slowest call's place (ties: first in the input), from narrow columns; only
             -- that call's text is read, not every call's sorted.
@@ -89,10 +95,11 @@ def query_table(db: Database, limit: int) -> list[dict[str, Any]]:
             SELECT k.fingerprint_id, q.source, q.line, q.sql, q.duration_ms, q.tags
             FROM slowest k JOIN queries q ON q.source = k.at.source AND q.line = k.at.line
         )
-        SELECT s.*, sum(s.total_ms) OVER () AS all_ms,
+        SELECT s.*, d.db, sum(s.total_ms) OVER () AS all_ms,
                w.source AS ex_source, w.line AS ex_line, w.sql AS ex_sql,
                w.duration_ms AS ex_ms, w.tags AS ex_tags
         FROM shapes s JOIN worst w USING (fingerprint_id)
+        LEFT JOIN dbs d USING (fingerprint_id)
         ORDER BY coalesce(s.total_ms, 0) DESC, s.count DESC, s.fingerprint_id
         LIMIT ?
         """,
