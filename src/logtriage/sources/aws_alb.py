@@ -24,13 +24,16 @@ from collections.abc import Mapping, Sequence
 from logtriage.sources.app_fields import sql_str
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
 
-_QUOTED = r'"((?:[^"\\]|\\.)*)"'
+# The request and user agent are the client's text (a quote inside is escaped); the other
+# quoted fields are AWS's own, without quotes. Escape-aware matching of every field costs 3.5x.
+_QUOTED_ESC = r'"((?:[^"\\]|\\.)*)"'
+_QUOTED = r'"([^"]*)"'
 _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z"
 _SECONDS = r"-?\d+(?:\.\d+)?"
 _LINE = (
     r"^(?:(https?|h2|grpcs|wss?) )?(" + _ISO + r") (\S+) (\S+) (\S+) "
     rf"({_SECONDS}) ({_SECONDS}) ({_SECONDS}) (\d{{3}}|-) (\d{{3}}|-) (\d+|-) (\d+|-) "
-    rf"{_QUOTED} {_QUOTED} (\S+) (\S+)"
+    rf"{_QUOTED_ESC} {_QUOTED_ESC} (\S+) (\S+)"
     rf"(?: (\S+)(?: {_QUOTED} {_QUOTED} {_QUOTED} (\S+) (\S+)"
     # actions_executed redirect_url error_reason target:port_list target_status_code_list
     # classification classification_reason (each added to the format over the years).
