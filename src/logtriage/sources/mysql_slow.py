@@ -138,7 +138,7 @@ _QUERY_TIME_LINE = (
 _USER_HOST_LINE = r"# User@Host: [^:]* Id: +[^\s:]+ *"
 # What a kept line of an entry gives: a header line of one of the layouts above, its
 # `use db;`, its `SET timestamp=N;`, or a line of its statement.
-_PARTS = (
+(
     _P_TIME,
     _P_QUERY_TIME,
     _P_USER_HOST,
@@ -147,7 +147,7 @@ _PARTS = (
     _P_USE,
     _P_SET,
     _P_BODY,
-) = tuple(range(8))
+) = range(8)
 
 
 def _kinds_sql() -> str:
