@@ -47,6 +47,7 @@ _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})"
 _BSD = r"[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
 _SECONDARY = "'DETAIL', 'HINT', 'QUERY', 'CONTEXT', 'LOCATION', 'STATEMENT'"
 _ZONE_HINT = "unknown time zone? name it with [formats] pg_timezone"
+_NONE = "NULL::VARCHAR"
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,26 @@ def stderr_plan(
     else:
         pid = "NULL::VARCHAR"
     wrapper_ts = "NULLIF(w.ts, '')" if wrapper.regex else "NULL::VARCHAR"
+    user, db = _captured(compiled, "user"), _captured(compiled, "db")
+    values = {
+        "part_key": w["part_key"],
+        "time_text": time_text,
+        "epoch_text": epoch_text,
+        "wrapper_ts": wrapper_ts,
+        "session": _captured(compiled, "session"),
+        "pid": pid,
+        "user": user if user == _NONE else unknown_sql(user),
+        "db": db if db == _NONE else unknown_sql(db),
+        "sqlstate": _captured(compiled, "sqlstate"),
+    }
+    # Values this layout never has are not stored (a column of NULLs still costs 16 bytes a
+    # line): readers of the table get them as constants.
+    constant = {k: v for k, v in values.items() if v in (_NONE, "''")}
+    stored = ",\n    ".join(f'{v} AS "{k}"' for k, v in values.items() if k not in constant)
+    per_line = "tmp_pg_lines"
+    if constant:
+        added = ", ".join(f'{v} AS "{k}"' for k, v in constant.items())
+        per_line = f"(SELECT *, {added} FROM tmp_pg_lines) AS pl"
     lines_sql = f"""
 CREATE TEMP TABLE tmp_pg_lines AS
 WITH x AS (
@@ -301,34 +322,26 @@ WITH x AS (
     FROM g
 )
 SELECT line, is_start, is_cont,
-    {w["part_key"]} AS part_key,
     -- rtrim with a character list decodes the whole line (~2 s per 300 MB): only when needed.
     CASE WHEN NOT (is_start OR is_cont) THEN NULL
         WHEN ends_with(content, chr(13)) THEN rtrim(content, chr(13)) ELSE content END AS content,
     CASE WHEN NOT (is_start OR is_cont) THEN {w["garbage"]} END AS garbage,
-    {level_sql("NULLIF(g.level, '')")} AS level,
-    {time_text} AS time_text,
-    {epoch_text} AS epoch_text,
-    {wrapper_ts} AS wrapper_ts,
-    {_captured(compiled, "session")} AS session,
-    {pid} AS pid,
-    {unknown_sql(_captured(compiled, "user"))} AS "user",
-    {unknown_sql(_captured(compiled, "db"))} AS db,
-    {_captured(compiled, "sqlstate")} AS sqlstate
+    {level_sql("NULLIF(g.level, '')")} AS level{"," if stored else ""}
+    {stored}
 FROM k
 """
-    conts_sql = """
+    conts_sql = f"""
 CREATE TEMP TABLE tmp_pg_conts AS
 SELECT c.line, s.line AS entry, c.content
-FROM (SELECT line, part_key, content FROM tmp_pg_lines WHERE is_cont) AS c
-ASOF LEFT JOIN (SELECT line, part_key FROM tmp_pg_lines WHERE is_start) AS s
+FROM (SELECT line, part_key, content FROM {per_line} WHERE is_cont) AS c
+ASOF LEFT JOIN (SELECT line, part_key FROM {per_line} WHERE is_start) AS s
     ON c.part_key = s.part_key AND c.line >= s.line
 """
     # Entries are numbered by their first line; their tails are the few continuation lines.
     tails = """(SELECT entry, string_agg(content, '' ORDER BY line) AS tail
         FROM tmp_pg_conts WHERE entry IS NOT NULL GROUP BY entry)"""
     starts = f"""(SELECT *, level IN ({_SECONDARY}) AS is_secondary,
-        coalesce(session, pid, part_key) AS msg_key FROM tmp_pg_lines WHERE is_start)"""
+        coalesce(session, pid, part_key) AS msg_key FROM {per_line} WHERE is_start)"""
     secondary_sql = f"""
 CREATE TEMP TABLE tmp_pg_secondary AS
 WITH s AS (

@@ -133,21 +133,21 @@ WITH raw AS ({source}
             OR starts_with(message, 'execute ')) THEN
             regexp_extract(message, '{_STARTED_HEAD}', 0) END AS s_head
     FROM raw
-), m AS (
+), c_ms AS (
     -- "duration: " (10 characters), the number, " ms", then spaces and the verb if any.
     SELECT *, CASE WHEN t_head <> '' THEN split_part(t_head, ' ', 2) END AS t_ms
     FROM h
-), k AS (
+), c_verb AS (
     SELECT *, CASE WHEN t_head <> '' THEN ltrim(substr(t_head, 14 + length(t_ms)), ' ') END
         AS t_verb
-    FROM m
-), v AS (
+    FROM c_ms
+), c_role AS (
     SELECT *, CASE
         WHEN t_verb = '' THEN 'D'
         WHEN starts_with(t_verb, 'statement') OR starts_with(t_verb, 'execute') THEN 'DS'
         WHEN t_verb IS NOT NULL THEN 'P'
     END AS t_role
-    FROM k
+    FROM c_verb
 )
 SELECT * EXCLUDE (t_head, s_head, t_ms, t_verb, t_role),
     CASE
@@ -163,7 +163,7 @@ SELECT * EXCLUDE (t_head, s_head, t_ms, t_verb, t_role),
         WHEN t_role = 'DS' THEN length(t_head) + 2
         WHEN s_head <> '' THEN length(s_head) + 1
     END AS sql_from
-FROM v
+FROM c_role
 """
 
 
