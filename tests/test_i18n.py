@@ -534,3 +534,11 @@ def test_evidence_codes_read_as_names_and_json_keeps_the_codes(planted_ja: api.R
     buffer = StringIO()
     render_terminal(report, Console(file=buffer, width=400, color_system=None))
     assert "kind=lock_timeout" in buffer.getvalue()  # English shows the JSON's own values
+
+
+def test_serve_errors_in_japanese(tmp_path: Path) -> None:
+    code, _out, err = _run("serve", str(tmp_path / "nope"), "--lang", "ja")
+    assert code == 2 and err.count("\n") == 1
+    assert "そのような状態ディレクトリまたはレポートはありません" in err
+    code, _out, err = _run("serve", str(tmp_path), "--lang", "ja")
+    assert code == 2 and "先に analyze --state" in err

@@ -22,6 +22,7 @@ import duckdb
 from logtriage.engine.charts import bucket_seconds
 from logtriage.engine.pipeline import redact_report
 from logtriage.errors import LogtriageError
+from logtriage.model.i18n import _
 from logtriage.model.redaction import redact_text, redact_value
 from logtriage.model.report import Report
 from logtriage.model.saved_report import report_from_json
@@ -120,7 +121,9 @@ class History:
             self.con = duckdb.connect(path, read_only=True, config=dict(_CONNECT_CONFIG))
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise HistoryUnavailableError(f"cannot open the history {path}: {first}") from exc
+            raise HistoryUnavailableError(
+                _("cannot open the history {path}: {problem}").format(path=path, problem=first)
+            ) from exc
         self.con.execute("SET TimeZone = 'UTC'")
         self.tables = {
             str(row[0])
@@ -242,7 +245,7 @@ class History:
     # Requests ---------------------------------------------------------------------------
 
     def _request_key(self, request_url_id: str) -> tuple[str, int] | None:
-        digest, _, line = request_url_id.partition("-")
+        digest, _sep, line = request_url_id.partition("-")
         if len(digest) != 8 or not line.isdigit() or not self.has("requests"):
             return None
         rows = self._rows(
@@ -610,7 +613,7 @@ class SavedAnalysis:
     def history(self) -> History:
         """A read-only connection to the history, for one page."""
         if self.history_path is None:
-            raise HistoryUnavailableError("no history: serve a directory from analyze --state")
+            raise HistoryUnavailableError(_("no history: serve a directory from analyze --state"))
         return History(self.history_path)
 
 
@@ -621,12 +624,14 @@ def saved_files(target: str) -> tuple[str, str | None]:
         report = path / REPORT_FILE
         if not report.is_file():
             raise LogtriageError(
-                f"{target} holds no {REPORT_FILE}: run analyze --state {target} first"
+                _("{target} holds no {file}: run analyze --state {target} first").format(
+                    target=target, file=REPORT_FILE
+                )
             )
         history = path / HISTORY_FILE
         return str(report), str(history) if history.is_file() else None
     if not path.exists():
-        raise LogtriageError(f"no such state directory or report: {target}")
+        raise LogtriageError(_("no such state directory or report: {target}").format(target=target))
     return str(path), None
 
 
@@ -644,10 +649,14 @@ def open_saved(
     try:
         report = report_from_json(report_data)
     except (KeyError, TypeError, ValueError) as exc:
-        raise LogtriageError(f"{name}: the report is malformed ({exc})") from exc
+        raise LogtriageError(
+            _("{name}: the report is malformed ({problem})").format(name=name, problem=exc)
+        ) from exc
     if history_path is not None:
         with History(history_path) as history:
             if not history.has("requests"):
-                raise LogtriageError(f"{history_path} is not a logtriage history (no requests)")
+                raise LogtriageError(
+                    _("{path} is not a logtriage history (no requests)").format(path=history_path)
+                )
     # A report written by analyze is redacted already; a hand-edited one must be too.
     return SavedAnalysis(name, redact_report(report), history_path, report_path, mtime_ns)
