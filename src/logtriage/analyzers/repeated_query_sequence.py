@@ -154,7 +154,7 @@ def _repeats_sql(max_length: int) -> str:
         WITH {_SHAPES}, units AS (
             -- Units where two shapes run often enough to repeat: no other can hold a block.
             SELECT unit, any_value(route) AS route, any_value(request_ms) AS request_ms,
-                   row_number() OVER () AS uid
+                   row_number() OVER (ORDER BY unit) AS uid
             FROM (
                 SELECT unit, any_value(route) AS route, any_value(request_ms) AS request_ms
                 FROM unit_queries GROUP BY unit, fingerprint HAVING count(*) >= ?

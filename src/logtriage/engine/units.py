@@ -132,7 +132,7 @@ def build_unit_queries(db: Database, burst_gap_ms: float = 50.0) -> None:
             FROM queries q
             WHERE q.connection IS NOT NULL AND q.ts IS NOT NULL AND {uncorrelated_filter}
         ), connections AS (
-            SELECT source, connection, row_number() OVER () AS cid
+            SELECT source, connection, row_number() OVER (ORDER BY source, connection) AS cid
             FROM (SELECT DISTINCT source, connection FROM unbound)
         ), sources AS (
             SELECT source, bool_and(ts = date_trunc('second', ts)) AS whole_seconds
