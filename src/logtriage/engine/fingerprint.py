@@ -53,11 +53,15 @@ _BLOCK_COMMENT = r"/\*(?s:.*?)\*/"
 # another $word$; nested $$…$$ and $1 are read as units and do not end it.
 _DOLLAR_TAGGED = r"\$[A-Za-z_][A-Za-z0-9_]*\$(?:[^$]|\$\$|\$[^$])*?\$[A-Za-z_][A-Za-z0-9_]*\$"
 
+# Strings: backslash escapes and doubled quotes; "…" is a string unless ANSI_QUOTES.
+_STRINGS_MYSQL = r"'(?:[^'\\]|\\(?s:.)|'')*'" + "|" + r'"(?:[^"\\]|\\(?s:.)|"")*"'
+# standard_conforming_strings (default since 9.1): a backslash is an ordinary character.
+_STRING_POSTGRES = r"'(?:[^']|'')*'"
+_PLACEHOLDER = r"\$[0-9]+"
+
 _TOKENS_MYSQL = "|".join(
     (
-        # Strings: backslash escapes and doubled quotes; "…" is a string unless ANSI_QUOTES.
-        r"'(?:[^'\\]|\\(?s:.)|'')*'",
-        r'"(?:[^"\\]|\\(?s:.)|"")*"',
+        _STRINGS_MYSQL,
         r"`(?:[^`]|``)*`",
         _BLOCK_COMMENT,
         # "-- " needs a space or control character after it; "5--3" is arithmetic.
@@ -70,12 +74,11 @@ _TOKENS_MYSQL = "|".join(
 _TOKENS_POSTGRES = "|".join(
     (
         r"[eE]'(?:[^'\\]|\\(?s:.)|'')*'",
-        # standard_conforming_strings (default since 9.1): a backslash is an ordinary character.
-        r"'(?:[^']|'')*'",
+        _STRING_POSTGRES,
         r'"(?:[^"]|"")*"',
         r"\$\$(?s:.*?)\$\$",
         _DOLLAR_TAGGED,
-        r"\$[0-9]+",
+        _PLACEHOLDER,
         _BLOCK_COMMENT,
         r"--[^\n]*",
         _RUN_POSTGRES,
@@ -116,23 +119,36 @@ _SIGN = (
 # One bracketed tuple, two levels of nesting deep: ``(?, now(), coalesce(?, lower(?)))``.
 _TUPLE = r"\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)"
 _ELEM = r"(?:\?|cast\(\?\s+as\s+[a-z_][\w ]*\))(?:::[a-z_]\w*(?:\[\])?)?"
-# (substring the rule needs, pattern, replacement), in pt-query-digest's order. The substring
-# is a cheap test that skips the regex for the many statements it cannot change.
+# (guard, pattern, replacement), in pt-query-digest's order. The guard is a cheap regex with no
+# groups that matches wherever the pattern does (a prefix of it, or looser): it skips the
+# replacement for the many statements the rule cannot change.
 _RULES: tuple[tuple[str, str, str], ...] = (
     # A literal's prefix ended the run before it: N'…', x'…', b'…', U&'…', _utf8mb4'…'.
-    ("?", r"\b(?:[nbxe]|_[a-z0-9]+|u&)\?", "?"),
-    ("?", _SIGN, r"\1?"),
-    ("value", rf"\b(values?)\s*({_TUPLE})(?:\s*,\s*{_TUPLE})+", r"\1 \2"),
-    ("value", r"\b(values?)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", r"\1 (?+)"),
-    ("in", rf"\bin\s*\(\s*{_ELEM}(?:\s*,\s*{_ELEM})*\s*\)", "in (?+)"),
-    ("array", rf"\barray\s*\[\s*{_ELEM}(?:\s*,\s*{_ELEM})*\s*\]", "array[?+]"),
-    ("limit", r"\blimit \?(?:\s*,\s*\?| offset \?)?|\boffset \? limit \?", "limit ?"),
-    ("asc", r"(\S)\s+asc\b", r"\1"),
+    (r"[a-z0-9&]\?", r"\b(?:[nbxe]|_[a-z0-9]+|u&)\?", "?"),
+    (r"[+-]\s*\?", _SIGN, r"\1?"),
+    (r"\bvalues?\s*\(", rf"\b(values?)\s*({_TUPLE})(?:\s*,\s*{_TUPLE})+", r"\1 \2"),
+    (r"\bvalues?\s*\(\s*\?", r"\b(values?)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", r"\1 (?+)"),
+    (r"\bin\s*\(\s*[?c]", rf"\bin\s*\(\s*{_ELEM}(?:\s*,\s*{_ELEM})*\s*\)", "in (?+)"),
+    (r"\barray\s*\[", rf"\barray\s*\[\s*{_ELEM}(?:\s*,\s*{_ELEM})*\s*\]", "array[?+]"),
+    (
+        r"\blimit \?|\boffset \? limit",
+        r"\blimit \?(?:\s*,\s*\?| offset \?)?|\boffset \? limit \?",
+        "limit ?",
+    ),
+    (r"\sasc\b", r"(\S)\s+asc\b", r"\1"),
 )
+
+# Cheap tests that a statement may be one of the special cases of the final SELECT: most are not.
+_SPECIAL_RAW = r"^\s*SELECT /\*!40001 |/\*\w+\.\w+:[0-9]/[0-9]\*/|^administrator command: "
+_SPECIAL_SHAPED = r"^call\s|^use | union "
 
 # Tag pairs in a comment body: ``k='v'`` (sqlcommenter), ``k:v`` (marginalia, legacy QueryLogs),
 # ``k=v``. The first pair must start the body, so prose comments yield no tags.
 _PAIR = r"(?:^|,)\s*([A-Za-z_][\w.%-]*)\s*[=:]\s*('(?:[^'\\]|\\.)*'|[^,]*)"
+# The common body, ``k='v',k2:v2`` with no space, comma in a value or backslash (sqlcommenter
+# URL-encodes its values): split on commas, which is cheaper than ``_PAIR`` and reads the same.
+_SIMPLE_PAIR = r"[A-Za-z_][\w.%-]*[=:](?:'[^',\\]*'|[^',\\\s]*)"
+_SIMPLE_PAIRS = rf"{_SIMPLE_PAIR}(?:,{_SIMPLE_PAIR})*"
 # Normalized tag keys (lower-case, no ``-_.``) that carry a request id or a trace id.
 _REQUEST_ID_KEYS = ("requestid", "xrequestid", "reqid", "correlationid", "xcorrelationid")
 _TRACE_ID_KEYS = ("traceid", "xtraceid", "otteltraceid")
@@ -159,15 +175,22 @@ _WHITESPACE = (r"[ \t\n\r\f\v]{2,}|[\t\n\r\f\v]", " ")
 # Marks a protected token (a literal kept verbatim, a quoted identifier) in a skeleton string.
 _HOLE = "chr(2)"
 
+# The quick path (see ``_normalize_sql``): a statement whose text before its first ``/*`` has
+# none of these holds only plain runs and the literals ``_QUICK_*`` match, and no whitespace
+# to collapse. PostgreSQL's ``E'…'`` is left out: a run may swallow its ``e``.
+_NOT_QUICK_MYSQL = "[`#]|--|" + _WHITESPACE[0]
+_NOT_QUICK_POSTGRES = r"[\"]|--|\$[$A-Za-z_]|[eE]'|" + _WHITESPACE[0]
+_QUICK_POSTGRES = _STRING_POSTGRES + "|" + _PLACEHOLDER
+
 
 def _fill_holes(skeleton: str, kept: str) -> str:
     """Put the protected tokens ``kept`` back, in order, where ``skeleton`` has holes."""
-    return f"""CASE WHEN len({kept}) = 0 THEN {skeleton} ELSE array_to_string(flatten(
+    return f"""CASE WHEN coalesce(len({kept}), 0) = 0 THEN {skeleton} ELSE array_to_string(flatten(
         list_transform(string_split({skeleton}, {_HOLE}),
                        lambda part, n: [part, coalesce({kept}[n], '')])), '') END"""
 
 
-def _normalize_sql() -> str:
+def _normalize_sql(*, shortcuts: bool = True) -> str:
     """The SELECT that maps each distinct (raw statement, db_system) to its normal forms.
 
     Two skeletons are built from the tokens, with the tokens that must not be touched replaced
@@ -175,6 +198,12 @@ def _normalize_sql() -> str:
     whitespace in the rest; the fingerprint skeleton has ``?`` for literals and holes for quoted
     identifiers and version comments, gets lower-cased and its literals replaced, then the
     holes are filled and pt-query-digest's structure rules run on the whole text.
+
+    The quick path skips the tokens for most statements: a MySQL or PostgreSQL statement whose
+    text before its first ``/*`` (the head) holds only plain runs and literals, followed by at
+    most one plain comment, gets its fingerprint skeleton from one ``regexp_replace`` of the
+    head's literals and its clean text from the trimmed head; the comment gives the tags.
+    ``shortcuts=False`` turns this and the cheap guards off (the reference the tests compare to).
     """
     is_mysql = f"lower(coalesce(db_system, '')) IN {_in(MYSQL_SYSTEMS)}"
     is_pg = f"lower(coalesce(db_system, '')) IN {_in(POSTGRES_SYSTEMS)}"
@@ -210,12 +239,17 @@ def _normalize_sql() -> str:
         "fp_low", ((_IS_NULL, "\\1\x01"), (_LITERAL, "?"), ("\x01", "null"), _WHITESPACE)
     )
     without_null = _chain("fp_low", ((_LITERAL, "?"), _WHITESPACE))
-    literals = f"CASE WHEN contains(fp_low, 'null') THEN {with_null} ELSE {without_null} END"
-    literals = f"regexp_replace(trim({literals}), '\\s*;[\\s;]*$', '')"
+    # A quick statement has no whitespace to collapse: one pass fewer.
+    quick_literals = _chain("fp_low", ((_LITERAL, "?"),))
+    literals = f"""CASE WHEN contains(fp_low, 'null') THEN {with_null}
+        WHEN quick IS NOT NULL THEN {quick_literals} ELSE {without_null} END"""
+    # Trailing semicolons go (a CASE: most statements have none).
+    unsemi = """CASE WHEN contains(fp_lit, ';') THEN regexp_replace(fp_lit, '\\s*;[\\s;]*$', '')
+        ELSE fp_lit END"""
     # Without comments and whitespace runs, the clean text is the raw text.
     needs_clean = f"list_contains(kinds, 'c') OR regexp_matches(raw, {_lit(_WHITESPACE[0])})"
     collapsed = _chain("clean_skeleton", (_WHITESPACE,))
-    clean = f"""CASE WHEN clean_skeleton IS NULL THEN trim(raw)
+    clean = f"""CASE WHEN clean_skeleton IS NULL THEN trim(plain)
         ELSE {_fill_holes(f"trim({collapsed})", "clean_kept")} END"""
     body = """CASE WHEN starts_with(x, '/*') THEN x[3:-3] WHEN starts_with(x, '--') THEN x[3:]
         ELSE x[2:] END"""
@@ -226,43 +260,81 @@ def _normalize_sql() -> str:
         ELSE trim(p.v) END"""
     key = "CASE WHEN contains(p.k, '%') THEN coalesce(try(url_decode(p.k)), p.k) ELSE p.k END"
     norm_key = "lower(regexp_replace(p.k, '[-_.]', '', 'g'))"
+    # Without shortcuts (tests compare both): every statement is tokenized and every test made.
+    shortcut = "true" if shortcuts else "false"
+    all_guards = _lit("|".join(guard for guard, _, _ in _RULES))
+    # A quick statement ends in at most one plain comment (no /*! version */ or /*+ hint */).
+    one_comment = """length(note) >= 4 AND ends_with(note, '*/')
+        AND strpos(substr(note, 3), '*/') = length(note) - 3
+        AND substr(note, 3, 1) NOT IN ('!', '+')"""
     union_parts = "string_split_regex(shaped, ' union (?:all )?')"
     union_seps = "regexp_extract_all(shaped, ' union (?:all )?')"
     rules = "".join(
         f"""), rule_{n} AS (
-        SELECT * REPLACE (CASE WHEN contains(shaped, {_lit(needs)}) THEN
+        SELECT * REPLACE (CASE WHEN ruled AND regexp_matches(shaped, {_lit(guard)}) THEN
             regexp_replace(shaped, {_lit(pattern)}, {_lit(replacement)}, 'g')
             ELSE shaped END AS shaped)
-        FROM rule_{n - 1}"""
-        for n, (needs, pattern, replacement) in enumerate(_RULES, start=1)
+        FROM {"guarded" if n == 1 else f"rule_{n - 1}"}"""
+        for n, (guard, pattern, replacement) in enumerate(_RULES, start=1)
     )
     return rf"""
     WITH distinct_sql AS (
         SELECT DISTINCT sql AS raw, db_system FROM queries
         WHERE fingerprint IS NULL AND sql IS NOT NULL
+    ), split AS (
+        SELECT raw, db_system, is_mysql, is_pg,
+            CASE WHEN cut = 0 THEN raw ELSE left(raw, cut - 1) END AS head,
+            CASE WHEN cut > 0 THEN substr(raw, cut) END AS note
+        FROM (SELECT raw, db_system, {is_mysql} AS is_mysql, {is_pg} AS is_pg,
+                     strpos(raw, '/*') AS cut
+              FROM distinct_sql)
+    ), quick AS (
+        SELECT raw, db_system, is_mysql, is_pg, head, note,
+            CASE WHEN NOT regexp_matches(quick, '[''"]') THEN quick END AS quick
+        FROM (SELECT *, CASE WHEN {shortcut} AND (note IS NULL OR ({one_comment})) THEN CASE
+                WHEN is_mysql AND NOT regexp_matches(head, {_lit(_NOT_QUICK_MYSQL)})
+                    THEN regexp_replace(head, {_lit(_STRINGS_MYSQL)}, '?', 'g')
+                WHEN is_pg AND NOT regexp_matches(head, {_lit(_NOT_QUICK_POSTGRES)})
+                    THEN regexp_replace(head, {_lit(_QUICK_POSTGRES)}, '?', 'g')
+                END END AS quick
+              FROM split)
     ), tokenized AS (
-        SELECT raw, db_system, {is_mysql} AS is_mysql,
-            CASE WHEN {is_mysql} THEN regexp_extract_all(raw, {_lit(_TOKENS_MYSQL)})
-                 WHEN {is_pg} THEN regexp_extract_all(raw, {_lit(_TOKENS_POSTGRES)})
+        SELECT raw, db_system, is_mysql, head, note, quick,
+            CASE WHEN quick IS NOT NULL THEN NULL
+                 WHEN is_mysql THEN regexp_extract_all(raw, {_lit(_TOKENS_MYSQL)})
+                 WHEN is_pg THEN regexp_extract_all(raw, {_lit(_TOKENS_POSTGRES)})
                  ELSE regexp_extract_all(raw, {_lit(_TOKENS_OTHER)}) END AS toks
-        FROM distinct_sql
+        FROM quick
     ), kinded AS (
-        SELECT raw, db_system, toks, list_transform(toks, lambda x: {kind}) AS kinds
-        FROM tokenized
+        SELECT raw, db_system, head, quick, toks, kinds,
+            CASE WHEN quick IS NULL THEN list_filter(toks, lambda x, i: kinds[i] = 'c')
+                 WHEN note IS NOT NULL THEN [note] END AS comments
+        FROM (SELECT *, list_transform(toks, lambda x: {kind}) AS kinds FROM tokenized)
     ), skeletons AS (
         SELECT raw, db_system,
-            CASE WHEN {needs_clean} THEN {clean_skeleton} END AS clean_skeleton,
-            CASE WHEN {needs_clean} THEN {clean_kept} END AS clean_kept,
-            lower({fp_skeleton}) AS fp_low, {fp_kept} AS fp_kept,
-            flatten(list_transform(
-                list_filter(toks, lambda x, i: kinds[i] = 'c'),
-                lambda x: list_transform(regexp_extract_all({body}, {_lit(_PAIR)}),
-                                         lambda m: {pair}))) AS raw_pairs
+            CASE WHEN quick IS NULL AND {needs_clean} THEN {clean_skeleton} END AS clean_skeleton,
+            CASE WHEN quick IS NULL AND {needs_clean} THEN {clean_kept} END AS clean_kept,
+            CASE WHEN quick IS NULL THEN raw ELSE head END AS plain,
+            lower(coalesce(quick, {fp_skeleton})) AS fp_low, {fp_kept} AS fp_kept, quick,
+            flatten(list_transform(comments,
+                lambda x: CASE WHEN {shortcut} AND regexp_full_match({body}, {_lit(_SIMPLE_PAIRS)})
+                    THEN list_transform(string_split({body}, ','),
+                        lambda m: regexp_extract(m, '^([^=:]*)[=:]((?s:.*))', ['k', 'v']))
+                    ELSE list_transform(regexp_extract_all({body}, {_lit(_PAIR)}),
+                        lambda m: {pair}) END)) AS raw_pairs
         FROM kinded
-    ), rule_0 AS (
-        SELECT raw, db_system, {clean} AS clean, {_fill_holes(literals, "fp_kept")} AS shaped,
-            list_transform(raw_pairs, lambda p: {{'k': {key}, 'v': {value}}}) AS pairs
+    ), literal AS (
+        SELECT raw, db_system, clean_skeleton, clean_kept, plain, fp_kept, raw_pairs,
+            trim({literals}) AS fp_lit
         FROM skeletons
+    ), rule_0 AS (
+        SELECT raw, db_system, {clean} AS clean, {_fill_holes(unsemi, "fp_kept")} AS shaped,
+            list_transform(raw_pairs, lambda p: {{'k': {key}, 'v': {value}}}) AS pairs
+        FROM literal
+    ), guarded AS (
+        -- Where no rule's guard matches, no rule can change the text: one test for all.
+        SELECT *, NOT {shortcut} OR regexp_matches(shaped, {all_guards}) AS ruled
+        FROM rule_0
     {rules}
     ), unique_pairs AS (
         SELECT raw, db_system, clean, shaped,
@@ -270,8 +342,12 @@ def _normalize_sql() -> str:
                 list_position(list_transform(pairs, lambda q: q.k), p.k) = i) AS pairs
         FROM rule_{len(_RULES)}
     )
-    SELECT md5_number(raw) AS raw_md5, db_system, clean,
+    SELECT md5_number(raw) AS raw_md5, db_system,
+        -- NULL when the statement is already clean: the map carries less to the UPDATE.
+        nullif(clean, raw) AS clean,
         CASE
+            WHEN {shortcut} AND NOT regexp_matches(raw, {_lit(_SPECIAL_RAW)})
+                AND NOT regexp_matches(shaped, {_lit(_SPECIAL_SHAPED)}) THEN shaped
             -- pt-query-digest's special cases, so that both tools group these alike.
             WHEN regexp_matches(raw, '^\s*SELECT /\*!40001 SQL_NO_CACHE \*/ \* FROM `')
                 THEN 'mysqldump'
@@ -280,7 +356,8 @@ def _normalize_sql() -> str:
             WHEN regexp_matches(shaped, '^call\s+[^\s(]+\s*\(')
                 THEN regexp_extract(shaped, '^(call\s+[^\s(]+)', 1)
             WHEN regexp_matches(shaped, '^use \S+$') THEN 'use ?'
-            WHEN len(list_distinct({union_seps})) = 1 AND len(list_distinct({union_parts})) = 1
+            WHEN contains(shaped, ' union ') AND len(list_distinct({union_seps})) = 1
+                AND len(list_distinct({union_parts})) = 1
                 THEN {union_parts}[1] || ' /*repeat ' || trim({union_seps}[1]) || '*/'
             ELSE shaped
         END AS fingerprint,
@@ -314,11 +391,13 @@ def normalize_queries(db: Database) -> int:
     db.execute(
         """
         UPDATE queries SET
-            sql = m.clean,
+            sql = coalesce(m.clean, queries.sql),
             fingerprint = m.fingerprint,
             fingerprint_id = m.fingerprint_id,
-            -- The comment's tags and the reader's own merge; the reader's keys win.
-            tags = map_concat(m.tags, queries.tags),
+            -- The comment's tags and the reader's own merge; the reader's keys win. Most rows
+            -- have no reader tags, and map_concat costs even on NULL maps.
+            tags = CASE WHEN queries.tags IS NULL THEN m.tags
+                        ELSE map_concat(m.tags, queries.tags) END,
             request_id = coalesce(queries.request_id, m.tag_request_id),
             trace_id = coalesce(queries.trace_id, m.tag_trace_id)
         FROM tmp_fingerprints m
