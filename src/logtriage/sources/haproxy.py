@@ -75,7 +75,6 @@ _TRACEPARENT = r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}"
 _REQUEST = r"^([A-Za-z][A-Za-z0-9_-]{0,31}) (\S+)(?: HTTP/\d(?:\.\d)?)?$"
 
 _HTTP_RE = re.compile(_HTTP)
-_TCP_RE = re.compile(_TCP)
 _ID_RE = re.compile(rf"(?:{_ID})")
 # A line without a syslog head starts with the client address and the bracketed time.
 _RAW_START = re.compile(r"\S+:\d+ \[")
@@ -89,6 +88,12 @@ def _ids(line: str) -> bool:
     return any(
         _ID_RE.fullmatch(v) or re.fullmatch(_TRACEPARENT, v) for v in match.group(15).split("|")
     )
+
+
+def _is_notice(line: str) -> bool:
+    """Whether a line is one of HAProxy's own notices (after any syslog head)."""
+    match = _HEAD_PARTS_RE.match(line)
+    return bool(match and _EVENT_RE.match(match.group(2)))
 
 
 def _timer(name: str) -> str:
@@ -106,6 +111,8 @@ _EVENT = (
 _HEAD_TIME = r"^(?:<\d{1,3}>\d?\s*)?([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+)"
 # The head again, to find where the message starts (and its syslog severity, if any).
 _HEAD_PARTS = r"^(?:<(\d{1,3})>\d?\s*)?" + _HEAD_BODY + "?(.*)$"
+_HEAD_PARTS_RE = re.compile(_HEAD_PARTS)
+_EVENT_RE = re.compile(_EVENT)
 
 
 def setup_sql(zone: str | None) -> str:
@@ -244,9 +251,14 @@ class HaproxyFormat:
         if not sample:
             return Detection(confidence=0.0)
         hits = [ln for ln in sample if _HTTP_RE.match(ln)]
+        if not hits:
+            return Detection(confidence=0.0)
+        # HAProxy's own notices (a restart writes several) belong to the file too.
+        notices = sum(1 for ln in sample if _is_notice(ln))
         raw = sum(1 for ln in hits if _RAW_START.match(ln))
         variant = "raw" if raw * 2 >= len(hits) else "syslog"
-        return Detection(confidence=len(hits) / len(sample), variant=variant, detail=variant)
+        share = (len(hits) + notices) / len(sample)
+        return Detection(confidence=share, variant=variant, detail=variant)
 
     def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
         """The bulk parse; request_id is reported missing when no sample line captures one."""
