@@ -114,3 +114,21 @@ def test_profile_is_redacted_and_rendered() -> None:
     assert "Queries by total time" in text
     assert "update users set password = ? where id = ?" in text
     assert "DB time 30 ms" in text
+
+
+def test_database_is_the_most_used_one_and_a_tie_goes_to_the_first_name() -> None:
+    rows = [
+        *(
+            {"sql": f"SELECT * FROM t WHERE id = {i}", "duration_ms": 1.0, "db": db}
+            for i, db in enumerate(["shop", "analytics", "shop", "analytics"])
+        ),
+        *(
+            {"sql": f"DELETE FROM u WHERE id = {i}", "duration_ms": 1.0, "db": db}
+            for i, db in enumerate(["shop", "shop", None, "analytics"])
+        ),
+    ]
+    dbs = {p["fingerprint"]: p["db"] for p in _profile(rows)}
+    assert dbs == {
+        "select * from t where id = ?": "analytics",
+        "delete from u where id = ?": "shop",
+    }
