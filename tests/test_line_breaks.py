@@ -131,3 +131,10 @@ def test_lines_at_finds_each_wanted_line_in_any_chunking(
 
 def test_undecodable_bytes_become_cp1252_and_utf8_stays() -> None:
     assert decode_line(b"\xe2\x82\xac \x80 \x81 caf\xe9") == "€ € \x81 café"
+
+
+def test_a_byte_order_mark_on_content_that_is_not_utf16_is_read_as_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "odd.log"
+    path.write_bytes(b"\xfe\xff\n")
+    summary, rows, rejects = api.records(str(path))
+    assert (summary.lines, len(rows), len(rejects)) == (1, 0, 1)

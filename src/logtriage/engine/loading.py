@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -87,7 +88,18 @@ def _read_lines(db: Database, item: InputFile, scan: int) -> None:
         # The engine would break lines at these \r too: read a copy that breaks at \n only.
         copy = _newline_copy(db, item, scan)
     try:
-        _read_csv_lines(db, item, copy or item.read_path, encoding, scan)
+        try:
+            _read_csv_lines(db, item, copy or item.read_path, encoding, scan)
+        except duckdb.InvalidInputException:
+            if not encoding:
+                raise
+            # A UTF-16 byte-order mark on content that is not UTF-16 (an odd byte count):
+            # read the bytes as they are; what is not UTF-8 is decoded line by line below.
+            for table in ("lines", f"scan_rejects_{scan}", f"scan_info_{scan}"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            encoding = ""
+            item = dataclasses.replace(item, encoding="utf-8")
+            _read_csv_lines(db, item, item.read_path, encoding, scan)
         if (
             copy is None
             and item.compression != "none"
