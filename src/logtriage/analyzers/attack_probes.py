@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 from logtriage.analyzers.secret_shapes import mask_sql
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
-from logtriage.model.i18n import N_, _
+from logtriage.model.formatting import PROBE_KIND_NAMES
+from logtriage.model.i18n import _
 
 # Patterns run on the lower-cased, twice URL-decoded "path?query" (``+`` read as a space),
 # so %27%20or%201%3D1 and %252e%252e%252f are seen as what the server decodes them to.
@@ -53,15 +54,6 @@ RCE = (
     r"class\.module\.classloader|php://(input|filter)|allow_url_include|auto_prepend_file|"
     r"<\?php)"
 )
-
-_KINDS = {
-    "probe_path": N_("probe paths"),
-    "sqli": N_("SQL injection"),
-    "traversal": N_("path traversal"),
-    "xss": "XSS",
-    "rce": N_("command injection / Log4Shell"),
-    "storm_404": N_("404 storm"),
-}
 
 
 def _lit(text: str) -> str:
@@ -218,7 +210,7 @@ class AttackProbes:
             severity, score = Severity.MEDIUM, 0.08
         else:
             severity, score = Severity.LOW, 0.02
-        what = ", ".join(f"{_(_KINDS[k])} {v}" for k, v in kinds.items())
+        what = ", ".join(f"{_(PROBE_KIND_NAMES[k])} {v}" for k, v in kinds.items())
         described = "; ".join(part for part in (", ".join(scanners), what) if part)
         title = (
             _("{client} sent {count} attack probes ({described}), {answered} answered with 2xx")

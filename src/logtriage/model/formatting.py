@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from logtriage.model.i18n import N_
+
 
 def ms(value: float | None) -> str:
     """Format a duration in milliseconds as ``850 ms``, ``2.3 s`` or ``4.1 min``."""
@@ -47,3 +49,15 @@ def key_label(key: str) -> str | None:
         return None
     text = key.removesuffix("_ms") if key.endswith("_ms") and key != "_ms" else key
     return text.replace("_", " ")
+
+
+# S002's probe kinds as shown to readers (the JSON keeps the keys): the analyzer's title and
+# the report's evidence both use these names.
+PROBE_KIND_NAMES = {
+    "probe_path": N_("probe paths"),
+    "sqli": N_("SQL injection"),
+    "traversal": N_("path traversal"),
+    "xss": "XSS",
+    "rce": N_("command injection / Log4Shell"),
+    "storm_404": N_("404 storm"),
+}

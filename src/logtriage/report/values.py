@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from logtriage.model.finding import Severity, Viewpoint
-from logtriage.model.formatting import count, key_label, ms
+from logtriage.model.formatting import PROBE_KIND_NAMES, count, key_label, ms
 from logtriage.model.i18n import N_, _, language
 
 _SEVERITY_NAMES = {
@@ -36,14 +36,7 @@ _CODE_NAMES: dict[str, dict[str, str]] = {
         "statement_timeout": N_("statement timeout"),
         "error": N_("error"),
     },
-    "kinds": {  # S002
-        "probe_path": N_("probe paths"),
-        "sqli": N_("SQL injection"),
-        "traversal": N_("path traversal"),
-        "xss": "XSS",
-        "rce": N_("command injection / Log4Shell"),
-        "storm_404": N_("404 storm"),
-    },
+    "kinds": PROBE_KIND_NAMES,  # S002
     "errors": _SIGNALS,  # A002
     "baseline_per_bucket": _SIGNALS,
     "signal": _SIGNALS,
