@@ -28,7 +28,8 @@ from logtriage.sources.mysql_server import db_system, flavour, time_sql, utc_off
 # the thread id with ISO times keeps application logs (`2026-… [ERROR] …`) out. MariaDB pads the
 # hour with a space (`2026-11-26  0:15:41`, printf "%2d"), so before 10:00 it has two spaces.
 _HEAD = (
-    r"^(?:(\d{4}-\d{2}-\d{2}(?:T| {1,2})\d{1,2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?) +(\d+)"
+    r"^(?:(\d{4}-\d{2}-\d{2}(?:T| {1,2})\d{1,2}:\d{2}:\d{2}(?:\.\d+)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?) +(\d+)"
     r"|(\d{6} +\d{1,2}:\d{2}:\d{2})(?: +(\d+))?) +\[(Note|Warning|ERROR|System)\] +"
     r"(?:\[(MY-\d+)\] +)?(?:\[(\w+)\] +)?(.*)$"
 )
