@@ -122,6 +122,27 @@ def _fail(console: Console, message: str, status: ExitStatus = ExitStatus.ERROR)
     sys.exit(int(status))
 
 
+@contextmanager
+def _one_line_errors(err: Console) -> Iterator[None]:
+    """Every failure as one line on stderr and its exit status; a traceback only on request."""
+    try:
+        yield
+    except LogtriageError as exc:
+        _fail(err, str(exc), ExitStatus(exc.exit_code))
+    except OSError as exc:
+        _fail(err, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except KeyboardInterrupt:
+        _fail(err, _("interrupted"), ExitStatus.INTERRUPTED)
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("LOGTRIAGE_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        message = _(
+            "internal error ({kind}: {reason}); rerun with LOGTRIAGE_DEBUG=1 and report it"
+        ).format(kind=type(exc).__name__, reason=first)
+        _fail(err, message, ExitStatus.INTERNAL)
+
+
 @click.group(cls=HelpGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="logtriage")
 def main() -> None:
@@ -236,7 +257,7 @@ def analyze(
     _use_language(flags.get("lang"), config_file)
     out = Console(highlight=False, soft_wrap=False)
     err = Console(stderr=True, highlight=False)
-    try:
+    with _one_line_errors(err):
         settings = _settings(config_file, flags)
         # --state DIR alone reports on the history as it is.
         if not paths and not settings.tables and not settings.state:
@@ -259,20 +280,6 @@ def analyze(
             render_terminal(report, out, verbose=verbose, quiet=quiet)
         if settings.state and "state" in report.extra:
             _state_line(settings.state, report)
-    except LogtriageError as exc:
-        _fail(err, str(exc), ExitStatus(exc.exit_code))
-    except OSError as exc:
-        _fail(err, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-    except KeyboardInterrupt:
-        _fail(err, _("interrupted"), ExitStatus.INTERRUPTED)
-    except Exception as exc:  # a bug: still one line, the traceback only on request
-        if os.environ.get("LOGTRIAGE_DEBUG"):
-            raise
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        message = _(
-            "internal error ({kind}: {reason}); rerun with LOGTRIAGE_DEBUG=1 and report it"
-        ).format(kind=type(exc).__name__, reason=first)
-        _fail(err, message, ExitStatus.INTERNAL)
     if fail_on and matches_fail_on(report, fail_on):
         sys.exit(int(ExitStatus.FINDINGS))
 
@@ -520,84 +527,81 @@ def watch(
     stop = threading.Event()
     sinks: list[AlertSink] = []
     try:
-        settings = _settings(config_file, flags)
-        configured = settings.watch
-        alert_jsonl = alert_jsonl or configured.get("alert_jsonl")
-        alert_command = alert_command or configured.get("alert_command")
-        webhook = webhook or configured.get("webhook")
-        options = api.WatchOptions(
-            interval_s=api.parse_duration_s(_given("interval", interval, configured), "--interval"),
-            window_s=api.parse_duration_s(_given("window", window, configured), "--window"),
-            baseline_s=api.parse_duration_s(_given("baseline", baseline, configured), "--baseline"),
-            duration_s=api.parse_duration_s(duration, "--duration") if duration else None,
-            from_start=from_start,
-            # The config's thresholds first: a --threshold of the same name wins.
-            rules=api.parse_thresholds([*settings.watch_thresholds, *thresholds]),
-        )
-        if options.interval_s <= 0 or options.window_s < options.interval_s:
-            raise LogtriageError(_("--interval must be above 0 and --window at least one interval"))
-        if not quiet:
-            sinks.append(TerminalSink(Console(highlight=False)))
-        if alert_jsonl:
-            sinks.append(JsonLinesSink(alert_jsonl))
-        if alert_command:
-            sinks.append(CommandSink(shlex.split(alert_command)))
-        if webhook:
-            sinks.append(WebhookSink(webhook))
-
-        def on_tick(tick: api.Tick) -> None:
-            for problem in tick.errors:
-                click.echo(
-                    _("logtriage: warning: alert not delivered: {problem}").format(problem=problem),
-                    err=True,
+        with _one_line_errors(err):
+            settings = _settings(config_file, flags)
+            configured = settings.watch
+            alert_jsonl = alert_jsonl or configured.get("alert_jsonl")
+            alert_command = alert_command or configured.get("alert_command")
+            webhook = webhook or configured.get("webhook")
+            options = api.WatchOptions(
+                interval_s=api.parse_duration_s(
+                    _given("interval", interval, configured), "--interval"
+                ),
+                window_s=api.parse_duration_s(_given("window", window, configured), "--window"),
+                baseline_s=api.parse_duration_s(
+                    _given("baseline", baseline, configured), "--baseline"
+                ),
+                duration_s=api.parse_duration_s(duration, "--duration") if duration else None,
+                from_start=from_start,
+                # The config's thresholds first: a --threshold of the same name wins.
+                rules=api.parse_thresholds([*settings.watch_thresholds, *thresholds]),
+            )
+            if options.interval_s <= 0 or options.window_s < options.interval_s:
+                raise LogtriageError(
+                    _("--interval must be above 0 and --window at least one interval")
                 )
-            for event in tick.events:
-                click.echo(f"logtriage: {event}", err=True)
-            if verbose:
-                started = tick.started.isoformat(timespec="milliseconds") if tick.started else ""
-                rows = ", ".join(f"{n} {table}" for table, n in tick.rows.items() if n)
-                click.echo(
-                    _(
-                        "logtriage: tick {started}Z: {lines} new lines, window {rows}, "
-                        "{alerts} alerts, {seconds:.2f} s"
-                    ).format(
-                        started=started,
-                        lines=tick.new_lines,
-                        rows=rows or _("empty"),
-                        alerts=len(tick.alerts),
-                        seconds=tick.seconds,
-                    ),
-                    err=True,
-                )
+            if not quiet:
+                sinks.append(TerminalSink(Console(highlight=False)))
+            if alert_jsonl:
+                sinks.append(JsonLinesSink(alert_jsonl))
+            if alert_command:
+                sinks.append(CommandSink(shlex.split(alert_command)))
+            if webhook:
+                sinks.append(WebhookSink(webhook))
 
-        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+            def on_tick(tick: api.Tick) -> None:
+                for problem in tick.errors:
+                    click.echo(
+                        _("logtriage: warning: alert not delivered: {problem}").format(
+                            problem=problem
+                        ),
+                        err=True,
+                    )
+                for event in tick.events:
+                    click.echo(f"logtriage: {event}", err=True)
+                if verbose:
+                    started = (
+                        tick.started.isoformat(timespec="milliseconds") if tick.started else ""
+                    )
+                    rows = ", ".join(f"{n} {table}" for table, n in tick.rows.items() if n)
+                    click.echo(
+                        _(
+                            "logtriage: tick {started}Z: {lines} new lines, window {rows}, "
+                            "{alerts} alerts, {seconds:.2f} s"
+                        ).format(
+                            started=started,
+                            lines=tick.new_lines,
+                            rows=rows or _("empty"),
+                            alerts=len(tick.alerts),
+                            seconds=tick.seconds,
+                        ),
+                        err=True,
+                    )
 
-        def on_signal(signum: int, frame: object) -> None:
-            # The first Ctrl-C ends the tick in progress cleanly; a second one interrupts it.
-            stop.set()
-            signal.signal(signal.SIGINT, previous[signal.SIGINT])
+            previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
-        for sig in previous:
-            signal.signal(sig, on_signal)
-        try:
-            api.watch(paths, settings, options, sinks, on_tick=on_tick, stop=stop)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-    except LogtriageError as exc:
-        _fail(err, str(exc), ExitStatus(exc.exit_code))
-    except OSError as exc:
-        _fail(err, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-    except KeyboardInterrupt:
-        _fail(err, _("interrupted"), ExitStatus.INTERRUPTED)
-    except Exception as exc:  # a bug: still one line, the traceback only on request
-        if os.environ.get("LOGTRIAGE_DEBUG"):
-            raise
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        message = _(
-            "internal error ({kind}: {reason}); rerun with LOGTRIAGE_DEBUG=1 and report it"
-        ).format(kind=type(exc).__name__, reason=first)
-        _fail(err, message, ExitStatus.INTERNAL)
+            def on_signal(signum: int, frame: object) -> None:
+                # The first Ctrl-C ends the tick in progress cleanly; a second one interrupts it.
+                stop.set()
+                signal.signal(signal.SIGINT, previous[signal.SIGINT])
+
+            for sig in previous:
+                signal.signal(sig, on_signal)
+            try:
+                api.watch(paths, settings, options, sinks, on_tick=on_tick, stop=stop)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
     finally:
         for sink in sinks:
             close = getattr(sink, "close", None)
