@@ -75,6 +75,9 @@ _VALUE_SQL: dict[str, str] = {
         "WHEN regexp_matches({g}, '\\d') THEN list_sum(list_transform("
         "regexp_extract_all({g}, '\\d+(?:\\.\\d+)?'), lambda x: x::DOUBLE)) * 1000.0 END"
     ),
+    # nginx's $upstream_status lists one status per upstream tried ("502, 200 : 404"): the
+    # last one is the answer the client got.
+    "upstream_status_list": "try_cast(regexp_extract({g}, '(\\d{{3}})$', 1) AS INTEGER)",
     "request_id": "NULLIF(NULLIF({g}, '-'), '')",
     # A second id, used when the first is absent (Apache: X-Request-ID header, else UNIQUE_ID).
     "request_id_alt": "NULLIF(NULLIF({g}, '-'), '')",
@@ -141,7 +144,7 @@ class AccessTemplate:
             "request_id": {"request_id", "request_id_alt"},
             "trace_id": {"traceparent", "trace_id"},
             "ts": set(self._time_slots()),
-            "status": {"status"},
+            "status": {"status", "upstream_status_list"},
         }
         return tuple(col for col, slots in wanted.items() if not have & slots)
 
@@ -211,6 +214,8 @@ class AccessTemplate:
             "NULLIF(substr(m._target, strpos(m._target, '?') + 1), '') END)"
         )
         client = first(("xff", "client"))
+        # Without $status, the last upstream's status is what the client got (nginx's own rule).
+        status = first(("status",) if "status" in self.slots else ("upstream_status_list",))
         trace = first(("trace_id", "traceparent"))
         marker = next(
             (
@@ -243,7 +248,7 @@ WITH {self._groups_sql(names, full, use_split)}, o AS (
         {path} AS path,
         NULL::VARCHAR AS route,
         {query} AS query,
-        {first(("status",))} AS status,
+        {status} AS status,
         {first(("bytes",))} AS bytes_sent,
         {client} AS client,
         {first(("user_agent",))} AS user_agent,

@@ -3,6 +3,11 @@
 Variables: https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format and
 https://nginx.org/en/docs/varindex.html. nginx writes ``$time_local`` when the request
 *ends*, so the request's start is that time minus ``$request_time``.
+
+The ``$upstream_*`` variables list one value per upstream server tried, joined with ", " (and
+" : " between the upstream groups of an internal redirect). The upstream time is their sum
+(the time spent waiting on upstreams); of ``$upstream_status`` the last value counts, the answer
+the client got, and it stands in for ``$status`` only when the format has no ``$status``.
 """
 
 from __future__ import annotations
@@ -30,9 +35,18 @@ COMBINED = (
     '"$http_referer" "$http_user_agent"'
 )
 MAIN = COMBINED + ' "$http_x_forwarded_for"'
+# Kubernetes ingress-nginx's default ``upstreaminfo`` (its log-format-upstream setting).
+INGRESS_NGINX = COMBINED + (
+    " $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name]"
+    " $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"
+)
 
 _SECONDS = r"-|\d+(?:\.\d+)?"
 _SECONDS_LIST = r"-|\d+(?:\.\d+)?(?:(?:, | : )(?:-|\d+(?:\.\d+)?))*"
+_NUMBER_LIST = r"-|\d+(?:(?:, | : )(?:-|\d+))*"
+_STATUS_LIST = r"-|\d{3}(?:(?:, | : )(?:-|\d{3}))*"
+# host:port, [v6]:port, unix:/path or an upstream group name; "-" when none was tried.
+_ADDRESS_LIST = r"[^\s,]+(?:(?:, | : )[^\s,]+)*"
 
 # nginx variable -> (slot, regex when unquoted). Inside quotes any variable is QUOTED_ANY.
 VARIABLES: dict[str, tuple[str | None, str]] = {
@@ -61,7 +75,14 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "upstream_response_time": ("upstream_s_list", _SECONDS_LIST),
     "upstream_connect_time": (None, _SECONDS_LIST),
     "upstream_header_time": (None, _SECONDS_LIST),
+    "upstream_status": ("upstream_status_list", _STATUS_LIST),
+    "upstream_addr": (None, _ADDRESS_LIST),
+    "upstream_response_length": (None, _NUMBER_LIST),
+    "upstream_bytes_received": (None, _NUMBER_LIST),
+    "request_length": (None, r"\d+"),
     "request_id": ("request_id", TOKEN),
+    # ingress-nginx: the client's X-Request-ID, else $request_id.
+    "req_id": ("request_id", TOKEN),
     "http_x_request_id": ("request_id", TOKEN),
     "sent_http_x_request_id": ("request_id", TOKEN),
     "http_traceparent": ("traceparent", TOKEN),
@@ -183,7 +204,8 @@ class NginxFormat:
     description = "nginx access log: combined, main, timing variants, or any log_format"
     recognises = (
         "lines that match combined/main, plus trailing $request_time, $upstream_response_time "
-        "or $request_id in any order; or the log_format given with --nginx-log-format"
+        "or $request_id in any order; Kubernetes ingress-nginx's default upstreaminfo format; "
+        "or the log_format given with --nginx-log-format"
     )
     field_hints: Mapping[str, str] = {
         "duration_ms": (
@@ -206,7 +228,7 @@ class NginxFormat:
         if given:
             return "custom", directive_to_template(given)
         best = ("combined", COMBINED)
-        best_score = -1.0
+        best_score = best_ratio = -1.0
         for variant, fmt in (("main", MAIN), ("combined", COMBINED)):
             prefix = compile_parts(parse_template(fmt), time_is_end=True)
             prefix_re = re.compile(prefix.regex.removesuffix(r"\s*$"))
@@ -215,9 +237,19 @@ class NginxFormat:
                 continue
             tail = infer_tail([t for t in tails if t.strip()])
             full = fmt + tail
-            score = compile_nginx(full).match_ratio(lines) + len(tail) / 1000
+            ratio = compile_nginx(full).match_ratio(lines)
+            score = ratio + len(tail) / 1000
             if score > best_score:
-                best, best_score = (variant + ("+timing" if tail else ""), full), score
+                best, best_score, best_ratio = (
+                    (variant + ("+timing" if tail else ""), full),
+                    score,
+                    ratio,
+                )
+        # ingress-nginx's bracketed upstream names and lists defeat the tail guess (it would
+        # read them as unknown fields): its own format wins whenever it fits as many lines.
+        ingress_ratio = compile_nginx(INGRESS_NGINX).match_ratio(lines)
+        if ingress_ratio > 0 and ingress_ratio >= best_ratio:
+            return "ingress-nginx", INGRESS_NGINX
         return best
 
     def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
