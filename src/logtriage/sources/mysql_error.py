@@ -13,6 +13,11 @@ the event its ``detail`` and the rolled-back statement. ``[ERROR]`` lines become
 events, aborted connections (a Note on MySQL 8) ``disconnection``, other ``[Warning]`` lines
 ``other``; the remaining ``[Note]`` and ``[System]`` lines (start-up, shutdown) are read and
 skipped. The server's level is kept: InnoDB reports a deadlock as a Note.
+
+Two more shapes share the file: InnoDB's own lines of MySQL 5.5/5.6, stamped by
+``ut_print_timestamp`` without a level (``2016-06-15 20:28:25 7f72c0043700InnoDB: transactions
+deadlock detected …``, the OS thread handle glued on, and a bare stamp before the dump), and the
+Docker image's entrypoint (``2024-03-10 16:25:43+00:00 [Note] [Entrypoint]: …``).
 """
 
 from __future__ import annotations
@@ -33,6 +38,17 @@ _HEAD = (
     r"|(\d{6} +\d{1,2}:\d{2}:\d{2})(?: +(\d+))?) +\[(Note|Warning|ERROR|System)\] +"
     r"(?:\[(MY-\d+)\] +)?(?:\[(\w+)\] +)?(.*)$"
 )
+# MySQL 5.5/5.6 InnoDB lines: time, the OS thread handle in hex (5.6), then "InnoDB: …", or
+# the stamp alone (5.6 writes one before the dump). Level from "InnoDB: Error:"/"Warning:".
+_INNODB_LEGACY = (
+    r"^(\d{4}-\d{2}-\d{2} +\d{1,2}:\d{2}:\d{2}|\d{6} +\d{1,2}:\d{2}:\d{2}) *"
+    r"([0-9a-f]{6,16})? *(?:InnoDB: ?(.*))?$"
+)
+# The official Docker image's entrypoint script, on the same stream as the server.
+_ENTRYPOINT = (
+    r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}) +\[(Note|Warning|ERROR)\] +"
+    r"\[(Entrypoint)\]: *(.*)$"
+)
 _DEADLOCK = r"(?i)deadlock detected"
 _ABORTED = r"^Aborted connection"
 # In a deadlock dump, each transaction's statement is the line after its thread line.
@@ -51,11 +67,24 @@ CREATE TEMP TABLE tmp_mysql_error AS
 WITH m AS (
     SELECT line, text,
         regexp_extract(text, '{_sql_str(_HEAD)}', ['iso', 'iso_conn', 'old', 'old_conn',
-            'level', 'code', 'subsystem', 'message']) AS x
+            'level', 'code', 'subsystem', 'message']) AS x,
+        regexp_extract(text, '{_sql_str(_INNODB_LEGACY)}', ['t', 'handle', 'message']) AS y,
+        regexp_extract(text, '{_sql_str(_ENTRYPOINT)}', ['t', 'level', 'subsystem', 'message'])
+            AS z
     FROM {{lines}}
 ), m2 AS (
-    SELECT line, text, {{'t': x.iso || x.old, 'conn': x.iso_conn || x.old_conn,
-        'level': x.level, 'code': x.code, 'subsystem': x.subsystem, 'message': x.message}} AS g
+    -- key: the thread a deadlock's dump lines share (5.6: the OS thread handle, no id).
+    SELECT line, text, CASE
+        WHEN x.iso || x.old <> '' THEN {{'t': x.iso || x.old, 'conn': x.iso_conn || x.old_conn,
+            'key': x.iso_conn || x.old_conn, 'level': x.level, 'code': x.code,
+            'subsystem': x.subsystem, 'message': x.message}}
+        WHEN y.t <> '' THEN {{'t': y.t, 'conn': '', 'key': y.handle,
+            'level': CASE WHEN regexp_matches(y.message, '^Error:') THEN 'ERROR'
+                          WHEN regexp_matches(y.message, '^Warning:') THEN 'Warning'
+                          ELSE 'Note' END,
+            'code': '', 'subsystem': 'InnoDB', 'message': y.message}}
+        ELSE {{'t': z.t, 'conn': '', 'key': '', 'level': z.level, 'code': '',
+            'subsystem': z.subsystem, 'message': z.message}} END AS g
     FROM m
 ), n AS (
     SELECT line, text, g,
@@ -65,6 +94,7 @@ WITH m AS (
     WINDOW w AS (ORDER BY line ROWS UNBOUNDED PRECEDING)
 ), e AS (
     SELECT entry, max(dump) AS dump, min(line) AS line, max(g.t) AS t, max(g.conn) AS conn,
+        max(g.key) AS key,
         upper(max(g.level)) AS level, max(g.code) AS code, max(g.subsystem) AS subsystem,
         string_agg(CASE WHEN g.t <> '' THEN g.message ELSE text END, chr(10) ORDER BY line)
             AS message
@@ -75,8 +105,8 @@ WITH m AS (
     SELECT d.entry,
         string_agg(x.message, chr(10) ORDER BY x.entry) AS detail
     FROM e AS d JOIN e AS x
-        ON x.dump = d.dump AND x.conn = d.conn AND x.entry > d.entry
-           AND (x.subsystem = 'InnoDB' OR starts_with(x.message, 'InnoDB: '))
+        ON x.dump = d.dump AND x.key = d.key AND x.entry > d.entry
+           AND (x.subsystem = 'InnoDB' OR starts_with(x.message, 'InnoDB:'))
     WHERE regexp_matches(d.message, '{_DEADLOCK}')
     GROUP BY d.entry
 )
@@ -114,6 +144,8 @@ _COLUMNS = (
     "db_system, line, _reject"
 )
 _HEAD_RE = re.compile(_HEAD)
+# Lines that start a message in the shapes beside the usual one (a bare 5.6 stamp does not count).
+_OTHER_HEAD_RES = (re.compile(_INNODB_LEGACY.replace("))?$", "))$")), re.compile(_ENTRYPOINT))
 
 
 class MysqlErrorFormat:
@@ -133,7 +165,9 @@ class MysqlErrorFormat:
     def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
         """Share of sample lines that are timed messages (dumps continue on untimed lines)."""
         body = [ln for ln in lines if ln.strip()]
-        heads = sum(1 for ln in body if _HEAD_RE.match(ln))
+        heads = sum(
+            1 for ln in body if _HEAD_RE.match(ln) or any(r.match(ln) for r in _OTHER_HEAD_RES)
+        )
         if not heads:
             return Detection(0.0)
         # No banner here; MariaDB names itself at start-up ("Starting MariaDB 10.11 …").
