@@ -146,7 +146,7 @@ WHERE _reject IS NULL AND cmd IN ('Connect', 'Quit', 'Change user')
 
 _ENTRY_RE = re.compile(_ENTRY)
 _BANNER_RE = re.compile(
-    r", Version: .*started with:$|^Tcp port: |^Time\s+Id\s+Command\s+Argument\s*$"
+    r", Version: .*started with:$|^(?:Tcp port|TCP Port): |^Time\s+Id\s+Command\s+Argument\s*$"
 )
 
 

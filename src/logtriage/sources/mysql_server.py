@@ -23,6 +23,8 @@ BANNER_SQL = (
     "(NOT starts_with(text, '#') AND ("
     "(ends_with(text, 'started with:') AND strpos(text, ', Version: ') > 0)"
     " OR starts_with(text, 'Tcp port: ')"
+    # Windows: "TCP Port: 3306, Named Pipe: MySQL".
+    " OR starts_with(text, 'TCP Port: ')"
     " OR (starts_with(text, 'Time')"
     " AND regexp_full_match(text, 'Time\\s+Id\\s+Command\\s+Argument\\s*'))))"
 )
