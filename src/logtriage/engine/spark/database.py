@@ -16,6 +16,10 @@ from logtriage.errors import InputError
 from logtriage.model.i18n import _
 from logtriage.model.tables import CANONICAL_TABLES, REJECTS, create_table_sql
 
+# monotonically_increasing_id(): the partition index above bit 33, the row in it below.
+_PARTITION_SHIFT = 33
+_ROW_MASK = (1 << _PARTITION_SHIFT) - 1
+
 
 class SparkDatabase:
     """Runs the analysis SQL written for DuckDB on Spark, statement by statement.
@@ -98,19 +102,44 @@ class SparkDatabase:
     def read_lines(self, path: str) -> None:
         """Read ``path`` (local, hdfs://, s3a://; .gz natively) into view ``lines(line, text)``.
 
-        Line numbers are true 1-based physical lines: one file is read whole by one
-        ``zipWithIndex`` over Spark's text source, which keeps file order.
+        Line numbers are true 1-based physical lines, counted in the JVM (an RDD
+        ``zipWithIndex`` with a Python ``map`` sent every line through a Python worker).
+        Spark's text source cuts one plain file into partitions in file order (a .gz is one),
+        and ``monotonically_increasing_id`` holds the partition index above bit 33 and the
+        row's place in its partition below: a line's number is the rows of the partitions
+        before its own plus its place. The file is scanned twice (row counts, then lines): the
+        same split gives the same ids both times, and a second scan cost less than caching the
+        numbered rows (1M nginx lines: 10.7–14.7 vs 14.5–17.6 CPU-s).
         """
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
         try:
             frame = self.con.read.option("lineSep", "\n").text(path)
-            pairs = frame.rdd.zipWithIndex().map(lambda p: (p[1] + 1, p[0][0].rstrip("\r")))
-            lines = self.con.createDataFrame(pairs, "line BIGINT, text STRING")
+            ids = frame.select(
+                F.monotonically_increasing_id().alias("_id"), F.col("value").alias("text")
+            ).select(
+                F.shiftright("_id", _PARTITION_SHIFT).alias("_part"),
+                F.col("_id").bitwiseAND(_ROW_MASK).alias("_row"),
+                "text",
+            )
+            sizes = ids.groupBy("_part").agg(F.count(F.lit(1)).alias("_rows"))
+            before = F.sum("_rows").over(
+                Window.orderBy("_part").rowsBetween(Window.unboundedPreceding, -1)
+            )
+            offsets = sizes.select("_part", F.coalesce(before, F.lit(0)).alias("_before"))
+            lines = ids.join(F.broadcast(offsets), "_part").select(
+                (F.col("_before") + F.col("_row") + 1).cast("bigint").alias("line"),
+                # As the DuckDB reader: the \r of a \r\n ending is no part of the line, and
+                # any other \r is a space (sources/line_breaks.py).
+                F.translate(F.regexp_replace("text", "\r\\z", ""), "\r", " ").alias("text"),
+            )
+            self._replace("lines", lines)
         except Exception as exc:  # Spark raises its own wrapper types for I/O
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(
                 _("cannot read {path}: {problem}").format(path=path, problem=first)
             ) from exc
-        self._replace("lines", lines)
 
     # ----------------------------------------------------------------------- Parquet tables
 
