@@ -40,6 +40,10 @@ COMMON = '%h %l %u %t "%r" %>s %b'
 COMBINED = COMMON + ' "%{Referer}i" "%{User-Agent}i"'
 VHOST_COMBINED = '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"'
 PROXY = '%{X-Forwarded-For}i %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"'
+# Traefik's default access log ("common"): combined, then the number of requests since start,
+# the router and the server URL, and the duration in milliseconds with "ms"
+# (https://doc.traefik.io/traefik/observability/access-logs/). Its time is the request's start.
+TRAEFIK = COMBINED + ' %{Traefik-Requests}e "%{Traefik-Router}e" "%{Traefik-Server}e" %{ms}Tms'
 # The nicknames of the stock httpd.conf / Debian apache2.conf, accepted as --apache-log-format.
 NICKNAMES = {
     "common": COMMON,
@@ -54,6 +58,7 @@ _BASES = (
     ("vhost_combined", VHOST_COMBINED),
     ("common", COMMON),
     ("proxy", PROXY),
+    ("traefik", TRAEFIK),
 )
 
 _INT = r"\d+|-"
@@ -544,11 +549,15 @@ class ApacheFormat:
 
     name = "apache"
     table = "requests"
-    description = "Apache httpd access log: common, combined, vhost_combined, %D/%T, any LogFormat"
+    description = (
+        "Apache httpd access log: common, combined, vhost_combined, %D/%T, any LogFormat; "
+        "Traefik's common log"
+    )
     recognises = (
         "lines that match common/combined/vhost_combined, plus trailing %D, %T, %{ms}T, "
-        "%T/%D, %I %O, request ids or UNIQUE_ID; Apache-only escapes (\\\") or '-' bytes; or "
-        "the LogFormat given with --apache-log-format"
+        "%T/%D, %I %O, request ids or UNIQUE_ID; Apache-only escapes (\\\") or '-' bytes; "
+        "Traefik's combined + request count, router, server URL and '12ms'; or the LogFormat "
+        "given with --apache-log-format"
     )
     field_hints: Mapping[str, str] = {
         "duration_ms": (
@@ -594,7 +603,7 @@ class ApacheFormat:
                     or any(m.group(group) == "-" for m in matched)
                     or any(it.strip('"') in _APACHE_ONLY_ITEMS for it in items)
                 )
-                timing = any(d in fmt for d in _DURATION_ITEMS)
+                timing = any(d in it for it in items for d in _DURATION_ITEMS)
                 name = variant + ("+timing" if timing else "+fields" if items else "")
                 floats = any(it.strip('"') == FLOAT for it in items)
                 best, best_score = _Guess(name, fmt, ratio, floats, only), score
