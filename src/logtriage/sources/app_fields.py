@@ -47,7 +47,9 @@ _RAILS_CLASS = r"^(?:\[[^\]]*\] ?)*([A-Z]\w*(?:::[A-Z]\w*)*) \(.*\):\s*$"
 _TRACE_MARKERS = (
     r"(?m)(Traceback \(most recent call last\):|^\s+at \S|^Caused by: |^\s+File \"|"
     r"^\s*\.\.\. \d+ (common frames omitted|more)$|^[\w.$]+(Exception|Error)(: |$)|"
-    r"[A-Z]\w*(Error|Exception) \(.*\):\s*$|:in `)"
+    r"[A-Z]\w*(Error|Exception) \(.*\):\s*$|:in `|"
+    # PHP frames (#0 /app/x.php(12): …, Laravel's [stacktrace] marker), a Go panic's goroutine.
+    r"^\[stacktrace\]$|^#\d+ (/|\{main\})|^goroutine \d+ \[)"
 )
 
 
@@ -77,8 +79,10 @@ def time_sql(value: str, zone: str | None) -> str:
         f"WHEN {number} >= 1e8 THEN make_timestamp(({number} * 1000000)::BIGINT) END"
     )
     # 2026-11-24 10:00:00,123 +0100 -> 2026-11-24 10:00:00.123+01:00
+    # 2026/11/24 10:00:00 (Go's log) -> 2026-11-24 10:00:00
+    dashed = rf"regexp_replace({text}, '^(\d{{4}})/(\d{{2}})/(\d{{2}}) ', '\1-\2-\3 ')"
     iso = (
-        f"regexp_replace(regexp_replace(regexp_replace({text}, "
+        f"regexp_replace(regexp_replace(regexp_replace({dashed}, "
         r"'^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}),(\d+)', '\1.\2'), "
         r"' ?([+-]\d{2}):?(\d{2})$', '\1:\2'), ' ?(UTC|GMT)$', 'Z')"
     )

@@ -18,6 +18,9 @@ them (gunicorn's own lines and the app's on one stderr):
   Logger::Formatter, what Rails' production.rb configures; the first tag is the request id
   ``config.log_tags = [:request_id]`` puts there)
 - ``django``: ``ERROR 2026-11-24 10:00:00,123 views 4242 1399 …`` (Django docs' ``verbose``)
+- ``monolog``: ``[2026-11-24 10:00:00] production.ERROR: … {"exception":"[object] (…"}``
+  (PHP Monolog's LineFormatter, Laravel's default; the stack follows on ``#0 …`` lines)
+- ``go``: ``2026/11/24 10:00:00 …`` (Go's standard ``log``; a level word may lead the message)
 - ``timestamped``: any other ``<time> [LEVEL] …`` / ``[<time>] LEVEL: …`` line
 - ``python_default``: ``ERROR:app.views:…`` (``logging.BASIC_FORMAT``, no time)
 
@@ -49,6 +52,8 @@ _TS = (
 )
 _LEVEL = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE"
 _PY_LEVEL = "DEBUG|INFO|WARNING|ERROR|CRITICAL"
+_MONOLOG_LEVEL = "DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY"
+_GO_TS = r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
 FIELDS = ("ts", "level", "logger", "thread", "pid", "msg")
 
 
@@ -99,6 +104,12 @@ LAYOUTS: tuple[Layout, ...] = (
         ("level", "ts", "logger", "pid", "thread", "msg"),
     ),
     Layout(
+        "monolog",
+        rf"^\[({_TS})\] ([\w.-]+)\.({_MONOLOG_LEVEL}): (.*)$",
+        ("ts", "logger", "level", "msg"),
+    ),
+    Layout("go", rf"^({_GO_TS}) (?:\[?({_LEVEL})\]?:? )?(.*)$", ("ts", "level", "msg")),
+    Layout(
         "timestamped",
         rf"^\[?({_TS})\]? +\[?({_LEVEL})\]?:? +(.*)$",
         ("ts", "level", "msg"),
@@ -109,11 +120,15 @@ LAYOUTS: tuple[Layout, ...] = (
 # Lines that only continue an entry (tracebacks, Java frames, Ruby frames, Rails tags).
 CONTINUATION = (
     r"^(\s|Traceback \(most|During handling of|The above exception|Caused by: |"
-    r"[\w.$:]+(Exception|Error|Exit|Interrupt|NotFound)\b|\[[^\]]+\] |\.\.\. \d+ |.*:in `)"
+    r"[\w.$:]+(Exception|Error|Exit|Interrupt|NotFound)\b|\[[^\]]+\] |\.\.\. \d+ |.*:in `|"
+    # PHP (Monolog/Laravel) frames and marker, Go's panic header.
+    r"#\d+ (?:/|\{main\}|\[internal)|\[stacktrace\]$|goroutine \d+ \[)"
 )
 _CONTINUATION = re.compile(CONTINUATION)
 _REQUEST_ID = r"\b(?:request_id|requestId|request-id|req_id|reqId|x_request_id)[=:] ?\"?([\w.:-]+)"
 _TRACE_ID = r"\b(?:trace_id|traceId|trace\.id|dd\.trace_id|trace)[=:] ?\"?([0-9a-fA-F]{16,32})\b"
+# Laravel names the exception in the head's JSON context: "[object] (Foo\\BarException(code: 0): …".
+_PHP_CLASS = r"\[object\] \(([A-Za-z_\\][\w\\]*)\(code: "
 # Rails' first tag is the request id when it looks like one (not an IP, not a word).
 _TAG_ID = r"^\[([0-9A-Za-z][\w.:-]{5,})\] "
 
@@ -158,7 +173,8 @@ class AppTextFormat:
     table = "app_events"
     description = (
         "plain-text application logs (Python logging, gunicorn, Flask, Django, logback/log4j, "
-        "Spring Boot, Ruby/Rails) with multi-line stack traces kept together"
+        "Spring Boot, Ruby/Rails, PHP Monolog/Laravel, Go log) with multi-line stack traces "
+        "kept together"
     )
     recognises = (
         "lines that start with a timestamp and a level in a known layout (or LEVEL:name: of "
@@ -185,7 +201,7 @@ class AppTextFormat:
         share = (sum(layouts.values()) + plausible) / seen
         # Generic layouts are weaker evidence than a framework's exact one; every text reader
         # of one exact shape (PostgreSQL, MySQL) wins a tie.
-        generic = set(layouts) <= {"timestamped", "python_default"}
+        generic = set(layouts) <= {"timestamped", "python_default", "go"}
         confidence = share * (0.7 if generic else 0.9)
         variant = "+".join(name for name, _ in layouts.most_common())
         return Detection(confidence, variant=variant)
@@ -255,7 +271,7 @@ CASE WHEN cont IS NULL THEN {message}
      ELSE {message} || chr(10) || cont END AS message,
 coalesce({ruby_id}, NULLIF(regexp_extract(head, '{sql_str(_REQUEST_ID)}', 1), '')) AS request_id,
 NULLIF(regexp_extract(head, '{sql_str(_TRACE_ID)}', 1), '') AS trace_id,
-{error_type_sql(stack)} AS error_type,
+coalesce({error_type_sql(stack)}, {_php_class_sql()}) AS error_type,
 {stack} AS stack,
 map_from_entries(list_filter(
     [{{'key': 'logger', 'value': h_logger}}, {{'key': 'thread', 'value': h_thread}},
@@ -276,6 +292,13 @@ FROM (
 def looks_like_continuation(line: str) -> bool:
     """Whether ``line`` can only be part of a multi-line entry (a stack trace line)."""
     return _CONTINUATION.match(line) is not None
+
+
+def _php_class_sql() -> str:
+    """SQL: the exception class a Monolog head names (JSON-escaped backslashes undone)."""
+    number = next(n for n, lay in enumerate(LAYOUTS, start=1) if lay.name == "monolog")
+    found = f"regexp_extract(head, '{sql_str(_PHP_CLASS)}', 1)"
+    return f"CASE WHEN layout = {number} THEN NULLIF(replace({found}, '\\\\', '\\'), '') END"
 
 
 def _ruby_number() -> int:
