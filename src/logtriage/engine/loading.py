@@ -70,6 +70,10 @@ def choose_format(sample: Sequence[str], options: FormatOptions, forced: str | N
             continue
         if detection.confidence > best.detection.confidence:
             best = Choice(fmt, detection)
+        if detection.confidence >= 1.0:
+            # Certain (confidences stop at 1): no later format can win, and sniffing them
+            # all (PostgreSQL's prefix guesses compile dozens of regexes) costs a startup.
+            break
     if best.detection.confidence < MIN_CONFIDENCE:
         return Choice(None, best.detection)
     return best
