@@ -5,7 +5,8 @@ line has, as a flat key (``"log.level"``) or nested (``{"log": {"level": …}}``
 
 - time: ``@timestamp`` (logstash, ECS), ``timestamp`` (structlog), ``time`` (pino epoch ms,
   bunyan ISO, logrus, lograge), ``ts`` (zap epoch s), ``@t`` (Serilog), ``asctime``
-  (python-json-logger, ``2026-11-24 10:00:00,123``);
+  (python-json-logger, ``2026-11-24 10:00:00,123``), ``Timestamp`` (ASP.NET Core),
+  ``timeMillis``/``instant.epochSecond`` (log4j2), ``timestamp.seconds`` (Google Cloud);
 - level: ``level`` (a word, or pino/bunyan's 10…60), ``levelname``, ``log.level``,
   ``severity`` (Google Cloud), ``@l``; message: ``message``, ``msg``, ``event`` (structlog),
   ``@m``/``@mt``;
@@ -48,20 +49,23 @@ from logtriage.sources.base import Detection, FormatOptions, ParsePlan
 
 # Canonical column -> candidate keys, most specific first. "a.b" is read flat and nested.
 _KEYS: Mapping[str, tuple[str, ...]] = {
-    "ts": ("@timestamp", "timestamp", "time", "ts", "@t", "asctime", "datetime", "date"),
+    "ts": ("@timestamp", "timestamp", "time", "ts", "@t", "asctime", "datetime", "date",
+           "Timestamp", "timeMillis", "timestamp.seconds", "instant.epochSecond"),
     "level": ("level", "levelname", "log.level", "severity", "@l", "lvl", "loglevel",
-              "log_level", "level_name"),
-    "message": ("message", "msg", "event", "@m", "@mt", "text"),
+              "log_level", "level_name", "LogLevel", "Level"),
+    "message": ("message", "msg", "event", "@m", "@mt", "text", "Message", "RenderedMessage",
+                "MessageTemplate"),
     "request_id": ("request_id", "requestId", "requestID", "req_id", "reqId", "request.id",
                    "http.request.id", "x_request_id", "x-request-id", "X-Request-ID",
-                   "correlation_id", "correlationId", "req.id"),
+                   "correlation_id", "correlationId", "req.id", "RequestId"),
     "trace_id": ("trace_id", "trace.id", "traceId", "traceID", "dd.trace_id", "otelTraceID",
-                 "logging.googleapis.com/trace", "@tr"),
+                 "logging.googleapis.com/trace", "@tr", "TraceId"),
     "error_type": ("error.type", "err.type", "err.name", "exc_type", "exception.type",
-                   "error.kind", "exception.class", "exception_class", "exception[0].exc_type"),
+                   "error.kind", "exception.class", "exception_class", "exception[0].exc_type",
+                   "thrown.name"),
     "stack": ("exc_info", "exception", "error.stack_trace", "stack_trace", "err.stack",
               "error.stack", "@x", "exception.stacktrace", "exception.stack_trace",
-              "stacktrace", "stack", "backtrace"),
+              "stacktrace", "stack", "backtrace", "Exception"),
     # A string error ("ZeroDivisionError: divided by 0", lograge) names the type; it stays in
     # attributes too.
     "error_text": ("error", "err", "exception_message"),
@@ -74,6 +78,11 @@ _CONSUMED = frozenset(
     for key in keys
     if "[" not in key
 )
+# A Python traceback logged as the message itself (print_exc to a JSON-wrapping runtime).
+_TRACEBACK_MESSAGE = (
+    "CASE WHEN starts_with(f.message, 'Traceback (most recent call last):') THEN f.message END"
+)
+_SERILOG_COMPACT = """(json_type(j, '$."@t"') IS NOT NULL AND json_type(j, '$."@l"') IS NULL)"""
 # Stack values may be arrays or objects (structlog dict tracebacks): kept as JSON text.
 _STRUCTURED_OK = frozenset({"stack"})
 
@@ -101,8 +110,12 @@ def _library(obj: Mapping[str, Any]) -> str:
         return "bunyan" if "v" in keys else "pino"
     if {"controller", "action", "status"} <= keys:
         return "lograge"
-    if "@t" in keys:
+    if "@t" in keys or {"MessageTemplate", "Level"} <= keys:
         return "serilog"
+    if {"LogLevel", "Category"} <= keys:
+        return "microsoft"
+    if "loggerName" in keys and ("instant" in keys or "timeMillis" in keys):
+        return "log4j2"
     if "levelname" in keys or "asctime" in keys:
         return "python-json-logger"
     if isinstance(obj.get("event"), str) and "level" in keys:
@@ -153,7 +166,7 @@ class AppJsonFormat:
     table = "app_events"
     description = (
         "JSON-lines application logs: structlog, python-json-logger, logstash-logback-encoder, "
-        "ECS, pino, bunyan, lograge, Serilog, zap, logrus"
+        "ECS, pino, bunyan, lograge, Serilog, zap, logrus, slog, ASP.NET Core, log4j2"
     )
     recognises = "one JSON object per line with a message (message/msg/event) or a level and a time"
     field_hints: Mapping[str, str] = FIELD_HINTS
@@ -232,7 +245,9 @@ FROM (
 CREATE TEMP TABLE tmp_app_fields AS
 SELECT line, j,
     {pick("ts")} AS ts_text,
-    {level_sql(pick("level"))} AS level,
+    -- Serilog's compact format leaves @l out for Information.
+    {level_sql(f"coalesce({pick('level')}, CASE WHEN {_SERILOG_COMPACT} THEN 'INFO' END)")}
+        AS level,
     {pick("message")} AS message,
     {pick("request_id")} AS request_id,
     {pick("trace_id")} AS trace_id,
@@ -258,7 +273,7 @@ SELECT f.line,
     {time_sql("f.ts_text", zone)} AS ts,
     f.level, f.message, f.request_id, f.trace_id,
     coalesce(f.error_type_given, {error_type_sql("f.stack")},
-             {error_type_sql("f.error_text")}) AS error_type,
+             {error_type_sql("f.error_text")}, {error_type_sql(_TRACEBACK_MESSAGE)}) AS error_type,
     f.stack,
     {attributes} AS attributes,
     CASE
