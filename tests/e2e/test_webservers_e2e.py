@@ -133,6 +133,21 @@ def test_combined_log_gets_missing_latency_finding(capture: Capture) -> None:
     assert [f.route for f in findings(report, "A001")] == [FAILING_ROUTE]
 
 
+def test_ingress_nginx_log_is_recognised_and_read_whole(capture: Capture) -> None:
+    if "ingress" not in capture.logs:
+        pytest.skip("ingress-nginx's format is nginx's")
+    report = report_of(capture, "ingress")
+    (item,) = report.inputs
+    assert (item.format, item.variant) == ("nginx", "ingress-nginx")
+    assert (item.records, item.rejected) == (len(capture.plan), 0)
+    assert {r["route"]: r["count"] for r in report.routes} == dict(expected_routes(capture.plan))
+    _, rows, _ = api.records(str(capture.logs["ingress"]))
+    # Proxied requests carry the upstream's time and the id nginx passed to the app.
+    proxied = [r for r in rows if not r["path"].startswith(("/static/", "/favicon"))]
+    assert proxied and all(r["upstream_ms"] is not None for r in proxied)
+    assert all(r["request_id"] for r in rows)
+
+
 def test_cli_json_report_matches_the_library(capture: Capture, tmp_path: Path) -> None:
     log = capture.logs["timed"]
     env = {**os.environ, "NO_COLOR": "1"}

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from logtriage.sources.nginx import INGRESS_NGINX
+
 from .hosts import find_binary, free_port
 
 NGINX_TIMED = (
@@ -160,11 +162,17 @@ http {{
     types {{ text/css css; application/javascript js; image/png png; image/x-icon ico; }}
     default_type application/octet-stream;
     log_format timed '{timed_format}';
+    # Kubernetes ingress-nginx's default format, with the variables its template defines.
+    map $http_x_request_id $req_id {{ default $http_x_request_id; "" $request_id; }}
+    log_format upstreaminfo '{INGRESS_NGINX}';
     server {{
         listen 127.0.0.1:{port};
         server_name localhost;
         access_log {root}/access.log timed;
         access_log {root}/access_combined.log combined;
+        access_log {root}/access_ingress.log upstreaminfo;
+        set $proxy_upstream_name "default-app-80";
+        set $proxy_alternative_upstream_name "";
         # The test client plays the load balancer: the client address is in X-Forwarded-For.
         set_real_ip_from 127.0.0.1;
         real_ip_header X-Forwarded-For;
@@ -196,7 +204,11 @@ http {{
         port=port,
         command=[*command, "-g", "daemon off;"],
         stop_signal=signal.SIGQUIT,
-        access_logs={"timed": root / "access.log", "combined": root / "access_combined.log"},
+        access_logs={
+            "timed": root / "access.log",
+            "combined": root / "access_combined.log",
+            "ingress": root / "access_ingress.log",
+        },
     )
 
 
