@@ -337,8 +337,35 @@ def _part_values() -> dict[int, dict[str, str]]:
     }
 
 
+# The usual lines' values are read into narrow tables (line, values) in parallel, each from
+# the lines a prefix test picks: every line of its parts, and a few others that the join with
+# the roles drops. The groupings then join these numbers and short texts, never the lines.
+_VALUE_TABLES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("time", "starts_with(text, '# Time: ')", (_P_TIME,)),
+    ("query_time", "starts_with(text, '# Query_time: ')", (_P_QUERY_TIME,)),
+    ("user_host", "starts_with(text, '# User@Host: ')", (_P_USER_HOST, _P_WHO)),
+    ("use", "starts_with(text, 'use ')", (_P_USE,)),
+    ("set", "starts_with(text, 'SET ')", (_P_SET,)),
+)
+_VALUE_TABLE = {part: name for name, _, parts in _VALUE_TABLES for part in parts}
+
+
+def _values_sql() -> list[str]:
+    """One statement per value table: the values of the lines its prefix test picks."""
+    given = _part_values()
+    statements = []
+    for name, test, parts in _VALUE_TABLES:
+        values = {c: v for part in parts for c, v in given[part].items() if v != "line"}
+        columns = ", ".join(f"{v} AS {c}" for c, v in values.items())
+        statements.append(
+            f"CREATE TEMP TABLE tmp_mysql_v_{name} AS SELECT line, {columns}\n"
+            f"FROM {{lines}} WHERE {test}"
+        )
+    return statements
+
+
 def _groups_sql() -> str:
-    """One row per entry: each part's lines joined to their text, read and grouped apart.
+    """One row per entry: each part's lines joined to their value table, grouped apart.
 
     Each part reads only its own values and groups only them (one grouping of every value
     over every line costs several times as much in DuckDB, and spills at 300 MB); the
@@ -359,6 +386,9 @@ def _groups_sql() -> str:
         values = {c: v for c, v in given.items() if c not in base}
         if not values:
             continue
+        if part in _VALUE_TABLE:
+            # Read into the part's value table already.
+            values = {c: "line" if v == "line" else c for c, v in values.items()}
         if "time_text" in values:
             values["time_line"] = f"CASE WHEN ({values['time_text']}) IS NOT NULL THEN line END"
             timed.append(f"p{part}")
@@ -370,9 +400,11 @@ def _groups_sql() -> str:
             )
         for c in values:
             given_by[c].append(f"p{part}")
+        # The rare other header lines are joined to their text.
+        table = f"tmp_mysql_v_{_VALUE_TABLE[part]}" if part in _VALUE_TABLE else "{lines}"
         selects.append(
             f"SELECT r.entry, {', '.join(aggregates)}\n"
-            "FROM tmp_mysql_roles r JOIN {lines} l USING (line) "
+            f"FROM tmp_mysql_roles r JOIN {table} l USING (line) "
             f"WHERE r.part = {part} GROUP BY r.entry"
         )
     combine = {"max": "greatest", "min": "least", "bool_or": "greatest"}
@@ -560,10 +592,12 @@ class MysqlSlowFormat:
             missing=missing,
             setup=(
                 _kinds_sql(),
+                *_values_sql(),
                 _roles_sql(),
                 "DROP TABLE tmp_mysql_kinds",
                 _groups_sql(),
                 "DROP TABLE tmp_mysql_roles",
+                *(f"DROP TABLE tmp_mysql_v_{name}" for name, _, _ in _VALUE_TABLES),
                 _entries_sql(),
                 "DROP TABLE tmp_mysql_groups",
                 _setup_sql(system, utc_offset_seconds(options)),
