@@ -348,6 +348,9 @@ _VALUE_TABLES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
     ("set", "starts_with(text, 'SET ')", (_P_SET,)),
 )
 _VALUE_TABLE = {part: name for name, _, parts in _VALUE_TABLES for part in parts}
+# Parts an entry has at most one line of: a `# Time:` line always opens an entry, and `use`
+# / `SET timestamp` are read only at the statement's first (or second) line.
+_ONE_LINE_PARTS = (_P_TIME, _P_USE, _P_SET)
 
 
 def _values_sql() -> list[str]:
@@ -365,73 +368,99 @@ def _values_sql() -> list[str]:
 
 
 def _groups_sql() -> str:
-    """One row per entry: each part's lines joined to their value table, grouped apart.
+    """One row per entry: each part's values, from its value table (or its lines' text).
 
-    Each part reads only its own values and groups only them (one grouping of every value
-    over every line costs several times as much in DuckDB, and spills at 300 MB); the
-    entries' line numbers come from the roles alone. Typed values are kept with ``max``, so
-    no grouping holds joined text; statements are read afterwards by their line numbers.
+    A part that has at most one line per entry (its ``# Time:`` line, which always opens
+    one; its ``use``; its ``SET timestamp``) is not grouped: the entry's grouping of the roles
+    finds that line's number and the values are joined by it. The others (header lines an
+    entry may repeat) are grouped apart, each reading only its own values (one grouping of
+    every value over every line costs several times as much in DuckDB, and spills at 300 MB).
+    Typed values are kept with ``max``; statements are read afterwards by their line numbers.
     """
     base = {"epoch", "line", "body_from", "body_to", "body_lines"}
-    selects = [
-        "SELECT entry, max(epoch) AS epoch, min(line) AS line, "
-        f"min(line) FILTER (WHERE part = {_P_BODY}) AS body_from, "
-        f"max(line) FILTER (WHERE part = {_P_BODY}) AS body_to, "
-        f"count(*) FILTER (WHERE part = {_P_BODY}) AS body_lines "
-        "FROM tmp_mysql_roles GROUP BY entry"
+    grouped = [
+        "max(epoch) AS epoch",
+        "min(line) AS line",
+        f"min(line) FILTER (WHERE part = {_P_BODY}) AS body_from",
+        f"max(line) FILTER (WHERE part = {_P_BODY}) AS body_to",
+        f"count(*) FILTER (WHERE part = {_P_BODY}) AS body_lines",
     ]
     given_by: dict[str, list[str]] = {c: [] for c in _GROUPED if c not in base}
+    given_as: dict[str, dict[str, str]] = {}
     timed = []
+    joins = []
     for part, given in _part_values().items():
         values = {c: v for c, v in given.items() if c not in base}
         if not values:
+            continue
+        name = f"p{part}"
+        if part in _ONE_LINE_PARTS:
+            # The entry's one line of this part, by its number: no grouping.
+            grouped.append(f"min(line) FILTER (WHERE part = {part}) AS at{part}")
+            joins.append(
+                f"LEFT JOIN tmp_mysql_v_{_VALUE_TABLE[part]} {name} ON {name}.line = b.at{part}"
+            )
+            given_as[name] = {
+                c: f"b.at{part}" if v == "line" else f"{name}.{c}" for c, v in values.items()
+            }
+            if "time_text" in values:
+                line = f"CASE WHEN {name}.time_text IS NOT NULL THEN b.at{part} END"
+                given_as[name] |= {
+                    "time_line": line,
+                    "last_time": f"{name}.time_text",
+                    "last_time_line": line,
+                }
+                timed.append(name)
+                given_by["time_line"].append(name)
+            for c in values:
+                given_by[c].append(name)
             continue
         if part in _VALUE_TABLE:
             # Read into the part's value table already.
             values = {c: "line" if v == "line" else c for c, v in values.items()}
         if "time_text" in values:
             values["time_line"] = f"CASE WHEN ({values['time_text']}) IS NOT NULL THEN line END"
-            timed.append(f"p{part}")
+            timed.append(name)
         aggregates = [f"{_GROUPED[c][1]}({v}) AS {c}" for c, v in values.items()]
         if "time_text" in values:
             aggregates.append(
                 f"arg_max({values['time_text']}, {values['time_line']}) AS last_time, "
                 f"max({values['time_line']}) AS last_time_line"
             )
+        given_as[name] = {c: f"{name}.{c}" for c in [*values, "last_time", "last_time_line"]}
         for c in values:
-            given_by[c].append(f"p{part}")
+            given_by[c].append(name)
         # The rare other header lines are joined to their text.
         table = f"tmp_mysql_v_{_VALUE_TABLE[part]}" if part in _VALUE_TABLE else "{lines}"
-        selects.append(
-            f"SELECT r.entry, {', '.join(aggregates)}\n"
+        joins.append(
+            f"LEFT JOIN (SELECT r.entry, {', '.join(aggregates)}\n"
             f"FROM tmp_mysql_roles r JOIN {table} l USING (line) "
-            f"WHERE r.part = {part} GROUP BY r.entry"
+            f"WHERE r.part = {part} GROUP BY r.entry) {name} USING (entry)"
         )
     combine = {"max": "greatest", "min": "least", "bool_or": "greatest"}
     columns = []
     for c, (_, how) in _GROUPED.items():
         if c in base:
             columns.append(f"b.{c}")
-        elif len(given_by[c]) == 1:
-            columns.append(f"{given_by[c][0]}.{c}")
+            continue
+        sources = [given_as[p][c] for p in given_by[c]]
+        if len(sources) == 1:
+            columns.append(f"{sources[0]} AS {c}")
         else:
-            columns.append(f"{combine[how]}({', '.join(f'{p}.{c}' for p in given_by[c])}) AS {c}")
+            columns.append(f"{combine[how]}({', '.join(sources)}) AS {c}")
     # The time of the entry's last line with one.
-    one, other = timed
+    one, other = (given_as[p] for p in timed)
     columns.append(
-        f"CASE WHEN coalesce({one}.last_time_line, -1) > coalesce({other}.last_time_line, -1) "
-        f"THEN {one}.last_time ELSE {other}.last_time END AS last_time"
+        f"CASE WHEN coalesce({one['last_time_line']}, -1) > "
+        f"coalesce({other['last_time_line']}, -1) "
+        f"THEN {one['last_time']} ELSE {other['last_time']} END AS last_time"
     )
-    joins = "".join(
-        f"\nLEFT JOIN ({select}) p{part} USING (entry)"
-        for part, select in zip(
-            [p for p, g in _part_values().items() if set(g) - base], selects[1:], strict=True
-        )
-    )
+    newline = "\n"
     return f"""
 CREATE TEMP TABLE tmp_mysql_groups AS
 SELECT entry, {", ".join(columns)}
-FROM ({selects[0]}) b{joins}
+FROM (SELECT entry, {", ".join(grouped)} FROM tmp_mysql_roles GROUP BY entry) b
+{newline.join(joins)}
 """
 
 
