@@ -294,7 +294,9 @@ def load_input(
     options = FormatOptions(settings.format_options)
     sample = list(sample) if sample is not None else _sample(db, SNIFF_LINES)
     # Docker/Kubernetes records: the program's lines inside are what the formats read.
-    unwrapped = unwrap_lines(db, sample)
+    unwrapped = unwrap_lines(
+        db, sample, lambda lines: choose_format(lines, options, None).detection.confidence
+    )
     if unwrapped is not None:
         blank += unwrapped.absorbed
         sample = unwrapped.sample

@@ -1,12 +1,21 @@
-"""Unwrap container log records (Docker json-file, Kubernetes CRI) in the ``lines`` table."""
+"""Unwrap container log records (Docker json-file, Kubernetes CRI, saved prefixes) in ``lines``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from logtriage.engine.database import Database
-from logtriage.sources.container_wrappers import detect, joined_sql, pieces_sql, unwrap_sample
+from logtriage.sources.container_wrappers import (
+    detect,
+    detect_prefixed,
+    joined_sql,
+    pieces_sql,
+    unwrap_sample,
+)
+
+# How much better the lines must be read without a saved prefix before it is removed.
+_PREFIX_GAIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -18,13 +27,21 @@ class Unwrapped:
     sample: list[str]
 
 
-def unwrap_lines(db: Database, sample: Sequence[str]) -> Unwrapped | None:
+def unwrap_lines(
+    db: Database, sample: Sequence[str], confidence: Callable[[Sequence[str]], float]
+) -> Unwrapped | None:
     """Replace ``lines`` by the program's lines when ``sample`` is wrapped; else do nothing.
 
     ``lines`` keeps its physical line numbers (a joined line has its first piece's) and gains
-    ``container_ts``, the time the runtime wrote the line.
+    ``container_ts``, the time the runtime wrote the line. A saved prefix (``kubectl logs
+    --timestamps``, ``docker compose logs``) is removed only when ``confidence`` (the best
+    reader's, for a sample) is clearly higher without it: a log may start that way itself.
     """
     wrapper = detect(sample)
+    if wrapper is None and (prefixed := detect_prefixed(sample)) is not None:
+        inner = unwrap_sample(sample, prefixed)
+        if confidence(inner) >= confidence(sample) + _PREFIX_GAIN:
+            wrapper = prefixed
     if wrapper is None or getattr(db, "engine", "duckdb") == "spark":
         return None
     before = db.count("lines")

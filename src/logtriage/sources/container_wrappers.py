@@ -12,6 +12,12 @@ is read as nginx). Both wrappers split long lines, and the pieces are joined aga
 
 The joined line keeps the physical line number of its first piece, and the runtime's time
 (when the line was written) fills a record's missing ``ts``.
+
+Two prefixes people save logs with are weaker evidence, since a log of its own may start the
+same way; they are removed only when the lines without them are read better (``PREFIXED``):
+
+- ``timestamps``: ``kubectl logs --timestamps`` / ``docker logs -t``: ``<RFC 3339 time> <line>``.
+- ``compose``: ``docker compose logs``: ``<service>  | <line>`` (``web-1``, Compose v1 ``web_1``).
 """
 
 from __future__ import annotations
@@ -31,6 +37,15 @@ _CRI_PREFIX = (
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}) "
     r"(?:stdout|stderr) [PF](?: |$)"
 )
+
+
+_TIMESTAMPS = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) (.*)$"
+)
+_COMPOSE = re.compile(r"^([\w.-]+) *\| ?(.*)$")
+# Wrappers that are removed only when the unwrapped lines are read better (the engine checks).
+PREFIXED = ("timestamps", "compose")
+_PREFIX_RE = {"timestamps": _TIMESTAMPS, "compose": _COMPOSE}
 
 
 def _is_docker(line: str) -> bool:
@@ -54,6 +69,18 @@ def detect(sample: Sequence[str]) -> str | None:
     return None
 
 
+def detect_prefixed(sample: Sequence[str]) -> str | None:
+    """``"timestamps"`` or ``"compose"`` when most sample lines carry that prefix, else None."""
+    lines = [line for line in sample if line.strip()]
+    if not lines:
+        return None
+    for name in PREFIXED:
+        pattern = _PREFIX_RE[name]
+        if sum(1 for line in lines if pattern.match(line)) >= MIN_SHARE * len(lines):
+            return name
+    return None
+
+
 def unwrap_sample(sample: Sequence[str], wrapper: str) -> list[str]:
     """The program's lines inside a sample of wrapped lines (pieces joined), for sniffing."""
     out: list[str] = []
@@ -66,6 +93,9 @@ def unwrap_sample(sample: Sequence[str], wrapper: str) -> list[str]:
             text = text.removesuffix("\n").removesuffix("\r")
         elif wrapper == "cri" and (match := _CRI.match(line)):
             stream, text, is_partial = match.group(2), match.group(4), match.group(3) == "P"
+        elif wrapper in _PREFIX_RE and (match := _PREFIX_RE[wrapper].match(line)):
+            out.append(match.group(2))
+            continue
         else:
             out.append(line)
             continue
@@ -97,6 +127,19 @@ FROM (
     SELECT line, text, v, v[1] IS NOT NULL AS ok
     FROM (SELECT line, text, try(json_extract_string(text, ['$.log', '$.stream', '$.time'])) AS v
           FROM {lines})
+)
+"""
+    if wrapper in _PREFIX_RE:
+        # One capture per line; a prefixed line is never split, so no piece is partial.
+        regex = _PREFIX_RE[wrapper].pattern.replace("'", "''")
+        ts = "try_cast(try_cast(x.a AS TIMESTAMPTZ) AS TIMESTAMP)"
+        container_ts = ts if wrapper == "timestamps" else "NULL::TIMESTAMP"
+        return f"""
+SELECT line, ok, NULL::VARCHAR AS stream, CASE WHEN ok THEN x.b ELSE text END AS text,
+    FALSE AS is_partial, CASE WHEN ok THEN {container_ts} END AS container_ts
+FROM (
+    SELECT line, text, x, x.a <> '' AS ok
+    FROM (SELECT line, text, regexp_extract(text, '{regex}', ['a', 'b']) AS x FROM {{lines}})
 )
 """
     # The record's prefix is checked on its first characters; the fields are cut at the first
