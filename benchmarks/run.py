@@ -537,6 +537,35 @@ HOTSPOTS_INTRO = """\
 with DuckDB's profiler on (`enable_profiling = 'no_output'`, read after each statement with
 `get_profiling_information`) and cProfile around the Python. Profiling adds a little time."""
 
+ACCESS_NOTES = """\
+## Notes: access-log speed work (issue 3)
+
+Written by hand (kept in `benchmarks/run.py`, so `make bench` keeps it). Measured on
+2026-11-26 on the shared 2-core machine while other sessions ran tests (1-minute load 8-12):
+wall times were inflated 3-4x, so CPU time (user + sys) is compared, in alternating pairs of
+fresh `logtriage analyze benchmarks/data/access-1000000.log --output-format json` runs of the
+code before (a6b50ed) and after. Reports are identical (JSON minus `generated_at`).
+
+| change | CPU s before → after (median of 3 pairs) |
+|---|---|
+| one request-line split, groups as columns, sniffing stops when sure | 8.36 → 7.86; 7.79 → 7.51 |
+
+Where the CPU goes after the change (`benchmarks/hotspots.py`, process CPU per function, load
+~10): parse statement 2.28 (was 2.70; in it, by operator: writing the 1M-row table ~25%,
+splitting on `"` and spaces plus the skeleton check ~35%, request-line regex and split ~15%,
+value conversions ~25%), route assignment 1.44 (templating 284k distinct paths ~0.5, rewriting
+`requests` with the route ~0.6, the path→route map ~0.25), reading lines 0.40-0.52, S002
+0.66-0.72, slow-request patterns 0.50, M004 log gap 0.45-0.49 (a sort of 1M timestamps and a
+median), S001 0.27, everything else under 0.2 each. Python around the statements 0.23 (was
+0.35: PostgreSQL's prefix guesses compiled dozens of regexes while sniffing every access log);
+importing logtriage ~0.3 on top of duckdb, click and rich.
+
+What 5x GoAccess (<= 4.5 s wall) still needs: the load writes the 1M-row table twice (parse,
+then the route rewrite), and both are near their floor as written; the remaining levers are
+structural (routes assigned inside the parse from a first pass over distinct request lines,
+fewer analyzers scanning all of `requests`, and the single-threaded steps: line numbering,
+the M004 sort, Python and imports), which were not done in this session."""
+
 TABLE_HEAD = (
     "| tool | wall s | user+sys s | peak RSS MB (largest process) | peak RSS MB (process tree) "
     "| lines/s | MB/s | ratio (wall) | ratio (CPU) | load | what its report says |\n"
@@ -658,6 +687,7 @@ def write_doc(
         lines += render_section(section)
     if hot:
         lines += render_hotspots(hot)
+    lines += ["", ACCESS_NOTES, ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
 
