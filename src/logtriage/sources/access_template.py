@@ -201,12 +201,18 @@ class AccessTemplate:
             rl_words = "NULL::VARCHAR[]"
             method = f"upper({first(('method',))})"
             target = first(("uri",))
+        # The part before '?', cut with strpos (split_part builds a list of every part).
         # Absolute-form targets (forward proxies) carry scheme and host; keep the path only.
-        target_path = (
-            "CASE WHEN starts_with(m._target, '/') THEN m._target "
-            "ELSE regexp_replace(m._target, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '') END"
+        before_query = (
+            "CASE WHEN strpos(m._target, '?') > 0 "
+            "THEN substr(m._target, 1, strpos(m._target, '?') - 1) ELSE m._target END"
         )
-        path = f"coalesce({first(('path',))}, NULLIF(split_part({target_path}, '?', 1), ''))"
+        absolute = "regexp_replace(m._target, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '')"
+        target_path = (
+            f"CASE WHEN starts_with(m._target, '/') THEN {before_query} "
+            f"ELSE split_part({absolute}, '?', 1) END"
+        )
+        path = f"coalesce({first(('path',))}, NULLIF({target_path}, ''))"
         query = (
             f"coalesce({first(('query',))}, CASE WHEN strpos(m._target, '?') > 0 THEN "
             "NULLIF(substr(m._target, strpos(m._target, '?') + 1), '') END)"
