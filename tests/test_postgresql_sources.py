@@ -276,6 +276,44 @@ def test_parse_and_bind_are_steps_not_statements(tmp_path: Path) -> None:
     assert not loaded.db_events
 
 
+def test_details_and_statements_of_a_message_join_in_line_order(tmp_path: Path) -> None:
+    # One message with two DETAIL lines (read apart from the usual single one), one with one.
+    text = (
+        "2026-07-01 10:00:00.000 UTC [7] ERROR:  deadlock detected\n"
+        "2026-07-01 10:00:00.000 UTC [7] DETAIL:  Process 7 waits for ShareLock.\n"
+        '2026-07-01 10:00:00.000 UTC [8] ERROR:  syntax error at or near "x"\n'
+        "2026-07-01 10:00:00.000 UTC [7] DETAIL:  Process 8 waits for\n"
+        "\tShareLock.\n"
+        "2026-07-01 10:00:00.000 UTC [8] DETAIL:  only one\n"
+        "2026-07-01 10:00:00.000 UTC [7] STATEMENT:  UPDATE t SET a = 1\n"
+        "2026-07-01 10:00:00.000 UTC [8] STATEMENT:  x\n"
+    )
+    events = load_tables(_write(tmp_path, text)).db_events
+    assert [(e["line"], e["detail"], e["statement"]) for e in events] == [
+        (
+            1,
+            "Process 7 waits for ShareLock.\nProcess 8 waits for\nShareLock.",
+            "UPDATE t SET a = 1",
+        ),
+        (3, "only one", "x"),
+    ]
+
+
+def test_a_time_in_an_unknown_zone_rejects_its_message_and_quotes_the_time(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "2026-07-01 10:00:00.000 UTC [7] LOG:  duration: 1.000 ms  statement: SELECT 1\n"
+        "2026-07-01 10:00:01.000 XYZT [7] LOG:  duration: 2.000 ms  statement: SELECT 2\n"
+        "2026-07-01 10:00:02.000 UTC [7] LOG:  duration: 3.000 ms  statement: SELECT 3\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert [q["sql"] for q in loaded.queries] == ["SELECT 1", "SELECT 3"]
+    assert [(r["line"], r["reason"].split(" (")[0]) for r in loaded.rejects] == [
+        (2, "unreadable time '2026-07-01 10:00:01.000 XYZT'")
+    ]
+
+
 def test_missing_prefix_fields_are_reported_with_the_setting_to_add() -> None:
     summary = load_tables(str(CASES / "postgresql" / "no_pid_statement_only.log")).summary
     assert set(summary.missing) == {"connection", "db", "user", "duration_ms"}
