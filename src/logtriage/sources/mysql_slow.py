@@ -62,7 +62,10 @@ _OPENER_SQL = (
 )
 _USE = r"^use (?:`([^`]+)`|([^;`\s]+));$"
 # The server writes `SET [last_insert_id=N,][insert_id=N,]timestamp=N;` before the statement.
-_SET_TIMESTAMP = r"^SET (?:[a-z_]+=\d+,)*timestamp=(\d+)(?:\.\d+)?;$"
+# Some MariaDB versions write it twice on one line (`SET timestamp=N;SET timestamp=N;`).
+_SET_TIMESTAMP = (
+    r"^SET (?:[a-z_]+=\d+,)*timestamp=(\d+)(?:\.\d+)?;(?:SET timestamp=\d+(?:\.\d+)?;)?$"
+)
 
 # errno -> (db_events.kind, short message) for failures MySQL 8 (`Errno:`) and Percona
 # (`Last_errno:`) record on the entry itself.
@@ -323,7 +326,7 @@ def _part_values() -> dict[int, dict[str, str]]:
             # The line matched _SET_TIMESTAMP; without a `,` it is `SET timestamp=N[.f];`.
             "set_epoch": "try_cast(CASE WHEN starts_with(text, 'SET timestamp=') "
             "AND strpos(text, ',') = 0 THEN substr(text, 15, CASE WHEN strpos(text, '.') > 0 "
-            "THEN strpos(text, '.') - 15 ELSE length(text) - 15 END) "
+            "THEN strpos(text, '.') - 15 ELSE strpos(text, ';') - 15 END) "
             f"ELSE regexp_extract(text, '{_SET_TIMESTAMP}', 1) END AS BIGINT)",
             "set_line": "line",
         },
