@@ -44,6 +44,24 @@ PROXY = '%{X-Forwarded-For}i %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"
 # the router and the server URL, and the duration in milliseconds with "ms"
 # (https://doc.traefik.io/traefik/observability/access-logs/). Its time is the request's start.
 TRAEFIK = COMBINED + ' %{Traefik-Requests}e "%{Traefik-Router}e" "%{Traefik-Server}e" %{ms}Tms'
+# Envoy's default access log and Istio's (its sidecars' and gateways'), as LogFormats: the start
+# time in UTC with milliseconds, the response flags, bytes in and out, the duration in ms, the
+# upstream's time, then X-Forwarded-For, User-Agent, X-Request-ID, :authority and the upstream
+# host (https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage,
+# https://istio.io/latest/docs/tasks/observability/logs/access-log/).
+_ENVOY_START = '[%{%Y-%m-%dT%H:%M:%S}t.%{msec_frac}tZ] "%r" %>s %{Envoy-Response-Flags}e '
+_ENVOY_END = (
+    '%I %O %{ms}T %{X-Envoy-Upstream-Service-Time}o "%{X-Forwarded-For}i" "%{User-Agent}i" '
+    '"%{X-Request-ID}i" "%{Host}i" "%{Envoy-Upstream-Host}e"'
+)
+ENVOY = _ENVOY_START + _ENVOY_END
+ISTIO = (
+    _ENVOY_START
+    + '%{Envoy-Code-Details}e %{Envoy-Termination}e "%{Envoy-Transport-Failure}e" '
+    + _ENVOY_END
+    + " %{Envoy-Upstream-Cluster}e %{Envoy-Upstream-Local}e %{Envoy-Downstream-Local}e"
+    " %{Envoy-Downstream-Remote}e %{Envoy-SNI}e %{Envoy-Route}e"
+)
 # The nicknames of the stock httpd.conf / Debian apache2.conf, accepted as --apache-log-format.
 NICKNAMES = {
     "common": COMMON,
@@ -59,6 +77,8 @@ _BASES = (
     ("common", COMMON),
     ("proxy", PROXY),
     ("traefik", TRAEFIK),
+    ("envoy", ENVOY),
+    ("istio", ISTIO),
 )
 
 _INT = r"\d+|-"
@@ -551,12 +571,13 @@ class ApacheFormat:
     table = "requests"
     description = (
         "Apache httpd access log: common, combined, vhost_combined, %D/%T, any LogFormat; "
-        "Traefik's common log"
+        "Traefik's common log; Envoy's and Istio's default access logs"
     )
     recognises = (
         "lines that match common/combined/vhost_combined, plus trailing %D, %T, %{ms}T, "
         "%T/%D, %I %O, request ids or UNIQUE_ID; Apache-only escapes (\\\") or '-' bytes; "
-        "Traefik's combined + request count, router, server URL and '12ms'; or the LogFormat "
+        "Traefik's combined + request count, router, server URL and '12ms'; Envoy/Istio's "
+        "'[2026-11-24T10:00:00.123Z] \"GET / HTTP/1.1\" 200 - …' lines; or the LogFormat "
         "given with --apache-log-format"
     )
     field_hints: Mapping[str, str] = {
