@@ -41,6 +41,18 @@ INGRESS_NGINX = COMBINED + (
     " $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"
 )
 
+# Its format before 0.26 (2019): the real client in brackets after $remote_addr, no alternative
+# upstream, and before 0.20 X-Forwarded-For there and no $req_id.
+INGRESS_NGINX_LEGACY = (
+    '$remote_addr - [$the_real_ip] - $remote_user [$time_local] "$request" $status '
+    '$body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time '
+    "[$proxy_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time "
+    "$upstream_status $req_id"
+)
+INGRESS_NGINX_OLDEST = INGRESS_NGINX_LEGACY.removesuffix(" $req_id").replace(
+    "[$the_real_ip]", "[$proxy_add_x_forwarded_for]"
+)
+
 _SECONDS = r"-|\d+(?:\.\d+)?"
 _SECONDS_LIST = r"-|\d+(?:\.\d+)?(?:(?:, | : )(?:-|\d+(?:\.\d+)?))*"
 _NUMBER_LIST = r"-|\d+(?:(?:, | : )(?:-|\d+))*"
@@ -55,6 +67,8 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "binary_remote_addr": (None, TOKEN),
     "http_x_forwarded_for": ("xff", r"\S+(?:, \S+)*"),
     "http_x_real_ip": ("client", TOKEN),
+    "the_real_ip": ("xff", TOKEN),
+    "proxy_add_x_forwarded_for": ("xff", r"\S+(?:, \S+)*"),
     "remote_user": ("remote_user", TOKEN),
     "time_local": ("time_clf", TIME_CLF),
     "time_iso8601": ("time_iso", r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:?\d{2})"),
@@ -250,6 +264,11 @@ class NginxFormat:
         ingress_ratio = compile_nginx(INGRESS_NGINX).match_ratio(lines)
         if ingress_ratio > 0 and ingress_ratio >= best_ratio:
             return "ingress-nginx", INGRESS_NGINX
+        # Its older formats put a bracketed address before $remote_user: combined never fits.
+        for fmt in (INGRESS_NGINX_LEGACY, INGRESS_NGINX_OLDEST):
+            ratio = compile_nginx(fmt).match_ratio(lines)
+            if ratio > 0 and ratio > best_ratio:
+                best, best_ratio = ("ingress-nginx-legacy", fmt), ratio
         return best
 
     def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
