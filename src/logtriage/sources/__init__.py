@@ -23,6 +23,7 @@ from logtriage.sources.otlp_json import FORMAT as OTLP_JSON
 from logtriage.sources.postgresql import FORMAT as POSTGRESQL
 from logtriage.sources.postgresql_csv import FORMAT as POSTGRESQL_CSV
 from logtriage.sources.postgresql_json import FORMAT as POSTGRESQL_JSON
+from logtriage.sources.w3c import FORMAT as W3C
 
 # Built-in formats, in the order ties are broken when two recognise a file equally well.
 BUILTIN_FORMATS: tuple[LogFormat, ...] = (
@@ -32,6 +33,7 @@ BUILTIN_FORMATS: tuple[LogFormat, ...] = (
     JSON_ACCESS,
     HAPROXY,
     AWS_ALB,
+    W3C,
     POSTGRESQL,
     POSTGRESQL_CSV,
     POSTGRESQL_JSON,
