@@ -544,11 +544,15 @@ Written by hand (kept in `benchmarks/run.py`, so `make bench` keeps it). Measure
 2026-11-26 on the shared 2-core machine while other sessions ran tests (1-minute load 8-12):
 wall times were inflated 3-4x, so CPU time (user + sys) is compared, in alternating pairs of
 fresh `logtriage analyze benchmarks/data/access-1000000.log --output-format json` runs of the
-code before (a6b50ed) and after. Reports are identical (JSON minus `generated_at`).
+code before (a6b50ed) and after. Reports are identical (JSON minus `generated_at`), on
+this file and on examples/. The gain is small (1-6% CPU) and the pairs scatter by as much.
 
 | change | CPU s before → after (median of 3 pairs) |
 |---|---|
 | one request-line split, groups as columns, sniffing stops when sure | 8.36 → 7.86; 7.79 → 7.51 |
+| the above + path cut with strpos (load 11-13) | 8.19 → 8.07 |
+
+Peak RSS after: 781 MB on 1M lines, 953 MB on 4M lines (under 1 GiB; x1.22).
 
 Where the CPU goes after the change (`benchmarks/hotspots.py`, process CPU per function, load
 ~10): parse statement 2.28 (was 2.70; in it, by operator: writing the 1M-row table ~25%,
