@@ -44,6 +44,14 @@ PROXY = '%{X-Forwarded-For}i %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"
 # the router and the server URL, and the duration in milliseconds with "ms"
 # (https://doc.traefik.io/traefik/observability/access-logs/). Its time is the request's start.
 TRAEFIK = COMBINED + ' %{Traefik-Requests}e "%{Traefik-Router}e" "%{Traefik-Server}e" %{ms}Tms'
+# uWSGI's default request log line (Python apps behind it): the request's start, the response
+# size and the time in ms; pid, worker and counters are read and left aside.
+UWSGI = (
+    "[pid: %{Uwsgi-Pid}e|app: %{Uwsgi-App}e|req: %{Uwsgi-Req}e] %h (%{Uwsgi-User}e) "
+    "{%{Uwsgi-Vars}e vars in %{Uwsgi-Var-Bytes}e bytes} [%{%a %b %e %H:%M:%S %Y}t] %m %U%q "
+    "=> generated %B bytes in %{ms}T msecs (%H %>s) %{Uwsgi-Headers}e headers in "
+    "%{Uwsgi-Header-Bytes}e bytes (%{Uwsgi-Switches}e switches on core %{Uwsgi-Core}e)"
+)
 # Envoy's default access log and Istio's (its sidecars' and gateways'), as LogFormats: the start
 # time in UTC with milliseconds, the response flags, bytes in and out, the duration in ms, the
 # upstream's time, then X-Forwarded-For, User-Agent, X-Request-ID, :authority and the upstream
@@ -79,6 +87,7 @@ _BASES = (
     ("traefik", TRAEFIK),
     ("envoy", ENVOY),
     ("istio", ISTIO),
+    ("uwsgi", UWSGI),
 )
 
 _INT = r"\d+|-"
@@ -571,13 +580,15 @@ class ApacheFormat:
     table = "requests"
     description = (
         "Apache httpd access log: common, combined, vhost_combined, %D/%T, any LogFormat; "
-        "Traefik's common log; Envoy's and Istio's default access logs"
+        "Traefik's common log; Envoy's and Istio's default access logs; uWSGI's request log"
     )
     recognises = (
         "lines that match common/combined/vhost_combined, plus trailing %D, %T, %{ms}T, "
         "%T/%D, %I %O, request ids or UNIQUE_ID; Apache-only escapes (\\\") or '-' bytes; "
         "Traefik's combined + request count, router, server URL and '12ms'; Envoy/Istio's "
-        "'[2026-11-24T10:00:00.123Z] \"GET / HTTP/1.1\" 200 - …' lines; or the LogFormat "
+        "'[2026-11-24T10:00:00.123Z] \"GET / HTTP/1.1\" 200 - …' lines; uWSGI's "
+        "'[pid: …] addr () {…} [time] GET /x => generated N bytes in N msecs (HTTP/1.1 200)'; "
+        "or the LogFormat "
         "given with --apache-log-format"
     )
     field_hints: Mapping[str, str] = {
