@@ -45,6 +45,9 @@ class SparkDatabase:
         self.exact_percentile_rows = exact_percentile_rows
         # What the report says of its percentiles: "exact" until one was approximated.
         self.percentiles = "exact"
+        # Rows per view, kept until the view is replaced or dropped: the percentile check
+        # counts every canonical table before each statement that has percentiles.
+        self._counts: dict[str, int] = {}
         for name, columns in CANONICAL_TABLES.items():
             self.execute(create_table_sql(name, columns))
         self.execute(create_table_sql("rejects", REJECTS))
@@ -87,12 +90,16 @@ class SparkDatabase:
 
     def count(self, table: str) -> int:
         """Rows in ``table`` (0 when it does not exist)."""
-        if not self._exists(table):
-            return 0
-        return int(self.con.table(table).count())
+        key = table.lower()
+        if key not in self._counts:
+            if not self._exists(table):
+                return 0
+            self._counts[key] = int(self.con.table(table).count())
+        return self._counts[key]
 
     def close(self) -> None:
         """Drop this run's views; the session lives on (Spark Connect or a shared local one)."""
+        self._counts.clear()
         for table in self.con.catalog.listTables():
             if table.isTemporary:
                 self.con.catalog.dropTempView(table.name)
@@ -195,6 +202,7 @@ class SparkDatabase:
         names = [t.name for t in self.con.catalog.listTables() if t.isTemporary]
         frame = self.con.createDataFrame([(n,) for n in names], "table_name STRING")
         frame.createOrReplaceTempView("duckdb_tables")
+        self._counts.pop("duckdb_tables", None)
 
     def _is_large(self) -> bool:
         """More rows in a canonical table than exact percentiles may hold in memory."""
@@ -210,6 +218,7 @@ class SparkDatabase:
         # A checkpoint cuts the lineage: INSERTs in a loop must not grow the plan.
         frame = frame.localCheckpoint(eager=True)
         frame.createOrReplaceTempView(table)
+        self._counts.pop(table.lower(), None)
 
     def _create(self, tree: exp.Create) -> None:
         name = tree.this.this.name if isinstance(tree.this, exp.Schema) else tree.this.name
@@ -235,6 +244,7 @@ class SparkDatabase:
                     continue
                 raise ValueError(f"table {name} does not exist")
             self.con.catalog.dropTempView(name)
+            self._counts.pop(name.lower(), None)
 
     def _target_columns(self, table: str) -> list[tuple[str, str]]:
         return [(f.name, f.dataType.simpleString()) for f in self.con.table(table).schema.fields]
