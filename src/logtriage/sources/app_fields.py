@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 _LEVELS: Mapping[str, str] = {
-    "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE",
-    "DEBUG": "DEBUG", "DBG": "DEBUG", "VERBOSE": "DEBUG", "FINE": "DEBUG", "CONFIG": "DEBUG",
+    "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE", "TRCE": "TRACE",
+    "DEBUG": "DEBUG", "DBG": "DEBUG", "DBUG": "DEBUG", "VERBOSE": "DEBUG", "FINE": "DEBUG",
+    "CONFIG": "DEBUG",
     "INFO": "INFO", "INFORMATION": "INFO", "NOTICE": "INFO", "DEFAULT": "INFO", "INF": "INFO",
     "WARN": "WARNING", "WARNING": "WARNING", "WRN": "WARNING",
-    "ERROR": "ERROR", "ERR": "ERROR", "EROR": "ERROR",
+    "ERROR": "ERROR", "ERR": "ERROR", "EROR": "ERROR", "FAIL": "ERROR",
     "CRITICAL": "CRITICAL", "CRIT": "CRITICAL", "FATAL": "CRITICAL", "FTL": "CRITICAL",
     "SEVERE": "CRITICAL", "PANIC": "CRITICAL", "ALERT": "CRITICAL", "EMERG": "CRITICAL",
     "EMERGENCY": "CRITICAL",
@@ -40,6 +41,8 @@ _FIRST_LINE_CLASS = (
     r"^\s*(?:Caused by: |Exception in thread \"[^\"]*\" )?"
     r"([A-Za-z_$][\w$]*(?:\.[\w$]+)*)(?::\s|:?$)"
 )
+# A thrown class on a later line, after a message line (ASP.NET Core's console logger).
+_LATER_CLASS = r"(?m)^\s*([A-Za-z_][\w.$]*(?:Exception|Error))(?::\s|$)"
 # Ruby: ``app.rb:3:in 'div': divided by 0 (ZeroDivisionError)``; Rails: ``[tag] Foo::Bar (msg):``.
 _RUBY_CLASS = r"\(([A-Z]\w*(?:::[A-Z]\w*)*)\)$"
 _RAILS_CLASS = r"^(?:\[[^\]]*\] ?)*([A-Z]\w*(?:::[A-Z]\w*)*) \(.*\):\s*$"
@@ -114,7 +117,8 @@ def error_type_sql(stack: str) -> str:
         WHEN regexp_matches({first}, '{_RUBY_CLASS}')
             THEN regexp_extract({first}, '{_RUBY_CLASS}', 1)
         WHEN regexp_matches({stack}, '(?m){_RAILS_CLASS}') THEN NULLIF({rails}, '')
-        ELSE NULLIF(regexp_extract({first}, '{sql_str(_FIRST_LINE_CLASS)}', 1), '')
+        ELSE coalesce(NULLIF(regexp_extract({first}, '{sql_str(_FIRST_LINE_CLASS)}', 1), ''),
+            NULLIF(regexp_extract({stack}, '{_LATER_CLASS}', 1), ''))
     END)"""
 
 

@@ -23,6 +23,8 @@ them (gunicorn's own lines and the app's on one stderr):
 - ``go``: ``2026/11/24 10:00:00 …`` (Go's standard ``log``; a level word may lead the message)
 - ``timestamped``: any other ``<time> [LEVEL] …`` / ``[<time>] LEVEL: …`` line
 - ``python_default``: ``ERROR:app.views:…`` (``logging.BASIC_FORMAT``, no time)
+- ``dotnet``: ``fail: Shop.OrdersController[0]`` with the message on the indented lines below
+  (ASP.NET Core's default console logger; no time, the event id kept as ``thread``)
 
 Continuation text that looks like a stack trace becomes ``stack`` and names ``error_type``
 (``app_fields``); other continuation lines are part of the message. Lines before the first
@@ -115,6 +117,11 @@ LAYOUTS: tuple[Layout, ...] = (
         ("ts", "level", "msg"),
     ),
     Layout("python_default", rf"^({_PY_LEVEL}):([^:]*):(.*)$", ("level", "logger", "msg")),
+    Layout(
+        "dotnet",
+        r"^(trce|dbug|info|warn|fail|crit): ([\w.`+<>-]+)\[(\d+)\](.*)$",
+        ("level", "logger", "thread", "msg"),
+    ),
 )  # fmt: skip
 
 # Lines that only continue an entry (tracebacks, Java frames, Ruby frames, Rails tags).
@@ -173,8 +180,8 @@ class AppTextFormat:
     table = "app_events"
     description = (
         "plain-text application logs (Python logging, gunicorn, Flask, Django, logback/log4j, "
-        "Spring Boot, Ruby/Rails, PHP Monolog/Laravel, Go log) with multi-line stack traces "
-        "kept together"
+        "Spring Boot, Ruby/Rails, PHP Monolog/Laravel, Go log, ASP.NET Core console) with "
+        "multi-line stack traces kept together"
     )
     recognises = (
         "lines that start with a timestamp and a level in a known layout (or LEVEL:name: of "
@@ -268,7 +275,8 @@ SELECT line,
 CASE WHEN cont IS NULL THEN {message}
      -- Rails logs "FATAL -- : [id]" and the exception on the next line: that is the message.
      WHEN {is_trace} THEN coalesce(NULLIF({message}, ''), {first_cont})
-     ELSE {message} || chr(10) || cont END AS message,
+     -- A layout whose message starts on the next line (ASP.NET Core's console) has none here.
+     ELSE coalesce(NULLIF({message}, '') || chr(10) || cont, trim(cont)) END AS message,
 coalesce({ruby_id}, NULLIF(regexp_extract(head, '{sql_str(_REQUEST_ID)}', 1), '')) AS request_id,
 NULLIF(regexp_extract(head, '{sql_str(_TRACE_ID)}', 1), '') AS trace_id,
 coalesce({error_type_sql(stack)}, {_php_class_sql()}) AS error_type,
