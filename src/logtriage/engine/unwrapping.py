@@ -38,10 +38,13 @@ def unwrap_lines(
     reader's, for a sample) is clearly higher without it: a log may start that way itself.
     """
     wrapper = detect(sample)
-    if wrapper is None and (prefixed := detect_prefixed(sample)) is not None:
-        inner = unwrap_sample(sample, prefixed)
-        if confidence(inner) >= confidence(sample) + _PREFIX_GAIN:
-            wrapper = prefixed
+    candidates = detect_prefixed(sample) if wrapper is None else []
+    if candidates:
+        best = confidence(sample) + _PREFIX_GAIN
+        for prefixed in candidates:
+            gained = confidence(unwrap_sample(sample, prefixed))
+            if gained >= best:
+                wrapper, best = prefixed, gained
     if wrapper is None or getattr(db, "engine", "duckdb") == "spark":
         return None
     before = db.count("lines")

@@ -18,6 +18,9 @@ same way; they are removed only when the lines without them are read better (``P
 
 - ``timestamps``: ``kubectl logs --timestamps`` / ``docker logs -t``: ``<RFC 3339 time> <line>``.
 - ``compose``: ``docker compose logs``: ``<service>  | <line>`` (``web-1``, Compose v1 ``web_1``).
+- ``syslog``: a syslog or journal line, ``Mar 10 16:25:43 web1 nginx: <line>`` (``journalctl``,
+  rsyslog's traditional format, nginx's ``access_log syslog:``) or with an RFC 3339 time; a
+  traditional time has no year, so only an RFC 3339 one fills a missing ``ts``.
 """
 
 from __future__ import annotations
@@ -43,9 +46,14 @@ _TIMESTAMPS = re.compile(
     r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) (.*)$"
 )
 _COMPOSE = re.compile(r"^([\w.-]+) *\| ?(.*)$")
+_SYSLOG = re.compile(
+    r"^(?:<\d{1,3}>)?((?:[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2})|"
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) "
+    r"\S+ [\w./@-]+(?:\[\d+\])?: ?(.*)$"
+)
 # Wrappers that are removed only when the unwrapped lines are read better (the engine checks).
-PREFIXED = ("timestamps", "compose")
-_PREFIX_RE = {"timestamps": _TIMESTAMPS, "compose": _COMPOSE}
+PREFIXED = ("syslog", "timestamps", "compose")
+_PREFIX_RE = {"timestamps": _TIMESTAMPS, "compose": _COMPOSE, "syslog": _SYSLOG}
 
 
 def _is_docker(line: str) -> bool:
@@ -69,16 +77,16 @@ def detect(sample: Sequence[str]) -> str | None:
     return None
 
 
-def detect_prefixed(sample: Sequence[str]) -> str | None:
-    """``"timestamps"`` or ``"compose"`` when most sample lines carry that prefix, else None."""
+def detect_prefixed(sample: Sequence[str]) -> list[str]:
+    """The saved prefixes (``PREFIXED``) most sample lines carry; the engine picks one or none."""
     lines = [line for line in sample if line.strip()]
     if not lines:
-        return None
-    for name in PREFIXED:
-        pattern = _PREFIX_RE[name]
-        if sum(1 for line in lines if pattern.match(line)) >= MIN_SHARE * len(lines):
-            return name
-    return None
+        return []
+    return [
+        name
+        for name in PREFIXED
+        if sum(1 for line in lines if _PREFIX_RE[name].match(line)) >= MIN_SHARE * len(lines)
+    ]
 
 
 def unwrap_sample(sample: Sequence[str], wrapper: str) -> list[str]:
@@ -133,7 +141,8 @@ FROM (
         # One capture per line; a prefixed line is never split, so no piece is partial.
         regex = _PREFIX_RE[wrapper].pattern.replace("'", "''")
         ts = "try_cast(try_cast(x.a AS TIMESTAMPTZ) AS TIMESTAMP)"
-        container_ts = ts if wrapper == "timestamps" else "NULL::TIMESTAMP"
+        # A traditional syslog time has no year: only an RFC 3339 one is a time.
+        container_ts = "NULL::TIMESTAMP" if wrapper == "compose" else ts
         return f"""
 SELECT line, ok, NULL::VARCHAR AS stream, CASE WHEN ok THEN x.b ELSE text END AS text,
     FALSE AS is_partial, CASE WHEN ok THEN {container_ts} END AS container_ts
