@@ -6,10 +6,12 @@ import gzip
 import io
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from logtriage import api
+from logtriage.sources import line_breaks
 from logtriage.sources.byte_decoding import decode_line, lines_at
 from logtriage.sources.line_breaks import (
     copy_with_newline_endings,
@@ -73,6 +75,28 @@ def test_uniform_endings_are_read_in_place() -> None:
 def test_crlf_only_needs_no_copy(tmp_path: Path) -> None:
     path = tmp_path / "crlf.log"
     path.write_bytes(NGINX_CASE.read_bytes().replace(b"\n", b"\r\n"))
+    assert not has_stray_carriage_returns(str(path))
+
+
+@pytest.mark.parametrize("where", [0, 4095, 4096, 3 * 4096 + 17, 4 * 4096 - 1])
+def test_a_lone_carriage_return_is_found_in_any_window_of_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: int
+) -> None:
+    # The scan maps the file a window at a time (a whole-file map counts the whole file as
+    # resident memory): a \r anywhere, also on a window's first or last byte, is found.
+    monkeypatch.setattr(line_breaks, "_WINDOW", 4096)
+    data = bytearray(b"x" * 4095 + b"\n") * 4
+    data[where] = ord("\r")
+    path = tmp_path / "one-cr.log"
+    path.write_bytes(bytes(data))
+    assert has_stray_carriage_returns(str(path))
+    path.write_bytes(bytes(data).replace(b"\r", b"y"))
+    assert not has_stray_carriage_returns(str(path))
+
+
+def test_an_empty_file_has_no_carriage_return(tmp_path: Path) -> None:
+    path = tmp_path / "empty.log"
+    path.write_bytes(b"")
     assert not has_stray_carriage_returns(str(path))
 
 
