@@ -326,7 +326,8 @@ SELECT line, is_start, is_cont,
     CASE WHEN NOT (is_start OR is_cont) THEN NULL
         WHEN ends_with(content, chr(13)) THEN rtrim(content, chr(13)) ELSE content END AS content,
     CASE WHEN NOT (is_start OR is_cont) THEN {w["garbage"]} END AS garbage,
-    {level_sql("NULLIF(g.level, '')")} AS level{"," if stored else ""}
+    -- Lines with no severity (continuations, garbage) would try all ~120 words of the CASE.
+    CASE WHEN g.level <> '' THEN {level_sql("g.level")} END AS level{"," if stored else ""}
     {stored}
 FROM k
 """
