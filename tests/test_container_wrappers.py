@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 from pathlib import Path
 
 from logtriage import api
@@ -69,7 +71,10 @@ def test_cri_partial_lines_and_the_runtime_time_fills_a_missing_one(tmp_path: Pa
 def test_plain_logs_and_json_app_logs_are_not_taken_for_wrappers() -> None:
     cases = Path(__file__).parent / "cases" / "sources"
     for log in sorted(cases.glob("*/*.log")):
-        if log.parent.name == "container_wrappers":
+        # Cases saved with a wrapper say so in their expected variant (``cloudwatch: mysql``).
+        meta = log.with_suffix(".toml")
+        variant = tomllib.loads(meta.read_text()).get("expect_variant", "") if meta.exists() else ""
+        if log.parent.name == "container_wrappers" or ": " in variant:
             continue
         assert detect(log.read_text(errors="replace").splitlines()[:64]) is None, log
 
@@ -77,3 +82,32 @@ def test_plain_logs_and_json_app_logs_are_not_taken_for_wrappers() -> None:
 def test_sample_unwrapping_matches_the_engine() -> None:
     sample = [_docker("a"), _docker("b\n"), _docker("c\n", stream="stderr")]
     assert unwrap_sample(sample, "docker") == ["ab", "c"]
+
+
+MYSQL_SLOW = Path(__file__).parent / "cases" / "sources" / "mysql_slow"
+# The event time (and ``aws logs tail``'s stream name) a CloudWatch export puts before an entry.
+_EVENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2})[ \t](?:prod-db-1 )?")
+
+
+def test_cloudwatch_slow_log_reads_as_the_same_log_without_event_times(tmp_path: Path) -> None:
+    for case in ("rds_cloudwatch.log", "rds_cloudwatch_tail.log"):
+        exported = MYSQL_SLOW / case
+        plain = tmp_path / case
+        lines = exported.read_text().splitlines(keepends=True)
+        stripped = [_EVENT_TIME.sub("", line) for line in lines]
+        assert stripped != lines
+        plain.write_text("".join(stripped))
+        summary, rows, rejects = api.records(str(exported))
+        plain_summary, plain_rows, _ = api.records(str(plain))
+        assert (summary.variant, rejects) == ("cloudwatch: " + plain_summary.variant, [])
+        # Every column but the file's name, which differs.
+        assert [{**r, "source": None} for r in rows] == [{**r, "source": None} for r in plain_rows]
+
+
+def test_a_slow_log_with_every_line_timestamped_is_not_a_cloudwatch_export() -> None:
+    lines = (MYSQL_SLOW / "rds_cloudwatch.log").read_text().splitlines()
+    # ``kubectl logs --timestamps`` of a slow log: the ``timestamps`` prefix, not this one.
+    every = ["2026-11-24T10:00:00.1Z " + _EVENT_TIME.sub("", line) for line in lines]
+    assert detect(lines[:64]) == "cloudwatch"
+    assert detect(every[:64]) is None
+    assert unwrap_sample(lines[:3], "cloudwatch")[0].startswith("# Time: ")

@@ -21,6 +21,16 @@ same way; they are removed only when the lines without them are read better (``P
 - ``syslog``: a syslog or journal line, ``Mar 10 16:25:43 web1 nginx: <line>`` (``journalctl``,
   rsyslog's traditional format, nginx's ``access_log syslog:``) or with an RFC 3339 time; a
   traditional time has no year, so only an RFC 3339 one fills a missing ``ts``.
+
+One saved prefix marks only the first line of a multi-line entry:
+
+- ``cloudwatch``: a MySQL slow log exported from Amazon CloudWatch Logs (RDS/Aurora publish
+  each slow-log entry as one event; ``aws logs tail``, downloads and exports print the event's
+  time, ``aws logs tail`` also the stream name, before the entry's first line):
+  ``2023-10-12T08:15:42.123Z # Time: …`` and the rest of the entry as it is. The time is
+  removed where it stands before ``# Time:`` or ``# User@Host:``; since a slow log never starts
+  a line that way, this needs no better reading, only that most entries carry it and most
+  lines do not (those are ``timestamps``).
 """
 
 from __future__ import annotations
@@ -45,6 +55,11 @@ _CRI_PREFIX = (
 _TIMESTAMPS = re.compile(
     r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) (.*)$"
 )
+# An exported event's time (and ``aws logs tail``'s stream name) before a slow-log entry's head.
+_EVENT = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))[ \t]"
+    r"(?:[\w./-]+ )?(# (?:Time|User@Host): .*)$"
+)
 _COMPOSE = re.compile(r"^([\w.-]+) *\| ?(.*)$")
 _SYSLOG = re.compile(
     r"^(?:<\d{1,3}>)?((?:[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2})|"
@@ -53,7 +68,12 @@ _SYSLOG = re.compile(
 )
 # Wrappers that are removed only when the unwrapped lines are read better (the engine checks).
 PREFIXED = ("syslog", "timestamps", "compose")
-_PREFIX_RE = {"timestamps": _TIMESTAMPS, "compose": _COMPOSE, "syslog": _SYSLOG}
+_PREFIX_RE = {
+    "timestamps": _TIMESTAMPS,
+    "compose": _COMPOSE,
+    "syslog": _SYSLOG,
+    "cloudwatch": _EVENT,
+}
 
 
 def _is_docker(line: str) -> bool:
@@ -67,14 +87,24 @@ def _is_docker(line: str) -> bool:
 
 
 def detect(sample: Sequence[str]) -> str | None:
-    """``"docker"`` or ``"cri"`` when most sample lines are that wrapper's records, else None."""
+    """``"docker"``, ``"cri"`` or ``"cloudwatch"`` when the sample is wrapped so, else None."""
     lines = [line for line in sample if line.strip()]
     if not lines:
         return None
     for name, test in (("docker", _is_docker), ("cri", lambda s: bool(_CRI.match(s)))):
         if sum(1 for line in lines if test(line)) >= MIN_SHARE * len(lines):
             return name
-    return None
+    return "cloudwatch" if _is_cloudwatch(lines) else None
+
+
+def _is_cloudwatch(lines: Sequence[str]) -> bool:
+    """Most slow-log entries start with an event time, and most lines do not."""
+    heads = sum(1 for line in lines if _EVENT.match(line))
+    if not heads:
+        return False
+    bare = sum(1 for line in lines if line.startswith("# Time: "))
+    stamped = sum(1 for line in lines if _TIMESTAMPS.match(line))
+    return heads >= MIN_SHARE * (heads + bare) and stamped < MIN_SHARE * len(lines)
 
 
 def detect_prefixed(sample: Sequence[str]) -> list[str]:
