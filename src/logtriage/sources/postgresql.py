@@ -42,6 +42,7 @@ from logtriage.sources.postgresql_prefix import (
     PrefixChoice,
     choose_prefix,
 )
+from logtriage.sources.postgresql_startup import DOTS, STARTUP, is_startup, server_part
 
 _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})"
 _BSD = r"[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
@@ -104,6 +105,8 @@ class Layout:
 def detect_layout(lines: Sequence[str], options: FormatOptions) -> Layout:
     """The wrapper and prefix (given with --pg-prefix, else detected) that fit ``lines`` best."""
     given = options.get("pg_prefix")
+    # The container image's start-up output comes first: sniff the server's lines only.
+    lines = [server_part(ln) for ln in lines if not is_startup(ln)]
     best: Layout | None = None
     for wrapper in WRAPPERS:
         if wrapper.regex and not any(re.match(wrapper.regex, ln) for ln in lines):
@@ -265,6 +268,16 @@ def stderr_plan(
         "(give yours with --pg-prefix)' END"
     )
     w = _wrapper_sql(wrapper, mismatch)
+    startup = "FALSE"
+    if not wrapper.wraps_continuations:
+        # The container image's start-up output (postgresql_startup): pg_ctl's dots are cut
+        # off the server line they precede; the rest of it is left out, never rejected.
+        dotted = "starts_with(body, 'waiting for server to ') OR starts_with(body, '.')"
+        w["body"] = (
+            f"CASE WHEN {dotted.replace('body', w['body'])} "
+            f"THEN regexp_replace({w['body']}, '{sql_str(DOTS)}', '') ELSE {w['body']} END"
+        )
+        startup = f"g.level = '' AND regexp_full_match(body, '{sql_str(STARTUP)}')"
     names = ["head", *(f"g{i}" for i in range(len(compiled.slots))), "level"]
     head_re = f"^({compiled.regex}({LEVELS}) ?:(?: +|$))"
     # Capturing the prefix's groups with the long severity alternation in the same regex costs
@@ -316,7 +329,8 @@ WITH x AS (
 ), k AS (
     SELECT line, w, g, body,
         g.level <> '' AS is_start,
-        g.level = '' AND coalesce({w["is_cont"]}, FALSE) AS is_cont,
+        {startup} AS is_startup,
+        g.level = '' AND NOT is_startup AND coalesce({w["is_cont"]}, FALSE) AS is_cont,
         CASE WHEN g.level <> '' THEN substr(body, length(g.head) + 1) ELSE {w["content"]} END
             AS content
     FROM g
@@ -325,7 +339,7 @@ SELECT line, is_start, is_cont,
     -- rtrim with a character list decodes the whole line (~2 s per 300 MB): only when needed.
     CASE WHEN NOT (is_start OR is_cont) THEN NULL
         WHEN ends_with(content, chr(13)) THEN rtrim(content, chr(13)) ELSE content END AS content,
-    CASE WHEN NOT (is_start OR is_cont) THEN {w["garbage"]} END AS garbage,
+    CASE WHEN NOT (is_start OR is_cont OR is_startup) THEN {w["garbage"]} END AS garbage,
     -- Lines with no severity (continuations, garbage) would try all ~120 words of the CASE.
     CASE WHEN g.level <> '' THEN {level_sql("g.level")} END AS level{"," if stored else ""}
     {stored}
