@@ -111,3 +111,14 @@ def test_a_slow_log_with_every_line_timestamped_is_not_a_cloudwatch_export() -> 
     assert detect(lines[:64]) == "cloudwatch"
     assert detect(every[:64]) is None
     assert unwrap_sample(lines[:3], "cloudwatch")[0].startswith("# Time: ")
+
+
+def test_cloudwatch_epoch_milliseconds_and_a_tab_read_the_same(tmp_path: Path) -> None:
+    """``aws logs filter-log-events --query 'events[].[timestamp,message]' --output text``."""
+    exported = tmp_path / "text.log"
+    lines = (MYSQL_SLOW / "rds_cloudwatch.log").read_text().splitlines(keepends=True)
+    exported.write_text("".join(_EVENT_TIME.sub("1795514400251\t", line) for line in lines))
+    summary, rows, rejects = api.records(str(exported))
+    _, expected, _ = api.records(str(MYSQL_SLOW / "rds_cloudwatch.log"))
+    assert (summary.variant, rejects) == ("cloudwatch: mysql", [])
+    assert [{**r, "source": None} for r in rows] == [{**r, "source": None} for r in expected]

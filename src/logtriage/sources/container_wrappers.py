@@ -27,7 +27,8 @@ One saved prefix marks only the first line of a multi-line entry:
 - ``cloudwatch``: a MySQL slow log exported from Amazon CloudWatch Logs (RDS/Aurora publish
   each slow-log entry as one event; ``aws logs tail``, downloads and exports print the event's
   time, ``aws logs tail`` also the stream name, before the entry's first line):
-  ``2023-10-12T08:15:42.123Z # Time: …`` and the rest of the entry as it is. The time is
+  ``2023-10-12T08:15:42.123Z # Time: …`` and the rest of the entry as it is (``--query
+  'events[].[timestamp,message]' --output text`` prints epoch milliseconds and a tab). The time is
   removed where it stands before ``# Time:`` or ``# User@Host:``; since a slow log never starts
   a line that way, this needs no better reading, only that most entries carry it and most
   lines do not (those are ``timestamps``).
@@ -57,8 +58,8 @@ _TIMESTAMPS = re.compile(
 )
 # An exported event's time (and ``aws logs tail``'s stream name) before a slow-log entry's head.
 _EVENT = re.compile(
-    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))[ \t]"
-    r"(?:[\w./-]+ )?(# (?:Time|User@Host): .*)$"
+    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?|\d{13})"
+    r"[ \t](?:[\w./-]+ )?(# (?:Time|User@Host): .*)$"
 )
 _COMPOSE = re.compile(r"^([\w.-]+) *\| ?(.*)$")
 _SYSLOG = re.compile(
