@@ -232,6 +232,17 @@ def test_large_inputs_get_approximate_percentiles_of_the_same_type() -> None:
     )
 
 
+def test_several_discrete_cuts_of_one_state_become_an_array_of_each_cut() -> None:
+    # DuckDB keeps one state for ``[a, b]`` (three separate quantiles ran out of memory on 23M
+    # requests); Spark has no list form of the rank, so each cut is its own element.
+    sql = "SELECT quantile_disc(n, [0.9, 0.5])[2] FROM t"
+    rank = "ELEMENT_AT(ARRAY_SORT(COLLECT_LIST(n)), GREATEST(1, CAST(CEIL(COUNT(n) * {q}) AS INT)))"
+    assert translate(sql) == (f"SELECT ARRAY({rank.format(q=0.9)}, {rank.format(q=0.5)})[1] FROM t")
+    assert translate(sql, approximate=True) == (
+        "SELECT PERCENTILE_APPROX(n, ARRAY(0.9, 0.5), 10000)[1] FROM t"
+    )
+
+
 def test_union_by_name_is_a_union_of_the_same_columns_in_one_order() -> None:
     tables = {"x": ["a", "b"], "y": ["b", "c"]}.get
     same = expand_star_replace(

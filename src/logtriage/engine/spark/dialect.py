@@ -323,6 +323,14 @@ def _percentile_disc(node: exp.Expr) -> exp.Expr:
     if not isinstance(node, exp.PercentileDisc) or isinstance(node.parent, exp.WithinGroup):
         return node
     value, q = node.this, node.expression
+    if isinstance(q, exp.Array):
+        # DuckDB's several cuts of one state, ``quantile_disc(x, [a, b])``: an array of each.
+        return exp.Array(
+            expressions=[
+                _percentile_disc(exp.PercentileDisc(this=value.copy(), expression=cut.copy()))
+                for cut in q.expressions
+            ]
+        )
     rank = exp.func(
         "greatest",
         exp.Literal.number(1),
@@ -811,7 +819,7 @@ RULES: tuple[Rule, ...] = (
     Rule("percentile", "quantile_cont(x, q)", "percentile(x, q)", _percentiles),
     Rule(
         "percentile-disc",
-        "quantile_disc(x, q)",
+        "quantile_disc(x, q) (or a list of q: an array of each)",
         "element_at(array_sort(collect_list(x)), greatest(1, ceil(count(x) * q)))",
         _percentile_disc,
     ),
