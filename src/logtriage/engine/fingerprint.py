@@ -374,7 +374,13 @@ def _normalize_sql(*, shortcuts: bool = True) -> str:
     """
 
 
-def normalize_queries(db: Database) -> int:
+# Above this many queries the table is rewritten instead of updated in place: DuckDB holds an
+# UPDATE's new values in memory until it commits (a 3 GB PostgreSQL log, ~10M statements, ran
+# out of memory there), where a rewrite spills like any query.
+REBUILD_ABOVE_ROWS = 2_000_000
+
+
+def normalize_queries(db: Database, rebuild_above: int = REBUILD_ABOVE_ROWS) -> int:
     """Fill sql, fingerprint, fingerprint_id, tags, request_id, trace_id of unnormalized queries.
 
     Rows already holding a fingerprint are left alone, so calling it again is harmless.
@@ -388,6 +394,10 @@ def normalize_queries(db: Database) -> int:
         f"upper(left(md5(fingerprint), 16)) AS fingerprint_id FROM ({_normalize_sql()})"
     )
     distinct = int(db.scalar("SELECT count(*) FROM tmp_fingerprints"))
+    if getattr(db, "engine", "duckdb") == "duckdb" and db.count("queries") > rebuild_above:
+        _rebuild_queries(db)
+        db.execute("DROP TABLE tmp_fingerprints")
+        return distinct
     db.execute(
         """
         UPDATE queries SET
@@ -407,3 +417,28 @@ def normalize_queries(db: Database) -> int:
     )
     db.execute("DROP TABLE tmp_fingerprints")
     return distinct
+
+
+def _rebuild_queries(db: Database) -> None:
+    """The UPDATE of ``normalize_queries`` as a rewrite of ``queries``, rows in the same order."""
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE queries AS
+        SELECT q.* REPLACE (
+            CASE WHEN m.raw_md5 IS NULL THEN q.sql ELSE coalesce(m.clean, q.sql) END AS sql,
+            CASE WHEN m.raw_md5 IS NULL THEN q.fingerprint ELSE m.fingerprint END AS fingerprint,
+            CASE WHEN m.raw_md5 IS NULL THEN q.fingerprint_id ELSE m.fingerprint_id END
+                AS fingerprint_id,
+            CASE WHEN m.raw_md5 IS NULL THEN q.tags WHEN q.tags IS NULL THEN m.tags
+                 ELSE map_concat(m.tags, q.tags) END AS tags,
+            CASE WHEN m.raw_md5 IS NULL THEN q.request_id
+                 ELSE coalesce(q.request_id, m.tag_request_id) END AS request_id,
+            CASE WHEN m.raw_md5 IS NULL THEN q.trace_id
+                 ELSE coalesce(q.trace_id, m.tag_trace_id) END AS trace_id
+        )
+        FROM queries q LEFT JOIN tmp_fingerprints m
+          ON q.fingerprint IS NULL AND md5_number(q.sql) = m.raw_md5
+         AND q.db_system IS NOT DISTINCT FROM m.db_system
+        ORDER BY q.rowid
+        """
+    )
