@@ -277,7 +277,11 @@ def stderr_plan(
             f"CASE WHEN {dotted.replace('body', w['body'])} "
             f"THEN regexp_replace({w['body']}, '{sql_str(DOTS)}', '') ELSE {w['body']} END"
         )
-        startup = f"g.level = '' AND regexp_full_match(body, '{sql_str(STARTUP)}')"
+        # A CASE, not AND: a projection's AND would run the regex on every line.
+        startup = (
+            f"CASE WHEN g.level = '' THEN regexp_full_match(body, '{sql_str(STARTUP)}') "
+            "ELSE FALSE END"
+        )
     names = ["head", *(f"g{i}" for i in range(len(compiled.slots))), "level"]
     head_re = f"^({compiled.regex}({LEVELS}) ?:(?: +|$))"
     # Capturing the prefix's groups with the long severity alternation in the same regex costs
