@@ -350,7 +350,9 @@ class ErrorBurst:
                 """
                 SELECT route, count(*) AS requests FROM requests
                 WHERE ts >= ? AND ts < ? AND route IS NOT NULL
-                  AND route NOT IN (SELECT route FROM requests WHERE ts < ? AND route IS NOT NULL)
+                  -- DISTINCT: the lookup holds each earlier route once, not every request.
+                  AND route NOT IN (SELECT DISTINCT route FROM requests
+                                    WHERE ts < ? AND route IS NOT NULL)
                 GROUP BY route ORDER BY requests DESC, route LIMIT 3
                 """,
                 [start, end, start],
@@ -362,7 +364,7 @@ class ErrorBurst:
                 WITH w AS (SELECT client FROM requests WHERE ts >= ? AND ts < ?)
                 SELECT client, count(*) AS requests FROM w
                 WHERE client IS NOT NULL
-                  AND client NOT IN (SELECT client FROM requests
+                  AND client NOT IN (SELECT DISTINCT client FROM requests
                                      WHERE ts < ? AND client IS NOT NULL)
                 GROUP BY client HAVING count(*) >= 0.05 * (SELECT count(*) FROM w)
                 ORDER BY requests DESC, client LIMIT 3
