@@ -31,9 +31,15 @@ from tests.canonical import database, insert_rows
 pytestmark = pytest.mark.e2e
 
 # The three lines mysqld / mariadbd write to the slow log when they (re)start, also mid-file.
+# Unix and Windows (`C:\…\mysqld.exe`, `TCP Port: 3306, Named Pipe: MySQL`) restart banners.
 _BANNER = re.compile(
-    r"^(?:/\S+, Version: .*started with:|Tcp port: .*|Time\s+Id\s+Command\s+Argument)\s*$"
+    r"^(?:(?:/|[A-Za-z]:\\)\S.*, Version: .*started with:|Tcp port: .*"
+    r"|Time\s+Id\s+Command\s+Argument)\s*$",
+    re.IGNORECASE,
 )
+# A CloudWatch export's event time (and `aws logs tail`'s stream name) before an entry's first
+# line: pt-query-digest reads the plain slow log, so its copy goes without them.
+_CLOUDWATCH_TIME = re.compile(r"^(?:\d{4}-\d{2}-\d{2}T\S+|\d{13})(?:\s+[\w./-]+)?\s+(?=# )")
 PT_QUERY_DIGEST = shutil.which("pt-query-digest")
 PT_FINGERPRINT = shutil.which("pt-fingerprint")
 REAL_LOGS = sorted((Path(__file__).parents[1] / "cases" / "sources" / "mysql_slow").glob("*.log"))
@@ -63,7 +69,7 @@ def _needs_tools() -> str:
 
 
 def _pt_classes(path: Path, work: Path) -> list[Shape]:
-    """pt-query-digest's classes of ``path``, read from a copy without restart banners.
+    """pt-query-digest's classes of ``path``, read from a copy without banners or export times.
 
     pt-query-digest reads a banner in the middle of a log as the text of the statement
     before it, and loses the entry that follows; logtriage's reader skips banners. The copy
@@ -72,7 +78,8 @@ def _pt_classes(path: Path, work: Path) -> list[Shape]:
     assert PT_QUERY_DIGEST is not None
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     path = work / f"pt-{path.name}"
-    path.write_text("".join(line + "\n" for line in lines if not _BANNER.match(line)))
+    kept = (_CLOUDWATCH_TIME.sub("", line) for line in lines if not _BANNER.match(line))
+    path.write_text("".join(line + "\n" for line in kept))
     out = subprocess.run(
         [PT_QUERY_DIGEST, "--no-version-check", "--output", "json", "--limit", "100%:100000",
          str(path)],
