@@ -16,6 +16,9 @@ from logtriage.model.tables import CANONICAL_TABLES, REJECTS, create_table_sql
 class Database:
     """One DuckDB connection with bounded memory, spilling to a private temp directory."""
 
+    # Which engine runs the SQL: the Spark engine's class says "spark" where steps differ.
+    engine = "duckdb"
+
     def __init__(self, settings: Settings, work_dir: str, path: str | None = None) -> None:
         self.work_dir = work_dir
         spill = settings.temp_directory or os.path.join(work_dir, "spill")

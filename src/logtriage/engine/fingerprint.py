@@ -394,7 +394,7 @@ def normalize_queries(db: Database, rebuild_above: int = REBUILD_ABOVE_ROWS) -> 
         f"upper(left(md5(fingerprint), 16)) AS fingerprint_id FROM ({_normalize_sql()})"
     )
     distinct = int(db.scalar("SELECT count(*) FROM tmp_fingerprints"))
-    if getattr(db, "engine", "duckdb") == "duckdb" and db.count("queries") > rebuild_above:
+    if db.engine == "duckdb" and db.count("queries") > rebuild_above:
         _rebuild_queries(db)
         db.execute("DROP TABLE tmp_fingerprints")
         return distinct

@@ -11,7 +11,7 @@ NEIGHBOURHOOD = 64
 
 def longest_lines(db: Database) -> LongestLines | None:
     """The longest lines of the ``lines`` table: their length, how many, how they end."""
-    if getattr(db, "engine", "duckdb") == "spark":
+    if db.engine == "spark":
         return None
     # Two plain scans (the maximum, then the few lines near it) cost ~30 ms of CPU per million
     # lines; one query with a window or a join over all lines costs ten times that.

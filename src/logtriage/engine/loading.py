@@ -82,7 +82,7 @@ def choose_format(sample: Sequence[str], options: FormatOptions, forced: str | N
 def _read_lines(db: Database, item: InputFile, scan: int) -> None:
     """Read the file into temp table ``lines(line, text)`` with true 1-based line numbers."""
     db.execute("DROP TABLE IF EXISTS lines")
-    if getattr(db, "engine", "duckdb") == "spark":
+    if db.engine == "spark":
         # Spark reads the file with its own text source (hdfs://, s3a://, .gz).
         db.read_lines(item.read_path)  # type: ignore[attr-defined]
         return
@@ -406,7 +406,7 @@ def _can_adopt(db: Database, plan: ParsePlan, settings: Settings) -> bool:
     """
     if plan.table != "requests" or plan.setup or plan.also:
         return False
-    if getattr(db, "engine", "duckdb") != "duckdb":
+    if db.engine != "duckdb":
         return False
     if settings.since is not None or settings.until is not None:
         return False

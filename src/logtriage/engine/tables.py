@@ -35,7 +35,7 @@ def has_tables(directory: str) -> bool:
 def write_tables(db: Database, directory: str, inputs: Sequence[InputSummary]) -> None:
     """Write every canonical table under ``directory``, replacing tables written before."""
     _prepare(directory)
-    engine = getattr(db, "engine", "duckdb")
+    engine = db.engine
     date = f"coalesce(strftime(ts, '%Y-%m-%d'), '{NO_DATE}')"
     for name in CANONICAL_TABLES:
         _write(db, f"SELECT *, {date} AS date FROM {name}", directory, name, ("date", "source"))
@@ -102,7 +102,7 @@ def _prepare(directory: str) -> None:
 
 def _write(db: Database, select: str, directory: str, name: str, keys: Sequence[str]) -> None:
     target = os.path.join(directory, name)
-    if getattr(db, "engine", "duckdb") == "spark":
+    if db.engine == "spark":
         db.write_parquet(select, target, keys)  # type: ignore[attr-defined]
         return
     if not db.scalar(f"SELECT count(*) FROM ({select})"):
@@ -118,7 +118,7 @@ def _write(db: Database, select: str, directory: str, name: str, keys: Sequence[
 
 def _read(db: Database, directory: str, name: str) -> None:
     source = os.path.join(directory, name)
-    if getattr(db, "engine", "duckdb") == "spark":
+    if db.engine == "spark":
         db.read_parquet(name, source)  # type: ignore[attr-defined]
         return
     if not glob.glob(os.path.join(source, "**", "*.parquet"), recursive=True):
