@@ -10,6 +10,7 @@ from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import count, ms
 from logtriage.model.i18n import _, ngettext
+from logtriage.model.percentiles import percentiles_sql
 
 # Tags that say which code runs a query (sqlcommenter, Rails QueryLogs, marginalia).
 CALLER_TAGS = ("application", "controller", "action", "route", "job", "framework")
@@ -106,19 +107,31 @@ class HeavyQuery:
         """Flag the fingerprints that dominate database time or are slow on their own."""
         if not ctx.db.count("queries"):
             return []
+        # The p95 from a histogram that spills (model/percentiles.py): a quantile state holds
+        # every duration of the fingerprint.
+        spread = percentiles_sql(
+            "queries",
+            "duration_ms",
+            [0.95],
+            by=["fingerprint_id"],
+            where="fingerprint_id IS NOT NULL",
+        )
         rows = ctx.db.rows(
-            """
+            f"""
             WITH shapes AS (
                 SELECT fingerprint_id, min(fingerprint) AS fingerprint, count(*) AS n,
                        sum(duration_ms) AS total_ms, avg(duration_ms) AS mean_ms,
-                       quantile_cont(duration_ms, 0.95) AS p95_ms, max(duration_ms) AS max_ms,
+                       max(duration_ms) AS max_ms,
                        sum(lock_ms) AS lock_ms, sum(rows_examined) AS rows_examined,
                        sum(rows_sent) AS rows_sent, min(db_system) AS db_system,
                        min(ts) AS first_ts, max(ts) AS last_ts
                 FROM queries WHERE duration_ms IS NOT NULL AND fingerprint_id IS NOT NULL
                 GROUP BY fingerprint_id
+            ), spread AS ({spread}
+            ), timed AS (
+                SELECT s.*, p.q[1] AS p95_ms FROM shapes s JOIN spread p USING (fingerprint_id)
             )
-            SELECT *, sum(total_ms) OVER () AS all_ms FROM shapes
+            SELECT *, sum(total_ms) OVER () AS all_ms FROM timed
             QUALIFY (total_ms >= ? * all_ms AND total_ms >= ?) OR (n >= ? AND p95_ms >= ?)
             ORDER BY total_ms DESC, fingerprint_id
             LIMIT ?

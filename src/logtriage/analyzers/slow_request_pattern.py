@@ -11,6 +11,7 @@ from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import ms
 from logtriage.model.i18n import N_, _
+from logtriage.model.percentiles import percentiles_sql
 
 # Each request's attributes as "kind value" strings, computed in bulk. Query-string values
 # longer than 40 characters count only as the key's presence: ids and search text are not
@@ -195,14 +196,21 @@ class SlowRequestPattern:
         total_ms = ctx.db.rows("SELECT sum(duration_ms) AS t FROM requests")[0]["t"]
         if not total_ms:
             return []
+        spread = percentiles_sql(
+            "requests",
+            "duration_ms",
+            [options.tail_quantile, 0.95, 0.5],
+            by=["route"],
+            where="route IS NOT NULL",
+            discrete=True,
+            count="n",
+        )
         candidates = ctx.db.rows(
             f"""
             WITH spread AS (
-                -- One percentile state with three cuts: each separate quantile holds every
-                -- duration of the route, and three of them ran out of memory on 23M requests.
-                SELECT route, count(*) AS n, quantile_disc(duration_ms, [?, 0.95, 0.5]) AS q
-                FROM requests WHERE duration_ms IS NOT NULL AND route IS NOT NULL
-                GROUP BY route
+                -- From a histogram that spills (model/percentiles.py): a quantile_disc state
+                -- holds every duration of the route, and ran out of memory on 23M requests.
+                {spread}
             ), tails AS (
                 -- Only tails worth explaining: clearly slower than the route's median (a
                 -- uniformly slow route is P004's), and slow in absolute terms.
@@ -231,7 +239,6 @@ class SlowRequestPattern:
             ORDER BY c.route, c.attr
             """,
             [
-                options.tail_quantile,
                 options.min_requests,
                 options.min_tail_ms,
                 options.min_slowdown,
@@ -274,14 +281,14 @@ class SlowRequestPattern:
                 FROM requests r LEFT JOIN request_db_work c USING (source, line)
                 WHERE r.route = ? AND r.duration_ms IS NOT NULL
             )
-            SELECT has_attr, n, total_ms, q[1] AS p50, q[2] AS p95, worst FROM (
+            SELECT has_attr, n, total_ms, p.q[1] AS p50, p.q[2] AS p95, worst FROM (
                 SELECT has_attr, count(*) AS n, sum(duration_ms) AS total_ms,
-                       quantile_cont(duration_ms, [0.5, 0.95]) AS q,
                        arg_max({{'source': source, 'line': line, 'path': path, 'query': query,
                                  'request_id': request_id, 'duration_ms': duration_ms}},
                                duration_ms) AS worst
                 FROM tagged GROUP BY has_attr
-            )
+            ) a JOIN ({percentiles_sql("tagged", "duration_ms", [0.5, 0.95], by=["has_attr"])}) p
+            USING (has_attr)
             """,
             [row["attr"], route],
         )

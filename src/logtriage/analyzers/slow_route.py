@@ -10,6 +10,7 @@ from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.formatting import ms
 from logtriage.model.i18n import _
+from logtriage.model.percentiles import percentiles_sql
 
 
 @dataclass(frozen=True)
@@ -63,26 +64,33 @@ class SlowRoute:
     def run(self, ctx: AnalysisContext, options: SlowRouteOptions) -> list[Finding]:
         """Flag routes that stand out by p95 or by share of time."""
         totals = ctx.db.rows(
-            "SELECT count(*) AS n, sum(duration_ms) AS total_ms, "
-            "quantile_cont(duration_ms, 0.5) AS p50 FROM requests WHERE duration_ms IS NOT NULL"
+            "SELECT count(*) AS n, sum(duration_ms) AS total_ms "
+            "FROM requests WHERE duration_ms IS NOT NULL"
         )[0]
         if not totals["n"] or not totals["total_ms"]:
             return []
+        # Percentiles from a histogram that spills (model/percentiles.py), joined to the routes.
+        spread = percentiles_sql(
+            "requests", "duration_ms", [0.5, 0.95, 0.99], by=["route"], where="route IS NOT NULL"
+        )
         rows = ctx.db.rows(
-            """
-            SELECT route, count(*) AS n, sum(duration_ms) AS total_ms,
-                   quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q, max(duration_ms) AS max_ms,
-                   sum(upstream_ms) AS upstream_ms, count(upstream_ms) AS n_upstream,
-                   -- Upstream share only over inputs that log upstream time at all: an Apache
-                   -- %D log read beside an nginx log must not halve it.
-                   -- DISTINCT: the filter's lookup holds one row per input, not per request
-                   -- (23M requests with upstream times ran out of memory building it).
-                   sum(duration_ms) FILTER (WHERE source IN (
-                       SELECT DISTINCT source FROM requests WHERE upstream_ms IS NOT NULL
-                   )) AS upstream_scope_ms,
-                   avg(bytes_sent) AS avg_bytes
-            FROM requests WHERE duration_ms IS NOT NULL AND route IS NOT NULL
-            GROUP BY route HAVING count(*) >= ?
+            f"""
+            SELECT a.*, p.q FROM (
+                SELECT route, count(*) AS n, sum(duration_ms) AS total_ms,
+                       max(duration_ms) AS max_ms, sum(upstream_ms) AS upstream_ms,
+                       count(upstream_ms) AS n_upstream,
+                       -- Upstream share only over inputs that log upstream time at all: an Apache
+                       -- %D log read beside an nginx log must not halve it.
+                       -- DISTINCT: the filter's lookup holds one row per input, not per request
+                       -- (23M requests with upstream times ran out of memory building it).
+                       sum(duration_ms) FILTER (WHERE source IN (
+                           SELECT DISTINCT source FROM requests WHERE upstream_ms IS NOT NULL
+                       )) AS upstream_scope_ms,
+                       avg(bytes_sent) AS avg_bytes
+                FROM requests WHERE duration_ms IS NOT NULL AND route IS NOT NULL
+                GROUP BY route HAVING count(*) >= ?
+            ) a JOIN ({spread}) p USING (route)
+            ORDER BY a.route
             """,
             [options.min_requests],
         )

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from logtriage.engine.database import Database
+from logtriage.model.percentiles import percentiles_sql
 from logtriage.model.report import InputSummary
+
+_ROUTE_CUTS = (0.5, 0.95, 0.99)
 
 
 def _r(value: Any, digits: int = 3) -> Any:
@@ -18,17 +21,21 @@ def route_table(db: Database, limit: int) -> list[dict[str, Any]]:
         return []
     total_ms = db.scalar("SELECT sum(duration_ms) FROM requests") or 0.0
     has_correlations = db.count("correlations") > 0
+    # Percentiles from a histogram that spills (model/percentiles.py), joined to the top routes.
+    spread = percentiles_sql("requests", "duration_ms", _ROUTE_CUTS, by=["route"])
     rows = db.rows(
-        """
-        SELECT route, count(*) AS count, sum(coalesce(w.queries, 0)) AS queries,
-               quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q,
-               max(duration_ms) AS max_ms, sum(duration_ms) AS total_ms,
-               count(*) FILTER (WHERE status >= 500) AS errors_5xx,
-               count(*) FILTER (WHERE status >= 400 AND status < 500) AS errors_4xx,
-               sum(bytes_sent) AS bytes_sent
-        FROM requests r LEFT JOIN request_db_work w USING (source, line) GROUP BY route
-        ORDER BY coalesce(sum(duration_ms), 0) DESC, count(*) DESC, route
-        LIMIT ?
+        f"""
+        SELECT a.*, p.q FROM (
+            SELECT route, count(*) AS count, sum(coalesce(w.queries, 0)) AS queries,
+                   max(duration_ms) AS max_ms, sum(duration_ms) AS total_ms,
+                   count(*) FILTER (WHERE status >= 500) AS errors_5xx,
+                   count(*) FILTER (WHERE status >= 400 AND status < 500) AS errors_4xx,
+                   sum(bytes_sent) AS bytes_sent
+            FROM requests r LEFT JOIN request_db_work w USING (source, line) GROUP BY route
+            ORDER BY coalesce(sum(duration_ms), 0) DESC, count(*) DESC, route
+            LIMIT ?
+        ) a LEFT JOIN ({spread}) p ON a.route IS NOT DISTINCT FROM p.route
+        ORDER BY coalesce(a.total_ms, 0) DESC, a.count DESC, a.route
         """,
         [limit],
     )
@@ -67,16 +74,24 @@ def query_table(db: Database, limit: int) -> list[dict[str, Any]]:
     """
     if not db.count("queries"):
         return []
+    spread = percentiles_sql(
+        "queries",
+        "duration_ms",
+        [0.5, 0.95],
+        by=["fingerprint_id"],
+        where="fingerprint_id IS NOT NULL",
+    )
     rows = db.rows(
-        """
+        f"""
         WITH shapes AS (
             SELECT fingerprint_id, min(fingerprint) AS fingerprint, count(*) AS count,
                    count(duration_ms) AS timed, sum(duration_ms) AS total_ms,
-                   avg(duration_ms) AS mean_ms, quantile_cont(duration_ms, [0.5, 0.95]) AS q,
+                   avg(duration_ms) AS mean_ms,
                    max(duration_ms) AS max_ms, sum(lock_ms) AS lock_ms,
                    sum(rows_sent) AS rows_sent, sum(rows_examined) AS rows_examined,
                    min(db_system) AS db_system, min(ts) AS first_ts, max(ts) AS last_ts
             FROM queries WHERE fingerprint_id IS NOT NULL GROUP BY fingerprint_id
+        ), spread AS ({spread}
         ), dbs AS (
             -- The database most calls ran in; a tie goes to the first name, so two runs agree.
             SELECT fingerprint_id, db FROM (
@@ -87,7 +102,7 @@ def query_table(db: Database, limit: int) -> list[dict[str, Any]]:
         ), slowest AS (
             -- The slowest call's place (ties: first in the input), from narrow columns; only
             -- that call's text is read, not every call's sorted.
-            SELECT q.fingerprint_id, min({'source': q.source, 'line': q.line}) AS at
+            SELECT q.fingerprint_id, min({{'source': q.source, 'line': q.line}}) AS at
             FROM queries q JOIN shapes s ON s.fingerprint_id = q.fingerprint_id
             WHERE q.duration_ms = s.max_ms OR s.max_ms IS NULL
             GROUP BY q.fingerprint_id
@@ -95,10 +110,11 @@ def query_table(db: Database, limit: int) -> list[dict[str, Any]]:
             SELECT k.fingerprint_id, q.source, q.line, q.sql, q.duration_ms, q.tags
             FROM slowest k JOIN queries q ON q.source = k.at.source AND q.line = k.at.line
         )
-        SELECT s.*, d.db, sum(s.total_ms) OVER () AS all_ms,
+        SELECT s.*, p.q, d.db, sum(s.total_ms) OVER () AS all_ms,
                w.source AS ex_source, w.line AS ex_line, w.sql AS ex_sql,
                w.duration_ms AS ex_ms, w.tags AS ex_tags
         FROM shapes s JOIN worst w USING (fingerprint_id)
+        LEFT JOIN spread p USING (fingerprint_id)
         LEFT JOIN dbs d USING (fingerprint_id)
         ORDER BY coalesce(s.total_ms, 0) DESC, s.count DESC, s.fingerprint_id
         LIMIT ?
@@ -177,11 +193,12 @@ def summary(db: Database, inputs: tuple[InputSummary, ...]) -> dict[str, Any]:
             }
         )
     if requests:
+        spread = percentiles_sql("requests", "duration_ms", _ROUTE_CUTS)
         row = db.rows(
-            "SELECT count(duration_ms) AS timed, sum(duration_ms) AS total_ms, "
-            "quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q, "
-            "count(*) FILTER (WHERE status >= 500) AS errors_5xx, count(DISTINCT route) AS routes "
-            "FROM requests"
+            "SELECT a.*, p.q FROM (SELECT count(duration_ms) AS timed, "
+            "sum(duration_ms) AS total_ms, count(*) FILTER (WHERE status >= 500) AS errors_5xx, "
+            "count(DISTINCT route) AS routes FROM requests) a "
+            f"LEFT JOIN ({spread}) p ON true"
         )[0]
         q = row["q"] or [None, None, None]
         out.update(

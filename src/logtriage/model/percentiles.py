@@ -1,0 +1,122 @@
+"""Exact percentiles in SQL that spill: the value at a rank, read from a per-group histogram."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+# DuckDB's quantile_cont/quantile_disc keep every value of a group in an aggregate state the
+# buffer manager cannot spill: one route of 23M requests held 8 bytes a request, several
+# times over, past the memory limit. Here the values are counted per (group, value) (a hash
+# aggregate, which spills) and a running count over the sorted distinct values (a window,
+# which spills) finds the value at each rank. Durations at millisecond resolution have few
+# distinct values, so this is also no slower. The ranks are DuckDB's own, so the results are
+# identical (tests/test_percentiles.py compares them on random data).
+
+
+def percentiles_sql(
+    source: str,
+    value: str,
+    cuts: Sequence[float],
+    *,
+    by: Sequence[str] = (),
+    where: str = "",
+    discrete: bool = False,
+    name: str = "q",
+    count: str = "",
+) -> str:
+    """A SELECT of ``by`` and ``name``: the list of the ``cuts`` percentiles of ``value``.
+
+    As ``quantile_cont(value, [cuts])`` (``discrete``: ``quantile_disc``) grouped by ``by``,
+    over the rows of ``source`` (a table, or a parenthesised subquery with an alias) where
+    ``where`` holds. NULL values are left out; a group with no value has no row (join it with
+    a LEFT JOIN ... ON ``k IS NOT DISTINCT FROM k``, or ``ON true`` without ``by``, to read
+    NULL as the aggregate gives). ``by`` are plain column names of ``source``; ``count``, if
+    given, names a column with the group's count of values.
+    """
+    if not cuts:
+        raise ValueError("percentiles_sql needs at least one cut")
+    keys = "".join(f"{k}, " for k in by)
+    partition = f"PARTITION BY {', '.join(by)} " if by else ""
+    filters = f"{value} IS NOT NULL" + (f" AND ({where})" if where else "")
+    # n: the group's count of values; pct_hi: how many values are at most this one.
+    ranked = f"""
+        SELECT {keys}pct_v, CAST(sum(pct_c) OVER ({partition}) AS BIGINT) AS pct_n,
+               sum(pct_c) OVER ({partition}ORDER BY pct_v
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS pct_hi
+        FROM (
+            SELECT {keys}{value} AS pct_v, count(*) AS pct_c FROM {source}
+            WHERE {filters} GROUP BY {keys}{value}
+        )
+    """
+    picks: list[str] = []
+    for i, cut in enumerate(cuts):
+        if discrete:
+            # DuckDB's rank for a DECIMAL cut, in exact arithmetic: max(1, n - floor(n - n*q)).
+            rank = f"greatest(1, pct_n - floor(pct_n - pct_n * {_decimal(cut)}))"
+            picks.append(f"min(pct_v) FILTER (WHERE pct_hi >= {rank}) AS pct_{i}")
+        else:
+            # RN = (n-1)*q in doubles; the values at 0-based ranks floor(RN) and ceil(RN).
+            rn = f"(CAST(pct_n - 1 AS DOUBLE) * CAST({_decimal(cut)} AS DOUBLE))"
+            picks.append(f"{rn} - floor({rn}) AS pct_d{i}")
+            for end, fn in (("lo", "floor"), ("up", "ceil")):
+                picks.append(
+                    f"CAST(min(pct_v) FILTER (WHERE pct_hi >= {fn}({rn}) + 1) AS DOUBLE)"
+                    f" AS pct_{end}{i}"
+                )
+    grouped = f"SELECT {keys}pct_n, {', '.join(picks)} FROM ({ranked}) GROUP BY {keys}pct_n"
+    if not discrete:
+        grouped = _interpolate(grouped, len(cuts))
+    results = [f"pct_{i}" for i in range(len(cuts))]
+    counted = f", pct_n AS {count}" if count else ""
+    return f"SELECT {keys}[{', '.join(results)}] AS {name}{counted} FROM ({grouped})"
+
+
+# DuckDB interpolates doubles as ``lo * (1 - d) + hi * d``, which its build compiles to one
+# fused multiply-add: fma(lo, 1 - d, hi * d), rounded once. SQL has no fma, so it is computed
+# exactly as error-free transformations (Dekker's product, Knuth's sum) and rounded at the end;
+# plain ``lo * (1 - d) + hi * d`` would differ from DuckDB in the last bit.
+_STEPS = (
+    # w = 1 - d, c = hi * d; lo * w is split into 26-bit halves (Veltkamp) for Dekker.
+    ("w", "CAST(1 AS DOUBLE) - pct_d{i}"),
+    ("c", "pct_up{i} * pct_d{i}"),
+    ("p", "pct_lo{i} * (CAST(1 AS DOUBLE) - pct_d{i})"),
+    ("sa", "CAST(134217729 AS DOUBLE) * pct_lo{i}"),
+    ("sb", "CAST(134217729 AS DOUBLE) * pct_w{i}"),
+    ("ah", "pct_sa{i} - (pct_sa{i} - pct_lo{i})"),
+    ("bh", "pct_sb{i} - (pct_sb{i} - pct_w{i})"),
+    ("s", "pct_p{i} + pct_c{i}"),
+    ("al", "pct_lo{i} - pct_ah{i}"),
+    ("bl", "pct_w{i} - pct_bh{i}"),
+    ("bb", "pct_s{i} - pct_p{i}"),
+    # lo * w = p + e exactly; p + c = s + t exactly.
+    (
+        "e",
+        "((pct_ah{i} * pct_bh{i} - pct_p{i}) + pct_ah{i} * pct_bl{i} + pct_al{i} * pct_bh{i})"
+        " + pct_al{i} * pct_bl{i}",
+    ),
+    ("t", "(pct_p{i} - (pct_s{i} - pct_bb{i})) + (pct_c{i} - pct_bb{i})"),
+    ("", "CASE WHEN pct_d{i} = 0 THEN pct_lo{i} ELSE pct_s{i} + (pct_t{i} + pct_e{i}) END"),
+)
+# The steps in nested SELECTs: each layer reads only the layers before it.
+_LAYERS = (("w", "c", "p", "sa"), ("sb", "ah", "s"), ("bh", "al", "bb"), ("bl", "t"), ("e",), ("",))
+
+
+def _interpolate(grouped: str, cuts: int) -> str:
+    """Wrap ``grouped`` (pct_d, pct_lo, pct_up per cut) in the layers that end in pct_i."""
+    steps = dict(_STEPS)
+    sql = grouped
+    for layer in _LAYERS:
+        columns = ", ".join(
+            f"{steps[step].format(i=i)} AS pct_{step}{i}" for i in range(cuts) for step in layer
+        )
+        sql = f"SELECT *, {columns} FROM ({sql})"
+    return sql
+
+
+def _decimal(cut: float) -> str:
+    """A cut as an SQL decimal literal (``1e-05`` would read as a DOUBLE)."""
+    q = float(cut)
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"a percentile cut must be between 0 and 1, not {cut!r}")
+    return format(Decimal(repr(q)), "f")
