@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from logtriage.engine.database import Database
+from logtriage.model.percentiles import percentiles_sql
 
 # Bucket widths a person reads without arithmetic; the first giving at most TARGET_BUCKETS wins.
 _BUCKET_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
@@ -55,13 +56,23 @@ def timeseries(db: Database) -> dict[str, Any]:
     if span["lo"] is None:
         return {}
     width = bucket_seconds(float(span["seconds"] or 0.0))
+    # Percentiles from a histogram that spills (model/percentiles.py): quantile states of all
+    # buckets together hold every duration.
+    spread = percentiles_sql(
+        f"(SELECT time_bucket(to_seconds({int(width)}), ts) AS bucket, duration_ms "
+        "FROM requests WHERE ts IS NOT NULL) b",
+        "duration_ms",
+        [0.5, 0.95, 0.99],
+        by=["bucket"],
+    )
     request_cte = (
-        """
-        SELECT time_bucket(to_seconds(?), ts) AS bucket, count(*) AS requests,
-               count(*) FILTER (WHERE status >= 500) AS errors_5xx,
-               count(*) FILTER (WHERE status >= 400 AND status < 500) AS errors_4xx,
-               quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q
-        FROM requests WHERE ts IS NOT NULL GROUP BY ALL
+        f"""
+        SELECT a.*, p.q FROM (
+            SELECT time_bucket(to_seconds(?), ts) AS bucket, count(*) AS requests,
+                   count(*) FILTER (WHERE status >= 500) AS errors_5xx,
+                   count(*) FILTER (WHERE status >= 400 AND status < 500) AS errors_4xx
+            FROM requests WHERE ts IS NOT NULL GROUP BY ALL
+        ) a LEFT JOIN ({spread}) p USING (bucket)
         """
         if has_requests
         else "SELECT NULL::TIMESTAMP AS bucket, 0 AS requests, 0 AS errors_5xx, "
