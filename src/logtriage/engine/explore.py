@@ -23,6 +23,7 @@ from logtriage.engine.charts import bucket_seconds
 from logtriage.engine.pipeline import redact_report
 from logtriage.errors import LogtriageError
 from logtriage.model.i18n import _
+from logtriage.model.percentiles import percentiles_sql
 from logtriage.model.redaction import redact_text, redact_value
 from logtriage.model.report import Report
 from logtriage.model.saved_report import report_from_json
@@ -39,12 +40,37 @@ _CONNECT_CONFIG: dict[str, Any] = {
     "threads": 2,
 }
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
+# Over a route's row ``a`` and its percentiles ``p`` (see Explorer.routes).
 ROUTE_SORTS = {
-    "total": "coalesce(sum(r.duration_ms), 0) DESC",
-    "count": "count(*) DESC",
-    "p95": "quantile_cont(r.duration_ms, 0.95) DESC NULLS LAST",
-    "errors": "count(*) FILTER (WHERE r.status >= 500) DESC",
+    "total": "coalesce(a.total_ms, 0) DESC",
+    "count": "a.count DESC",
+    "p95": "p.q[2] DESC NULLS LAST",
+    "errors": "a.errors_5xx DESC",
 }
+# A route's row: its percentiles come from a histogram that spills (model/percentiles.py),
+# joined as ``p``; a quantile state holds every duration of the route.
+_ROUTE_ROW = """
+    SELECT left(md5(coalesce(r.route, '')), 12) AS route_id, r.route, count(*) AS count,
+           max(r.duration_ms) AS max_ms, sum(r.duration_ms) AS total_ms,
+           count(*) FILTER (WHERE r.status >= 500) AS errors_5xx,
+           count(*) FILTER (WHERE r.status >= 400 AND r.status < 500) AS errors_4xx,
+           sum(coalesce(w.queries, 0)) AS queries, count(w.queries) AS with_queries,
+           min(r.ts) AS first_ts, max(r.ts) AS last_ts
+    FROM requests r {work_join}
+    WHERE {where}
+    GROUP BY r.route
+"""
+_ROUTE_CUTS = (0.5, 0.95, 0.99)
+
+
+def _route_spread(where: str) -> str:
+    """The percentiles of each route's durations under ``where`` (a condition on ``r``)."""
+    return percentiles_sql(
+        f"(SELECT r.route, r.duration_ms FROM requests r WHERE {where}) f",
+        "duration_ms",
+        _ROUTE_CUTS,
+        by=["route"],
+    )
 
 
 def route_id(route: str | None) -> str:
@@ -173,22 +199,15 @@ class History:
         if not self.has("requests"):
             return []
         where, params = filters.request_where()
+        row_sql = _ROUTE_ROW.format(work_join=self._work_join(), where=where)
         rows = self._rows(
             f"""
-            SELECT left(md5(coalesce(r.route, '')), 12) AS route_id, r.route,
-                   count(*) AS count, quantile_cont(r.duration_ms, [0.5, 0.95, 0.99]) AS q,
-                   max(r.duration_ms) AS max_ms, sum(r.duration_ms) AS total_ms,
-                   count(*) FILTER (WHERE r.status >= 500) AS errors_5xx,
-                   count(*) FILTER (WHERE r.status >= 400 AND r.status < 500) AS errors_4xx,
-                   sum(coalesce(w.queries, 0)) AS queries, count(w.queries) AS with_queries,
-                   min(r.ts) AS first_ts, max(r.ts) AS last_ts
-            FROM requests r {self._work_join()}
-            WHERE {where}
-            GROUP BY r.route
-            ORDER BY {ROUTE_SORTS.get(sort, ROUTE_SORTS["total"])}, r.route
+            SELECT a.*, p.q FROM ({row_sql}) a
+            LEFT JOIN ({_route_spread(where)}) p ON a.route IS NOT DISTINCT FROM p.route
+            ORDER BY {ROUTE_SORTS.get(sort, ROUTE_SORTS["total"])}, a.route
             LIMIT ?
             """,
-            [*params, limit],
+            [*params, *params, limit],
         )
         return [_shown(_route_row(row)) for row in rows]
 
@@ -206,20 +225,11 @@ class History:
     def route_summary(self, route: str, filters: Filters) -> dict[str, Any] | None:
         """The route's row of the routes table, under ``filters``."""
         where, params = filters.request_where(with_route=False)
+        where = f"r.route IS NOT DISTINCT FROM ? AND {where}"
+        row_sql = _ROUTE_ROW.format(work_join=self._work_join(), where=where)
         rows = self._rows(
-            f"""
-            SELECT left(md5(coalesce(r.route, '')), 12) AS route_id, r.route,
-                   count(*) AS count, quantile_cont(r.duration_ms, [0.5, 0.95, 0.99]) AS q,
-                   max(r.duration_ms) AS max_ms, sum(r.duration_ms) AS total_ms,
-                   count(*) FILTER (WHERE r.status >= 500) AS errors_5xx,
-                   count(*) FILTER (WHERE r.status >= 400 AND r.status < 500) AS errors_4xx,
-                   sum(coalesce(w.queries, 0)) AS queries, count(w.queries) AS with_queries,
-                   min(r.ts) AS first_ts, max(r.ts) AS last_ts
-            FROM requests r {self._work_join()}
-            WHERE r.route IS NOT DISTINCT FROM ? AND {where}
-            GROUP BY r.route
-            """,
-            [route, *params],
+            f"SELECT a.*, p.q FROM ({row_sql}) a LEFT JOIN ({_route_spread(where)}) p ON true",
+            [route, *params, route, *params],
         )
         return _shown(_route_row(rows[0])) if rows else None
 
@@ -387,18 +397,31 @@ class History:
         if condition is None:
             return []
         where, params = condition
+        # The p95 from a histogram that spills (model/percentiles.py): a quantile state holds
+        # every duration of the shape.
+        where = f"q.fingerprint_id IS NOT NULL AND {where}"
+        spread = percentiles_sql(
+            f"(SELECT q.fingerprint_id, q.duration_ms FROM queries q WHERE {where}) f",
+            "duration_ms",
+            [0.95],
+            by=["fingerprint_id"],
+        )
         rows = self._rows(
             f"""
-            SELECT q.fingerprint_id, min(q.fingerprint) AS fingerprint, count(*) AS count,
-                   sum(q.duration_ms) AS total_ms, quantile_cont(q.duration_ms, 0.95) AS p95_ms,
-                   max(q.duration_ms) AS max_ms, sum(q.rows_examined) AS rows_examined,
-                   sum(q.rows_sent) AS rows_sent
-            FROM queries q WHERE q.fingerprint_id IS NOT NULL AND {where}
-            GROUP BY q.fingerprint_id
-            ORDER BY coalesce(sum(q.duration_ms), 0) DESC, count(*) DESC, q.fingerprint_id
-            LIMIT ?
+            SELECT a.fingerprint_id, a.fingerprint, a.count, a.total_ms, p.q[1] AS p95_ms,
+                   a.max_ms, a.rows_examined, a.rows_sent
+            FROM (
+                SELECT q.fingerprint_id, min(q.fingerprint) AS fingerprint, count(*) AS count,
+                       sum(q.duration_ms) AS total_ms, max(q.duration_ms) AS max_ms,
+                       sum(q.rows_examined) AS rows_examined, sum(q.rows_sent) AS rows_sent
+                FROM queries q WHERE {where}
+                GROUP BY q.fingerprint_id
+                ORDER BY coalesce(sum(q.duration_ms), 0) DESC, count(*) DESC, q.fingerprint_id
+                LIMIT ?
+            ) a LEFT JOIN ({spread}) p USING (fingerprint_id)
+            ORDER BY coalesce(a.total_ms, 0) DESC, a.count DESC, a.fingerprint_id
             """,
-            [*params, limit],
+            [*params, limit, *params],
         )
         return [_shown(_times(row)) for row in rows]
 
@@ -485,14 +508,24 @@ class History:
                 )
             """
             query_params = [width, *params]
+        # Percentiles from a histogram that spills (model/percentiles.py).
+        spread = percentiles_sql(
+            f"(SELECT time_bucket(to_seconds({int(width)}), r.ts) AS bucket, r.duration_ms "
+            f"FROM requests r WHERE r.ts IS NOT NULL AND {where}) f",
+            "duration_ms",
+            _ROUTE_CUTS,
+            by=["bucket"],
+        )
         rows = self._rows(
             f"""
             WITH rq AS (
-                SELECT time_bucket(to_seconds(?), r.ts) AS bucket, count(*) AS requests,
-                       count(*) FILTER (WHERE r.status >= 500) AS errors_5xx,
-                       count(*) FILTER (WHERE r.status >= 400 AND r.status < 500) AS errors_4xx,
-                       quantile_cont(r.duration_ms, [0.5, 0.95, 0.99]) AS q
-                FROM requests r WHERE r.ts IS NOT NULL AND {where} GROUP BY ALL
+                SELECT a.*, p.q FROM (
+                    SELECT time_bucket(to_seconds(?), r.ts) AS bucket, count(*) AS requests,
+                           count(*) FILTER (WHERE r.status >= 500) AS errors_5xx,
+                           count(*) FILTER (WHERE r.status >= 400 AND r.status < 500)
+                               AS errors_4xx
+                    FROM requests r WHERE r.ts IS NOT NULL AND {where} GROUP BY ALL
+                ) a LEFT JOIN ({spread}) p USING (bucket)
             ) {query_part}, axis AS (
                 SELECT unnest(generate_series(time_bucket(to_seconds(?), ?::TIMESTAMP),
                     time_bucket(to_seconds(?), ?::TIMESTAMP), to_seconds(?))) AS bucket
@@ -505,7 +538,17 @@ class History:
             {"LEFT JOIN qy USING (bucket)" if has_queries else ""}
             ORDER BY axis.bucket
             """,
-            [width, *params, *query_params, width, span["lo"], width, span["hi"], width],
+            [
+                width,
+                *params,
+                *params,
+                *query_params,
+                width,
+                span["lo"],
+                width,
+                span["hi"],
+                width,
+            ],
         )
         points = []
         for row in rows:
