@@ -190,8 +190,8 @@ def _fill_holes(skeleton: str, kept: str) -> str:
                        lambda part, n: [part, coalesce({kept}[n], '')])), '') END"""
 
 
-def _normalize_sql(*, shortcuts: bool = True) -> str:
-    """The SELECT that maps each distinct (raw statement, db_system) to its normal forms.
+def _normalize_sql(*, shortcuts: bool = True, source: str = "queries") -> str:
+    """The SELECT that maps each distinct (raw statement, db_system) of ``source`` to normal forms.
 
     Two skeletons are built from the tokens, with the tokens that must not be touched replaced
     by a hole: ``clean`` keeps literals, quoted identifiers and hints verbatim and collapses
@@ -279,7 +279,7 @@ def _normalize_sql(*, shortcuts: bool = True) -> str:
     )
     return rf"""
     WITH distinct_sql AS (
-        SELECT DISTINCT sql AS raw, db_system FROM queries
+        SELECT DISTINCT sql AS raw, db_system FROM {source}
         WHERE fingerprint IS NULL AND sql IS NOT NULL
     ), split AS (
         SELECT raw, db_system, is_mysql, is_pg,
@@ -290,7 +290,7 @@ def _normalize_sql(*, shortcuts: bool = True) -> str:
               FROM distinct_sql)
     ), quick AS (
         SELECT raw, db_system, is_mysql, is_pg, head, note,
-            CASE WHEN NOT regexp_matches(quick, '[''"]') THEN quick END AS quick
+            CASE WHEN NOT (contains(quick, '''') OR contains(quick, '"')) THEN quick END AS quick
         FROM (SELECT *, CASE WHEN {shortcut} AND (note IS NULL OR ({one_comment})) THEN CASE
                 WHEN is_mysql AND NOT regexp_matches(head, {_lit(_NOT_QUICK_MYSQL)})
                     THEN regexp_replace(head, {_lit(_STRINGS_MYSQL)}, '?', 'g')
@@ -312,8 +312,8 @@ def _normalize_sql(*, shortcuts: bool = True) -> str:
         FROM (SELECT *, list_transform(toks, lambda x: {kind}) AS kinds FROM tokenized)
     ), skeletons AS (
         SELECT raw, db_system,
-            CASE WHEN quick IS NULL AND {needs_clean} THEN {clean_skeleton} END AS clean_skeleton,
-            CASE WHEN quick IS NULL AND {needs_clean} THEN {clean_kept} END AS clean_kept,
+            CASE WHEN quick IS NULL AND ({needs_clean}) THEN {clean_skeleton} END AS clean_skeleton,
+            CASE WHEN quick IS NULL AND ({needs_clean}) THEN {clean_kept} END AS clean_kept,
             CASE WHEN quick IS NULL THEN raw ELSE head END AS plain,
             lower(coalesce(quick, {fp_skeleton})) AS fp_low, {fp_kept} AS fp_kept, quick,
             flatten(list_transform(comments,
@@ -380,6 +380,46 @@ def _normalize_sql(*, shortcuts: bool = True) -> str:
 REBUILD_ABOVE_ROWS = 2_000_000
 
 
+def fingerprint_map(db: Database, source: str = "queries") -> int:
+    """Create ``tmp_fingerprints``: the normal forms of the unnormalized statements of ``source``.
+
+    ``source`` is a table or a parenthesized SELECT with the queries table's ``sql``,
+    ``db_system`` and ``fingerprint``. The map is keyed by a 128-bit digest of the raw text,
+    not the text: it stays small. Returns the number of distinct statements in it.
+    """
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE tmp_fingerprints AS SELECT *, "
+        "upper(left(md5(fingerprint), 16)) AS fingerprint_id "
+        f"FROM ({_normalize_sql(source=source)})"
+    )
+    return int(db.scalar("SELECT count(*) FROM tmp_fingerprints"))
+
+
+def normalized_select(source: str) -> str:
+    """SELECT of the rows of ``source`` (in the queries table's layout) with the map applied.
+
+    What ``normalize_queries``'s UPDATE writes, as a SELECT: a reader's output goes through it
+    on its way into an empty queries table, so the rows are written once, already normal.
+    """
+    return f"""
+        SELECT q.* REPLACE (
+            CASE WHEN m.raw_md5 IS NULL THEN q.sql ELSE coalesce(m.clean, q.sql) END AS sql,
+            CASE WHEN m.raw_md5 IS NULL THEN q.fingerprint ELSE m.fingerprint END AS fingerprint,
+            CASE WHEN m.raw_md5 IS NULL THEN q.fingerprint_id ELSE m.fingerprint_id END
+                AS fingerprint_id,
+            CASE WHEN m.raw_md5 IS NULL THEN q.tags WHEN q.tags IS NULL THEN m.tags
+                 ELSE map_concat(m.tags, q.tags) END AS tags,
+            CASE WHEN m.raw_md5 IS NULL THEN q.request_id
+                 ELSE coalesce(q.request_id, m.tag_request_id) END AS request_id,
+            CASE WHEN m.raw_md5 IS NULL THEN q.trace_id
+                 ELSE coalesce(q.trace_id, m.tag_trace_id) END AS trace_id
+        )
+        FROM {source} q LEFT JOIN tmp_fingerprints m
+          ON q.fingerprint IS NULL AND md5_number(q.sql) = m.raw_md5
+         AND q.db_system IS NOT DISTINCT FROM m.db_system
+        """
+
+
 def normalize_queries(db: Database, rebuild_above: int = REBUILD_ABOVE_ROWS) -> int:
     """Fill sql, fingerprint, fingerprint_id, tags, request_id, trace_id of unnormalized queries.
 
@@ -388,12 +428,11 @@ def normalize_queries(db: Database, rebuild_above: int = REBUILD_ABOVE_ROWS) -> 
     """
     if not db.count("queries"):
         return 0
-    # The map is keyed by a 128-bit digest of the raw text, not the text: it stays small.
-    db.execute(
-        "CREATE OR REPLACE TEMP TABLE tmp_fingerprints AS SELECT *, "
-        f"upper(left(md5(fingerprint), 16)) AS fingerprint_id FROM ({_normalize_sql()})"
-    )
-    distinct = int(db.scalar("SELECT count(*) FROM tmp_fingerprints"))
+    distinct = fingerprint_map(db)
+    if not distinct:
+        # Every statement was normalized on its way in (loading): nothing to update.
+        db.execute("DROP TABLE tmp_fingerprints")
+        return 0
     if db.engine == "duckdb" and db.count("queries") > rebuild_above:
         _rebuild_queries(db)
         db.execute("DROP TABLE tmp_fingerprints")
@@ -422,23 +461,5 @@ def normalize_queries(db: Database, rebuild_above: int = REBUILD_ABOVE_ROWS) -> 
 def _rebuild_queries(db: Database) -> None:
     """The UPDATE of ``normalize_queries`` as a rewrite of ``queries``, rows in the same order."""
     db.execute(
-        """
-        CREATE OR REPLACE TABLE queries AS
-        SELECT q.* REPLACE (
-            CASE WHEN m.raw_md5 IS NULL THEN q.sql ELSE coalesce(m.clean, q.sql) END AS sql,
-            CASE WHEN m.raw_md5 IS NULL THEN q.fingerprint ELSE m.fingerprint END AS fingerprint,
-            CASE WHEN m.raw_md5 IS NULL THEN q.fingerprint_id ELSE m.fingerprint_id END
-                AS fingerprint_id,
-            CASE WHEN m.raw_md5 IS NULL THEN q.tags WHEN q.tags IS NULL THEN m.tags
-                 ELSE map_concat(m.tags, q.tags) END AS tags,
-            CASE WHEN m.raw_md5 IS NULL THEN q.request_id
-                 ELSE coalesce(q.request_id, m.tag_request_id) END AS request_id,
-            CASE WHEN m.raw_md5 IS NULL THEN q.trace_id
-                 ELSE coalesce(q.trace_id, m.tag_trace_id) END AS trace_id
-        )
-        FROM queries q LEFT JOIN tmp_fingerprints m
-          ON q.fingerprint IS NULL AND md5_number(q.sql) = m.raw_md5
-         AND q.db_system IS NOT DISTINCT FROM m.db_system
-        ORDER BY q.rowid
-        """
+        f"CREATE OR REPLACE TABLE queries AS {normalized_select('queries')} ORDER BY q.rowid"
     )

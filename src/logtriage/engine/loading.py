@@ -11,6 +11,7 @@ import duckdb
 
 from logtriage.config import Settings
 from logtriage.engine.database import Database
+from logtriage.engine.fingerprint import fingerprint_map, normalized_select
 from logtriage.engine.line_lengths import longest_lines
 from logtriage.engine.unwrapping import fill_container_ts, unwrap_lines
 from logtriage.errors import FormatError, InputError
@@ -276,11 +277,16 @@ def load_input(
     settings: Settings,
     hints: dict[str, Mapping[str, str]],
     sample: Sequence[str] | None = None,
+    *,
+    normalize: bool = False,
 ) -> InputSummary:
     """Load ``item`` into its canonical table; record rejections; summarise what it gave.
 
     ``sample`` replaces the lines the format is chosen from: a resumed read (--state) is
-    parsed as its file's first lines were, not by sniffing a fragment.
+    parsed as its file's first lines were, not by sniffing a fragment. ``normalize``: the
+    caller fingerprints the queries next (``normalize_queries``), so statements a database
+    reader writes into an empty table may be normalized on their way in; otherwise the table
+    keeps the readers' raw statements.
     """
     _read_lines(db, item, scan)
     refused = db.count(f"scan_rejects_{scan}")
@@ -320,11 +326,13 @@ def load_input(
             "?::VARCHAR AS source" if c == "source" else f'CAST("{c}" AS {t}) AS "{c}"'
             for c, t in CANONICAL_TABLES[plan.table].items()
         )
-        db.execute(
-            f"CREATE TABLE parsed AS SELECT {layout}, _reject "
-            f"FROM ({plan.select_sql.replace('{lines}', nonblank)})",
-            [item.path],
-        )
+        select = f"({plan.select_sql.replace('{lines}', nonblank)})"
+        if normalize and plan.table == "queries":
+            # Statements normalized on their way in: normalize_queries's UPDATE of every row
+            # afterwards cost twice this join (and it then finds nothing left to do).
+            fingerprint_map(db, f"(SELECT * FROM {select} WHERE _reject IS NULL)")
+            select = f"({normalized_select(select)})"
+        db.execute(f"CREATE TABLE parsed AS SELECT {layout}, _reject FROM {select}", [item.path])
     else:
         db.execute("CREATE TEMP TABLE parsed AS " + plan.select_sql.replace("{lines}", nonblank))
     variant = plan.variant
@@ -400,11 +408,15 @@ def load_input(
 def _can_adopt(db: Database, plan: ParsePlan, settings: Settings) -> bool:
     """Can the parse become ``plan.table`` itself instead of being copied into it?
 
-    Only requests (the access readers), into an empty table of an in-memory DuckDB database
-    (a --state file keeps its tables), when every accepted row goes to that one table (no
-    time filter, no extra table).
+    Requests (the access readers) and queries (the database readers), into an empty table of
+    an in-memory DuckDB database (a --state file keeps its tables), with no time filter. An
+    access reader's rows must all go to that one table (no setup, no extra table); a database
+    reader's setup tables and its db_events are its own, so its queries are adopted too.
     """
-    if plan.table != "requests" or plan.setup or plan.also:
+    if plan.table == "requests":
+        if plan.setup or plan.also:
+            return False
+    elif plan.table != "queries" or any(table == plan.table for table, _ in plan.also):
         return False
     if db.engine != "duckdb":
         return False

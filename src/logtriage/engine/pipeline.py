@@ -66,7 +66,10 @@ def run_analysis(
                 hints = field_hints(inputs)
             for scan, item in enumerate(files):
                 progress(_("reading {path}").format(path=item.path))
-                inputs.append(load_input(db, item, scan, settings, hints))
+                # Statements may be fingerprinted as they are loaded, unless the readers'
+                # tables are written out (--tables keeps their raw statements).
+                normalize = not settings.tables
+                inputs.append(load_input(db, item, scan, settings, hints, normalize=normalize))
             if settings.tables and not from_tables:
                 progress(_("writing tables to {path}").format(path=settings.tables))
                 write_tables(db, settings.tables, inputs)
