@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from logtriage.config import Settings
 from logtriage.engine.correlate import correlate
@@ -113,3 +115,43 @@ def test_untagged_statements_between_tagged_ones_follow_their_connection(db: Dat
     assert got[10] == (1, "connection-neighbour")
     assert got[14] == (1, "connection-neighbour")
     assert got[15] == (2, "connection-neighbour")
+
+
+# Instants on a coarse 10 s grid over four minutes: windows cross minute boundaries and share
+# instants with queries and with each other's ends.
+_instants = st.integers(min_value=0, max_value=24).map(lambda i: i * 10_000.0)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    requests=st.lists(st.tuples(_instants, _instants), min_size=1, max_size=12),
+    # Windows reach 2 ms (the clock skew) beyond their request: queries land on those edges too.
+    queries=st.lists(
+        st.tuples(_instants, st.sampled_from([-2.0, 0.0, 2.0])).map(sum), min_size=1, max_size=12
+    ),
+)
+def test_time_matching_counts_the_windows_a_join_would_list(
+    db: Database, requests: list[tuple[float, float]], queries: list[float]
+) -> None:
+    """The sweep's count of open windows, and its pick when there is one, equal a plain join."""
+    db.execute("DELETE FROM requests")
+    db.execute("DELETE FROM queries")
+    for line, (start, duration) in enumerate(requests, 1):
+        add_request(db, line, start + 0.5, duration)
+    for line, start in enumerate(queries, 100):
+        add_query(db, line, start + 0.5, None)
+    correlate(db)
+    expected = db.rows(
+        """
+        SELECT q.line, count(w.request_line) AS k, min(w.request_line) AS request_line
+        FROM tmp_query_times q
+        LEFT JOIN tmp_windows w ON q.q_lo BETWEEN w.w_start AND w.w_end
+        GROUP BY q.line ORDER BY q.line
+        """
+    )
+    got = db.rows("SELECT line, k, request_line FROM tmp_candidates ORDER BY line")
+    assert got == [
+        {**row, "request_line": row["request_line"] if row["k"] == 1 else None} for row in expected
+    ]

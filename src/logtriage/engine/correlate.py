@@ -50,6 +50,9 @@ class CorrelationOptions:
     # A window wins over the next candidate when its slack is less than half of the other's,
     # with this margin for timestamp noise.
     clear_fit_margin_ms: float = 2.0
+    # A burst that starts while more requests than this are open is not matched by time: the
+    # claims could not single one out, and listing every candidate grows with the crowd.
+    max_open_windows: int = 64
 
 
 @dataclass(frozen=True)
@@ -236,18 +239,35 @@ def _match_bursts(db: Database, options: CorrelationOptions) -> None:
         FROM marked
         """
     )
+    # Only windows open at a burst's start can hold it: bursts in a bounded crowd of them are
+    # listed against the windows (in a statement of their own: inside one statement with the
+    # sweep, DuckDB planned the inequality join as a nested loop).
     db.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE tmp_fits AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE tmp_spans AS
         WITH spans AS (
             SELECT source, connection, burst, min(ts) AS b_start, max(q_end) AS b_end
             FROM tmp_bursts GROUP BY ALL
+        ), crowd AS (
+            {
+            _stabbing_sql(
+                "SELECT source, connection, burst, b_start AS t FROM spans",
+                ("source", "connection", "burst"),
+            )
+        }
         )
+        SELECT s.* FROM spans s JOIN crowd c USING (source, connection, burst)
+        WHERE c.k BETWEEN 1 AND {options.max_open_windows}
+        """
+    )
+    db.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE tmp_fits AS
         SELECT s.source, s.connection, s.burst, w.request_source, w.request_line,
                -- How tightly the burst sits in the window: a request's database work starts
                -- soon after it starts and ends soon before it ends.
                (epoch(s.b_start - w.w_start) + epoch(w.w_end - s.b_end)) * 1000 AS slack_ms
-        FROM spans s JOIN tmp_windows w ON s.b_start >= w.w_start AND s.b_end <= w.w_end
+        FROM tmp_spans s JOIN tmp_windows w ON s.b_start >= w.w_start AND s.b_end <= w.w_end
         """
     )
     # Which connection each request already uses (from ids and neighbours).
@@ -309,18 +329,70 @@ def _match_bursts(db: Database, options: CorrelationOptions) -> None:
     )
 
 
+def _stabbing_sql(points: str, keys: tuple[str, ...]) -> str:
+    """SQL: how many request windows hold each point, and which one when only one does.
+
+    ``points`` has columns ``keys`` and an instant ``t``; the result has ``keys``, ``k`` and
+    ``request_source``/``request_line`` (NULL unless k = 1).
+
+    Listing every (point, window) pair grows with points × concurrent requests (23 M requests
+    and 10 M queries filled 61 GB of spill). A sweep only counts: windows and points sorted by
+    time, a point's k is the windows opened minus those closed before it, and when k = 1 the
+    one window still open is the one that closes last: the only window that closes then and
+    opened by the point (two open ones would make k = 2). Windows are cut into minutes so every
+    minute is swept on its own (in parallel, and with no single sorted list on Spark); a window
+    is listed in each minute it touches, so a minute's sweep sees every window open in it.
+    """
+    key_list = ", ".join(keys)
+    nulls = ", ".join(f"NULL AS {key}" for key in keys)
+    return f"""
+        WITH window_minutes AS (
+            SELECT w_start, w_end,
+                   unnest(range(CAST(floor(epoch(w_start) / 60) AS BIGINT),
+                                CAST(floor(epoch(w_end) / 60) AS BIGINT) + 1)) AS minute
+            FROM tmp_windows
+        ), sweep_events AS (
+            -- At one instant a window that opens counts and one that closes does not (windows
+            -- are closed intervals): opens sort before points, points before closes.
+            SELECT minute, w_start AS t, 0 AS rank, 1 AS open_change, w_end, {nulls}
+            FROM window_minutes
+            UNION ALL
+            SELECT minute, w_end, 2, -1, NULL, {nulls} FROM window_minutes
+            UNION ALL
+            SELECT CAST(floor(epoch(t) / 60) AS BIGINT), t, 1, 0, NULL, {key_list}
+            FROM ({points}) AS points
+        ), sweep_counts AS (
+            SELECT {key_list}, t, sum(open_change) OVER m AS k, max(w_end) OVER m AS last_end
+            FROM sweep_events
+            WINDOW m AS (PARTITION BY minute ORDER BY t, rank ROWS UNBOUNDED PRECEDING)
+            QUALIFY rank = 1
+        )
+        SELECT {", ".join(f"c.{key}" for key in keys)}, c.k, w.request_source, w.request_line
+        FROM sweep_counts c
+        LEFT JOIN tmp_windows w ON c.k = 1 AND w.w_end = c.last_end AND w.w_start <= c.t
+    """
+
+
 def _match_single_queries(db: Database) -> None:
     """A query whose start lies in exactly one request window."""
+    # Whole-second queries cannot be placed in a millisecond window: k = 0 (outside).
     db.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE tmp_candidates AS
-        SELECT q.source, q.line, w.request_source, w.request_line,
-               count(w.request_line) OVER (PARTITION BY q.source, q.line) AS k
-        FROM tmp_query_times q
-        LEFT JOIN tmp_windows w
-          ON q.q_hi >= w.w_start AND q.q_lo <= w.w_end AND q.coarse_ms = 0
-        WHERE NOT EXISTS (SELECT 1 FROM correlations c
-                          WHERE c.kind = 'query' AND c.source = q.source AND c.line = q.line)
+        WITH open AS (
+            SELECT q.source, q.line, q.q_lo, q.coarse_ms FROM tmp_query_times q
+            WHERE NOT EXISTS (SELECT 1 FROM correlations c WHERE c.kind = 'query'
+                              AND c.source = q.source AND c.line = q.line)
+        ), placed AS (
+            {
+            _stabbing_sql(
+                "SELECT source, line, q_lo AS t FROM open WHERE coarse_ms = 0", ("source", "line")
+            )
+        }
+        )
+        SELECT source, line, request_source, request_line, k FROM placed
+        UNION ALL
+        SELECT source, line, NULL, NULL, 0 FROM open WHERE coarse_ms > 0
         """
     )
     db.execute(
