@@ -128,7 +128,8 @@ def correlate(db: Database, options: CorrelationOptions | None = None) -> Correl
     for key in ("request_id", "trace_id"):
         _match_by_key(db, "query", "queries", key)
     _windows(db, opts)
-    _match_connection_neighbours(db)
+    if db.scalar("SELECT count(*) FROM correlations WHERE kind = 'query'"):
+        _match_connection_neighbours(db)
     _match_bursts(db, opts)
     _match_single_queries(db)
     db.execute(
@@ -182,28 +183,45 @@ def _match_connection_neighbours(db: Database) -> None:
               ON c.kind = 'query' AND c.source = q.source AND c.line = q.line
             WHERE q.connection IS NOT NULL
         ), neighbours AS (
+            -- Source and line of one tied neighbour: both are set on every tied row, so the
+            -- last (first) non-NULL of each comes from the same row.
             SELECT *,
-                last_value(request_source || ':' || request_line IGNORE NULLS) OVER (
-                    PARTITION BY source, connection ORDER BY ts, line
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_key,
-                first_value(request_source || ':' || request_line IGNORE NULLS) OVER (
-                    PARTITION BY source, connection ORDER BY ts, line
-                    ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS after_key
+                last_value(request_source IGNORE NULLS) OVER earlier AS before_source,
+                last_value(request_line IGNORE NULLS) OVER earlier AS before_line,
+                first_value(request_source IGNORE NULLS) OVER later AS after_source,
+                first_value(request_line IGNORE NULLS) OVER later AS after_line
             FROM ordered
-        ), candidates AS (
-            SELECT n.source, n.line, w.request_source, w.request_line,
-                   count(*) OVER (PARTITION BY n.source, n.line) AS k,
-                   -- When both neighbours fit (whole-second logs), a COMMIT/ROLLBACK ends the
-                   -- request before it and a BEGIN starts the one after.
-                   (n.boundary = 'ends' AND w.request_source || ':' || w.request_line
-                                            = n.before_key)
-                   OR (n.boundary = 'starts' AND w.request_source || ':' || w.request_line
-                                              = n.after_key) AS is_preferred
-            FROM neighbours n
-            JOIN tmp_windows w
-              ON w.request_source || ':' || w.request_line IN (n.before_key, n.after_key)
+            WINDOW earlier AS (PARTITION BY source, connection ORDER BY ts, line
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                   later AS (PARTITION BY source, connection ORDER BY ts, line
+                             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+        ), fitting AS (
+            -- Two equality joins (an IN over two keys made DuckDB compare every pair).
+            SELECT n.source, n.line, n.boundary, w.request_source, w.request_line,
+                   w.request_source = n.before_source AND w.request_line = n.before_line
+                       AS is_before,
+                   w.request_source = n.after_source AND w.request_line = n.after_line
+                       AS is_after
+            FROM neighbours n JOIN tmp_windows w
+              ON w.request_source = n.before_source AND w.request_line = n.before_line
              AND n.q_hi >= w.w_start AND n.q_lo <= w.w_end
             WHERE n.request_line IS NULL
+            UNION
+            SELECT n.source, n.line, n.boundary, w.request_source, w.request_line,
+                   w.request_source = n.before_source AND w.request_line = n.before_line,
+                   w.request_source = n.after_source AND w.request_line = n.after_line
+            FROM neighbours n JOIN tmp_windows w
+              ON w.request_source = n.after_source AND w.request_line = n.after_line
+             AND n.q_hi >= w.w_start AND n.q_lo <= w.w_end
+            WHERE n.request_line IS NULL
+        ), candidates AS (
+            SELECT source, line, request_source, request_line,
+                   count(*) OVER (PARTITION BY source, line) AS k,
+                   -- When both neighbours fit (whole-second logs), a COMMIT/ROLLBACK ends the
+                   -- request before it and a BEGIN starts the one after.
+                   (boundary = 'ends' AND is_before) OR (boundary = 'starts' AND is_after)
+                       AS is_preferred
+            FROM fitting
         )
         SELECT DISTINCT 'query', source, line, request_source, request_line,
                'connection-neighbour', 0.9
