@@ -55,6 +55,17 @@ CASES = {
     ),
     "regexp-flags": ("SELECT regexp_matches(s, 'ab', 'i')", "s RLIKE '(?i)ab'", "'i'"),
     "regexp-full-match": ("SELECT regexp_full_match(s, 'a+')", "s RLIKE '^(?:a+)$'", "FULL"),
+    "regexp-replace": (
+        r"SELECT regexp_replace(s, '(v)\s*(x)', '\1 \2 $', 'g'), regexp_replace(s, ' +', ' ', 'i')",
+        r"SELECT REGEXP_REPLACE(s, '(v)\\s*(x)', '$1 $2 \\$'), "
+        r"REGEXP_REPLACE(s, '(?s:^(.*?))((?i) +)', '$1 ')",
+        "\\1",
+    ),
+    "timestamptz": (
+        "SELECT try_cast(s AS TIMESTAMPTZ)::TIMESTAMP",
+        "CAST(TRY_CAST(REGEXP_REPLACE(s, '  +', ' ') AS TIMESTAMP_LTZ) AS TIMESTAMP_NTZ)",
+        "AS TIMESTAMP)",
+    ),
     "regexp-extract-groups": (
         "SELECT regexp_extract(s, '(a)(b)', ['x', 'y'])",
         "NAMED_STRUCT('x', REGEXP_EXTRACT(s, '(a)(b)', 1), 'y', REGEXP_EXTRACT(s, '(a)(b)', 2))",
@@ -83,13 +94,14 @@ CASES = {
         "UNIX_TIMESTAMP",
     ),
     "interval-functions": (
-        "SELECT ts + to_microseconds(d) FROM t",
+        "SELECT ts + to_microseconds(d), to_seconds(median(epoch(ts - to_microseconds(n)))) FROM t",
         "MAKE_DT_INTERVAL(0, 0, 0, CAST(d AS DECIMAL(18, 6)) / 1000000)",
         "TO_MICROSECONDS",
     ),
     "try-strptime": (
         "SELECT try_strptime(s, '%d/%b/%Y:%H:%M:%S %z')",
-        "TO_TIMESTAMP_LTZ(s, 'dd\\'/\\'MMM\\'/\\'yyyy\\':\\'HH\\':\\'mm\\':\\'ss\\' \\'XXX')",
+        "TO_TIMESTAMP_LTZ(REGEXP_REPLACE(s, '  +', ' '), "
+        "'d\\'/\\'MMM\\'/\\'yyyy\\':\\'H\\':\\'m\\':\\'s\\' \\'XXX')",
         "STRPTIME",
     ),
     "md5-number": ("SELECT md5_number(s)", "MD5(s)", "MD5_NUMBER"),
@@ -103,6 +115,29 @@ CASES = {
         "SELECT histogram(x) FILTER (WHERE y) FROM t",
         "ARRAY_DISTINCT(COLLECT_LIST(x) FILTER(WHERE y))",
         "HISTOGRAM",
+    ),
+    "insertion-order": (
+        "SELECT lag(k) OVER (), sum(k) OVER w, sum(k) OVER () FROM t "
+        "WINDOW w AS (ROWS UNBOUNDED PRECEDING)",
+        "SELECT LAG(k) OVER (ORDER BY line NULLS LAST), SUM(k) OVER w, SUM(k) OVER () FROM t "
+        "WINDOW w AS (ORDER BY line NULLS LAST ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+        "LAG(k) OVER ()",
+    ),
+    "map-literal": (
+        "SELECT MAP {'a': x, 'b': coalesce(y, 'q')}",
+        "SELECT MAP('a', x, 'b', COALESCE(y, 'q'))",
+        "STRUCT",
+    ),
+    "struct-unnest": (
+        "SELECT line, unnest(g), unnest(l) AS x FROM t",
+        "SELECT line, g.*, EXPLODE(l) AS x FROM t",
+        "EXPLODE(g)",
+    ),
+    "json": (
+        "SELECT try(json_extract_string(s, ['$.a', '$.\"b.c\"[0]'])), json_valid(s)",
+        "SELECT ARRAY(GET_JSON_OBJECT(s, '$.a'), GET_JSON_OBJECT(s, '$[\\'b.c\\'][0]')), "
+        "NOT TRY_PARSE_JSON(s) IS NULL",
+        "TRY(",
     ),
     "cte-materialized": (
         "WITH a AS MATERIALIZED (SELECT 1) SELECT * FROM a",
@@ -139,10 +174,14 @@ CASES = {
         "SELECT list_filter(l, (p, i) -> list_position(l, p) = i), "
         "list_transform(l, (x, i) -> k[i - 1])",
         "FILTER(l, (p, i) -> NULLIF(ARRAY_POSITION(l, p), 0) = (i + 1)), "
-        "TRANSFORM(l, (x, i) -> ELEMENT_AT(k, (i + 1) - 1))",
+        "TRANSFORM(l, (x, i) -> ELEMENT_AT(k, NULLIF((i + 1) - 1, 0)))",
         "= i)",
     ),
-    "list-index": ("SELECT l[n], l[2] FROM t", "SELECT ELEMENT_AT(l, n), l[1] FROM t", "l[n]"),
+    "list-index": (
+        "SELECT l[n], l[2] FROM t",
+        "SELECT ELEMENT_AT(l, NULLIF(n, 0)), l[1] FROM t",
+        "l[n]",
+    ),
     "map-concat": (
         "SELECT map_concat(m.tags, q.tags)",
         "COALESCE(MAP_CONCAT(m.tags, q.tags), m.tags, q.tags)",
@@ -175,6 +214,25 @@ def test_rule(name: str) -> None:
     assert must_not not in spark, spark
 
 
+def test_epoch_of_a_time_minus_a_coalesced_interval_is_of_a_time() -> None:
+    # The slow log's start time: end time minus coalesce(to_microseconds(n), INTERVAL 0).
+    spark = translate("SELECT epoch(ts - coalesce(to_seconds(n), INTERVAL 0 SECOND))")
+    assert spark == (
+        "SELECT (UNIX_MICROS(CAST(ts - COALESCE(MAKE_DT_INTERVAL(0, 0, 0, CAST(n AS "
+        "DECIMAL(18, 6))), INTERVAL '0' SECOND) AS TIMESTAMP_LTZ))) / 1000000.0"
+    )
+
+
+def test_a_replacement_read_from_a_table_has_its_groups_rewritten_in_sql() -> None:
+    # postgresql_lang: English templates with \1 groups, one per translated message.
+    spark = translate("SELECT regexp_replace(m, t.pattern, t.english, 'g')")
+    assert spark.startswith(
+        r"SELECT REGEXP_REPLACE(m, t.pattern, REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE("
+        r"REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(t.english, '$', '\\$'), '\\0', '$0'), "
+        r"'\\1', '$1')"
+    ), spark
+
+
 def test_parameters_are_inlined_as_literals() -> None:
     sql = prepare(
         "SELECT ?, ?::TIMESTAMP, ? IN (SELECT unnest(?))",
@@ -197,8 +255,10 @@ def test_placeholder_count_must_match() -> None:
         prepare("SELECT ?", [])
 
 
-def test_java_time_format_quotes_literals() -> None:
-    assert java_time_format("%Y-%m-%dT%H:%M:%S.%f") == "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'SSSSSS"
+def test_java_time_format_quotes_literals_and_reads_one_or_two_digits() -> None:
+    assert java_time_format("%Y-%m-%dT%H:%M:%S.%f") == "yyyy'-'M'-'d'T'H':'m':'s'.'SSSSSS"
+    # One digit or two where text follows, as DuckDB reads them; fixed widths where not.
+    assert java_time_format("%y%m%d %H") == "yyMMd' 'HH"
 
 
 def test_star_replace_is_expanded_from_tables_ctes_and_subqueries() -> None:

@@ -148,6 +148,70 @@ def _regexp_extract_groups(node: exp.Expr) -> exp.Expr:
     return _fn("regexp_extract", node.this, pattern, group or exp.Literal.number(0))
 
 
+def _java_replacement(rewrite: str, shift: int) -> str:
+    r"""RE2's replacement text (``\1`` a group, ``\\`` a backslash) as Java's (``$1``, ``\$``).
+
+    ``shift`` is added to each group number (groups put in front of the pattern).
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(rewrite):
+        char = rewrite[i]
+        following = rewrite[i + 1] if i + 1 < len(rewrite) else ""
+        if char == "\\" and following.isdigit():
+            out.append(f"${int(following) + shift}")
+            i += 2
+        elif char == "\\" and following == "\\":
+            out.append("\\\\")
+            i += 2
+        else:
+            out.append("\\$" if char == "$" else char)
+            i += 1
+    return "".join(out)
+
+
+def _regexp_replace(node: exp.Expr) -> exp.Expr:
+    r"""``regexp_replace(s, p, r[, 'gi'])`` with DuckDB's meaning on Spark.
+
+    sqlglot drops the options. Without ``g`` DuckDB replaces the first match only and Spark
+    every match: the pattern becomes ``^(.*?)(p)`` (the shortest prefix, then the first
+    match) and the replacement keeps the prefix. Groups are ``\1`` in RE2's replacement and
+    ``$1`` in Java's (a group followed by a digit is read as one number there: avoid it).
+    """
+    if not isinstance(node, exp.RegexpReplace):
+        return node
+    modifiers = node.args.get("modifiers")
+    replacement = node.args.get("replacement")
+    if modifiers is not None and not isinstance(modifiers, exp.Literal):
+        raise ValueError("regexp_replace with computed options has no Spark translation")
+    pattern = _regex_with_flags(node.expression, modifiers)
+    shift, prefix = 0, ""
+    if modifiers is None or "g" not in modifiers.this:
+        # The prefix is group 1 and the match group 2: RE2's \0 is $2, \1 is $3, …
+        shift, prefix = 2, "$1"
+        if isinstance(pattern, exp.Literal):
+            pattern = exp.Literal.string(f"(?s:^(.*?))({pattern.this})")
+        else:
+            pattern = exp.func(
+                "concat", exp.Literal.string("(?s:^(.*?))("), pattern, exp.Literal.string(")")
+            )
+    if isinstance(replacement, exp.Literal):
+        text: exp.Expr = exp.Literal.string(prefix + _java_replacement(replacement.this, shift))
+    else:
+        # A replacement read from a table: the same rewrite, in SQL (no escaped backslash).
+        text = exp.func("replace", replacement, exp.Literal.string("$"), exp.Literal.string("\\$"))
+        for digit in range(10):
+            text = exp.func(
+                "replace",
+                text,
+                exp.Literal.string(f"\\{digit}"),
+                exp.Literal.string(f"${digit + shift}"),
+            )
+        if prefix:
+            text = exp.func("concat", exp.Literal.string(prefix), text)
+    return _fn("regexp_replace", node.this, pattern, text)
+
+
 def _regexp_extract_all_group(node: exp.Expr) -> exp.Expr:
     """``regexp_extract_all(s, p)`` means group 0 on DuckDB, group 1 on Spark: say it."""
     if isinstance(node, exp.RegexpExtractAll):
@@ -265,7 +329,7 @@ def _lambda_index(node: exp.Expr) -> exp.Expr:
 
 
 def _list_index(node: exp.Expr) -> exp.Expr:
-    """``l[e]`` with a computed ``e`` (1-based on DuckDB) → ``element_at(l, e)`` (1-based).
+    """``l[e]`` with a computed ``e`` (1-based on DuckDB) → ``element_at(l, nullif(e, 0))``.
 
     sqlglot shifts literal indexes itself; a computed one it passes through unchanged, which
     Spark's 0-based ``l[e]`` would read one element further.
@@ -277,7 +341,8 @@ def _list_index(node: exp.Expr) -> exp.Expr:
         isinstance(index, exp.Neg) and isinstance(index.this, exp.Literal)
     ):
         return node
-    return _fn("element_at", node.this, index)
+    # DuckDB's l[0] is NULL; Spark's element_at(l, 0) is an error.
+    return _fn("element_at", node.this, exp.Nullif(this=index, expression=exp.Literal.number(0)))
 
 
 def _list_slice(node: exp.Expr) -> exp.Expr:
@@ -471,6 +536,107 @@ def _qualify_aliases(node: exp.Expr) -> exp.Expr:
     return node
 
 
+# Window functions that read a neighbouring row: their result depends on the rows' order.
+_NEIGHBOUR_FUNCTIONS = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
+
+
+def _insertion_order(node: exp.Expr) -> exp.Expr:
+    """A window that reads rows in insertion order (no ORDER BY) → ``ORDER BY line``.
+
+    DuckDB runs ``lag(x) OVER ()`` and ``sum(x) OVER (ROWS UNBOUNDED PRECEDING)`` as streaming
+    windows over the rows in the order they were inserted, which our SQL keeps as line order
+    (the readers' passes over ``lines`` skip a sort of every line so). Spark has no insertion
+    order and refuses such windows: they are ordered by ``line``, the order DuckDB keeps.
+    """
+    if not isinstance(node, exp.Window) or node.args.get("order") is not None:
+        return node
+    definition = isinstance(node.this, exp.Identifier)  # WINDOW w AS (…)
+    if not definition and node.args.get("alias") is not None:
+        return node  # OVER w: ordered (or not) where w is defined
+    spec = node.args.get("spec")
+    rows = spec is not None and (spec.args.get("kind") or "").upper() == "ROWS"
+    if rows or (not definition and isinstance(node.this, _NEIGHBOUR_FUNCTIONS)):
+        node.set("order", exp.Order(expressions=[exp.Ordered(this=exp.column("line"))]))
+    return node
+
+
+def _map_literal(node: exp.Expr) -> exp.Expr:
+    """``MAP {'k': v, …}`` → ``map('k', v, …)`` (sqlglot writes a struct after MAP)."""
+    if not isinstance(node, exp.ToMap) or not isinstance(node.this, exp.Struct):
+        return node
+    pairs: list[exp.Expr] = []
+    for field in node.this.expressions:
+        if not isinstance(field, exp.PropertyEQ):
+            return node
+        pairs += [field.this.copy(), field.expression.copy()]
+    return _fn("map", *pairs)
+
+
+def _collapse_spaces(value: exp.Expr) -> exp.Expr:
+    """DuckDB reads a run of spaces where a time has one (``2026-11-25  9:39:12``); Java not."""
+    return _fn("regexp_replace", value, exp.Literal.string("  +"), exp.Literal.string(" "))
+
+
+def _timestamptz(node: exp.Expr) -> exp.Expr:
+    """``try_cast(s AS TIMESTAMPTZ)`` → ``TRY_CAST(s AS TIMESTAMP_LTZ)``, runs of spaces as one.
+
+    sqlglot writes ``TIMESTAMP``, which this session reads as TIMESTAMP_NTZ
+    (``spark.sql.timestampType``): the cast would drop the offset.
+    """
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TIMESTAMPTZ:
+        return exp.DataType.build("TIMESTAMPLTZ")
+    if (
+        isinstance(node, exp.TryCast)
+        and node.to.this == exp.DataType.Type.TIMESTAMPTZ
+        and not isinstance(node.this, exp.Cast | exp.Literal)
+    ):
+        node.set("this", _collapse_spaces(node.this))
+    return node
+
+
+def _struct_unnest(node: exp.Expr) -> exp.Expr:
+    """``SELECT unnest(g)`` of a struct column (its fields as columns) → ``SELECT g.*``.
+
+    Our SQL names every unnest of a list (``unnest(l) AS x``): an unnamed one is a struct's.
+    """
+    if not isinstance(node, exp.Select):
+        return node
+    for column in node.expressions:
+        if isinstance(column, exp.Explode | exp.Unnest) and not isinstance(column, exp.Alias):
+            inner = column.this if isinstance(column, exp.Explode) else column.expressions[0]
+            if isinstance(inner, exp.Column) and not inner.table:
+                column.replace(exp.Column(this=exp.Star(), table=inner.this.copy()))
+    return node
+
+
+_DUCKDB = sqlglot.Dialect.get_or_raise("duckdb")
+
+
+def _json(node: exp.Expr) -> exp.Expr:
+    """``json_extract_string(s, [paths])`` → one ``get_json_object`` per path; ``json_valid``.
+
+    ``try(…)`` around an extraction goes: ``get_json_object`` is NULL for text that is no
+    JSON. ``json_valid(s)`` is ``try_parse_json(s) IS NOT NULL``.
+    """
+    if isinstance(node, exp.Try) and isinstance(node.this, exp.JSONExtract | exp.JSONExtractScalar):
+        node = node.this
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_valid":
+        return exp.Not(
+            this=exp.Is(this=_fn("try_parse_json", *node.expressions), expression=exp.Null())
+        )
+    if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar) and isinstance(
+        node.expression, exp.Array
+    ):
+        kind = type(node)
+        return exp.Array(
+            expressions=[
+                kind(this=node.this.copy(), expression=_DUCKDB.to_json_path(path))
+                for path in node.expression.expressions
+            ]
+        )
+    return node
+
+
 def _cte_materialized(node: exp.Expr) -> exp.Expr:
     """``WITH t AS MATERIALIZED (…)`` is a DuckDB hint; Spark plans CTEs itself."""
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
@@ -561,6 +727,11 @@ def _micros(value: exp.Expr) -> exp.Expr:
 
 def _is_interval(node: exp.Expr | None) -> bool:
     names = ("to_microseconds", "to_milliseconds", "to_seconds", "to_minutes", "to_hours")
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Coalesce):
+        # coalesce(to_microseconds(n), INTERVAL 0 SECOND): an interval when its values are.
+        return all(_is_interval(v) for v in [node.this, *node.expressions])
     return isinstance(node, exp.Interval) or (
         isinstance(node, exp.Anonymous) and node.name.lower() in names
     )
@@ -579,7 +750,8 @@ _INTERVAL_SECONDS = {
 def _interval_functions(node: exp.Expr) -> exp.Expr:
     """``to_microseconds(n)`` … ``to_hours(n)`` → ``make_dt_interval(0, 0, 0, seconds)``."""
     if isinstance(node, exp.Anonymous) and node.name.lower() in _INTERVAL_SECONDS:
-        value = node.expressions[0]
+        # sqlglot's transform does not descend into a replaced node: nested ones here.
+        value = node.expressions[0].transform(_interval_functions, copy=False)
         seconds: exp.Expr = exp.Cast(this=value, to=exp.DataType.build("DECIMAL(18,6)"))
         scale = _INTERVAL_SECONDS[node.name.lower()]
         if scale:
@@ -618,8 +790,16 @@ _STRFTIME = {
 }
 
 
+# DuckDB's strptime reads one or two digits for these (`9:39:12`); java.time's `HH` needs
+# two, `H` takes either. Only where text follows: `%y%m%d` needs its fixed widths.
+_ONE_OR_TWO_DIGITS = {"%m": "M", "%d": "d", "%H": "H", "%M": "m", "%S": "s", "%I": "h"}
+
+
 def java_time_format(strftime: str, zone: str = "Z") -> str:
-    """A strftime pattern as a java.time pattern, literal text quoted (``%z`` as ``zone``)."""
+    """A strftime pattern as a java.time pattern for parsing, literal text quoted.
+
+    ``%z`` becomes ``zone``.
+    """
     out: list[str] = []
     literal: list[str] = []
     i = 0
@@ -629,7 +809,11 @@ def java_time_format(strftime: str, zone: str = "Z") -> str:
             if literal:
                 out.append("'" + "".join(literal).replace("'", "''") + "'")
                 literal = []
-            out.append(zone if key == "%z" else _STRFTIME[key])
+            following = strftime[i + len(key) : i + len(key) + 1]
+            if key in _ONE_OR_TWO_DIGITS and following not in ("%", ""):
+                out.append(_ONE_OR_TWO_DIGITS[key])
+            else:
+                out.append(zone if key == "%z" else _STRFTIME[key])
             i += len(key)
         else:
             literal.append(strftime[i])
@@ -643,6 +827,7 @@ def _try_strptime(node: exp.Expr) -> exp.Expr:
     """``try_strptime(s, fmt | [fmts])`` → ``coalesce(to_timestamp(s, java_fmt), …)``.
 
     DuckDB's ``%z`` takes ``+0000`` and ``+00:00``; java.time needs ``Z`` or ``XXX``: both.
+    DuckDB's numbers take one digit or two (``java_time_format``), its spaces a run of them.
     """
     if not (isinstance(node, exp.Anonymous) and node.name.lower() in ("try_strptime", "strptime")):
         return node
@@ -656,6 +841,8 @@ def _try_strptime(node: exp.Expr) -> exp.Expr:
         patterns.append(pattern)
         if "%z" in item.this:
             patterns.append(java_time_format(item.this, zone="XXX"))
+    if any(" " in item.this for item in items):
+        value = _collapse_spaces(value)  # a space of the format matches a run of them
     # to_timestamp_ltz honours the offset (an instant); the session zone is UTC, as on DuckDB.
     parsed = [_fn("to_timestamp_ltz", value.copy(), exp.Literal.string(p)) for p in patterns]
     return exp.Coalesce(this=parsed[0], expressions=parsed[1:]) if len(parsed) > 1 else parsed[0]
@@ -802,6 +989,12 @@ RULES: tuple[Rule, ...] = (
     Rule("regexp-flags", "regexp_matches(s, p, 'i')", "s RLIKE '(?i)p'", _regexp_flags),
     Rule("regexp-full-match", "regexp_full_match(s, p)", "s RLIKE '^(?:p)$'", _regexp_full_match),
     Rule(
+        "regexp-replace",
+        "regexp_replace(s, '(a)', '\\1', 'g'), regexp_replace(s, 'a', 'b')",
+        "regexp_replace(s, '(a)', '$1'), regexp_replace(s, '(?s:^(.*?))(a)', '$1b')",
+        _regexp_replace,
+    ),
+    Rule(
         "regexp-extract-groups",
         "regexp_extract(s, p, ['a', 'b'])",
         "named_struct('a', regexp_extract(s, p, 1), 'b', regexp_extract(s, p, 2))",
@@ -867,6 +1060,21 @@ RULES: tuple[Rule, ...] = (
         "a LEFT JOIN (SELECT *, lead(y) OVER (PARTITION BY k ORDER BY y) AS n FROM b) b "
         "ON a.k = b.k AND a.x >= b.y AND (b.n IS NULL OR a.x < b.n)",
         _asof_join,
+    ),
+    Rule(
+        "insertion-order",
+        "lag(x) OVER (), sum(x) OVER (ROWS UNBOUNDED PRECEDING)",
+        "lag(x) OVER (ORDER BY line), sum(x) OVER (ORDER BY line ROWS …)",
+        _insertion_order,
+    ),
+    Rule("map-literal", "MAP {'k': v}", "map('k', v)", _map_literal),
+    Rule("timestamptz", "try_cast(s AS TIMESTAMPTZ)", "TRY_CAST(s AS TIMESTAMP_LTZ)", _timestamptz),
+    Rule("struct-unnest", "SELECT unnest(g) FROM x", "SELECT g.* FROM x", _struct_unnest),
+    Rule(
+        "json",
+        "try(json_extract_string(s, ['$.a', '$.\"b\"'])), json_valid(s)",
+        "array(get_json_object(s, '$.a'), …), try_parse_json(s) IS NOT NULL",
+        _json,
     ),
     Rule("cte-materialized", "WITH t AS MATERIALIZED (q)", "WITH t AS (q)", _cte_materialized),
     Rule("list-position", "list_position(l, x)", "nullif(array_position(l, x), 0)", _list_position),
