@@ -139,6 +139,11 @@ CASES = {
         "NOT TRY_PARSE_JSON(s) IS NULL",
         "TRY(",
     ),
+    "left-negative": (
+        "SELECT left(s, -2), left(s, 3)",
+        "SELECT SUBSTRING(s, 1, GREATEST(LENGTH(s) - 2, 0)), LEFT(s, 3)",
+        "LEFT(s, -",
+    ),
     "cte-materialized": (
         "WITH a AS MATERIALIZED (SELECT 1) SELECT * FROM a",
         "WITH a AS (SELECT 1)",
@@ -159,10 +164,10 @@ CASES = {
     ),
     "text-index": (
         "SELECT split_part(t, ' ', 3)[1], split_part(t, ' ', 3)[4:], trim(t)[2:3], "
-        "transform(l, x -> x[2:]), l[2:]",
+        "transform(l, x -> x[2:]), ltrim(t)[1], l[2:]",
         "SELECT SUBSTRING(SPLIT_PART(t, ' ', 3), (0) + 1, 1), SUBSTRING(SPLIT_PART(t, ' ', 3), 4), "
         "SUBSTRING(TRIM(t), 2, GREATEST((3) - (2) + 1, 0)), TRANSFORM(l, x -> SUBSTRING(x, 2)), "
-        "SLICE(l,",
+        "SUBSTRING(LTRIM(t), 1, 1), SLICE(l,",
         "SLICE(x",
     ),
     "distinct-string-agg": (

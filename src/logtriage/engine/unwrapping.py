@@ -45,7 +45,7 @@ def unwrap_lines(
             gained = confidence(unwrap_sample(sample, prefixed))
             if gained >= best:
                 wrapper, best = prefixed, gained
-    if wrapper is None or db.engine == "spark":
+    if wrapper is None:
         return None
     before = db.count("lines")
     db.execute("CREATE TEMP TABLE tmp_pieces AS " + pieces_sql(wrapper).replace("{lines}", "lines"))

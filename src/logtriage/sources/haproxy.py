@@ -137,7 +137,7 @@ WITH x AS (
 )
 SELECT * EXCLUDE (head_time, year_, last_ts),
     CASE WHEN NOT is_event OR head_time = '' THEN NULL
-        WHEN head_time[5] = '-' THEN {iso}
+        WHEN substr(head_time, 5, 1) = '-' THEN {iso}
         WHEN {short} > last_ts + INTERVAL 1 DAY THEN {short} - INTERVAL 1 YEAR
         ELSE {short} END AS event_ts
 FROM (

@@ -75,6 +75,8 @@ class SparkDatabase:
             self._delete(tree)
         elif isinstance(tree, exp.Update):
             self._update(tree)
+        elif isinstance(tree, exp.Alter):
+            self._alter(tree)
         else:
             self._sql(tree).collect()
 
@@ -245,6 +247,21 @@ class SparkDatabase:
                 raise ValueError(f"table {name} does not exist")
             self.con.catalog.dropTempView(name)
             self._counts.pop(name.lower(), None)
+
+    def _alter(self, tree: exp.Alter) -> None:
+        """``ALTER TABLE a RENAME TO b``: the same view under the new name."""
+        table = tree.this.name
+        for action in tree.args.get("actions") or []:
+            if isinstance(action, exp.AlterRename):
+                frame = self.con.table(table)
+                self.con.catalog.dropTempView(table)
+                self._counts.pop(table.lower(), None)
+                # Already checkpointed as ``table``: the same rows under the new name.
+                frame.createOrReplaceTempView(action.this.name)
+                self._counts.pop(action.this.name.lower(), None)
+                table = action.this.name
+            else:
+                raise ValueError(f"unsupported ALTER: {tree.sql('duckdb')[:80]}")
 
     def _target_columns(self, table: str) -> list[tuple[str, str]]:
         return [(f.name, f.dataType.simpleString()) for f in self.con.table(table).schema.fields]

@@ -285,7 +285,10 @@ def _text_index(node: exp.Expr) -> exp.Expr:
     part = node.expressions[0]
     size = exp.Length(this=base.copy())
     if not isinstance(part, exp.Slice):
-        # sqlglot keeps a single index 0-based (DuckDB's 1-based index minus one).
+        # sqlglot keeps a single index 0-based (DuckDB's 1-based index minus one), unless it
+        # typed the base as text itself (trim, ltrim…): then the index is DuckDB's.
+        if base.is_type(exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT):
+            return exp.Substring(this=base, start=part, length=exp.Literal.number(1))
         index = exp.Add(this=exp.Paren(this=part), expression=exp.Literal.number(1))
         return exp.Substring(this=base, start=index, length=exp.Literal.number(1))
     start = _one_based(part.this, size) if part.this is not None else exp.Literal.number(1)
@@ -634,6 +637,15 @@ def _json(node: exp.Expr) -> exp.Expr:
                 for path in node.expression.expressions
             ]
         )
+    return node
+
+
+def _left_negative(node: exp.Expr) -> exp.Expr:
+    """``left(s, -n)`` is all but the last n characters on DuckDB, '' on Spark: ``substr``."""
+    if isinstance(node, exp.Left) and isinstance(node.expression, exp.Neg):
+        keep = exp.Sub(this=exp.Length(this=node.this.copy()), expression=node.expression.this)
+        length = exp.func("greatest", keep, exp.Literal.number(0))
+        return exp.Substring(this=node.this, start=exp.Literal.number(1), length=length)
     return node
 
 
@@ -1075,6 +1087,9 @@ RULES: tuple[Rule, ...] = (
         "try(json_extract_string(s, ['$.a', '$.\"b\"'])), json_valid(s)",
         "array(get_json_object(s, '$.a'), …), try_parse_json(s) IS NOT NULL",
         _json,
+    ),
+    Rule(
+        "left-negative", "left(s, -2)", "substr(s, 1, greatest(length(s) - 2, 0))", _left_negative
     ),
     Rule("cte-materialized", "WITH t AS MATERIALIZED (q)", "WITH t AS (q)", _cte_materialized),
     Rule("list-position", "list_position(l, x)", "nullif(array_position(l, x), 0)", _list_position),
