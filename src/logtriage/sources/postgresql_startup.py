@@ -16,8 +16,8 @@ Only the lines these three programs write are recognised (not "anything unprefix
 - docker-entrypoint.sh (docker-library/postgres): ``…/docker-entrypoint.sh: running|sourcing|
   ignoring …``, ``PostgreSQL init process complete; ready for start up.``, ``PostgreSQL
   Database directory appears to contain a database; Skipping initialization``, the
-  ``CREATE DATABASE`` (``ALTER ROLE``/``CREATE ROLE`` in older images) psql echoes for it, and
-  the blank lines between them.
+  ``CREATE DATABASE`` (``ALTER ROLE``/``CREATE ROLE`` in older images) psql echoes for it, the
+  blank lines between them, and the box it prints when ``POSTGRES_HOST_AUTH_METHOD=trust``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,29 @@ _INITDB_STEP = (
     "|vacuuming|copying"
 )
 _LOCALE_KEY = r"provider|locale|ICU locale|ICU rules|default collation|LC_[A-Z]+"
+
+# The lines of the entrypoint's trust warning, as both wrappings of it print them.
+_TRUST_BOX = "|".join(
+    re.escape(line)
+    for line in (
+        "anyone with access to the Postgres port to access your database without",
+        "anyone with access to the Postgres port to access your database without a",
+        "a password, even if POSTGRES_PASSWORD is set. See PostgreSQL",
+        "password, even if POSTGRES_PASSWORD is set. See PostgreSQL documentation about",
+        'documentation about "trust":',
+        "https://www.postgresql.org/docs/current/auth-trust.html",
+        '"trust": https://www.postgresql.org/docs/current/auth-trust.html',
+        "In Docker's default configuration, this is effectively any other",
+        "In Docker's default configuration, this is effectively any other container on",
+        "container on the same system.",
+        "the same system.",
+        "It is not recommended to use POSTGRES_HOST_AUTH_METHOD=trust. Replace",
+        "It is not recommended to use POSTGRES_HOST_AUTH_METHOD=trust. Replace it with",
+        'it with "-e POSTGRES_PASSWORD=password" instead to set a password in',
+        '"docker run".',
+        '"-e POSTGRES_PASSWORD=password" instead to set a password in "docker run".',
+    )
+)
 
 # One full-line pattern per program; applied after DOTS is cut off (so "...." becomes "").
 STARTUP = "|".join(
@@ -61,6 +84,11 @@ STARTUP = "|".join(
         r"PostgreSQL init process complete; ready for start up\.",
         r"PostgreSQL Database directory appears to contain a database; Skipping initialization",
         r"CREATE DATABASE|ALTER ROLE|CREATE ROLE",
+        # docker-entrypoint.sh's box when POSTGRES_HOST_AUTH_METHOD=trust: indented by 9
+        # spaces before 18, rewrapped flush left since (its words, not any indented text).
+        r"\*{80}",
+        r'WARNING: POSTGRES_HOST_AUTH_METHOD has been set to "trust"\. This will allow',
+        rf" {{0,9}}(?:{_TRUST_BOX})",
     )
 )
 
