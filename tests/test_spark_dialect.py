@@ -104,6 +104,7 @@ CASES = {
         "'d\\'/\\'MMM\\'/\\'yyyy\\':\\'H\\':\\'m\\':\\'s\\' \\'XXX')",
         "STRPTIME",
     ),
+    "strlen": ("SELECT strlen(s)", "SELECT OCTET_LENGTH(s)", "STRLEN"),
     "md5-number": ("SELECT md5_number(s)", "MD5(s)", "MD5_NUMBER"),
     "count-distinct-tuple": (
         "SELECT count(DISTINCT (a, b)) FROM t",
@@ -135,7 +136,8 @@ CASES = {
     ),
     "json": (
         "SELECT try(json_extract_string(s, ['$.a', '$.\"b.c\"[0]'])), json_valid(s)",
-        "SELECT ARRAY(GET_JSON_OBJECT(s, '$.a'), GET_JSON_OBJECT(s, '$[\\'b.c\\'][0]')), "
+        "SELECT ARRAY(VARIANT_GET(TRY_PARSE_JSON(s), '$[\\'a\\']', 'string'), "
+        "VARIANT_GET(TRY_PARSE_JSON(s), '$[\\'b.c\\'][0]', 'string')), "
         "NOT TRY_PARSE_JSON(s) IS NULL",
         "TRY(",
     ),
@@ -143,6 +145,13 @@ CASES = {
         "SELECT left(s, -2), left(s, 3)",
         "SELECT SUBSTRING(s, 1, GREATEST(LENGTH(s) - 2, 0)), LEFT(s, 3)",
         "LEFT(s, -",
+    ),
+    "round-to-integer": (
+        "SELECT (q * 1000000)::BIGINT, try_cast(CASE WHEN a THEN d * 1000 END AS BIGINT), "
+        "s::BIGINT",
+        "SELECT CAST(BROUND((q * 1000000)) AS BIGINT), TRY_CAST(BROUND(CASE WHEN a THEN d * 1000 "
+        "END) AS BIGINT), CAST(s AS BIGINT)",
+        "ROUND(s)",
     ),
     "cte-materialized": (
         "WITH a AS MATERIALIZED (SELECT 1) SELECT * FROM a",

@@ -59,6 +59,64 @@ def test_nginx_rows_and_routes_match_duckdb(session: Any) -> None:
             spark.close()
 
 
+SOURCES = Path(__file__).parent / "cases" / "sources"
+# One or two case files per reader the Spark engine runs since the rules of d1228b0/832cdae,
+# with wrapped inputs (saved prefixes, container records, CloudWatch exports).
+READER_CASES = [
+    "mysql_slow/mysql57_pt.log",
+    "mysql_slow/mariadb_10_11.log",
+    "mysql_slow/percona_rate_limit_pt.log",
+    "mysql_slow/mysql80_slow_extra.log",
+    "mysql_slow/rds_cloudwatch_tail.log",
+    "mysql_general/mariadb_10_11.log",
+    "mysql_general/mysql57_system_tz_pt.log",
+    "mysql_error/mariadb_10_11_before_10am.log",
+    "haproxy/real_syslog_udp.log",
+    "aws_alb/documented_entries.log",
+    "json_access/caddy.log",
+    "json_access/ecs.log",
+    "w3c/iis.log",
+    "container_wrappers/docker_nginx.log",
+    "container_wrappers/kubectl_timestamps_nginx.log",
+]
+
+
+def _loaded(db: Any, path: Path, settings: Settings, work: str) -> tuple[Any, list[Any], Any]:
+    """What a reader made of ``path``: summary, canonical rows (fingerprinted), rejections."""
+    from logtriage.engine.fingerprint import normalize_queries
+
+    item = expand_inputs([str(path)], work)[0]
+    summary = load_input(db, item, 0, settings, {})
+    normalize_queries(db)
+    assign_routes(db, settings, ())
+    rows = db.rows(f"SELECT * FROM {summary.table or 'requests'} ORDER BY source, line")
+    rejects = db.rows("SELECT line, reason FROM rejects ORDER BY line")
+    return summary, rows, rejects
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("case", READER_CASES)
+def test_reader_gives_the_same_rows_on_spark(session: Any, case: str) -> None:
+    from logtriage.engine.spark.database import SparkDatabase
+
+    path = SOURCES / case
+    with tempfile.TemporaryDirectory() as work:
+        duck = Database(Settings(), work)
+        try:
+            expected = _loaded(duck, path, Settings(), work)
+        finally:
+            duck.close()
+        spark = SparkDatabase(SPARK, work, session)
+        try:
+            summary, rows, rejects = _loaded(spark, path, SPARK, work)
+        finally:
+            spark.close()
+    assert (summary.format, summary.variant) == (expected[0].format, expected[0].variant)
+    assert len(rows) == len(expected[1]) > 0
+    assert _close(expected[1], rows) == []
+    assert rejects == expected[2]
+
+
 def _report(paths: list[str], settings: Settings) -> dict[str, Any]:
     report = json.loads(render_json(run_analysis(paths, settings)))
     report.pop("generated_at")

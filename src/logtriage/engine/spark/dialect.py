@@ -615,26 +615,54 @@ def _struct_unnest(node: exp.Expr) -> exp.Expr:
 _DUCKDB = sqlglot.Dialect.get_or_raise("duckdb")
 
 
-def _json(node: exp.Expr) -> exp.Expr:
-    """``json_extract_string(s, [paths])`` → one ``get_json_object`` per path; ``json_valid``.
+def _json_string(value: exp.Expr, path: exp.Expr) -> exp.Expr:
+    """``json_extract_string(value, path)``: ``variant_get`` of the parsed value, as text.
 
-    ``try(…)`` around an extraction goes: ``get_json_object`` is NULL for text that is no
-    JSON. ``json_valid(s)`` is ``try_parse_json(s) IS NOT NULL``.
+    ``get_json_object`` writes numbers as Java does (``1.709835557872107E9`` for an epoch
+    time); a variant keeps the number as written, as DuckDB does.
+    """
+    parsed = path if isinstance(path, exp.JSONPath) else _DUCKDB.to_json_path(path)
+    if parsed is None:
+        raise ValueError("json_extract_string with a computed path has no Spark translation")
+    text = ""
+    for part in parsed.expressions:
+        if isinstance(part, exp.JSONPathRoot):
+            text += "$"
+        elif isinstance(part, exp.JSONPathKey) and isinstance(part.this, str):
+            text += "['" + part.this.replace("'", "\\'") + "']"  # any key, quoted
+        elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, int):
+            text += f"[{part.this}]"
+        else:  # a wildcard: a list of values, no single text
+            return exp.JSONExtractScalar(this=value, expression=parsed)
+    return _fn(
+        "variant_get",
+        _fn("try_parse_json", value),
+        exp.Literal.string(text),
+        exp.Literal.string("string"),
+    )
+
+
+def _json(node: exp.Expr) -> exp.Expr:
+    """``json_extract_string(s, path | [paths])`` → ``variant_get`` per path; ``json_valid``.
+
+    ``try(…)`` around an extraction goes: a text that is no JSON gives NULL. ``json_valid(s)``
+    is ``try_parse_json(s) IS NOT NULL``.
     """
     if isinstance(node, exp.Try) and isinstance(node.this, exp.JSONExtract | exp.JSONExtractScalar):
         node = node.this
     if isinstance(node, exp.Anonymous) and node.name.lower() == "json_valid":
-        return exp.Not(
-            this=exp.Is(this=_fn("try_parse_json", *node.expressions), expression=exp.Null())
-        )
-    if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar) and isinstance(
-        node.expression, exp.Array
-    ):
-        kind = type(node)
+        parsed = _fn("try_parse_json", *node.expressions)
+        return exp.Not(this=exp.Is(this=parsed, expression=exp.Null()))
+    if isinstance(node, exp.JSONExtractScalar):
+        paths = node.expression
+        if isinstance(paths, exp.Array):
+            return exp.Array(expressions=[_json_string(node.this, p) for p in paths.expressions])
+        return _json_string(node.this, paths)
+    if isinstance(node, exp.JSONExtract) and isinstance(node.expression, exp.Array):
         return exp.Array(
             expressions=[
-                kind(this=node.this.copy(), expression=_DUCKDB.to_json_path(path))
-                for path in node.expression.expressions
+                exp.JSONExtract(this=node.this.copy(), expression=_DUCKDB.to_json_path(p))
+                for p in node.expression.expressions
             ]
         )
     return node
@@ -646,6 +674,35 @@ def _left_negative(node: exp.Expr) -> exp.Expr:
         keep = exp.Sub(this=exp.Length(this=node.this.copy()), expression=node.expression.this)
         length = exp.func("greatest", keep, exp.Literal.number(0))
         return exp.Substring(this=node.this, start=exp.Literal.number(1), length=length)
+    return node
+
+
+_INTEGERS = (
+    exp.DataType.Type.BIGINT,
+    exp.DataType.Type.INT,
+    exp.DataType.Type.SMALLINT,
+    exp.DataType.Type.TINYINT,
+)
+
+
+def _round_to_integer(node: exp.Expr) -> exp.Expr:
+    """``CAST(x * 1e6 AS BIGINT)`` rounds (half to even) on DuckDB, truncates on Spark: ``bround``.
+
+    Only arithmetic (or a CASE of it) is rounded: a cast of text keeps its digits (an id of
+    19 digits would lose them through a double).
+    """
+    if not isinstance(node, exp.Cast) or not node.to.is_type(*_INTEGERS):
+        return node
+    value = node.this
+    while isinstance(value, exp.Paren):
+        value = value.this
+    branches = [value]
+    if isinstance(value, exp.Case):
+        branches = [i.args["true"] for i in value.args.get("ifs") or []] + [
+            d for d in [value.args.get("default")] if d is not None
+        ]
+    if any(isinstance(b, exp.Mul | exp.Div) for b in branches):
+        node.set("this", _fn("bround", node.this))
     return node
 
 
@@ -908,6 +965,13 @@ def _map_concat(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _strlen(node: exp.Expr) -> exp.Expr:
+    """``strlen(s)`` (bytes) → ``octet_length(s)``."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "strlen":
+        return _fn("octet_length", *node.expressions)
+    return node
+
+
 def _md5_number(node: exp.Expr) -> exp.Expr:
     """``md5_number(s)`` (a 128-bit integer) is only ever a join key: ``md5(s)`` serves."""
     if isinstance(node, exp.Anonymous) and node.name.lower() == "md5_number":
@@ -1044,6 +1108,7 @@ RULES: tuple[Rule, ...] = (
         _distinct_string_agg,
     ),
     Rule("map-concat", "map_concat(a, b)", "coalesce(map_concat(a, b), a, b)", _map_concat),
+    Rule("strlen", "strlen(s)", "octet_length(s)", _strlen),
     Rule("md5-number", "md5_number(s)", "md5(s)", _md5_number),
     Rule(
         "count-distinct-tuple",
@@ -1085,11 +1150,18 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "json",
         "try(json_extract_string(s, ['$.a', '$.\"b\"'])), json_valid(s)",
-        "array(get_json_object(s, '$.a'), …), try_parse_json(s) IS NOT NULL",
+        "array(variant_get(try_parse_json(s), '$[''a'']', 'string'), …), "
+        "try_parse_json(s) IS NOT NULL",
         _json,
     ),
     Rule(
         "left-negative", "left(s, -2)", "substr(s, 1, greatest(length(s) - 2, 0))", _left_negative
+    ),
+    Rule(
+        "round-to-integer",
+        "(x * 1000000)::BIGINT",
+        "CAST(bround(x * 1000000) AS BIGINT)",
+        _round_to_integer,
     ),
     Rule("cte-materialized", "WITH t AS MATERIALIZED (q)", "WITH t AS (q)", _cte_materialized),
     Rule("list-position", "list_position(l, x)", "nullif(array_position(l, x), 0)", _list_position),
