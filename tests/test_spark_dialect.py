@@ -125,8 +125,8 @@ CASES = {
         "LAG(k) OVER ()",
     ),
     "map-literal": (
-        "SELECT MAP {'a': x, 'b': coalesce(y, 'q')}",
-        "SELECT MAP('a', x, 'b', COALESCE(y, 'q'))",
+        "SELECT MAP {'a': x, 'b': coalesce(y, 'q')}, MAP {'a': 'b'}[upper(k)]",
+        "SELECT MAP('a', x, 'b', COALESCE(y, 'q')), ELEMENT_AT(MAP('a', 'b'), UPPER(k))",
         "STRUCT",
     ),
     "struct-unnest": (

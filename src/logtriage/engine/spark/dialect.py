@@ -564,15 +564,24 @@ def _insertion_order(node: exp.Expr) -> exp.Expr:
 
 
 def _map_literal(node: exp.Expr) -> exp.Expr:
-    """``MAP {'k': v, …}`` → ``map('k', v, …)`` (sqlglot writes a struct after MAP)."""
-    if not isinstance(node, exp.ToMap) or not isinstance(node.this, exp.Struct):
+    """``MAP {'k': v, …}`` → ``map('k', v, …)`` (sqlglot writes a struct after MAP).
+
+    ``MAP {…}[key]`` (parsed as MAP around the lookup) → ``element_at(map(…), key)``.
+    """
+    if not isinstance(node, exp.ToMap):
+        return node
+    struct, key = node.this, None
+    if isinstance(struct, exp.Bracket) and len(struct.expressions) == 1:
+        struct, key = struct.this, struct.expressions[0]
+    if not isinstance(struct, exp.Struct):
         return node
     pairs: list[exp.Expr] = []
-    for field in node.this.expressions:
+    for field in struct.expressions:
         if not isinstance(field, exp.PropertyEQ):
             return node
         pairs += [field.this.copy(), field.expression.copy()]
-    return _fn("map", *pairs)
+    literal = _fn("map", *pairs)
+    return literal if key is None else _fn("element_at", literal, key)
 
 
 def _collapse_spaces(value: exp.Expr) -> exp.Expr:
@@ -1082,6 +1091,8 @@ RULES: tuple[Rule, ...] = (
         "regexp_extract_all(s, p, 0)",
         _regexp_extract_all_group,
     ),
+    # Before the index rules: a lookup in a map literal is no list index.
+    Rule("map-literal", "MAP {'k': v}", "map('k', v)", _map_literal),
     Rule("text-index", "split_part(s, ' ', 3)[2:3]", "substr(split_part(…), 2, 2)", _text_index),
     Rule("lambda-index", "(x, i) -> l[i]", "(x, i) -> l[(i + 1)]", _lambda_index),
     Rule("list-slice", "l[2:-1]", "slice(l, 2, size(l) - 2)", _list_slice),
@@ -1144,7 +1155,6 @@ RULES: tuple[Rule, ...] = (
         "lag(x) OVER (ORDER BY line), sum(x) OVER (ORDER BY line ROWS …)",
         _insertion_order,
     ),
-    Rule("map-literal", "MAP {'k': v}", "map('k', v)", _map_literal),
     Rule("timestamptz", "try_cast(s AS TIMESTAMPTZ)", "TRY_CAST(s AS TIMESTAMP_LTZ)", _timestamptz),
     Rule("struct-unnest", "SELECT unnest(g) FROM x", "SELECT g.* FROM x", _struct_unnest),
     Rule(
