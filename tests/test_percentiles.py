@@ -100,3 +100,26 @@ def test_integer_values_interpolate_as_doubles(con: duckdb.DuckDBPyConnection) -
 def test_cut_outside_zero_to_one_is_refused(cut: float) -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         percentiles_sql("t", "x", [cut])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seconds=st.lists(st.one_of(st.none(), st.integers(0, 200)), max_size=60),
+    cuts=_CUTS,
+)
+def test_discrete_timestamps_same_as_duckdb(
+    con: duckdb.DuckDBPyConnection, seconds: list[int | None], cuts: list[float]
+) -> None:
+    con.execute("CREATE OR REPLACE TABLE ts (t TIMESTAMP)")
+    if seconds:
+        con.executemany(
+            "INSERT INTO ts VALUES (TIMESTAMP '2026-01-01' + to_seconds(?))",
+            [(s,) for s in seconds],
+        )
+    cut_list = ", ".join(_literal(q) for q in cuts)
+    want = con.execute(f"SELECT quantile_disc(t, [{cut_list}]) FROM ts").fetchone()
+    sql = percentiles_sql("ts", "t", cuts, discrete=True)
+    got = con.execute(f"SELECT p.q FROM (SELECT 1) LEFT JOIN ({sql}) p ON true").fetchone()
+    assert got == want
