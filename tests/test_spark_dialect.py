@@ -56,7 +56,9 @@ CASES = {
     "regexp-flags": ("SELECT regexp_matches(s, 'ab', 'i')", "s RLIKE '(?i)ab'", "'i'"),
     "regexp-full-match": ("SELECT regexp_full_match(s, 'a+')", "s RLIKE '^(?:a+)$'", "FULL"),
     "regexp-replace": (
-        r"SELECT regexp_replace(s, '(v)\s*(x)', '\1 \2 $', 'g'), regexp_replace(s, ' +', ' ', 'i')",
+        r"SELECT regexp_replace(s, '(v)\s*(x)', '\1 \2 $', 'g'), "
+        r"regexp_replace(s, ' +', ' ', 'i'), "
+        r"regexp_replace(regexp_replace(s, '(a)', '\1', 'g'), 'b', 'c', 'g')",
         r"SELECT REGEXP_REPLACE(s, '(v)\\s*(x)', '$1 $2 \\$'), "
         r"REGEXP_REPLACE(s, '(?s:^(.*?))((?i) +)', '$1 ')",
         "\\1",
@@ -105,6 +107,7 @@ CASES = {
         "STRPTIME",
     ),
     "strlen": ("SELECT strlen(s)", "SELECT OCTET_LENGTH(s)", "STRLEN"),
+    "corr": ("SELECT corr(a, b)", "SELECT NANVL(CORR(a, b), CAST(NULL AS DOUBLE))", "SELECT CORR"),
     "md5-number": ("SELECT md5_number(s)", "MD5(s)", "MD5_NUMBER"),
     "count-distinct-tuple": (
         "SELECT count(DISTINCT (a, b)) FROM t",

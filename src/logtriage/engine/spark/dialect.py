@@ -209,7 +209,9 @@ def _regexp_replace(node: exp.Expr) -> exp.Expr:
             )
         if prefix:
             text = exp.func("concat", exp.Literal.string(prefix), text)
-    return _fn("regexp_replace", node.this, pattern, text)
+    # sqlglot's transform does not descend into a replaced node: a chain of them here.
+    subject = node.this.transform(_regexp_replace, copy=False)
+    return _fn("regexp_replace", subject, pattern, text)
 
 
 def _regexp_extract_all_group(node: exp.Expr) -> exp.Expr:
@@ -981,6 +983,14 @@ def _strlen(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _corr(node: exp.Expr) -> exp.Expr:
+    """``corr(a, b)`` of a constant column is NULL on DuckDB, NaN on Spark: NaN → NULL."""
+    if isinstance(node, exp.Corr) and not node.args.get("__nanvl"):
+        node.set("__nanvl", True)
+        return _fn("nanvl", node, exp.Cast(this=exp.Null(), to=exp.DataType.build("DOUBLE")))
+    return node
+
+
 def _md5_number(node: exp.Expr) -> exp.Expr:
     """``md5_number(s)`` (a 128-bit integer) is only ever a join key: ``md5(s)`` serves."""
     if isinstance(node, exp.Anonymous) and node.name.lower() == "md5_number":
@@ -1120,6 +1130,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("map-concat", "map_concat(a, b)", "coalesce(map_concat(a, b), a, b)", _map_concat),
     Rule("strlen", "strlen(s)", "octet_length(s)", _strlen),
+    Rule("corr", "corr(a, b)", "nanvl(corr(a, b), CAST(NULL AS DOUBLE))", _corr),
     Rule("md5-number", "md5_number(s)", "md5(s)", _md5_number),
     Rule(
         "count-distinct-tuple",
