@@ -761,11 +761,10 @@ def _step_micros(step: exp.Expr) -> exp.Expr | None:
             )
     if isinstance(step, exp.Anonymous) and step.name.lower() in ("to_seconds", "to_microseconds"):
         scale = 1_000_000 if step.name.lower() == "to_seconds" else 1
+        # A BIGINT factor: an INT number of seconds times 1e6 overflows INT on Spark.
+        factor = exp.Cast(this=exp.Literal.number(scale), to=exp.DataType.build("BIGINT"))
         return exp.Cast(
-            this=exp.Mul(
-                this=exp.Paren(this=step.expressions[0].copy()),
-                expression=exp.Literal.number(scale),
-            ),
+            this=exp.Mul(this=exp.Paren(this=step.expressions[0].copy()), expression=factor),
             to=exp.DataType.build("BIGINT"),
         )
     return None
@@ -983,14 +982,6 @@ def _strlen(node: exp.Expr) -> exp.Expr:
     return node
 
 
-def _corr(node: exp.Expr) -> exp.Expr:
-    """``corr(a, b)`` of a constant column is NULL on DuckDB, NaN on Spark: NaN → NULL."""
-    if isinstance(node, exp.Corr) and not node.args.get("__nanvl"):
-        node.set("__nanvl", True)
-        return _fn("nanvl", node, exp.Cast(this=exp.Null(), to=exp.DataType.build("DOUBLE")))
-    return node
-
-
 def _md5_number(node: exp.Expr) -> exp.Expr:
     """``md5_number(s)`` (a 128-bit integer) is only ever a join key: ``md5(s)`` serves."""
     if isinstance(node, exp.Anonymous) and node.name.lower() == "md5_number":
@@ -1130,7 +1121,6 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("map-concat", "map_concat(a, b)", "coalesce(map_concat(a, b), a, b)", _map_concat),
     Rule("strlen", "strlen(s)", "octet_length(s)", _strlen),
-    Rule("corr", "corr(a, b)", "nanvl(corr(a, b), CAST(NULL AS DOUBLE))", _corr),
     Rule("md5-number", "md5_number(s)", "md5(s)", _md5_number),
     Rule(
         "count-distinct-tuple",
