@@ -158,6 +158,23 @@ def test_access_and_postgresql_logs_with_an_n_plus_one_give_the_same_report(
 
 
 @pytest.mark.spark
+def test_mysql_slow_logs_give_the_same_report(session: Any) -> None:
+    """A fleet's database logs are Spark's main use: the whole report, findings included."""
+    paths = [
+        str(SOURCES / "mysql_slow" / "mysql57_pt.log"),
+        str(SOURCES / "mysql_slow" / "percona_rate_limit_pt.log"),
+        str(SOURCES / "mysql_slow" / "mariadb_10_11.log"),
+    ]
+    duck = _report(paths, Settings())
+    spark = _report(paths, SPARK)
+    assert duck["findings"]
+    assert [(f["code"], f.get("fingerprint")) for f in spark["findings"]] == [
+        (f["code"], f.get("fingerprint")) for f in duck["findings"]
+    ]
+    assert _close(duck, spark) == []
+
+
+@pytest.mark.spark
 def test_approximate_percentiles_stay_within_the_stated_rank_error(session: Any) -> None:
     """Above the exact limit, Spark's percentile_approx: rank error ≤ n / PERCENTILE_ACCURACY."""
     from logtriage.engine.spark.dialect import PERCENTILE_ACCURACY, translate
