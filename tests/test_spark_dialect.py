@@ -190,12 +190,12 @@ CASES = {
         "SELECT list_filter(l, (p, i) -> list_position(l, p) = i), "
         "list_transform(l, (x, i) -> k[i - 1])",
         "FILTER(l, (p, i) -> NULLIF(ARRAY_POSITION(l, p), 0) = (i + 1)), "
-        "TRANSFORM(l, (x, i) -> ELEMENT_AT(k, NULLIF((i + 1) - 1, 0)))",
+        "TRANSFORM(l, (x, i) -> ELEMENT_AT(k, CAST(NULLIF((i + 1) - 1, 0) AS INT)))",
         "= i)",
     ),
     "list-index": (
         "SELECT l[n], l[2] FROM t",
-        "SELECT ELEMENT_AT(l, NULLIF(n, 0)), l[1] FROM t",
+        "SELECT ELEMENT_AT(l, CAST(NULLIF(n, 0) AS INT)), l[1] FROM t",
         "l[n]",
     ),
     "map-concat": (

@@ -346,8 +346,10 @@ def _list_index(node: exp.Expr) -> exp.Expr:
         isinstance(index, exp.Neg) and isinstance(index.this, exp.Literal)
     ):
         return node
-    # DuckDB's l[0] is NULL; Spark's element_at(l, 0) is an error.
-    return _fn("element_at", node.this, exp.Nullif(this=index, expression=exp.Literal.number(0)))
+    # DuckDB's l[0] is NULL; Spark's element_at(l, 0) is an error, and its index is an INT
+    # (array_position gives a BIGINT).
+    position = exp.Nullif(this=index, expression=exp.Literal.number(0))
+    return _fn("element_at", node.this, exp.Cast(this=position, to=exp.DataType.build("INT")))
 
 
 def _list_slice(node: exp.Expr) -> exp.Expr:
