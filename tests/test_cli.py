@@ -148,3 +148,12 @@ def test_explain_lists_all_codes_and_one_code() -> None:
     assert "How to fix" in out
     code, _, err = run("explain", "Z999")
     _assert_one_line_error(code, err, "unknown finding code")
+
+
+def test_running_out_of_engine_memory_is_one_line_error(tmp_path: Path) -> None:
+    """A limit too small for the input: say what to change, not 'internal error'."""
+    big = tmp_path / "access.log"
+    big.write_bytes(NGINX_CASE.read_bytes() * 20_000)
+    code, _, err = run("analyze", str(big), "--memory-limit", "2MB")
+    _assert_one_line_error(code, err, "ran out of memory within its limit")
+    assert "--memory-limit" in err

@@ -17,3 +17,7 @@ class FormatError(LogtriageError):
 
 class ConfigError(LogtriageError):
     """The configuration file or a flag value is invalid."""
+
+
+class ResourceError(LogtriageError):
+    """The engine ran out of memory within its limit, or of disk for what it spills."""

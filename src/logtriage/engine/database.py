@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import duckdb
 
 from logtriage.config import Settings
+from logtriage.errors import ResourceError
+from logtriage.model.i18n import _
 from logtriage.model.tables import CANONICAL_TABLES, REJECTS, create_table_sql
 
 
@@ -22,6 +25,7 @@ class Database:
     def __init__(self, settings: Settings, work_dir: str, path: str | None = None) -> None:
         self.work_dir = work_dir
         spill = settings.temp_directory or os.path.join(work_dir, "spill")
+        self.spill_dir = spill
         os.makedirs(spill, exist_ok=True)
         # ``path``: a database file that keeps the tables across runs (--state); else memory.
         self.con = duckdb.connect(
@@ -51,18 +55,44 @@ class Database:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run a statement that returns nothing of interest."""
-        self.con.execute(sql, list(params))
+        with self._limits():
+            self.con.execute(sql, list(params))
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts."""
-        cursor = self.con.execute(sql, list(params))
-        names = [d[0] for d in cursor.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        with self._limits():
+            cursor = self.con.execute(sql, list(params))
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run a query and return the first column of its first row (None when empty)."""
-        row = self.con.execute(sql, list(params)).fetchone()
+        with self._limits():
+            row = self.con.execute(sql, list(params)).fetchone()
         return row[0] if row else None
+
+    @contextlib.contextmanager
+    def _limits(self) -> Iterator[None]:
+        """Running out of memory or spill space is the user's to fix: say so in one line."""
+        try:
+            yield
+        except duckdb.OutOfMemoryException as exc:
+            limit = self.scalar("SELECT current_setting('memory_limit')")
+            raise ResourceError(
+                _(
+                    "the engine ran out of memory within its limit ({limit}): raise it with "
+                    "--memory-limit, or analyse fewer files at once"
+                ).format(limit=limit)
+            ) from exc
+        except duckdb.IOException as exc:
+            if "No space left" not in str(exc):
+                raise
+            raise ResourceError(
+                _(
+                    "no space left on the disk the engine spills to ({directory}): free space "
+                    "there or set temp_directory in the config file"
+                ).format(directory=self.spill_dir)
+            ) from exc
 
     def count(self, table: str) -> int:
         """Rows in ``table`` (0 when it does not exist)."""
