@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -83,3 +84,21 @@ def test_accepted_findings_are_suppressed_visibly(write_nginx_log: Writer) -> No
         }
     ]
     assert "GET /reports/{id}" in data["suppressed"][0]["title"]
+
+
+def test_numbers_json_cannot_hold_are_null(write_nginx_log: Writer) -> None:
+    """A NaN from the engine (a correlation of constant columns) must not make invalid JSON."""
+    report = api.analyze([str(planted(write_nginx_log))], now=NOW)
+    first = report.findings[0]
+    odd = {"nan": float("nan"), "inf": float("inf"), "nested": [float("-inf"), 1.5]}
+    report = dataclasses.replace(
+        report, findings=[dataclasses.replace(first, evidence={**first.evidence, **odd})]
+    )
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    document = json.loads(render_json(report), parse_constant=refuse)
+    evidence = document["findings"][0]["evidence"]
+    assert evidence["nan"] is None and evidence["inf"] is None
+    assert evidence["nested"] == [None, 1.5]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -183,7 +184,8 @@ class NPlusOneQueries:
         }
         if row["source_fp"]:
             evidence["source_query"] = row["source_fp"]
-        if row["rows_corr"] is not None:
+        # NaN when the counts do not vary (no correlation to speak of): left out.
+        if row["rows_corr"] is not None and not math.isnan(row["rows_corr"]):
             evidence["correlation_with_source_rows"] = round(row["rows_corr"], 3)
         loader = (
             _(" (the rows of `{table}`)").format(table=table_of(row["source_fp"]))
