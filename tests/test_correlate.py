@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logtriage.config import Settings
+from logtriage.engine import correlate as correlate_module
 from logtriage.engine.correlate import correlate
 from logtriage.engine.database import Database
 
@@ -131,11 +132,18 @@ _instants = st.integers(min_value=0, max_value=24).map(lambda i: i * 10_000.0)
     queries=st.lists(
         st.tuples(_instants, st.sampled_from([-2.0, 0.0, 2.0])).map(sum), min_size=1, max_size=12
     ),
+    # Runs of minutes swept one statement at a time: one minute each, a few, or all at once.
+    chunk_rows=st.sampled_from([1, 7, correlate_module.SWEEP_CHUNK_ROWS]),
 )
 def test_time_matching_counts_the_windows_a_join_would_list(
-    db: Database, requests: list[tuple[float, float]], queries: list[float]
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    requests: list[tuple[float, float]],
+    queries: list[float],
+    chunk_rows: int,
 ) -> None:
     """The sweep's count of open windows, and its pick when there is one, equal a plain join."""
+    monkeypatch.setattr(correlate_module, "SWEEP_CHUNK_ROWS", chunk_rows)
     db.execute("DELETE FROM requests")
     db.execute("DELETE FROM queries")
     for line, (start, duration) in enumerate(requests, 1):

@@ -258,23 +258,25 @@ def _match_bursts(db: Database, options: CorrelationOptions) -> None:
         """
     )
     # Only windows open at a burst's start can hold it: bursts in a bounded crowd of them are
-    # listed against the windows (in a statement of their own: inside one statement with the
+    # listed against the windows (in statements of their own: inside one statement with the
     # sweep, DuckDB planned the inequality join as a nested loop).
+    db.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE tmp_spans AS
+        SELECT source, connection, burst, min(ts) AS b_start, max(q_end) AS b_end
+        FROM tmp_bursts GROUP BY ALL
+        """
+    )
+    _count_open_windows(
+        db,
+        "tmp_crowd",
+        "SELECT source, connection, burst, b_start AS t FROM tmp_spans",
+        ("source", "connection", "burst"),
+    )
     db.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE tmp_spans AS
-        WITH spans AS (
-            SELECT source, connection, burst, min(ts) AS b_start, max(q_end) AS b_end
-            FROM tmp_bursts GROUP BY ALL
-        ), crowd AS (
-            {
-            _stabbing_sql(
-                "SELECT source, connection, burst, b_start AS t FROM spans",
-                ("source", "connection", "burst"),
-            )
-        }
-        )
-        SELECT s.* FROM spans s JOIN crowd c USING (source, connection, burst)
+        SELECT s.* FROM tmp_spans s JOIN tmp_crowd c USING (source, connection, burst)
         WHERE c.k BETWEEN 1 AND {options.max_open_windows}
         """
     )
@@ -347,10 +349,15 @@ def _match_bursts(db: Database, options: CorrelationOptions) -> None:
     )
 
 
-def _stabbing_sql(points: str, keys: tuple[str, ...]) -> str:
-    """SQL: how many request windows hold each point, and which one when only one does.
+# Events (window opens and closes, points) swept in one statement: the window operator keeps a
+# minute's rows in memory, and 62 M rows at once (23 M requests, 16 M queries) exhausted 768 MB.
+SWEEP_CHUNK_ROWS = 3_000_000
 
-    ``points`` has columns ``keys`` and an instant ``t``; the result has ``keys``, ``k`` and
+
+def _count_open_windows(db: Database, target: str, points: str, keys: tuple[str, ...]) -> None:
+    """Table ``target``: how many request windows hold each point, and which when only one does.
+
+    ``points`` selects ``keys`` and an instant ``t``; ``target`` gets ``keys``, ``k`` and
     ``request_source``/``request_line`` (NULL unless k = 1).
 
     Listing every (point, window) pair grows with points × concurrent requests (23 M requests
@@ -358,17 +365,64 @@ def _stabbing_sql(points: str, keys: tuple[str, ...]) -> str:
     time, a point's k is the windows opened minus those closed before it, and when k = 1 the
     one window still open is the one that closes last: the only window that closes then and
     opened by the point (two open ones would make k = 2). Windows are cut into minutes so every
-    minute is swept on its own (in parallel, and with no single sorted list on Spark); a window
-    is listed in each minute it touches, so a minute's sweep sees every window open in it.
+    minute is swept on its own; a window is listed in each minute it touches, so a minute's
+    sweep sees every window open in it. Runs of whole minutes with about SWEEP_CHUNK_ROWS
+    events each are swept one statement at a time, so memory stays bounded at any size.
     """
+    key_list = ", ".join(keys)
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE tmp_points AS "
+        f"SELECT {key_list}, t, CAST(floor(epoch(t) / 60) AS BIGINT) AS minute "
+        f"FROM ({points}) AS p"
+    )
+    db.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE tmp_window_spans AS
+        SELECT request_source, request_line, w_start, w_end,
+               CAST(floor(epoch(w_start) / 60) AS BIGINT) AS first_minute,
+               CAST(floor(epoch(w_end) / 60) AS BIGINT) AS last_minute
+        FROM tmp_windows
+        """
+    )
+    # Events per minute (a window counts where it opens), to cut runs of similar size.
+    per_minute = db.rows(
+        """
+        SELECT minute, sum(n) AS n FROM (
+            SELECT first_minute AS minute, 2 * count(*) AS n FROM tmp_window_spans GROUP BY ALL
+            UNION ALL
+            SELECT minute, count(*) FROM tmp_points GROUP BY ALL
+        ) GROUP BY minute ORDER BY minute
+        """
+    )
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT {key_list}, CAST(0 AS BIGINT) AS k, "
+        f"CAST(NULL AS VARCHAR) AS request_source, CAST(NULL AS BIGINT) AS request_line "
+        f"FROM tmp_points LIMIT 0"
+    )
+    start: int | None = None
+    size = 0
+    for position, row in enumerate(per_minute):
+        start = row["minute"] if start is None else start
+        size += int(row["n"])
+        last = position == len(per_minute) - 1
+        if size >= SWEEP_CHUNK_ROWS or last:
+            db.execute(f"INSERT INTO {target} {_sweep_sql(keys, start, int(row['minute']) + 1)}")
+            start, size = None, 0
+    db.execute("DROP TABLE tmp_points")
+    db.execute("DROP TABLE tmp_window_spans")
+
+
+def _sweep_sql(keys: tuple[str, ...], first: int, end: int) -> str:
+    """SQL: the sweep of minutes [first, end) over tmp_window_spans and tmp_points."""
     key_list = ", ".join(keys)
     nulls = ", ".join(f"NULL AS {key}" for key in keys)
     return f"""
         WITH window_minutes AS (
             SELECT w_start, w_end,
-                   unnest(range(CAST(floor(epoch(w_start) / 60) AS BIGINT),
-                                CAST(floor(epoch(w_end) / 60) AS BIGINT) + 1)) AS minute
-            FROM tmp_windows
+                   unnest(range(greatest(first_minute, {first}),
+                                least(last_minute, {end - 1}) + 1)) AS minute
+            FROM tmp_window_spans
+            WHERE last_minute >= {first} AND first_minute < {end}
         ), sweep_events AS (
             -- At one instant a window that opens counts and one that closes does not (windows
             -- are closed intervals): opens sort before points, points before closes.
@@ -377,8 +431,8 @@ def _stabbing_sql(points: str, keys: tuple[str, ...]) -> str:
             UNION ALL
             SELECT minute, w_end, 2, -1, NULL, {nulls} FROM window_minutes
             UNION ALL
-            SELECT CAST(floor(epoch(t) / 60) AS BIGINT), t, 1, 0, NULL, {key_list}
-            FROM ({points}) AS points
+            SELECT minute, t, 1, 0, NULL, {key_list}
+            FROM tmp_points WHERE minute >= {first} AND minute < {end}
         ), sweep_counts AS (
             SELECT {key_list}, t, sum(open_change) OVER m AS k, max(w_end) OVER m AS last_end
             FROM sweep_events
@@ -387,7 +441,9 @@ def _stabbing_sql(points: str, keys: tuple[str, ...]) -> str:
         )
         SELECT {", ".join(f"c.{key}" for key in keys)}, c.k, w.request_source, w.request_line
         FROM sweep_counts c
-        LEFT JOIN tmp_windows w ON c.k = 1 AND w.w_end = c.last_end AND w.w_start <= c.t
+        LEFT JOIN (SELECT * FROM tmp_window_spans
+                   WHERE last_minute >= {first} AND first_minute < {end}) AS w
+          ON c.k = 1 AND w.w_end = c.last_end AND w.w_start <= c.t
     """
 
 
@@ -395,23 +451,22 @@ def _match_single_queries(db: Database) -> None:
     """A query whose start lies in exactly one request window."""
     # Whole-second queries cannot be placed in a millisecond window: k = 0 (outside).
     db.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE tmp_candidates AS
-        WITH open AS (
-            SELECT q.source, q.line, q.q_lo, q.coarse_ms FROM tmp_query_times q
-            WHERE NOT EXISTS (SELECT 1 FROM correlations c WHERE c.kind = 'query'
-                              AND c.source = q.source AND c.line = q.line)
-        ), placed AS (
-            {
-            _stabbing_sql(
-                "SELECT source, line, q_lo AS t FROM open WHERE coarse_ms = 0", ("source", "line")
-            )
-        }
-        )
-        SELECT source, line, request_source, request_line, k FROM placed
-        UNION ALL
-        SELECT source, line, NULL, NULL, 0 FROM open WHERE coarse_ms > 0
         """
+        CREATE OR REPLACE TEMP TABLE tmp_open_queries AS
+        SELECT q.source, q.line, q.q_lo, q.coarse_ms FROM tmp_query_times q
+        WHERE NOT EXISTS (SELECT 1 FROM correlations c WHERE c.kind = 'query'
+                          AND c.source = q.source AND c.line = q.line)
+        """
+    )
+    _count_open_windows(
+        db,
+        "tmp_candidates",
+        "SELECT source, line, q_lo AS t FROM tmp_open_queries WHERE coarse_ms = 0",
+        ("source", "line"),
+    )
+    db.execute(
+        "INSERT INTO tmp_candidates SELECT source, line, 0, NULL, NULL FROM tmp_open_queries "
+        "WHERE coarse_ms > 0"
     )
     db.execute(
         """
