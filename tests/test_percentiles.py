@@ -43,6 +43,20 @@ def _literal(q: float) -> str:
     return format(Decimal(repr(q)), "f")
 
 
+def _table_and_aggregate(
+    con: duckdb.DuckDBPyConnection,
+    rows: list[tuple[str | None, float | None]],
+    cuts: list[float],
+    discrete: bool,
+) -> tuple[str, str]:
+    """Table ``t`` holding ``rows``; DuckDB's own aggregate and the cuts as its list literal."""
+    con.execute("CREATE OR REPLACE TABLE t (g VARCHAR, x DOUBLE)")
+    if rows:
+        con.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    fn = "quantile_disc" if discrete else "quantile_cont"
+    return fn, ", ".join(_literal(q) for q in cuts)
+
+
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -53,11 +67,7 @@ def test_same_as_duckdb_per_group(
     cuts: list[float],
     discrete: bool,
 ) -> None:
-    con.execute("CREATE OR REPLACE TABLE t (g VARCHAR, x DOUBLE)")
-    if rows:
-        con.executemany("INSERT INTO t VALUES (?, ?)", rows)
-    fn = "quantile_disc" if discrete else "quantile_cont"
-    cut_list = ", ".join(_literal(q) for q in cuts)
+    fn, cut_list = _table_and_aggregate(con, rows, cuts, discrete)
     want = {
         g: q
         for g, q in con.execute(f"SELECT g, {fn}(x, [{cut_list}]) FROM t GROUP BY g").fetchall()
@@ -78,11 +88,7 @@ def test_same_as_duckdb_whole_table_and_filtered(
     cuts: list[float],
     discrete: bool,
 ) -> None:
-    con.execute("CREATE OR REPLACE TABLE t (g VARCHAR, x DOUBLE)")
-    if rows:
-        con.executemany("INSERT INTO t VALUES (?, ?)", rows)
-    fn = "quantile_disc" if discrete else "quantile_cont"
-    cut_list = ", ".join(_literal(q) for q in cuts)
+    fn, cut_list = _table_and_aggregate(con, rows, cuts, discrete)
     want = con.execute(f"SELECT {fn}(x, [{cut_list}]) FROM t WHERE g <> 'a'").fetchone()
     sql = percentiles_sql("t", "x", cuts, where="g <> 'a'", discrete=discrete)
     # LEFT JOIN ... ON true reads "no value" as NULL, as the aggregate does.
