@@ -215,6 +215,11 @@ CASES = {
         "NULLIF(ARRAY_POSITION(l, 3), 0)",
         "LIST_POSITION",
     ),
+    "deterministic-mode": (
+        "SELECT mode(x ORDER BY x), mode(y ORDER BY y DESC)",
+        "MODE(x, TRUE)",
+        "MODE(x ORDER BY",
+    ),
 }
 
 

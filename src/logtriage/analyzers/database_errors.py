@@ -212,10 +212,14 @@ class DatabaseErrors:
                 SELECT *, {NORMALIZED_MESSAGE} AS normalized FROM db_events
                 WHERE kind IN ({kinds}) AND message IS NOT NULL
             ), groups AS (
+                -- mode(x ORDER BY x): the smallest of tied values, the same every run.
                 SELECT kind, normalized, db_system, count(*) AS n,
-                       min(ts) AS first_ts, max(ts) AS last_ts, mode(level) AS level,
-                       mode(sqlstate) AS sqlstate, count(DISTINCT connection) AS connections,
-                       count(DISTINCT source) AS sources, mode(db) AS db, mode("user") AS "user",
+                       min(ts) AS first_ts, max(ts) AS last_ts,
+                       mode(level ORDER BY level) AS level,
+                       mode(sqlstate ORDER BY sqlstate) AS sqlstate,
+                       count(DISTINCT connection) AS connections,
+                       count(DISTINCT source) AS sources, mode(db ORDER BY db) AS db,
+                       mode("user" ORDER BY "user") AS "user",
                        count(statement) AS with_statement
                 FROM failures GROUP BY kind, normalized, db_system HAVING count(*) >= ?
             ), ranked AS (

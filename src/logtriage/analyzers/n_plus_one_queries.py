@@ -102,8 +102,10 @@ class NPlusOneQueries:
             SELECT s.route, s.fingerprint, count(*) AS units, any_value(r.units) AS route_units,
                    quantile_disc(s.n, 0.5) AS n_p50, max(s.n) AS n_max, min(s.n) AS n_min,
                    sum(s.db_ms) AS db_ms, sum(s.request_ms) AS request_ms,
-                   mode(s.source_fp) AS source_fp, corr(s.n, s.source_rows) AS rows_corr,
-                   -- Ties on the count go to one named unit, so two runs show the same example.
+                   mode(s.source_fp ORDER BY s.source_fp) AS source_fp,
+                   corr(s.n, s.source_rows) AS rows_corr,
+                   -- Ties (on the count, on the commonest source) go to one named value,
+                   -- so two runs show the same example.
                    arg_max(s.unit, {'n': s.n, 'unit': s.unit}) AS example_unit
             FROM sourced s LEFT JOIN route_units r ON r.route IS NOT DISTINCT FROM s.route
             GROUP BY s.route, s.fingerprint HAVING count(*) >= ?

@@ -1060,6 +1060,20 @@ def _histogram(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _deterministic_mode(node: exp.Expr) -> exp.Expr:
+    """``mode(x ORDER BY x)`` (the smallest of tied values) → Spark's ``mode(x, true)``.
+
+    A plain ``mode`` picks among ties by thread order: evidence would change run to run.
+    """
+    if not isinstance(node, exp.Mode) or not isinstance(node.this, exp.Order):
+        return node
+    order = node.this
+    keys = order.expressions
+    if len(keys) != 1 or keys[0].args.get("desc") or keys[0].this != order.this:
+        return node
+    return _fn("mode", order.this.copy(), exp.true())
+
+
 RULES: tuple[Rule, ...] = (
     # Before interval-functions: they read to_seconds(n) widths.
     Rule(
@@ -1179,6 +1193,7 @@ RULES: tuple[Rule, ...] = (
     Rule("cte-materialized", "WITH t AS MATERIALIZED (q)", "WITH t AS (q)", _cte_materialized),
     Rule("list-position", "list_position(l, x)", "nullif(array_position(l, x), 0)", _list_position),
     Rule("histogram", "histogram(x)", "aggregate(collect_list(x), map(), …)", _histogram),
+    Rule("deterministic-mode", "mode(x ORDER BY x)", "mode(x, true)", _deterministic_mode),
 )
 
 
