@@ -143,6 +143,11 @@ CASES = {
         "NOT TRY_PARSE_JSON(s) IS NULL",
         "TRY(",
     ),
+    "json-cast": (
+        "SELECT CASE WHEN json_valid(s) THEN s::JSON END, try_cast(s AS JSON)",
+        "SELECT CASE WHEN NOT TRY_PARSE_JSON(s) IS NULL THEN s END, s",
+        "TO_JSON",
+    ),
     "left-negative": (
         "SELECT left(s, -2), left(s, 3)",
         "SELECT SUBSTRING(s, 1, GREATEST(LENGTH(s) - 2, 0)), LEFT(s, 3)",

@@ -76,6 +76,7 @@ READER_CASES = [
     "json_access/caddy.log",
     "json_access/ecs.log",
     "w3c/iis.log",
+    "postgresql_json/statement_duration.json",
     "container_wrappers/docker_nginx.log",
     "container_wrappers/kubectl_timestamps_nginx.log",
 ]

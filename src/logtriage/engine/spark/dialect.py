@@ -681,6 +681,18 @@ def _json(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _json_cast(node: exp.Expr) -> exp.Expr:
+    """``s::JSON`` → ``s``: on Spark a JSON value stays text, as DuckDB's JSON type is.
+
+    sqlglot writes ``to_json(s)``, which serializes a struct, map or variant (a string is an
+    error); every JSON function above parses the text it reads, as DuckDB's do.
+    """
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.JSON:
+        value: exp.Expr = node.this
+        return value
+    return node
+
+
 def _left_negative(node: exp.Expr) -> exp.Expr:
     """``left(s, -n)`` is all but the last n characters on DuckDB, '' on Spark: ``substr``."""
     if isinstance(node, exp.Left) and isinstance(node.expression, exp.Neg):
@@ -1181,6 +1193,7 @@ RULES: tuple[Rule, ...] = (
         "try_parse_json(s) IS NOT NULL",
         _json,
     ),
+    Rule("json-cast", "s::JSON", "s", _json_cast),
     Rule(
         "left-negative", "left(s, -2)", "substr(s, 1, greatest(length(s) - 2, 0))", _left_negative
     ),
