@@ -10,6 +10,7 @@ from logtriage.analyzers.secret_shapes import mask_sql
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
 from logtriage.model.i18n import N_, _
+from logtriage.model.percentiles import disc_rank, value_at_rank_sql
 
 # Bucket widths tried, widest first: the widest that still gives ``min_buckets`` buckets.
 _BUCKETS_S = (3600, 900, 300, 60, 10)
@@ -27,6 +28,11 @@ _ERRORS_SQL = """
     SELECT ts, 'app', source, line, NULL, error_type, message, NULL
     FROM app_events WHERE ts IS NOT NULL AND level IN ('ERROR', 'CRITICAL')
 """
+# Every timestamp, and the cuts of them that bound the buckets.
+_TIMES = (
+    "SELECT ts FROM requests UNION ALL SELECT ts FROM db_events UNION ALL SELECT ts FROM app_events"
+)
+_CUTS = (0.001, 0.999)
 # App and database lines that say the service changed: deploys, restarts, crashes.
 _MARKERS = (
     r"(?i)\b(deploy(ed|ing|ment)?|release[ds]?|starting|started|booting|listening at|"
@@ -47,6 +53,22 @@ def _normalised(text: str) -> str:
         r"'\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b', '?', 'g'), "
         r"'\b(0x)?[0-9a-f]{12,}\b', '?', 'g'), '\b\d+(\.\d+)?\b', '?', 'g')"
     )
+
+
+def _span(ctx: AnalysisContext) -> dict[str, datetime] | None:
+    """The 0.1 % and 99.9 % points of every timestamp (quantile_disc's), None without any.
+
+    Not min and max: one stray timestamp years away must not stretch the buckets to hours.
+    Not quantile_disc itself: its state holds every timestamp outside the memory limit (23M
+    requests took the run past 1 GiB), nor the histogram of model/percentiles.py (timestamps
+    are nearly all distinct): the timestamps are counted, then each point is read at its rank
+    by a top-N of 0.1 % of them.
+    """
+    n = int(ctx.db.rows(f"SELECT count(ts) AS n FROM ({_TIMES})")[0]["n"])
+    if n == 0:
+        return None
+    first, last = (value_at_rank_sql(f"({_TIMES})", "ts", disc_rank(n, q), n) for q in _CUTS)
+    return ctx.db.rows(f"SELECT ({first}) AS first, ({last}) AS last")[0]
 
 
 @dataclass(frozen=True)
@@ -108,19 +130,8 @@ class ErrorBurst:
 
     def run(self, ctx: AnalysisContext, options: ErrorBurstOptions) -> list[Finding]:
         """One finding per burst window, largest first."""
-        span = ctx.db.rows(
-            # The 0.1 % and 99.9 % points, not min and max: one stray timestamp years away
-            # must not stretch the buckets to hours. One state with both cuts: each state holds
-            # every timestamp outside the memory limit (two took 23M requests past 1 GiB). Not
-            # the histogram of model/percentiles.py: timestamps are nearly all distinct.
-            """
-            SELECT q[1] AS first, q[2] AS last FROM (
-                SELECT quantile_disc(ts, [0.001, 0.999]) AS q FROM (
-                    SELECT ts FROM requests UNION ALL SELECT ts FROM db_events
-                    UNION ALL SELECT ts FROM app_events))
-            """
-        )[0]
-        if span["first"] is None:
+        span = _span(ctx)
+        if span is None:
             return []
         span_s = (span["last"] - span["first"]).total_seconds()
         bucket_s = next((b for b in _BUCKETS_S if span_s / b >= options.min_buckets), 10)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 
 # DuckDB's quantile_cont/quantile_disc keep every value of a group in an aggregate state the
 # buffer manager cannot spill: one route of 23M requests held 8 bytes a request, several
@@ -70,6 +72,33 @@ def percentiles_sql(
     results = [f"pct_{i}" for i in range(len(cuts))]
     counted = f", pct_n AS {count}" if count else ""
     return f"SELECT {keys}[{', '.join(results)}] AS {name}{counted} FROM ({grouped})"
+
+
+def disc_rank(n: int, cut: float) -> int:
+    """The 1-based rank of the value ``quantile_disc(x, cut)`` gives among ``n`` sorted values.
+
+    DuckDB's rank for a DECIMAL cut, in exact arithmetic: max(1, n - floor(n - n*q)), which
+    for a whole n is max(1, ceil(n*q)).
+    """
+    return max(1, math.ceil(n * Fraction(_decimal(cut))))
+
+
+def value_at_rank_sql(source: str, value: str, rank: int, n: int) -> str:
+    """A SELECT of one row: the value at 1-based ``rank`` among the ``n`` non-NULL ``value``s.
+
+    A top-N from the nearer end (``ORDER BY value LIMIT 1 OFFSET k``, or DESC): it keeps
+    min(rank, n + 1 - rank) values, where a quantile_disc state keeps all n of them outside
+    the memory limit. For a cut near 0 or 1 of many rows (A002's span of every timestamp)
+    that is a small heap. ``rank`` and ``n`` are ours (counted first), never text from a log.
+    """
+    if not 1 <= rank <= n:
+        raise ValueError(f"rank {rank} is outside 1..{n}")
+    ascending = rank <= n + 1 - rank
+    order, offset = ("", rank - 1) if ascending else (" DESC", n - rank)
+    return (
+        f"SELECT {value} FROM {source} WHERE {value} IS NOT NULL "
+        f"ORDER BY {value}{order} LIMIT 1 OFFSET {int(offset)}"
+    )
 
 
 # DuckDB interpolates doubles as ``lo * (1 - d) + hi * d``, which its build compiles to one
