@@ -228,6 +228,17 @@ CASES = {
 }
 
 
+def test_a_leading_weekday_is_dropped_from_the_text_and_the_pattern() -> None:
+    # Spark parses no day-of-week (EEE); DuckDB's %a reads a weekday name of any case.
+    spark = translate("SELECT try_strptime(s, ['%a %b %d %H:%M:%S %Y', '%d/%b/%Y'])")
+    first, second = spark.split("), TO_TIMESTAMP_LTZ(")
+    assert first.endswith(
+        "'^(?i:Mon|Tue|Wed|Thu|Fri|Sat|Sun)', ''), '\\' \\'MMM\\' \\'d\\' \\'H\\':\\'m"
+        "\\':\\'s\\' \\'yyyy'"
+    )
+    assert second == "REGEXP_REPLACE(s, '  +', ' '), 'd\\'/\\'MMM\\'/\\'yyyy'))"
+
+
 def test_every_rule_has_a_case() -> None:
     assert {r.name for r in RULES} == set(CASES)
 

@@ -77,6 +77,7 @@ READER_CASES = [
     "json_access/ecs.log",
     "w3c/iis.log",
     "postgresql_json/statement_duration.json",
+    "apache_error/proxy_failures.log",
     "container_wrappers/docker_nginx.log",
     "container_wrappers/kubectl_timestamps_nginx.log",
 ]

@@ -888,6 +888,11 @@ _STRFTIME = {
 _ONE_OR_TWO_DIGITS = {"%m": "M", "%d": "d", "%H": "H", "%M": "m", "%S": "s", "%I": "h"}
 
 
+# A leading weekday as DuckDB's ``%a`` reads it (any case), replaced by nothing: a text without
+# one no longer matches the rest of the pattern (it begins with what followed ``%a``).
+_WEEKDAY = exp.Literal.string("^(?i:Mon|Tue|Wed|Thu|Fri|Sat|Sun)")
+
+
 def java_time_format(strftime: str, zone: str = "Z") -> str:
     """A strftime pattern as a java.time pattern for parsing, literal text quoted.
 
@@ -921,23 +926,30 @@ def _try_strptime(node: exp.Expr) -> exp.Expr:
 
     DuckDB's ``%z`` takes ``+0000`` and ``+00:00``; java.time needs ``Z`` or ``XXX``: both.
     DuckDB's numbers take one digit or two (``java_time_format``), its spaces a run of them.
+    A leading weekday (``%a``) is checked and dropped: Spark parses no day-of-week (``EEE``).
     """
     if not (isinstance(node, exp.Anonymous) and node.name.lower() in ("try_strptime", "strptime")):
         return node
     value, formats = node.expressions[0], node.expressions[1]
     items = formats.expressions if isinstance(formats, exp.Array) else [formats]
-    patterns: list[str] = []
+    if any(isinstance(item, exp.Literal) and " " in item.this for item in items):
+        value = _collapse_spaces(value)  # a space of the format matches a run of them
+    parsed: list[exp.Expr] = []
     for item in items:
         if not isinstance(item, exp.Literal):
             raise ValueError("strptime with a computed format has no Spark translation")
-        pattern = java_time_format(item.this)
-        patterns.append(pattern)
-        if "%z" in item.this:
-            patterns.append(java_time_format(item.this, zone="XXX"))
-    if any(" " in item.this for item in items):
-        value = _collapse_spaces(value)  # a space of the format matches a run of them
-    # to_timestamp_ltz honours the offset (an instant); the session zone is UTC, as on DuckDB.
-    parsed = [_fn("to_timestamp_ltz", value.copy(), exp.Literal.string(p)) for p in patterns]
+        text, subject = item.this, value
+        if text.startswith("%a"):
+            text, subject = (
+                text[2:],
+                _fn("regexp_replace", value.copy(), _WEEKDAY, exp.Literal.string("")),
+            )
+        zones = ("Z", "XXX") if "%z" in text else ("Z",)
+        parsed += [
+            # to_timestamp_ltz honours the offset (an instant); the session zone is UTC.
+            _fn("to_timestamp_ltz", subject.copy(), exp.Literal.string(java_time_format(text, z)))
+            for z in zones
+        ]
     return exp.Coalesce(this=parsed[0], expressions=parsed[1:]) if len(parsed) > 1 else parsed[0]
 
 
