@@ -69,7 +69,12 @@ class CorrelationStats:
 
 
 def _windows(db: Database, options: CorrelationOptions) -> None:
-    """Request windows widened by skew and by the timestamp resolution of their log."""
+    """Request windows widened by skew and by the timestamp resolution of their log.
+
+    With the minutes they open and close in: the sweeps of ``_count_open_windows`` (bursts,
+    then lone queries) cut them by minute, and read them from here rather than each building
+    a copy of every window.
+    """
     # A log that writes whole seconds (nginx $time_local, Apache %t) knows a request's end
     # only to the second: its window must be a second wider.
     db.execute(
@@ -85,12 +90,16 @@ def _windows(db: Database, options: CorrelationOptions) -> None:
                         THEN 1000.0 ELSE 0.0 END AS coarse_ms
             FROM ends GROUP BY source
         )
-        SELECT r.source AS request_source, r.line AS request_line,
-               r.ts - to_microseconds(({options.clock_skew_ms} * 1000)::BIGINT) AS w_start,
-               r.ts + to_microseconds(((coalesce(r.duration_ms, 0) + {options.clock_skew_ms}
-                                        + s.coarse_ms) * 1000)::BIGINT) AS w_end
-        FROM requests r JOIN resolution s USING (source)
-        WHERE r.ts IS NOT NULL
+        SELECT *, CAST(floor(epoch(w_start) / 60) AS BIGINT) AS first_minute,
+               CAST(floor(epoch(w_end) / 60) AS BIGINT) AS last_minute
+        FROM (
+            SELECT r.source AS request_source, r.line AS request_line,
+                   r.ts - to_microseconds(({options.clock_skew_ms} * 1000)::BIGINT) AS w_start,
+                   r.ts + to_microseconds(((coalesce(r.duration_ms, 0) + {options.clock_skew_ms}
+                                            + s.coarse_ms) * 1000)::BIGINT) AS w_end
+            FROM requests r JOIN resolution s USING (source)
+            WHERE r.ts IS NOT NULL
+        )
         """
     )
     # The same for database logs: MariaDB's slow log writes whole seconds. A query logged at
@@ -364,10 +373,11 @@ def _count_open_windows(db: Database, target: str, points: str, keys: tuple[str,
     and 10 M queries filled 61 GB of spill). A sweep only counts: windows and points sorted by
     time, a point's k is the windows opened minus those closed before it, and when k = 1 the
     one window still open is the one that closes last: the only window that closes then and
-    opened by the point (two open ones would make k = 2). Windows are cut into minutes so every
-    minute is swept on its own; a window is listed in each minute it touches, so a minute's
-    sweep sees every window open in it. Runs of whole minutes with about SWEEP_CHUNK_ROWS
-    events each are swept one statement at a time, so memory stays bounded at any size.
+    opened by the point (two open ones would make k = 2). Windows (tmp_windows, with the first
+    and last minute ``_windows`` gives them) are cut into minutes so every minute is swept on
+    its own; a window is listed in each minute it touches, so a minute's sweep sees every
+    window open in it. Runs of whole minutes with about SWEEP_CHUNK_ROWS events each are swept
+    one statement at a time, so memory stays bounded at any size.
     """
     key_list = ", ".join(keys)
     db.execute(
@@ -375,20 +385,11 @@ def _count_open_windows(db: Database, target: str, points: str, keys: tuple[str,
         f"SELECT {key_list}, t, CAST(floor(epoch(t) / 60) AS BIGINT) AS minute "
         f"FROM ({points}) AS p"
     )
-    db.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE tmp_window_spans AS
-        SELECT request_source, request_line, w_start, w_end,
-               CAST(floor(epoch(w_start) / 60) AS BIGINT) AS first_minute,
-               CAST(floor(epoch(w_end) / 60) AS BIGINT) AS last_minute
-        FROM tmp_windows
-        """
-    )
     # Events per minute (a window counts where it opens), to cut runs of similar size.
     per_minute = db.rows(
         """
         SELECT minute, sum(n) AS n FROM (
-            SELECT first_minute AS minute, 2 * count(*) AS n FROM tmp_window_spans GROUP BY ALL
+            SELECT first_minute AS minute, 2 * count(*) AS n FROM tmp_windows GROUP BY ALL
             UNION ALL
             SELECT minute, count(*) FROM tmp_points GROUP BY ALL
         ) GROUP BY minute ORDER BY minute
@@ -409,11 +410,10 @@ def _count_open_windows(db: Database, target: str, points: str, keys: tuple[str,
             db.execute(f"INSERT INTO {target} {_sweep_sql(keys, start, int(row['minute']) + 1)}")
             start, size = None, 0
     db.execute("DROP TABLE tmp_points")
-    db.execute("DROP TABLE tmp_window_spans")
 
 
 def _sweep_sql(keys: tuple[str, ...], first: int, end: int) -> str:
-    """SQL: the sweep of minutes [first, end) over tmp_window_spans and tmp_points."""
+    """SQL: the sweep of minutes [first, end) over tmp_windows and tmp_points."""
     key_list = ", ".join(keys)
     nulls = ", ".join(f"NULL AS {key}" for key in keys)
     return f"""
@@ -421,7 +421,7 @@ def _sweep_sql(keys: tuple[str, ...], first: int, end: int) -> str:
             SELECT w_start, w_end,
                    unnest(range(greatest(first_minute, {first}),
                                 least(last_minute, {end - 1}) + 1)) AS minute
-            FROM tmp_window_spans
+            FROM tmp_windows
             WHERE last_minute >= {first} AND first_minute < {end}
         ), sweep_events AS (
             -- At one instant a window that opens counts and one that closes does not (windows
@@ -441,7 +441,7 @@ def _sweep_sql(keys: tuple[str, ...], first: int, end: int) -> str:
         )
         SELECT {", ".join(f"c.{key}" for key in keys)}, c.k, w.request_source, w.request_line
         FROM sweep_counts c
-        LEFT JOIN (SELECT * FROM tmp_window_spans
+        LEFT JOIN (SELECT * FROM tmp_windows
                    WHERE last_minute >= {first} AND first_minute < {end}) AS w
           ON c.k = 1 AND w.w_end = c.last_end AND w.w_start <= c.t
     """
