@@ -199,9 +199,9 @@ CASES = {
         "= i)",
     ),
     "list-index": (
-        "SELECT l[n], l[2] FROM t",
-        "SELECT ELEMENT_AT(l, CAST(NULLIF(n, 0) AS INT)), l[1] FROM t",
-        "l[n]",
+        "SELECT l[n], l[2], l[-1] FROM t",
+        "SELECT ELEMENT_AT(l, CAST(NULLIF(n, 0) AS INT)), l[1], ELEMENT_AT(l, -1) FROM t",
+        "l[-",
     ),
     "map-concat": (
         "SELECT map_concat(m.tags, q.tags)",

@@ -78,6 +78,9 @@ READER_CASES = [
     "w3c/iis.log",
     "postgresql_json/statement_duration.json",
     "apache_error/proxy_failures.log",
+    "logfmt/logfmter.log",
+    "logfmt_access/heroku_router.log",
+    "app_text/gunicorn_python_cookbook.log",
     "container_wrappers/docker_nginx.log",
     "container_wrappers/kubectl_timestamps_nginx.log",
 ]

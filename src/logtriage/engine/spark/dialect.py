@@ -336,15 +336,20 @@ def _lambda_index(node: exp.Expr) -> exp.Expr:
 def _list_index(node: exp.Expr) -> exp.Expr:
     """``l[e]`` with a computed ``e`` (1-based on DuckDB) → ``element_at(l, nullif(e, 0))``.
 
+    ``l[-n]`` (the n-th from the end) → ``element_at(l, -n)``.
+
     sqlglot shifts literal indexes itself; a computed one it passes through unchanged, which
     Spark's 0-based ``l[e]`` would read one element further.
     """
     if not isinstance(node, exp.Bracket) or len(node.expressions) != 1:
         return node
     index = node.expressions[0]
-    if isinstance(index, exp.Slice | exp.Literal) or (
-        isinstance(index, exp.Neg) and isinstance(index.this, exp.Literal)
-    ):
+    if isinstance(index, exp.Neg) and isinstance(index.this, exp.Literal):
+        # sqlglot shifts DuckDB's l[-1] to l[-2], which Spark reads as NULL: element_at
+        # counts from the end.
+        from_end = exp.Literal.number(int(index.this.this) - 1)
+        return _fn("element_at", node.this, exp.Neg(this=from_end))
+    if isinstance(index, exp.Slice | exp.Literal):
         return node
     # DuckDB's l[0] is NULL; Spark's element_at(l, 0) is an error, and its index is an INT
     # (array_position gives a BIGINT).
