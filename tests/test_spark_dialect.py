@@ -138,10 +138,19 @@ CASES = {
     ),
     "json": (
         "SELECT try(json_extract_string(s, ['$.a', '$.\"b.c\"[0]'])), json_valid(s)",
-        "SELECT ARRAY(VARIANT_GET(TRY_PARSE_JSON(s), '$[\\'a\\']', 'string'), "
-        "VARIANT_GET(TRY_PARSE_JSON(s), '$[\\'b.c\\'][0]', 'string')), "
+        "ELSE VARIANT_GET(TRY_PARSE_JSON(s), '$[\\'b.c\\'][0]', 'string') END), "
         "NOT TRY_PARSE_JSON(s) IS NULL",
         "TRY(",
+    ),
+    "json-type": (
+        "SELECT json_type(s) = 'OBJECT', json_type(s, ['$.a'])",
+        "ARRAY(ELEMENT_AT(TRANSFORM(ARRAY(VARIANT_GET(TRY_PARSE_JSON(s), '$[\\'a\\']')), v ->",
+        "JSON_TYPE",
+    ),
+    "json-map": (
+        "SELECT try_cast(s::JSON AS MAP(VARCHAR, JSON))",
+        "MAP_ZIP_WITH(FROM_JSON(s, 'map<string,string>'), TRY_VARIANT_GET(TRY_PARSE_JSON(s), '$'",
+        "TO_JSON(s)",
     ),
     "json-cast": (
         "SELECT CASE WHEN json_valid(s) THEN s::JSON END, try_cast(s AS JSON)",

@@ -81,6 +81,8 @@ READER_CASES = [
     "logfmt/logfmter.log",
     "logfmt_access/heroku_router.log",
     "app_text/gunicorn_python_cookbook.log",
+    "app_json/structlog_dict_tracebacks.log",
+    "app_json/lograge_with_rails_exceptions.log",
     "container_wrappers/docker_nginx.log",
     "container_wrappers/kubectl_timestamps_nginx.log",
 ]
@@ -196,3 +198,34 @@ def test_approximate_percentiles_stay_within_the_stated_rank_error(session: Any)
     for q, got in zip([0.5, 0.95, 0.99], approx, strict=True):
         rank = sum(1 for v in exact_sorted if v <= got)
         assert abs(rank - q * n) <= n / PERCENTILE_ACCURACY + 1, (q, got, rank)
+
+
+JSON_TEXTS = [
+    '{"a": 1, "b": 1.50, "c": "x\\n\\u00e9", "d": null, "e": true,'
+    ' "f": {"z": [1, 2.0, "h"], "y": 1}, "i": 1e3, "l": -5, "n": [], "@t": "2026-01-01"}',
+    '{"b": "[not a list", "f": [{"q": 1}]}',
+    "[1, 2]",
+    '"text"',
+]
+
+
+@pytest.mark.spark
+def test_json_types_values_and_top_level_maps_are_duckdbs(session: Any) -> None:
+    from logtriage.engine.spark.dialect import translate
+
+    paths = ["$.a", "$.b", "$.c", "$.d", "$.e", "$.f", "$.i", "$.l", "$.n", '$."@t"', "$.zz"]
+    path_list = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+    sql = f"""
+SELECT n, json_type(s) AS whole, json_type(s, {path_list}) AS types,
+    json_extract_string(s, {path_list}) AS texts,
+    list_sort(list_transform(map_entries(try_cast(s::JSON AS MAP(VARCHAR, JSON))),
+        lambda e: e.key || '=' || coalesce(e.value::VARCHAR, '<null>'))) AS entries
+FROM docs ORDER BY n"""
+    rows = [(n, text) for n, text in enumerate(JSON_TEXTS)]
+    duck = duckdb.connect()
+    duck.execute("CREATE TABLE docs (n INTEGER, s VARCHAR)")
+    duck.executemany("INSERT INTO docs VALUES (?, ?)", rows)
+    expected = [tuple(r) for r in duck.execute(sql).fetchall()]
+    session.createDataFrame(rows, "n INT, s STRING").createOrReplaceTempView("docs")
+    got = [tuple(r) for r in session.sql(translate(sql)).collect()]
+    assert got == expected

@@ -633,15 +633,11 @@ def _struct_unnest(node: exp.Expr) -> exp.Expr:
 _DUCKDB = sqlglot.Dialect.get_or_raise("duckdb")
 
 
-def _json_string(value: exp.Expr, path: exp.Expr) -> exp.Expr:
-    """``json_extract_string(value, path)``: ``variant_get`` of the parsed value, as text.
-
-    ``get_json_object`` writes numbers as Java does (``1.709835557872107E9`` for an epoch
-    time); a variant keeps the number as written, as DuckDB does.
-    """
+def _variant_path(path: exp.Expr) -> str | None:
+    """A DuckDB JSON path as a variant path (every key quoted); None for a wildcard."""
     parsed = path if isinstance(path, exp.JSONPath) else _DUCKDB.to_json_path(path)
     if parsed is None:
-        raise ValueError("json_extract_string with a computed path has no Spark translation")
+        raise ValueError("a JSON function with a computed path has no Spark translation")
     text = ""
     for part in parsed.expressions:
         if isinstance(part, exp.JSONPathRoot):
@@ -651,12 +647,89 @@ def _json_string(value: exp.Expr, path: exp.Expr) -> exp.Expr:
         elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, int):
             text += f"[{part.this}]"
         else:  # a wildcard: a list of values, no single text
-            return exp.JSONExtractScalar(this=value, expression=parsed)
-    return _fn(
-        "variant_get",
-        _fn("try_parse_json", value),
-        exp.Literal.string(text),
-        exp.Literal.string("string"),
+            return None
+    return text
+
+
+def _json_string(value: exp.Expr, path: exp.Expr) -> exp.Expr:
+    """``json_extract_string(value, path)``: ``variant_get`` of the parsed value, as text.
+
+    ``get_json_object`` writes numbers as Java does (``1.709835557872107E9`` for an epoch
+    time); a variant keeps the number as written, as DuckDB does. But a variant sorts an
+    object's keys: an object or a list is ``get_json_object``'s text, in the order written.
+    """
+    text = _variant_path(path)
+    if text is None:
+        parsed = path if isinstance(path, exp.JSONPath) else _DUCKDB.to_json_path(path)
+        return exp.JSONExtractScalar(this=value, expression=parsed)
+    subject, where = value.sql("spark"), exp.Literal.string(text).sql("spark")
+    scalar = f"variant_get(try_parse_json({subject}), {where}, 'string')"
+    # Most values are no containers: the first character spares a schema_of_variant.
+    return sqlglot.parse_one(
+        f"CASE WHEN substr({scalar}, 1, 1) IN ('{{', '[') AND NOT startswith("
+        f"schema_of_variant(variant_get(try_parse_json({subject}), {where})), 'STRING') "
+        f"THEN get_json_object({subject}, {where}) ELSE {scalar} END",
+        read="spark",
+    )
+
+
+# DuckDB's json_type names from a variant's schema: integers are UBIGINT, or BIGINT when
+# negative; other numbers DOUBLE; a JSON null 'NULL'; a missing path SQL NULL.
+_JSON_TYPE = """element_at(transform(array({value}), v -> CASE
+    WHEN v IS NULL THEN NULL
+    WHEN schema_of_variant(v) LIKE 'OBJECT%' THEN 'OBJECT'
+    WHEN schema_of_variant(v) LIKE 'ARRAY%' THEN 'ARRAY'
+    WHEN schema_of_variant(v) = 'STRING' THEN 'VARCHAR'
+    WHEN schema_of_variant(v) = 'VOID' THEN 'NULL'
+    WHEN schema_of_variant(v) = 'BOOLEAN' THEN 'BOOLEAN'
+    WHEN schema_of_variant(v) IN ('TINYINT', 'SMALLINT', 'INT', 'BIGINT')
+         OR schema_of_variant(v) LIKE 'DECIMAL(%,0)'
+        THEN CASE WHEN startswith(to_json(v), '-') THEN 'BIGINT' ELSE 'UBIGINT' END
+    ELSE 'DOUBLE' END), 1)"""
+
+
+def _json_type_of(value: exp.Expr, path: exp.Expr | None) -> exp.Expr:
+    parsed = _fn("try_parse_json", value.copy())
+    if path is not None:
+        text = _variant_path(path)
+        if text is None:
+            raise ValueError("json_type with a wildcard path has no Spark translation")
+        parsed = _fn("variant_get", parsed, exp.Literal.string(text))
+    return sqlglot.parse_one(_JSON_TYPE.format(value=parsed.sql("spark")), read="spark")
+
+
+def _json_type(node: exp.Expr) -> exp.Expr:
+    """``json_type(s[, path | [paths]])`` → DuckDB's type name from ``schema_of_variant``."""
+    if not isinstance(node, exp.JSONType):
+        return node
+    paths = node.expression
+    if isinstance(paths, exp.Array):
+        return exp.Array(expressions=[_json_type_of(node.this, p) for p in paths.expressions])
+    return _json_type_of(node.this, paths)
+
+
+def _json_map(node: exp.Expr) -> exp.Expr:
+    """``try_cast(s AS MAP(VARCHAR, JSON))`` → a map of each top-level key to its JSON text.
+
+    A JSON null is SQL NULL. A string value is its JSON (quoted) text; other values are
+    written as ``from_json`` reads them as text, which, as DuckDB, keeps a nested ``2.0``
+    (a variant's ``to_json`` writes ``2``).
+    """
+    if not isinstance(node, exp.Cast):
+        return node
+    to = node.to
+    if to.this != exp.DataType.Type.MAP or [t.this for t in to.expressions] != [
+        exp.DataType.Type.TEXT,
+        exp.DataType.Type.JSON,
+    ]:
+        return node
+    value = node.this.sql("spark")
+    return sqlglot.parse_one(
+        f"map_zip_with(from_json({value}, 'map<string,string>'), "
+        f"try_variant_get(try_parse_json({value}), '$', 'map<string,variant>'), "
+        "(k, t, v) -> CASE WHEN v IS NULL OR is_variant_null(v) THEN NULL "
+        "WHEN schema_of_variant(v) = 'STRING' THEN to_json(v) ELSE t END)",
+        read="spark",
     )
 
 
@@ -1203,6 +1276,20 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("timestamptz", "try_cast(s AS TIMESTAMPTZ)", "TRY_CAST(s AS TIMESTAMP_LTZ)", _timestamptz),
     Rule("struct-unnest", "SELECT unnest(g) FROM x", "SELECT g.* FROM x", _struct_unnest),
+    # Before the other JSON rules: they write their argument as Spark SQL text.
+    Rule("json-cast", "s::JSON", "s", _json_cast),
+    Rule(
+        "json-type",
+        "json_type(s, '$.a')",
+        "CASE schema_of_variant(variant_get(try_parse_json(s), '$.a')) … END",
+        _json_type,
+    ),
+    Rule(
+        "json-map",
+        "try_cast(s AS MAP(VARCHAR, JSON))",
+        "map_zip_with(from_json(s, 'map<string,string>'), try_variant_get(…), …)",
+        _json_map,
+    ),
     Rule(
         "json",
         "try(json_extract_string(s, ['$.a', '$.\"b\"'])), json_valid(s)",
@@ -1210,7 +1297,6 @@ RULES: tuple[Rule, ...] = (
         "try_parse_json(s) IS NOT NULL",
         _json,
     ),
-    Rule("json-cast", "s::JSON", "s", _json_cast),
     Rule(
         "left-negative", "left(s, -2)", "substr(s, 1, greatest(length(s) - 2, 0))", _left_negative
     ),
