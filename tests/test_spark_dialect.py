@@ -157,6 +157,23 @@ CASES = {
         "SELECT CASE WHEN NOT TRY_PARSE_JSON(s) IS NULL THEN s END, s",
         "TO_JSON",
     ),
+    "json-list": (
+        "SELECT json_extract(s, '$.a[*]')",
+        "COALESCE(ZIP_WITH(FROM_JSON(GET_JSON_OBJECT(s, '$.a'), 'array<string>'), "
+        "TRY_VARIANT_GET(TRY_PARSE_JSON(s), '$[\\'a\\']', 'array<variant>'),",
+        "[*]",
+    ),
+    "unnest-subscripts": (
+        "SELECT line, unnest(l) AS x, generate_subscripts(l, 1) AS i, y FROM t",
+        "SELECT line, INLINE(TRANSFORM(l, (e, n) -> STRUCT(e AS e, n + 1 AS col2))) AS (x, i), y",
+        "GENERATE_SUBSCRIPTS",
+    ),
+    "try-from-base64": (
+        "SELECT lower(hex(try(from_base64(s))))",
+        "LOWER(HEX(TRY_TO_BINARY(s, 'base64')))",
+        "UNBASE64",
+    ),
+    "hugeint": ("SELECT try_cast(s AS HUGEINT)", "TRY_CAST(s AS DECIMAL(38, 0))", "INT128"),
     "left-negative": (
         "SELECT left(s, -2), left(s, 3)",
         "SELECT SUBSTRING(s, 1, GREATEST(LENGTH(s) - 2, 0)), LEFT(s, 3)",

@@ -83,6 +83,7 @@ READER_CASES = [
     "app_text/gunicorn_python_cookbook.log",
     "app_json/structlog_dict_tracebacks.log",
     "app_json/lograge_with_rails_exceptions.log",
+    "otlp_json/protobuf_json.log",
     "container_wrappers/docker_nginx.log",
     "container_wrappers/kubectl_timestamps_nginx.log",
 ]
@@ -203,14 +204,14 @@ def test_approximate_percentiles_stay_within_the_stated_rank_error(session: Any)
 JSON_TEXTS = [
     '{"a": 1, "b": 1.50, "c": "x\\n\\u00e9", "d": null, "e": true,'
     ' "f": {"z": [1, 2.0, "h"], "y": 1}, "i": 1e3, "l": -5, "n": [], "@t": "2026-01-01"}',
-    '{"b": "[not a list", "f": [{"q": 1}]}',
+    '{"b": "[not a list", "f": [{"q": 1, "p": 2.0}, "s", 3, null, [1]]}',
     "[1, 2]",
     '"text"',
 ]
 
 
 @pytest.mark.spark
-def test_json_types_values_and_top_level_maps_are_duckdbs(session: Any) -> None:
+def test_json_types_values_lists_and_maps_are_duckdbs(session: Any) -> None:
     from logtriage.engine.spark.dialect import translate
 
     paths = ["$.a", "$.b", "$.c", "$.d", "$.e", "$.f", "$.i", "$.l", "$.n", '$."@t"', "$.zz"]
@@ -218,14 +219,19 @@ def test_json_types_values_and_top_level_maps_are_duckdbs(session: Any) -> None:
     sql = f"""
 SELECT n, json_type(s) AS whole, json_type(s, {path_list}) AS types,
     json_extract_string(s, {path_list}) AS texts,
+    json_extract(s, '$.f.z[*]') AS elements, json_extract(s, '$.f[*]') AS objects,
     list_sort(list_transform(map_entries(try_cast(s::JSON AS MAP(VARCHAR, JSON))),
         lambda e: e.key || '=' || coalesce(e.value::VARCHAR, '<null>'))) AS entries
 FROM docs ORDER BY n"""
     rows = [(n, text) for n, text in enumerate(JSON_TEXTS)]
+    # Each element of a list with its position (OTLP's resourceSpans, scopeSpans, spans).
+    sql += "; SELECT n, unnest(l) AS x, generate_subscripts(l, 1) AS i, n * 2 AS m FROM "
+    sql += "(SELECT n, json_extract(s, '$.f[*]') AS l FROM docs) ORDER BY n, i"
     duck = duckdb.connect()
     duck.execute("CREATE TABLE docs (n INTEGER, s VARCHAR)")
     duck.executemany("INSERT INTO docs VALUES (?, ?)", rows)
-    expected = [tuple(r) for r in duck.execute(sql).fetchall()]
     session.createDataFrame(rows, "n INT, s STRING").createOrReplaceTempView("docs")
-    got = [tuple(r) for r in session.sql(translate(sql)).collect()]
-    assert got == expected
+    for statement in sql.split(";"):
+        expected = [tuple(r) for r in duck.execute(statement).fetchall()]
+        got = [tuple(r) for r in session.sql(translate(statement)).collect()]
+        assert got == expected != []

@@ -708,6 +708,86 @@ def _json_type(node: exp.Expr) -> exp.Expr:
     return _json_type_of(node.this, paths)
 
 
+def _json_list(node: exp.Expr) -> exp.Expr:
+    """``json_extract(s, '$.a[*]')`` → each element's JSON text, ``[]`` when no list is there.
+
+    As in ``json-map``: strings quoted, a JSON null ``'null'``, objects and lists as
+    ``from_json`` reads them as text (key order and numbers as written).
+    """
+    if not isinstance(node, exp.JSONExtract) or not isinstance(node.expression, exp.JSONPath):
+        return node
+    parts = node.expression.expressions
+    wildcard = [
+        isinstance(p, exp.JSONPathSubscript) and isinstance(p.this, exp.JSONPathWildcard)
+        for p in parts
+    ]
+    if not any(wildcard):
+        return node
+    if wildcard.index(True) != len(parts) - 1:
+        raise ValueError("json_extract with a wildcard before the end has no Spark translation")
+    where = _variant_path(exp.JSONPath(expressions=[p.copy() for p in parts[:-1]]))
+    subject = node.this.sql("spark")
+    path = exp.Literal.string(where or "$").sql("spark")
+    return sqlglot.parse_one(
+        f"coalesce(zip_with(from_json(get_json_object({subject}, {path}), 'array<string>'), "
+        f"try_variant_get(try_parse_json({subject}), {path}, 'array<variant>'), "
+        "(t, v) -> CASE WHEN is_variant_null(v) THEN 'null' "
+        "WHEN schema_of_variant(v) = 'STRING' THEN to_json(v) ELSE t END), array())",
+        read="spark",
+    )
+
+
+def _unnest_subscripts(node: exp.Expr) -> exp.Expr:
+    """``unnest(l) AS x, generate_subscripts(l, 1) AS i`` → ``inline(…) AS (x, i)``.
+
+    Each element with its 1-based position, in one generator (Spark has no
+    generate_subscripts); both columns take the place of the unnest.
+    """
+    if not isinstance(node, exp.Select):
+        return node
+    for sub in list(node.expressions):
+        call = sub.this if isinstance(sub, exp.Alias) else None
+        if not (isinstance(call, exp.Anonymous) and call.name.lower() == "generate_subscripts"):
+            continue
+        listed = call.expressions[0]
+        for unnest in node.expressions:
+            inner = unnest.this if isinstance(unnest, exp.Alias) else None
+            if isinstance(inner, exp.Explode | exp.Unnest):
+                values = inner.this if isinstance(inner, exp.Explode) else inner.expressions[0]
+                if values == listed:
+                    break
+        else:
+            raise ValueError("generate_subscripts without the unnest of its list")
+        pairs = sqlglot.parse_one(
+            "inline(transform(__list, (e, n) -> struct(e, n + 1)))", read="spark"
+        )
+        # The list stays a tree: the later rules (JSON paths…) still translate it.
+        for placeholder in pairs.find_all(exp.Column):
+            if placeholder.name == "__list":
+                placeholder.replace(listed.copy())
+        both = exp.Aliases(
+            this=pairs, expressions=[exp.to_identifier(unnest.alias), exp.to_identifier(sub.alias)]
+        )
+        node.set(
+            "expressions", [both if p is unnest else p for p in node.expressions if p is not sub]
+        )
+    return node
+
+
+def _hugeint(node: exp.Expr) -> exp.Expr:
+    """``HUGEINT`` (128-bit) → ``DECIMAL(38, 0)``: Spark's widest integer."""
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+        return exp.DataType.build("DECIMAL(38, 0)")
+    return node
+
+
+def _try_from_base64(node: exp.Expr) -> exp.Expr:
+    """``try(from_base64(s))`` → ``try_to_binary(s, 'base64')`` (Spark has no general try)."""
+    if isinstance(node, exp.Try) and isinstance(node.this, exp.FromBase64):
+        return _fn("try_to_binary", node.this.this, exp.Literal.string("base64"))
+    return node
+
+
 def _json_map(node: exp.Expr) -> exp.Expr:
     """``try_cast(s AS MAP(VARCHAR, JSON))`` → a map of each top-level key to its JSON text.
 
@@ -1232,6 +1312,13 @@ RULES: tuple[Rule, ...] = (
     Rule("try-strptime", "try_strptime(s, '%z')", "to_timestamp(s, 'Z') or 'XXX'", _try_strptime),
     Rule("try-url-decode", "try(url_decode(s))", "try_url_decode(s)", _try_url_decode),
     Rule(
+        "try-from-base64",
+        "try(from_base64(s))",
+        "try_to_binary(s, 'base64')",
+        _try_from_base64,
+    ),
+    Rule("hugeint", "CAST(s AS HUGEINT)", "CAST(s AS DECIMAL(38, 0))", _hugeint),
+    Rule(
         "distinct-string-agg",
         "string_agg(DISTINCT x, ', ' ORDER BY x)",
         "array_join(array_sort(collect_set(x)), ', ')",
@@ -1255,6 +1342,12 @@ RULES: tuple[Rule, ...] = (
         _qualify_aliases,
     ),
     Rule("list-index", "l[n]", "element_at(l, n)", _list_index),
+    Rule(
+        "unnest-subscripts",
+        "SELECT unnest(l) AS x, generate_subscripts(l, 1) AS i",
+        "SELECT inline(transform(l, (e, n) -> struct(e, n + 1))) AS (x, i)",
+        _unnest_subscripts,
+    ),
     Rule(
         "zip-unnests",
         "SELECT unnest(a) AS x, unnest(b) AS y",
@@ -1296,6 +1389,13 @@ RULES: tuple[Rule, ...] = (
         "array(variant_get(try_parse_json(s), '$[''a'']', 'string'), …), "
         "try_parse_json(s) IS NOT NULL",
         _json,
+    ),
+    # After json: the get_json_object it writes is final.
+    Rule(
+        "json-list",
+        "json_extract(s, '$.a[*]')",
+        "coalesce(zip_with(from_json(get_json_object(s, '$.a'), 'array<string>'), …), array())",
+        _json_list,
     ),
     Rule(
         "left-negative", "left(s, -2)", "substr(s, 1, greatest(length(s) - 2, 0))", _left_negative
