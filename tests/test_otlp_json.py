@@ -90,6 +90,17 @@ def test_every_span_of_one_line_is_its_own_row() -> None:
     assert len({r["line"] for r in rows}) == len(_spans(HEX_CASE))
 
 
+def test_spans_under_instrumentation_library_spans_are_read(tmp_path: Path) -> None:
+    # OTLP before 0.15 named scopeSpans instrumentationLibrarySpans.
+    old = tmp_path / "old_otlp.jsonl"
+    old.write_text(HEX_CASE.read_text().replace('"scopeSpans"', '"instrumentationLibrarySpans"'))
+    assert "scopeSpans" not in old.read_text()
+    keys = ("line", "trace_id", "span_id", "parent_id", "kind", "ts", "duration_ms")
+    rows = [[r[k] for k in keys] for r in _tables(old)["spans"]]
+    assert rows == [[r[k] for k in keys] for r in _tables(HEX_CASE)["spans"]]
+    assert len(rows) == len(_spans(HEX_CASE))
+
+
 def test_base64_ids_and_enum_names_read_like_hex_and_integers() -> None:
     hex_rows = _tables(HEX_CASE)["spans"]
     proto_rows = _tables(PROTOBUF_CASE)["spans"]

@@ -72,8 +72,10 @@ WITH resources AS (
     WHERE json_type(j, '$.resourceSpans') = 'ARRAY'
 ), scopes AS (
     SELECT line, ri, r, unnest(s) AS s, generate_subscripts(s, 1) AS si
-    FROM (SELECT *, coalesce(json_extract(r, '$.scopeSpans[*]'),
-                             json_extract(r, '$.instrumentationLibrarySpans[*]')) AS s
+    -- Not coalesce: json_extract of a missing list is [], not NULL.
+    FROM (SELECT *, CASE WHEN json_type(r, '$.scopeSpans') = 'ARRAY'
+                         THEN json_extract(r, '$.scopeSpans[*]')
+                         ELSE json_extract(r, '$.instrumentationLibrarySpans[*]') END AS s
           FROM resources)
 ), spans AS (
     SELECT line, ri, si, r, unnest(json_extract(s, '$.spans[*]')) AS sp,
