@@ -103,7 +103,7 @@ def value_at_rank_sql(source: str, value: str, rank: int, n: int) -> str:
 
 # DuckDB interpolates doubles as ``lo * (1 - d) + hi * d``, which its build compiles to one
 # fused multiply-add: fma(lo, 1 - d, hi * d), rounded once. SQL has no fma, so it is computed
-# exactly as error-free transformations (Dekker's product, Knuth's sum) and rounded at the end;
+# exactly as error-free transformations (Dekker's product, Knuth's sum) and rounded once at the end;
 # plain ``lo * (1 - d) + hi * d`` would differ from DuckDB in the last bit.
 _STEPS = (
     # w = 1 - d, c = hi * d; lo * w is split into 26-bit halves (Veltkamp) for Dekker.
@@ -125,10 +125,38 @@ _STEPS = (
         " + pct_al{i} * pct_bl{i}",
     ),
     ("t", "(pct_p{i} - (pct_s{i} - pct_bb{i})) + (pct_c{i} - pct_bb{i})"),
-    ("", "CASE WHEN pct_d{i} = 0 THEN pct_lo{i} ELSE pct_s{i} + (pct_t{i} + pct_e{i}) END"),
+    # The exact result is s + t + e. Rounded as s + (t + e) it is rounded twice: t + e = u + v
+    # and s + u = r + z, both exactly (Knuth's sum again).
+    ("u", "pct_t{i} + pct_e{i}"),
+    ("ub", "pct_u{i} - pct_t{i}"),
+    ("r", "pct_s{i} + pct_u{i}"),
+    ("v", "(pct_t{i} - (pct_u{i} - pct_ub{i})) + (pct_e{i} - pct_ub{i})"),
+    ("rb", "pct_r{i} - pct_s{i}"),
+    ("z", "(pct_s{i} - (pct_r{i} - pct_rb{i})) + (pct_u{i} - pct_rb{i})"),
+    # r is right unless s + u lay exactly halfway to r's neighbour r + 2z (then r + 2z is a
+    # double: 2z is the whole gap) and the dropped v lies beyond that half: one rounding of
+    # the exact result goes to the neighbour (lo=-5, hi=1e-300, d=0.004: -4.9799999999999995).
+    (
+        "",
+        "CASE WHEN pct_d{i} = 0 THEN pct_lo{i} "
+        "WHEN pct_z{i} <> 0 AND pct_v{i} <> 0 AND sign(pct_z{i}) = sign(pct_v{i}) "
+        "AND (pct_r{i} + 2 * pct_z{i}) - pct_r{i} = 2 * pct_z{i} THEN pct_r{i} + 2 * pct_z{i} "
+        "ELSE pct_r{i} END",
+    ),
 )
 # The steps in nested SELECTs: each layer reads only the layers before it.
-_LAYERS = (("w", "c", "p", "sa"), ("sb", "ah", "s"), ("bh", "al", "bb"), ("bl", "t"), ("e",), ("",))
+_LAYERS = (
+    ("w", "c", "p", "sa"),
+    ("sb", "ah", "s"),
+    ("bh", "al", "bb"),
+    ("bl", "t"),
+    ("e",),
+    ("u",),
+    ("ub", "r"),
+    ("v", "rb"),
+    ("z",),
+    ("",),
+)
 
 
 def _interpolate(grouped: str, cuts: int) -> str:
