@@ -121,3 +121,17 @@ def test_json_lines_of_other_formats_are_not_access_logs() -> None:
     choice = choose_format(pg_jsonlog[:64], NO_OPTIONS, None)
     assert choice.format is not None
     assert choice.format.name != "json_access"
+
+
+@pytest.mark.parametrize("case", ["nginx/combined_timing.log", "apache/combined_usec.log"])
+def test_many_requests_on_one_line_are_rejected_not_a_regex_of_every_field(
+    tmp_path: Path, case: str
+) -> None:
+    # Hundreds of "trailing fields" are not a log_format: their template was a regex too
+    # large for the engine to compile (an internal error instead of a counted rejection).
+    joined = " ".join(_lines(case) * 40)
+    path = tmp_path / "one-line.log"
+    path.write_text(joined + "\n")
+    summary, rows, rejects = api.records(str(path))
+    assert (summary.lines, summary.records, summary.rejected) == (1, 0, 1)
+    assert rows == [] and [r["line"] for r in rejects] == [1]

@@ -68,6 +68,20 @@ def test_a_lone_carriage_return_does_not_split_a_request(tmp_path: Path) -> None
     assert summary.lines == plain[0].lines
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_log_whose_lines_end_in_a_bare_carriage_return_reads_as_lines(
+    tmp_path: Path, compress: bool
+) -> None:
+    # Classic Mac OS endings: read as one 700 kB line, it made a regex too large to compile.
+    content = NGINX_CASE.read_bytes().replace(b"\n", b"\r")
+    path = tmp_path / ("cr.log.gz" if compress else "cr.log")
+    path.write_bytes(gzip.compress(content) if compress else content)
+    summary, rows, _ = api.records(str(path))
+    plain_summary, plain, _ = api.records(str(NGINX_CASE))
+    assert (summary.lines, summary.records) == (plain_summary.lines, plain_summary.records)
+    assert [(r["line"], r["path"]) for r in rows] == [(r["line"], r["path"]) for r in plain]
+
+
 def test_uniform_endings_are_read_in_place() -> None:
     assert not has_stray_carriage_returns(str(NGINX_CASE))
 

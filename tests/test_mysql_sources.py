@@ -238,3 +238,21 @@ def test_a_malformed_utc_offset_is_one_clear_error(tmp_path: Path) -> None:
     slow.write_text("# User@Host: a[a] @ x []\n# Query_time: 1  Lock_time: 0 Rows_sent: 0\nX;\n")
     with pytest.raises(FormatError, match="mysql_utc_offset"):
         load_tables(str(slow), Settings(format_options={"mysql_utc_offset": "Berlin"}))
+
+
+def test_a_query_time_no_server_could_measure_is_a_counted_rejection(tmp_path: Path) -> None:
+    # A corrupt or crafted header (10^30 s) overflowed the engine's interval arithmetic: an
+    # internal error for the whole run instead of one rejected entry.
+    entries = [
+        f"# Time: 2024-01-01T00:00:0{i}.000000Z\n# User@Host: app[app] @ localhost []  Id: 5\n"
+        f"# Query_time: {qt}  Lock_time: 0.000000 Rows_sent: 1  Rows_examined: 1\n"
+        f"SET timestamp=1704067200;\nselect {i};\n"
+        for i, qt in enumerate(["0.5", "1e30", "99999999999999999999.5", "0.25"])
+    ]
+    path = tmp_path / "slow.log"
+    path.write_text("".join(entries))
+    loaded = load_tables(str(path))
+    assert [q["sql"] for q in loaded.queries] == ["select 0", "select 3"]
+    assert [q["duration_ms"] for q in loaded.queries] == [500.0, 250.0]
+    assert {r["reason"] for r in loaded.rejects} == {"Query_time out of range"}
+    assert loaded.summary.rejected == 2

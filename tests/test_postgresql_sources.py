@@ -487,3 +487,20 @@ def test_languages_without_a_catalog_are_rejected_with_the_setting_to_fix(tmp_pa
     assert [(e["level"], e["message"]) for e in loaded.db_events] == [
         ("ERROR", 'relation "x" does not exist')
     ]
+
+
+def test_a_duration_no_server_could_measure_is_a_counted_rejection(tmp_path: Path) -> None:
+    # 10^26 ms overflowed the engine's interval arithmetic: an internal error for the whole run
+    # instead of one rejected line.
+    lines = [
+        "2024-01-01 00:00:00.100 UTC [7] LOG:  duration: 1.500 ms  statement: select 1",
+        "2024-01-01 00:00:00.200 UTC [7] LOG:  duration: 99999999999999999999999999.0 ms  "
+        "statement: select 2",
+        "2024-01-01 00:00:00.300 UTC [7] LOG:  duration: 2.000 ms  statement: select 3",
+    ]
+    path = tmp_path / "postgresql.log"
+    path.write_text("\n".join(lines) + "\n")
+    loaded = load_tables(str(path))
+    assert [q["sql"] for q in loaded.queries] == ["select 1", "select 3"]
+    assert [q["duration_ms"] for q in loaded.queries] == [1.5, 2.0]
+    assert [(r["line"], r["reason"]) for r in loaded.rejects] == [(2, "duration out of range")]

@@ -44,6 +44,10 @@ QUOTED_ANY = r'(?:[^"\\]|\\.)*'
 TOKEN = r"\S+"
 TIME_CLF = r"\d{1,2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}"
 NUMBER_OR_DASH = r"-|\d+(?:\.\d+)?"
+# Fields appended after a known format that are still inferred one by one. Real formats add
+# a dozen at most; a "line" with hundreds is not one request (a file whose lines end in a
+# bare CR, read as one line), and its template would be a regex too large to compile.
+MAX_TAIL_FIELDS = 64
 
 # Slot -> SQL expression over the captured string `{g}` (a VARCHAR; '-' means "absent").
 _VALUE_SQL: dict[str, str] = {

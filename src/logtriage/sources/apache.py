@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from logtriage.errors import FormatError
 from logtriage.model.i18n import _
 from logtriage.sources.access_template import (
+    MAX_TAIL_FIELDS,
     QUOTED_ANY,
     TIME_CLF,
     TIME_FORMAT,
@@ -555,6 +556,8 @@ def infer_tail(tails: Sequence[str], body_bytes: Sequence[int | None]) -> list[s
     if not counts:
         return []
     usual = max(counts, key=lambda n: (counts[n], n))
+    if usual > MAX_TAIL_FIELDS:
+        return []
     rows = [(f, b) for f, b in zip(fields, body_bytes, strict=True) if len(f) == usual]
     columns = [[r[0][c] for r in rows] for c in range(usual)]
     quoted = [all(v.startswith('"') for v in col) for col in columns]

@@ -6,6 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# The longest duration a log line may state, in milliseconds (about 31 years). A longer one is
+# not a measurement (a corrupt or crafted line); turned into a time it would overflow.
+MAX_DURATION_MS = 1e12
+
 
 @dataclass(frozen=True)
 class Detection:

@@ -54,8 +54,10 @@ def stream_has_stray_carriage_returns(stream: BinaryIO) -> bool:
         newlines += chunk.count(b"\n")
         crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
         previous = chunk[-1:]
-    # Some \r: fine only if every line ends with \r\n and no \r stands elsewhere.
-    return returns > 0 and not (returns == crlf == newlines)
+    # Some \r: fine only if every line ends with \r\n and no \r stands elsewhere, or if no
+    # line ends with \n at all: then a bare \r is the file's line ending (classic Mac OS, some
+    # serial consoles), and the engine breaks lines at it as it should.
+    return returns > 0 and newlines > 0 and not (returns == crlf == newlines)
 
 
 def copy_with_newline_endings(source: BinaryIO, target: BinaryIO, chunk: int = _CHUNK) -> None:

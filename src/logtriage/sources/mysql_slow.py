@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+from logtriage.sources.base import MAX_DURATION_MS, Detection, FormatOptions, ParsePlan
 from logtriage.sources.mysql_server import (
     BANNER_SQL,
     FIELD_HINTS,
@@ -499,6 +499,12 @@ FROM tmp_mysql_groups g JOIN (
 """
 
 
+# Query_time in seconds when it is a duration at all (else NULL: the entry is rejected).
+_SANE_QUERY_TIME = (
+    f"CASE WHEN query_time BETWEEN 0 AND {MAX_DURATION_MS / 1000} THEN query_time END"
+)
+
+
 def _setup_sql(system: str, utc_offset_s: int | None) -> str:
     """Statements of several lines joined, times made UTC, text before the first header."""
     return f"""
@@ -519,7 +525,8 @@ WITH multi AS (
     WHERE e.body_lines = 1
 ), timed AS (
     SELECT e.* EXCLUDE (errno, killed),
-        coalesce(to_microseconds((query_time * 1000000)::BIGINT), INTERVAL 0 SECOND) AS took,
+        coalesce(to_microseconds((({_SANE_QUERY_TIME}) * 1000000)::BIGINT), INTERVAL 0 SECOND)
+            AS took,
         coalesce(errno, last_errno, 0) AS errno, coalesce(killed, 0) AS killed,
         -- A lone `use db;` is the statement itself; the server appends one `;`.
         regexp_replace(coalesce(multi.body, single.body, use_line, ''), ';\\s*$', '') AS statement,
@@ -534,7 +541,8 @@ WITH multi AS (
             round(median(CASE
             WHEN set_epoch IS NOT NULL AND NOT {has_zone_sql("known_time")}
             THEN set_epoch - epoch({time_sql("known_time")} - coalesce(
-                to_microseconds((query_time * 1000000)::BIGINT), INTERVAL 0 SECOND)) END)
+                to_microseconds((({_SANE_QUERY_TIME}) * 1000000)::BIGINT), INTERVAL 0 SECOND))
+            END)
             / 900) * 900, 0)::BIGINT) AS shift
     FROM tmp_mysql_entries
 )
@@ -574,6 +582,7 @@ SELECT
     killed,
     CASE
         WHEN duration_ms IS NULL THEN 'slow-log entry without a # Query_time line'
+        WHEN NOT (duration_ms BETWEEN 0 AND {MAX_DURATION_MS}) THEN 'Query_time out of range'
         WHEN statement = '' THEN 'slow-log entry without a statement'
     END AS _reject
 FROM timed, shifted

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from logtriage.errors import FormatError
 from logtriage.model.i18n import _
 from logtriage.sources.access_template import (
+    MAX_TAIL_FIELDS,
     QUOTED_ANY,
     TIME_CLF,
     TOKEN,
@@ -189,6 +190,8 @@ def infer_tail(tails: Sequence[str]) -> str:
     # Use a line with the most common number of fields (a stray line must not decide).
     counts = Counter(len(_TAIL_TOKEN.findall(t)) for t in tails)
     usual = max(counts, key=lambda n: (counts[n], n))
+    if usual > MAX_TAIL_FIELDS:
+        return ""
     sample = next(t for t in tails if len(_TAIL_TOKEN.findall(t)) == usual)
     out: list[str] = []
     seconds_seen = 0

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from logtriage.sources.base import ParsePlan
+from logtriage.sources.base import MAX_DURATION_MS, ParsePlan
 from logtriage.sources.postgresql_lang import english_sql, languages, translation_sql
 
 # Exact postgresql.conf settings that make the log carry a missing column (M002).
@@ -220,7 +220,9 @@ WITH started AS (
     SELECT * FROM timed
 )
 SELECT
-    CASE WHEN role = 'DS' THEN ts - to_microseconds(round(ms * 1000)::BIGINT) ELSE ts END AS ts,
+    CASE WHEN role <> 'DS' THEN ts
+         WHEN ms BETWEEN 0 AND {MAX_DURATION_MS} THEN ts - to_microseconds(round(ms * 1000)::BIGINT)
+    END AS ts,
     CASE role WHEN 'DS' THEN ms WHEN 'S' THEN CASE WHEN next_role = 'D' THEN next_ms END
     END AS duration_ms,
     sql,
@@ -237,7 +239,8 @@ SELECT
     NULL::VARCHAR AS trace_id,
     'postgresql' AS db_system,
     line,
-    NULL::VARCHAR AS _reject
+    CASE WHEN NOT (coalesce(ms, next_ms, 0) BETWEEN 0 AND {MAX_DURATION_MS})
+         THEN 'duration out of range' END AS _reject
 FROM rows
 """
 
