@@ -107,17 +107,20 @@ SELECT line AS physical_line,
 FROM attrs
 """
 
-_GOOD = "trace_id IS NOT NULL AND span_id IS NOT NULL AND start_ns IS NOT NULL"
+# Nanoseconds since the epoch that fit a timestamp (to the year 2262); beyond is not a time.
+_START_IN_RANGE = "start_ns BETWEEN 0 AND 9223372036854775807"
+_GOOD = f"trace_id IS NOT NULL AND span_id IS NOT NULL AND {_START_IN_RANGE}"
 
 _SPAN_ROWS = f"""
 SELECT trace_id, span_id, parent_id, name, kind,
-    make_timestamp((start_ns // 1000)::BIGINT) AS ts,
+    CASE WHEN {_START_IN_RANGE} THEN make_timestamp((start_ns // 1000)::BIGINT) END AS ts,
     (end_ns - start_ns) / 1e6 AS duration_ms,
     a AS attributes,
     -- A span that cannot be a row is rejected at its physical line, whose text is shown.
     CASE WHEN {_GOOD} THEN line ELSE physical_line END AS line,
     CASE WHEN trace_id IS NULL OR span_id IS NULL THEN 'span without traceId or spanId'
-         WHEN start_ns IS NULL THEN 'span without startTimeUnixNano' END AS _reject
+         WHEN start_ns IS NULL THEN 'span without startTimeUnixNano'
+         WHEN NOT {_START_IN_RANGE} THEN 'startTimeUnixNano out of range' END AS _reject
 FROM tmp_otlp_spans
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, line,
@@ -130,7 +133,7 @@ FROM tmp_otlp_lines
 WHERE j IS NULL OR json_type(j, '$.resourceSpans') IS DISTINCT FROM 'ARRAY'
 """
 
-_TS = "make_timestamp((start_ns // 1000)::BIGINT)"
+_TS = f"CASE WHEN {_START_IN_RANGE} THEN make_timestamp((start_ns // 1000)::BIGINT) END"
 _DURATION = "(end_ns - start_ns) / 1e6"
 
 # ``http.target`` (old conventions) and ``url.full``/``http.url`` carry the query string.

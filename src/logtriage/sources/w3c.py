@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+from logtriage.sources.base import MAX_DURATION_MS, Detection, FormatOptions, ParsePlan
 
 _FIELDS_DIRECTIVE = "#Fields:"
 # W3C field name (lower case) -> canonical meaning; the first present wins for each.
@@ -84,8 +84,9 @@ def _select_sql(fields: Sequence[str], variant: str) -> str:
     return f"""
 SELECT
     -- The logged time is when the response finished: the request started time-taken earlier.
-    CASE WHEN good THEN {stamp} - to_microseconds(coalesce(
-        round({taken} * 1000.0)::BIGINT, 0)) END AS ts,
+    -- A time-taken of more than ~30 years is garbage, not a start time (no overflow).
+    CASE WHEN good AND abs(coalesce({taken}, 0)) < {MAX_DURATION_MS} THEN {stamp} - to_microseconds(
+        coalesce(round({taken} * 1000.0)::BIGINT, 0)) END AS ts,
     CASE WHEN good THEN {taken} END AS duration_ms,
     CASE WHEN good THEN {col["method"]} END AS method,
     CASE WHEN good THEN {col["path"]} END AS path,
