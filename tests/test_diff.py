@@ -62,3 +62,18 @@ def test_not_a_report_is_one_line_error(tmp_path: Path) -> None:
     missing = CliRunner().invoke(main, ["diff", str(tmp_path / "nope.json"), str(bogus)])
     assert missing.exit_code == 2
     assert "no such report" in missing.stderr
+
+
+def test_a_cut_or_edited_report_is_one_line_error(write_nginx_log: Writer, tmp_path: Path) -> None:
+    good = report(write_nginx_log, tmp_path, "good", 3.0)
+    data = json.loads(good.read_text())
+    for name, change, problem in (
+        ("no-findings", {"findings": None}, "'findings' is not a list"),
+        ("bad-route", {"routes": [{"p95_ms": 1.0}]}, "routes[0] has no 'route'"),
+        ("bad-query", {"queries": ["select 1"]}, "queries[0] has no 'fingerprint_id'"),
+    ):
+        broken = tmp_path / f"{name}.json"
+        broken.write_text(json.dumps({**data, **change}))
+        result = CliRunner().invoke(main, ["diff", str(good), str(broken)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and problem in result.stderr, result.stderr

@@ -144,7 +144,30 @@ def _load_report(path: str) -> dict[str, Any]:
         raise LogtriageError(
             _("{path} is not a logtriage report (write one with analyze --json)").format(path=path)
         )
+    problem = _shape_problem(data)
+    if problem:
+        raise LogtriageError(
+            _("{path} is not a complete logtriage report: {problem}").format(
+                path=path, problem=problem
+            )
+        )
     return data
+
+
+# What diff reads of each list, and the key every item of it must have.
+_COMPARED_LISTS = {"findings": "code", "routes": "route", "queries": "fingerprint_id"}
+
+
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """The first part of a report that diff cannot read (an edited or cut file), if any."""
+    for name, key in _COMPARED_LISTS.items():
+        items = data.get(name, [])
+        if not isinstance(items, list):
+            return f"'{name}' is not a list"
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or key not in item:
+                return f"{name}[{index}] has no '{key}'"
+    return None
 
 
 def rule_docs() -> tuple[RuleDoc, ...]:
