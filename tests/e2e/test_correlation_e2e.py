@@ -285,11 +285,13 @@ def test_queries_are_tied_to_requests(report: dict[str, Any]) -> None:
         assert summary["correlation"]["by_how"].get("request_id", 0) >= 0.5 * summary["queries"]
         if report["_kind"] == "postgresql":
             # The ids are the answer key for tying by time alone: hidden, how many queries
-            # time ties depends on the machine's timing (see below), whether the ties are
-            # right must not. (MariaDB's whole-second times tie nothing: M003.)
+            # time ties depends on the machine's timing (see below), and so, less, does how
+            # many ties are right: 0.92-0.98 here with the cores busy, once under 0.9 on a
+            # loaded run. The fixed capture in tests/test_correlate.py holds 0.9; here 0.8
+            # still fails a rule that guesses close calls. (MariaDB's whole seconds: M003.)
             truth = time_ties_against_ids(*report["_logs"])
             assert truth.tied >= 0.5 * truth.by_id, truth
-            assert truth.precision >= 0.9, truth
+            assert truth.precision >= 0.8, truth
         # What stays untied ran outside every request (seeding, gunicorn's start-up probes).
         assert summary["correlation"]["ambiguous"] <= 0.03 * summary["queries"], summary
         assert summary["correlated_queries"] >= 0.9 * summary["queries"], summary
