@@ -287,8 +287,8 @@ def test_queries_are_tied_to_requests(report: dict[str, Any]) -> None:
             # The ids are the answer key for tying by time alone: hidden, how many queries
             # time ties depends on the machine's timing (see below), and so, less, does how
             # many ties are right: 0.92-0.98 here with the cores busy, once under 0.9 on a
-            # loaded run. The fixed capture in tests/test_correlate.py holds 0.9; here 0.8
-            # still fails a rule that guesses close calls. (MariaDB's whole seconds: M003.)
+            # loaded run. The fixed capture in tests/test_correlate.py holds 0.9 (and fails a
+            # rule that guesses close calls); here 0.8 catches a collapse. (MariaDB: M003.)
             truth = time_ties_against_ids(*report["_logs"])
             assert truth.tied >= 0.5 * truth.by_id, truth
             assert truth.precision >= 0.8, truth
