@@ -35,8 +35,28 @@ def test_an_otlp_span_starting_after_2262_is_a_counted_rejection(tmp_path: Path)
     )
     spans = ",".join([span % (HUGE, HUGE), span % ("1704067200000000000", "1704067200005000000")])
     path = tmp_path / "traces.jsonl"
-    path.write_text('{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":[%s]}]}]}\n' % spans)
+    document = '{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":[SPANS]}]}]}\n'
+    path.write_text(document.replace("SPANS", spans))
     summary, rows, rejects = api.records(str(path))
     assert summary.format == "otlp_json"
     assert len(rows) == 1 and rows[0]["duration_ms"] == 5.0
     assert [r["reason"] for r in rejects] == ["startTimeUnixNano out of range"]
+
+
+def test_a_time_in_year_99999_is_a_counted_rejection_and_the_run_completes(
+    tmp_path: Path,
+) -> None:
+    # The engine keeps such a time, but Python's datetime cannot hold it: A002 failed on it.
+    path = tmp_path / "app.jsonl"
+    path.write_text(
+        '{"time":"99999-01-01T00:00:00Z","level":"error","msg":"far"}\n'
+        + "".join(
+            f'{{"time":"2024-01-01T00:00:{s:02d}Z","level":"error","msg":"near"}}\n'
+            for s in range(3)
+        )
+    )
+    summary, _, rejects = api.records(str(path))
+    assert (summary.records, summary.rejected) == (3, 1)
+    assert [(r["line"], r["reason"]) for r in rejects] == [(1, "time out of range")]
+    result = api.analyze([str(path)])
+    assert result.inputs[0].rejected == 1

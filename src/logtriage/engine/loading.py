@@ -46,6 +46,10 @@ _NONBLANK = (
 )
 
 
+# Years a timestamp may have to be read back into Python (datetime: 1 to 9999).
+_PLAUSIBLE_TIME = "year(ts) BETWEEN 1 AND 9999"
+
+
 def _sql_str(text: str) -> str:
     return text.replace("'", "''")
 
@@ -335,6 +339,13 @@ def load_input(
         db.execute(f"CREATE TABLE parsed AS SELECT {layout}, _reject FROM {select}", [item.path])
     else:
         db.execute("CREATE TEMP TABLE parsed AS " + plan.select_sql.replace("{lines}", nonblank))
+    if db.engine == "duckdb":
+        # A time no calendar shows (year 99999 in a crafted line) is kept by the engine but
+        # cannot become a Python datetime for the analyzers: it is a counted rejection.
+        db.execute(
+            f"UPDATE parsed SET _reject = 'time out of range' "
+            f"WHERE _reject IS NULL AND NOT ({_PLAUSIBLE_TIME})"
+        )
     variant = plan.variant
     if not plan.setup and not plan.also and settings.format is None:
         other = _parse_other_variant(db, options, plan, fmt.name)
@@ -358,7 +369,8 @@ def load_input(
         before = db.count(table)
         db.execute(
             f"INSERT INTO {table} ({also_columns}, source) SELECT {also_columns}, ? "
-            f"FROM ({select.replace('{lines}', nonblank)}) WHERE {time_filter}",
+            f"FROM ({select.replace('{lines}', nonblank)}) WHERE {time_filter} "
+            f"AND coalesce({_PLAUSIBLE_TIME}, TRUE)",
             [item.path, *params],
         )
         also_records += db.count(table) - before
