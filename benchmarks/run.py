@@ -701,8 +701,27 @@ def write_doc(
     if hot:
         lines += render_hotspots(hot)
     lines += ["", ACCESS_NOTES, ""]
+    lines += kept_notes(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def kept_notes(path: Path) -> list[str]:
+    """The hand-written ``## Notes:`` sections of the document at ``path`` (not ACCESS_NOTES).
+
+    People add their measurements there; a new run rewrites the tables, not their notes.
+    """
+    if not path.exists():
+        return []
+    ours = ACCESS_NOTES.splitlines()[0]
+    kept: list[str] = []
+    keeping = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            keeping = line.startswith("## Notes:") and line != ours
+        if keeping:
+            kept.append(line)
+    return kept
 
 
 def _find(sections: list[Section], key: str, tool: str) -> Run | None:
@@ -916,7 +935,8 @@ def bench_database(
     # Issues 4 and 9: memory flat and time linear when the input grows 4× (logtriage only:
     # the anchors would take most of an hour on it).
     four = prepare(kind, DATA / f"{kind}-{size_mb * 4:g}mb.log", size_mb=size_mb * 4)
-    four_title = f"Same {title.split(',')[0]} shape, 4× larger ({four.mb:,.0f} MB)"
+    name = "MySQL slow log" if kind == "mysql" else "PostgreSQL log"
+    four_title = f"Same {name} shape, 4× larger ({four.mb:,.0f} MB)"
     print(f"{four_title}:", flush=True)
     sections.append(
         Section(four_title, four, [run_tool(logtriage_tool(extra), four, f"{kind}-4x", skip)])
