@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from logtriage.sources.base import ParsePlan
+from logtriage.sources.base import MAX_DURATION_MS, ParsePlan
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ class AccessTemplate:
             ts = (
                 "CASE WHEN m._duration IS NULL THEN m._logged_ts "
                 # A duration of more than ~30 years is garbage, not a start time (no overflow).
-                "WHEN m._duration < 1e12 THEN m._logged_ts - "
+                f"WHEN m._duration < {MAX_DURATION_MS} THEN m._logged_ts - "
                 "to_microseconds((m._duration * 1000)::BIGINT) END"
             )
         else:

@@ -29,7 +29,7 @@ from itertools import combinations, pairwise
 from typing import Any
 
 from logtriage.sources.access_template import slot_sql
-from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+from logtriage.sources.base import MAX_DURATION_MS, Detection, FormatOptions, ParsePlan
 
 # A key is a path of segments; an int segment indexes an array (Caddy's header lists).
 Key = tuple[str | int, ...]
@@ -368,7 +368,7 @@ WITH src AS (
 ), r AS (
     SELECT
         coalesce({c("ts")}, CASE WHEN {c("duration_ms")} IS NULL THEN end_ts
-            WHEN {c("duration_ms")} < 1e12
+            WHEN {c("duration_ms")} < {MAX_DURATION_MS}
             THEN end_ts - to_microseconds(({c("duration_ms")} * 1000)::BIGINT) END) AS ts,
         {c("duration_ms")} AS duration_ms,
         coalesce({c("method")}, upper(NULLIF(rl.method, ''))) AS method,
