@@ -44,6 +44,9 @@ class Settings:
     # DuckDB's allocator overhead live above it. Beyond it the engine spills to disk.
     memory_limit: str = "768MB"
     temp_directory: str | None = None
+    # A database log larger than this is read in pieces of about this many bytes (default: a
+    # sixth of memory_limit; engine/pieces.py). Tests set it small to cut their case files.
+    piece_bytes: int | None = None
     since: datetime | None = None
     until: datetime | None = None
     # Route patterns ("GET /users/{id}", "/items/:id") that win over automatic templating.

@@ -28,7 +28,12 @@ import duckdb
 
 from logtriage.config import Settings
 from logtriage.engine.database import Database, new_work_dir
-from logtriage.engine.loading import EXAMPLES_PER_REASON, SNIFF_LINES, load_input
+from logtriage.engine.loading import (
+    SNIFF_LINES,
+    consolidate_rejects,
+    head_sample,
+    load_input,
+)
 from logtriage.engine.pipeline import Progress, analyze_tables
 from logtriage.errors import ConfigError, InputError, LogtriageError
 from logtriage.model.report import InputSummary, Report
@@ -205,7 +210,7 @@ def run_incremental(
                 new_lines, new_records = _load_steps(
                     db, steps, records, settings, hints, work_dir, run, started, progress
                 )
-                _consolidate_rejects(db)
+                consolidate_rejects(db)
                 _reset_computed_routes(db)
                 db.execute(
                     "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
@@ -505,7 +510,7 @@ def _load_steps(
             sample = record.sample
             if len(sample) < SNIFF_LINES:
                 # A short first read: the file's first lines so far plus the new ones.
-                sample = [*sample, *_head_sample(spool, SNIFF_LINES - len(sample))]
+                sample = [*sample, *head_sample(spool, SNIFF_LINES - len(sample))]
             item = InputFile(step.item.path, spool, "none", line_offset=resume.line - 1)
             got = load_input(db, item, scan, _reader_settings(record, settings), hints, sample)
             _accumulate(record, got, sample)
@@ -608,25 +613,6 @@ def _how(record: FileRecord, resume: Resume) -> str:
     return resume.reason
 
 
-def _head_sample(path: str, limit: int) -> list[str]:
-    """The first non-blank lines of ``path``, as the engine's sniffing sample takes them."""
-    out: list[str] = []
-    if limit <= 0:
-        return out
-    with open(path, "rb") as handle:
-        for raw in handle:
-            try:
-                text = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")
-            except UnicodeDecodeError:
-                continue
-            if "\x01" in text or not text.strip(" "):
-                continue
-            out.append(text)
-            if len(out) >= limit:
-                break
-    return out
-
-
 def _reader_settings(record: FileRecord, settings: Settings) -> Settings:
     """The settings a file is parsed with: as first read, with this run's reader flags on top.
 
@@ -672,25 +658,6 @@ def _save(db: Database, record: FileRecord) -> None:
     columns = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     db.execute(f"INSERT INTO read_files ({columns}) VALUES ({marks})", list(values.values()))
-
-
-def _consolidate_rejects(db: Database) -> None:
-    """Each run adds its own counts and examples: keep one count and N examples per reason."""
-    db.execute(
-        "CREATE OR REPLACE TABLE reject_counts AS SELECT source, reason, "
-        "sum(count)::BIGINT AS count, min(first_line) AS first_line FROM reject_counts "
-        "GROUP BY ALL"
-    )
-    db.execute(
-        "CREATE OR REPLACE TABLE rejects AS SELECT * FROM rejects "
-        "QUALIFY row_number() OVER (PARTITION BY source, reason ORDER BY line) <= ?",
-        [EXAMPLES_PER_REASON],
-    )
-    db.execute(
-        "CREATE OR REPLACE TABLE reject_resemblance AS SELECT source, format, variant, "
-        "sum(matched)::INTEGER AS matched, sum(sampled)::INTEGER AS sampled "
-        "FROM reject_resemblance GROUP BY ALL"
-    )
 
 
 def _reset_computed_routes(db: Database) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import duckdb
 
@@ -19,7 +20,7 @@ from logtriage.model.i18n import _
 from logtriage.model.report import InputSummary
 from logtriage.model.tables import CANONICAL_TABLES
 from logtriage.sources import BUILTIN_FORMATS, format_by_name
-from logtriage.sources.base import Detection, FormatOptions, LogFormat, ParsePlan
+from logtriage.sources.base import Detection, FormatOptions, LogFormat, ParsePlan, Pieces
 from logtriage.sources.byte_decoding import lines_at
 from logtriage.sources.cursor import open_content
 from logtriage.sources.line_breaks import (
@@ -266,12 +267,69 @@ def _record_reader_refusals(db: Database, item: InputFile, scan: int) -> None:
     )
 
 
+def consolidate_rejects(db: Database) -> None:
+    """Each run (or piece) adds its counts and examples: keep one count, N examples a reason."""
+    db.execute(
+        "CREATE OR REPLACE TABLE reject_counts AS SELECT source, reason, "
+        "sum(count)::BIGINT AS count, min(first_line) AS first_line FROM reject_counts "
+        "GROUP BY ALL"
+    )
+    db.execute(
+        "CREATE OR REPLACE TABLE rejects AS SELECT * FROM rejects "
+        "QUALIFY row_number() OVER (PARTITION BY source, reason ORDER BY line) <= ?",
+        [EXAMPLES_PER_REASON],
+    )
+    db.execute(
+        "CREATE OR REPLACE TABLE reject_resemblance AS SELECT source, format, variant, "
+        "sum(matched)::INTEGER AS matched, sum(sampled)::INTEGER AS sampled "
+        "FROM reject_resemblance GROUP BY ALL"
+    )
+
+
+def head_sample(path: str, limit: int) -> list[str]:
+    """The first non-blank lines of the plain file ``path``, as ``_sample`` takes them."""
+    with open(path, "rb") as handle:
+        return stream_head(handle, limit)
+
+
+def stream_head(content: BinaryIO, limit: int) -> list[str]:
+    """The first non-blank lines of a stream of bytes, as ``_sample`` takes them."""
+    out: list[str] = []
+    if limit <= 0:
+        return out
+    for raw in content:
+        try:
+            text = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")
+        except UnicodeDecodeError:
+            continue
+        if "\x01" in text or not text.strip(" "):
+            continue
+        out.append(text)
+        if len(out) >= limit:
+            break
+    return out
+
+
 def _sample(db: Database, limit: int, where: str = "TRUE") -> list[str]:
     rows = db.rows(
         f"SELECT text FROM lines WHERE {_NONBLANK} AND {where} ORDER BY line LIMIT ?",
         [limit],
     )
     return [r["text"] for r in rows]
+
+
+@dataclass(frozen=True)
+class PieceRange:
+    """The lines of a file one piece gives rows for (engine/pieces.py); it may read more."""
+
+    first_line: int
+    end_line: int  # the first line of the next piece
+    first: bool
+    last: bool
+
+    def where(self, column: str = "line") -> str:
+        """SQL: ``column`` is one of this piece's lines."""
+        return f"({column} >= {int(self.first_line)} AND {column} < {int(self.end_line)})"
 
 
 def load_input(
@@ -283,6 +341,7 @@ def load_input(
     sample: Sequence[str] | None = None,
     *,
     normalize: bool = False,
+    piece: PieceRange | None = None,
 ) -> InputSummary:
     """Load ``item`` into its canonical table; record rejections; summarise what it gave.
 
@@ -290,14 +349,22 @@ def load_input(
     parsed as its file's first lines were, not by sniffing a fragment. ``normalize``: the
     caller fingerprints the queries next (``normalize_queries``), so statements a database
     reader writes into an empty table may be normalized on their way in; otherwise the table
-    keeps the readers' raw statements.
+    keeps the readers' raw statements. ``piece``: ``item`` is one piece of a large file; only
+    the rows of the piece's own lines are kept (the lines around them are context).
     """
     _read_lines(db, item, scan)
+    mine = "TRUE" if piece is None else piece.where()
+    if piece is not None:
+        db.execute(
+            f"DELETE FROM scan_rejects_{scan} "
+            f"WHERE NOT {piece.where(f'line + {int(item.line_offset)}')}"
+        )
     refused = db.count(f"scan_rejects_{scan}")
     if refused:
         _record_reader_refusals(db, item, scan)
     counted = db.rows(
-        f"SELECT count(*) AS n, count(*) FILTER (WHERE NOT {_NONBLANK}) AS blank FROM lines"
+        f"SELECT count(*) AS n, count(*) FILTER (WHERE NOT {_NONBLANK}) AS blank FROM lines "
+        f"WHERE {mine}"
     )[0]
     total = int(counted["n"]) + refused
     blank = int(counted["blank"])
@@ -310,7 +377,7 @@ def load_input(
     if unwrapped is not None:
         blank += unwrapped.absorbed
         sample = unwrapped.sample
-    longest = longest_lines(db)
+    longest = longest_lines(db, mine)
     choice = choose_format(sample, options, settings.format)
     if choice.format is None:
         return _unrecognised(db, item, total, blank, refused)
@@ -319,6 +386,11 @@ def load_input(
     plan = fmt.plan(sample, options, choice.detection.variant)
     columns = [c for c in CANONICAL_TABLES[plan.table] if c != "source"]
     nonblank = f"(SELECT * FROM lines WHERE {_NONBLANK})"
+    pieces = getattr(fmt, "pieces", None)
+    carry = pieces.carry if isinstance(pieces, Pieces) else None
+    if carry is not None and (piece is None or piece.first):
+        # The reader hands state from piece to piece in this table: none before a file.
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {carry[0]} AS {carry[1]}")
     for statement in plan.setup:
         db.execute(statement.replace("{lines}", nonblank))
     db.execute("DROP TABLE IF EXISTS parsed")
@@ -346,6 +418,9 @@ def load_input(
             f"UPDATE parsed SET _reject = 'time out of range' "
             f"WHERE _reject IS NULL AND NOT ({_PLAUSIBLE_TIME})"
         )
+    if piece is not None:
+        # Rows of the lines read around the piece are the neighbouring pieces' own.
+        db.execute(f"DELETE FROM parsed WHERE NOT {piece.where()}")
     variant = plan.variant
     if not plan.setup and not plan.also and settings.format is None:
         other = _parse_other_variant(db, options, plan, fmt.name)
@@ -358,9 +433,15 @@ def load_input(
     time_filter, params = _time_filter(settings)
     column_list = ", ".join(f'"{c}"' for c in columns)
     if not adopt:
+        kept = f"(SELECT * FROM parsed WHERE _reject IS NULL AND {time_filter})"
+        if normalize and plan.table == "queries" and db.engine == "duckdb":
+            # A second file (or piece) is normalized on its way in as the first one was:
+            # normalize_queries rewriting the whole table afterwards cost 20 of 124 CPU-s
+            # for eight rotated 150 MB PostgreSQL logs.
+            fingerprint_map(db, "(SELECT * FROM parsed WHERE _reject IS NULL)")
+            kept = f"({normalized_select(kept)})"
         db.execute(
-            f"INSERT INTO {plan.table} ({column_list}, source) SELECT {column_list}, ? "
-            f"FROM parsed WHERE _reject IS NULL AND {time_filter}",
+            f"INSERT INTO {plan.table} ({column_list}, source) SELECT {column_list}, ? FROM {kept}",
             [item.path, *params],
         )
     also_records = 0
@@ -370,7 +451,7 @@ def load_input(
         db.execute(
             f"INSERT INTO {table} ({also_columns}, source) SELECT {also_columns}, ? "
             f"FROM ({select.replace('{lines}', nonblank)}) WHERE {time_filter} "
-            f"AND coalesce({_PLAUSIBLE_TIME}, TRUE)",
+            f"AND coalesce({_PLAUSIBLE_TIME}, TRUE) AND {mine}",
             [item.path, *params],
         )
         also_records += db.count(table) - before
@@ -397,6 +478,8 @@ def load_input(
     else:
         db.execute("DROP TABLE parsed")
     db.execute("DROP TABLE lines")
+    if carry is not None and (piece is None or piece.last):
+        db.execute(f"DROP TABLE IF EXISTS {carry[0]}")
     for row in db.rows(
         "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'tmp\\_%' ESCAPE '\\'"
     ):

@@ -17,6 +17,7 @@ from logtriage.engine.database import Database, new_work_dir
 from logtriage.engine.fingerprint import normalize_queries
 from logtriage.engine.loading import load_input
 from logtriage.engine.openapi import openapi_routes
+from logtriage.engine.pieces import load_file
 from logtriage.engine.routes import assign_routes
 from logtriage.engine.stats import query_table, route_table, summary
 from logtriage.engine.tables import field_hints, read_tables, write_tables
@@ -69,7 +70,7 @@ def run_analysis(
                 # Statements may be fingerprinted as they are loaded, unless the readers'
                 # tables are written out (--tables keeps their raw statements).
                 normalize = not settings.tables
-                inputs.append(load_input(db, item, scan, settings, hints, normalize=normalize))
+                inputs.append(load_file(db, item, scan, settings, hints, normalize=normalize))
             if settings.tables and not from_tables:
                 progress(_("writing tables to {path}").format(path=settings.tables))
                 write_tables(db, settings.tables, inputs)

@@ -143,5 +143,9 @@ def _input_from_json(data: Mapping[str, Any]) -> InputSummary:
     values = {k: v for k, v in data.items() if k in known}
     values["missing"] = tuple(values.get("missing") or ())
     longest = values.get("longest")
-    values["longest"] = LongestLines(**longest) if isinstance(longest, dict) else None
+    if isinstance(longest, dict):
+        near = tuple(tuple(int(v) for v in n) for n in longest.get("near") or ())
+        values["longest"] = LongestLines(**{**longest, "near": near})
+    else:
+        values["longest"] = None
     return InputSummary(**values)

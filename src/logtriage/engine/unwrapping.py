@@ -37,14 +37,7 @@ def unwrap_lines(
     --timestamps``, ``docker compose logs``) is removed only when ``confidence`` (the best
     reader's, for a sample) is clearly higher without it: a log may start that way itself.
     """
-    wrapper = detect(sample)
-    candidates = detect_prefixed(sample) if wrapper is None else []
-    if candidates:
-        best = confidence(sample) + _PREFIX_GAIN
-        for prefixed in candidates:
-            gained = confidence(unwrap_sample(sample, prefixed))
-            if gained >= best:
-                wrapper, best = prefixed, gained
+    wrapper = wrapper_of(sample, confidence)
     if wrapper is None:
         return None
     before = db.count("lines")
@@ -64,6 +57,19 @@ def unwrap_lines(
     )
     absorbed = before - db.count("lines") + int(emptied)
     return Unwrapped(wrapper, absorbed, unwrap_sample(sample, wrapper))
+
+
+def wrapper_of(sample: Sequence[str], confidence: Callable[[Sequence[str]], float]) -> str | None:
+    """The wrapper ``unwrap_lines`` would remove from lines like ``sample``, if any."""
+    wrapper = detect(sample)
+    candidates = detect_prefixed(sample) if wrapper is None else []
+    if candidates:
+        best = confidence(sample) + _PREFIX_GAIN
+        for prefixed in candidates:
+            gained = confidence(unwrap_sample(sample, prefixed))
+            if gained >= best:
+                wrapper, best = prefixed, gained
+    return wrapper
 
 
 def fill_container_ts(db: Database) -> None:

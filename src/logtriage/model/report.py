@@ -18,6 +18,9 @@ class LongestLines:
     count: int  # lines of exactly that length
     just_below: int  # lines up to 64 bytes shorter (what a natural tail has instead)
     open_ended: int  # lines of that length that end mid-token (no closing quote or bracket)
+    # Per length within the neighbourhood of the top: (bytes, lines, open-ended lines); pieces
+    # of one file (engine/pieces.py) are combined from these.
+    near: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 # The longest duration a log line may state, in milliseconds (about 31 years). A longer one is
 # not a measurement (a corrupt or crafted line); turned into a time it would overflow.
 MAX_DURATION_MS = 1e12
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """How a reader of multi-line entries reads a large file piece by piece (engine/pieces.py).
+
+    Each piece is a range of whole lines, read with its own ``lines`` table, so the engine's
+    memory holds one piece at a time. ``starts_entry(previous, line)`` (raw bytes, no line end)
+    says where a piece may begin. ``context``: the share of a piece read again before and after
+    it, whose rows the neighbouring pieces give (PostgreSQL: a STATEMENT line finds its
+    message, a statement its duration line further on). ``carry``: (table, SELECT of its one
+    row of NULLs) that the reader's SQL reads and rewrites, handing state (MySQL's `use db`)
+    from one piece to the next; the engine makes it before a file's first piece.
+    """
+
+    starts_entry: Callable[[bytes, bytes], bool]
+    context: float = 0.0
+    carry: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from logtriage.sources.base import MAX_DURATION_MS, Detection, FormatOptions, ParsePlan
+from logtriage.sources.base import MAX_DURATION_MS, Detection, FormatOptions, ParsePlan, Pieces
 from logtriage.sources.mysql_server import (
     BANNER_SQL,
     FIELD_HINTS,
@@ -59,6 +59,12 @@ _OPENER_SQL = (
         for key in ("Time", "User@Host", "Thread_id", "Schema", "Query_time")
     )
     + ")"
+)
+# `use db` / `# Time:` / `SET timestamp` / the UTC offset known at the end of a piece of the file.
+CARRY = "carry_mysql_slow"
+_NO_CARRY = (
+    "SELECT NULL::VARCHAR AS time_v, NULL::BIGINT AS set_v, NULL::VARCHAR AS db_v, "
+    "NULL::BIGINT AS shift_s"
 )
 _USE = r"^use (?:`([^`]+)`|([^;`\s]+));$"
 # The server writes `SET [last_insert_id=N,][insert_id=N,]timestamp=N;` before the statement.
@@ -476,15 +482,18 @@ def _entries_sql() -> str:
     sees the one before); a `use db;` counts from its entry's statement on (a lone `use db;`
     is the statement). The window reads only the narrow columns.
     """
-    prior = "CASE WHEN p.prior_{0}.epoch = g.epoch AND coalesce(g.{0}_line > g.line, TRUE) "
-    prior += "THEN p.prior_{0}.v END"
+    # Before a piece's first restart banner, the values of the piece before it count too.
+    prior = "CASE WHEN coalesce(g.{0}_line > g.line, TRUE) THEN CASE "
+    prior += "WHEN p.prior_{0}.epoch = g.epoch THEN p.prior_{0}.v "
+    prior += f"WHEN g.epoch = 0 THEN (SELECT {{1}} FROM {CARRY}) END END"
     return f"""
 CREATE TEMP TABLE tmp_mysql_entries AS
 SELECT g.* EXCLUDE (last_time, time_line, set_line, use_db),
-    greatest({prior.format("time")}, g.time_text) AS known_time,
-    greatest({prior.format("set")}, g.set_epoch) AS known_epoch,
+    greatest({prior.format("time", "time_v")}, g.time_text) AS known_time,
+    greatest({prior.format("set", "set_v")}, g.set_epoch) AS known_epoch,
     CASE WHEN g.use_db IS NOT NULL AND g.body_lines > 0 THEN g.use_db
-         WHEN p.prior_db.epoch = g.epoch THEN p.prior_db.v END AS known_db
+         WHEN p.prior_db.epoch = g.epoch THEN p.prior_db.v
+         WHEN g.epoch = 0 THEN (SELECT db_v FROM {CARRY}) END AS known_db
 FROM tmp_mysql_groups g JOIN (
     SELECT entry,
         last_value(CASE WHEN last_time IS NOT NULL THEN {{'epoch': epoch, 'v': last_time}} END
@@ -499,13 +508,53 @@ FROM tmp_mysql_groups g JOIN (
 """
 
 
+def _carry_sql() -> str:
+    """The values the next piece of the file starts with: those known after this piece."""
+    return f"""
+CREATE OR REPLACE TEMP TABLE {CARRY} AS
+SELECT
+    coalesce(arg_max(g.last_time, g.entry) FILTER (WHERE g.last_time IS NOT NULL),
+             CASE WHEN e.last = 0 THEN any_value(c.time_v) END) AS time_v,
+    coalesce(arg_max(g.set_epoch, g.entry) FILTER (WHERE g.set_epoch IS NOT NULL),
+             CASE WHEN e.last = 0 THEN any_value(c.set_v) END) AS set_v,
+    coalesce(arg_max(g.use_db, g.entry) FILTER (WHERE g.use_db IS NOT NULL AND g.body_lines > 0),
+             CASE WHEN e.last = 0 THEN any_value(c.db_v) END) AS db_v,
+    (SELECT shift_s FROM tmp_mysql_shift) AS shift_s
+FROM (SELECT coalesce(max(epoch), 0) AS last FROM tmp_mysql_groups) e
+    CROSS JOIN {CARRY} c
+    LEFT JOIN tmp_mysql_groups g ON g.epoch = e.last
+GROUP BY e.last
+"""
+
+
 # Query_time in seconds when it is a duration at all (else NULL: the entry is rejected).
 _SANE_QUERY_TIME = (
     f"CASE WHEN query_time BETWEEN 0 AND {MAX_DURATION_MS / 1000} THEN query_time END"
 )
 
 
-def _setup_sql(system: str, utc_offset_s: int | None) -> str:
+def _shift_sql(utc_offset_s: int | None) -> str:
+    """The server's offset from UTC, in seconds to add to its zone-less times.
+
+    Entries that also have SET timestamp (UTC) reveal it: their difference, rounded to a quarter
+    hour. (The last `# Time:` is this entry's second too: old servers write it only when it
+    changes.) The mysql_utc_offset option, when given, wins; a piece without such entries
+    keeps the offset of the piece before it.
+    """
+    return f"""
+CREATE TEMP TABLE tmp_mysql_shift AS
+SELECT coalesce({-utc_offset_s if utc_offset_s is not None else "NULL"},
+        round(median(CASE
+        WHEN set_epoch IS NOT NULL AND NOT {has_zone_sql("known_time")}
+        THEN set_epoch - epoch({time_sql("known_time")} - coalesce(
+            to_microseconds((({_SANE_QUERY_TIME}) * 1000000)::BIGINT), INTERVAL 0 SECOND))
+        END) / 900) * 900,
+        (SELECT shift_s FROM {CARRY}), 0)::BIGINT AS shift_s
+FROM tmp_mysql_entries
+"""
+
+
+def _setup_sql(system: str) -> str:
     """Statements of several lines joined, times made UTC, text before the first header."""
     return f"""
 CREATE TEMP TABLE tmp_mysql_slow AS
@@ -533,18 +582,8 @@ WITH multi AS (
         query_time * 1000.0 AS duration_ms
     FROM tmp_mysql_entries e LEFT JOIN multi USING (entry) LEFT JOIN single USING (entry)
 ), shifted AS (
-    -- Zone-less times are server local time. Entries that also have SET timestamp (UTC)
-    -- reveal the server's offset: their difference, rounded to a quarter hour. (The last
-    -- `# Time:` is this entry's second too: old servers write it only when it changes.)
-    -- The mysql_utc_offset option, when given, wins.
-    SELECT to_seconds(coalesce({-utc_offset_s if utc_offset_s is not None else "NULL"},
-            round(median(CASE
-            WHEN set_epoch IS NOT NULL AND NOT {has_zone_sql("known_time")}
-            THEN set_epoch - epoch({time_sql("known_time")} - coalesce(
-                to_microseconds((({_SANE_QUERY_TIME}) * 1000000)::BIGINT), INTERVAL 0 SECOND))
-            END)
-            / 900) * 900, 0)::BIGINT) AS shift
-    FROM tmp_mysql_entries
+    -- Zone-less times are server local time (_shift_sql).
+    SELECT to_seconds(shift_s) AS shift FROM tmp_mysql_shift
 )
 SELECT
     CASE
@@ -601,6 +640,22 @@ _COLUMNS = (
 )
 
 
+def _starts_entry(previous: bytes, line: bytes) -> bool:
+    """May a piece of the file begin at ``line``: an entry's first header after a statement?
+
+    Not after a header line (the entry began above) nor after a server banner (the restart it
+    announces belongs to the entries that follow it).
+    """
+    if not line.startswith((b"# Time: ", b"# User@Host: ")):
+        return False
+    before = previous.strip()
+    return (
+        bool(before)
+        and not before.startswith((b"#", b"Tcp port: ", b"TCP Port: ", b"Time"))
+        and not before.endswith(b"started with:")
+    )
+
+
 class MysqlSlowFormat:
     """MySQL / Percona Server / MariaDB slow query log."""
 
@@ -612,6 +667,8 @@ class MysqlSlowFormat:
         "'# Time:' / '# User@Host:' lines before each statement"
     )
     field_hints: Mapping[str, str] = FIELD_HINTS
+    # A large file is read in pieces that start at an entry, with the values carried over.
+    pieces = Pieces(starts_entry=_starts_entry, carry=(CARRY, _NO_CARRY))
 
     def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
         """Recognise slow-log header lines; the variant is the server flavour."""
@@ -641,8 +698,10 @@ class MysqlSlowFormat:
                 "DROP TABLE tmp_mysql_roles",
                 *(f"DROP TABLE tmp_mysql_v_{name}" for name, _, _ in _VALUE_TABLES),
                 _entries_sql(),
+                _shift_sql(utc_offset_seconds(options)),
+                _carry_sql(),
                 "DROP TABLE tmp_mysql_groups",
-                _setup_sql(system, utc_offset_seconds(options)),
+                _setup_sql(system),
             ),
             select_sql=f"SELECT {_COLUMNS} FROM tmp_mysql_slow",
             also=(

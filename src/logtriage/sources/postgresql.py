@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+from logtriage.sources.base import Detection, FormatOptions, ParsePlan, Pieces
 from logtriage.sources.postgresql_lang import (
     chosen_languages,
     languages,
@@ -119,6 +119,11 @@ def detect_layout(lines: Sequence[str], options: FormatOptions) -> Layout:
     return best
 
 
+def _not_continued(previous: bytes, line: bytes) -> bool:
+    """A piece may begin at any line but a message's continuation (the context covers those)."""
+    return not line.startswith((b"\t", b" "))
+
+
 class PostgresqlFormat:
     """PostgreSQL server log (stderr or syslog destination) with any log_line_prefix."""
 
@@ -136,6 +141,10 @@ class PostgresqlFormat:
         "Heroku logplex and CloudWatch exports"
     )
     field_hints: Mapping[str, str] = FIELD_HINTS
+    # A large file is read in pieces, each with a twentieth of a piece around it read again:
+    # a DETAIL/STATEMENT line finds its message above, a statement logged as it starts finds
+    # its duration line below (a statement running longer than that stays untimed).
+    pieces = Pieces(starts_entry=_not_continued, context=0.05)
 
     def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
         """Confidence is the share of sample entry lines the best prefix matches."""
