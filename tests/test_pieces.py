@@ -23,9 +23,12 @@ from logtriage.sources.base import Pieces
 from logtriage.sources.reading import expand_inputs
 
 CASES = Path(__file__).parent / "cases" / "sources"
-PIECEWISE = sorted((CASES / "mysql_slow").glob("*.log")) + sorted(
-    (CASES / "postgresql").glob("*.log")
-)
+PIECEWISE = [
+    *sorted((CASES / "mysql_slow").glob("*.log")),
+    *sorted((CASES / "postgresql").glob("*.log")),
+    *sorted((CASES / "postgresql_csv").glob("*.csv")),
+    *sorted((CASES / "postgresql_json").glob("*.json")),
+]
 # (percona_replica_legacy_pt.log read in pieces of a few hundred bytes differs: its first
 # entry has no `SET timestamp`, so a piece of only that entry cannot learn the server's UTC
 # offset that later entries reveal, where the whole file takes their median. A piece is
@@ -171,3 +174,18 @@ def test_pieces_are_whole_lines_cut_where_an_entry_starts(
 )
 def test_a_piece_is_a_sixth_of_the_memory_limit(limit: str, expected: int) -> None:
     assert piece_bytes(Settings(memory_limit=limit)) == expected
+
+
+def test_line_ends_with_carriage_returns_are_numbered_as_the_whole_file(tmp_path: Path) -> None:
+    # Some lines end in \r\n, one has a stray \r inside: the whole file is read from a copy
+    # that breaks at \n only, and each piece must number its lines the same way.
+    lines = (CASES / "mysql_slow" / "mysql57_pt.log").read_bytes().split(b"\n")
+    mixed = [line + b"\r" if n % 3 == 0 else line for n, line in enumerate(lines)]
+    mixed[5] = mixed[5][:4] + b"\r" + mixed[5][4:]
+    log = tmp_path / "slow.log"
+    log.write_bytes(b"\n".join(mixed))
+    whole = _tables(log, None)
+    for piece in (log.stat().st_size // 9, log.stat().st_size // 3):
+        in_pieces = _tables(log, piece)
+        assert in_pieces[0] == whole[0]
+        assert in_pieces[1] == whole[1]

@@ -25,7 +25,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 
-from logtriage.sources.base import Detection, FormatOptions, ParsePlan
+from logtriage.sources.base import Detection, FormatOptions, ParsePlan, Pieces
 from logtriage.sources.postgresql_lang import chosen_languages
 from logtriage.sources.postgresql_messages import (
     FIELD_HINTS,
@@ -74,6 +74,9 @@ class PostgresqlCsvFormat:
         "connection and a hex.hex session id"
     )
     field_hints: Mapping[str, str] = FIELD_HINTS
+    # A large file is read in pieces, with context around each as the stderr reader's
+    # (postgresql.py): a statement logged as it starts finds its duration record below.
+    pieces = Pieces(starts_entry=lambda previous, line: True, context=0.05)
 
     def sniff(self, lines: Sequence[str], options: FormatOptions) -> Detection:
         """Share of sample records with a csvlog column count and a time in the first column."""
