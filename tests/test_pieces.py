@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from logtriage import api
 from logtriage.config import Settings
 from logtriage.engine import pieces as pieces_module
 from logtriage.engine.database import Database, new_work_dir
@@ -189,3 +191,26 @@ def test_line_ends_with_carriage_returns_are_numbered_as_the_whole_file(tmp_path
         in_pieces = _tables(log, piece)
         assert in_pieces[0] == whole[0]
         assert in_pieces[1] == whole[1]
+
+
+def _history_queries(state: Path) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(state / "history.duckdb"), read_only=True) as con:
+        return con.execute(
+            'SELECT line, ts, duration_ms, sql, db, "user", connection FROM queries ORDER BY line'
+        ).fetchall()
+
+
+def test_state_runs_read_a_large_first_read_in_pieces_as_whole(tmp_path: Path) -> None:
+    text = _slow_entry(0, "use shop;\n") + "".join(_slow_entry(n) for n in range(1, 60))
+    half = text.index("# Time", len(text) // 2)
+    log = tmp_path / "slow.log"
+    runs = {}
+    for name, piece in (("whole", None), ("pieces", 700)):
+        state = tmp_path / name
+        log.write_text(text[:half])
+        api.analyze([str(log)], Settings(state=str(state), piece_bytes=piece))
+        log.write_text(text)  # new lines: the second run reads them (in pieces too)
+        api.analyze([str(log)], Settings(state=str(state), piece_bytes=piece))
+        runs[name] = _history_queries(state)
+    assert len(runs["whole"]) == 60
+    assert runs["pieces"] == runs["whole"]

@@ -32,8 +32,8 @@ from logtriage.engine.loading import (
     SNIFF_LINES,
     consolidate_rejects,
     head_sample,
-    load_input,
 )
+from logtriage.engine.pieces import load_file
 from logtriage.engine.pipeline import Progress, analyze_tables
 from logtriage.errors import ConfigError, InputError, LogtriageError
 from logtriage.model.report import InputSummary, Report
@@ -512,7 +512,8 @@ def _load_steps(
                 # A short first read: the file's first lines so far plus the new ones.
                 sample = [*sample, *head_sample(spool, SNIFF_LINES - len(sample))]
             item = InputFile(step.item.path, spool, "none", line_offset=resume.line - 1)
-            got = load_input(db, item, scan, _reader_settings(record, settings), hints, sample)
+            # A large first read of a database log goes piece by piece, as without --state.
+            got = load_file(db, item, scan, _reader_settings(record, settings), hints, sample)
             _accumulate(record, got, sample)
             record.carries_routes = record.carries_routes or bool(
                 db.scalar(

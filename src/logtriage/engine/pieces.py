@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -82,15 +82,21 @@ def load_file(
     scan: int,
     settings: Settings,
     hints: dict[str, Mapping[str, str]],
+    sample: Sequence[str] | None = None,
     *,
     normalize: bool = False,
 ) -> InputSummary:
-    """``load_input`` for one file; a large log whose reader can is read piece by piece."""
+    """``load_input`` for one file; a large log whose reader can is read piece by piece.
+
+    ``sample``: as ``load_input``'s (the new lines of a --state run are read as the file's
+    first lines were); ``item.line_offset`` lines of the file come before ``item``'s.
+    """
     size = piece_bytes(settings)
-    found = _pieces_of(item, settings, size)
+    found = _pieces_of(item, settings, size, sample)
     if found is None:
-        return load_input(db, item, scan, settings, hints, normalize=normalize)
+        return load_input(db, item, scan, settings, hints, sample, normalize=normalize)
     pieces, sample = found
+    before = item.line_offset
     context = max(int(size * pieces.context), _MIN_CONTEXT) if pieces.context else 0
     with open_content(item.read_path, item.compression) as content:
         cores = _cores(content, size, pieces, os.path.join(db.work_dir, f"core-{scan}"))
@@ -100,16 +106,15 @@ def load_file(
             # One piece is the whole file: read it as a file, as the engine reads any.
             if current is not None:
                 os.remove(current.path)
-            return load_input(db, item, scan, settings, hints, normalize=normalize)
+            return load_input(db, item, scan, settings, hints, sample, normalize=normalize)
         total: InputSummary | None = None
         behind: list[_Core] = []
         first = True
         while current is not None:
             spool, lead = _with_context(current, behind, ahead, context, db.work_dir, scan)
-            part = InputFile(item.path, spool, "none", line_offset=current.first_line - 1 - lead)
-            keep = PieceRange(
-                current.first_line, current.first_line + current.lines, first, not ahead
-            )
+            first_line = before + current.first_line
+            part = InputFile(item.path, spool, "none", line_offset=first_line - 1 - lead)
+            keep = PieceRange(first_line, first_line + current.lines, first, not ahead)
             for table in (f"scan_rejects_{scan}", f"scan_info_{scan}"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             got = load_input(
@@ -131,19 +136,23 @@ def load_file(
     return total
 
 
-def _pieces_of(item: InputFile, settings: Settings, size: int) -> tuple[Pieces, list[str]] | None:
+def _pieces_of(
+    item: InputFile, settings: Settings, size: int, sample: Sequence[str] | None
+) -> tuple[Pieces, list[str]] | None:
     """How ``item``'s reader reads pieces, when it is a file worth cutting into pieces.
 
-    With the sample of the file's first lines its format was chosen from: every piece is read
-    with the format and variant the whole file would be.
+    With the sample of the file's first lines its format was chosen from (``sample``, else
+    the file's own): every piece is read with the format and variant the whole file would be.
     """
     # Spark reads a file in partitions of its own; a UTF-16 file cannot be cut at b"\n".
     if settings.engine == "spark" or item.encoding != "utf-8":
         return None
     if item.compression == "none" and os.path.getsize(item.read_path) <= size * 3 // 2:
         return None
-    with open_content(item.read_path, item.compression) as content:
-        sample = stream_head(content, SNIFF_LINES)
+    if sample is None:
+        with open_content(item.read_path, item.compression) as content:
+            sample = stream_head(content, SNIFF_LINES)
+    sample = list(sample)
     options = FormatOptions(settings.format_options)
     if wrapper_of(sample, lambda lines: choose_format(lines, options, None).detection.confidence):
         return None  # records inside container or export wrappers: read whole, as before
