@@ -29,8 +29,8 @@ from logtriage.sources.reading import InputFile
 
 # A piece is this share of the engine's memory limit (128 MB of the default 768 MB): its
 # `lines` table and the reader's tables fit beside the rows already loaded. A 1.2 GB MySQL slow
-# log read whole spilled 29 GB and took 6.3x the CPU of a quarter of it; in pieces it grows
-# about linearly (docs/database-speed.md, "Reading in pieces").
+# log read whole spilled 29 GB and took 6.3x the CPU of a quarter of it; in pieces 4.5x
+# (docs/database-speed.md, "Reading in pieces").
 PIECE_SHARE = 6
 _DEFAULT_LIMIT = 768 * 10**6
 _UNITS = {
