@@ -102,11 +102,15 @@ def load_file(
         cores = _cores(content, size, pieces, os.path.join(db.work_dir, f"core-{scan}"))
         current = next(cores, None)
         ahead = _look_ahead(cores, [], max(context, 1))
-        if current is None or not ahead:
-            # One piece is the whole file: read it as a file, as the engine reads any.
-            if current is not None:
-                os.remove(current.path)
+        if current is None:
             return load_input(db, item, scan, settings, hints, sample, normalize=normalize)
+        if not ahead:
+            # One piece is the whole file: read as a file, from the copy already decompressed.
+            whole = InputFile(item.path, current.path, "none", line_offset=item.line_offset)
+            try:
+                return load_input(db, whole, scan, settings, hints, sample, normalize=normalize)
+            finally:
+                os.remove(current.path)
         total: InputSummary | None = None
         behind: list[_Core] = []
         first = True
