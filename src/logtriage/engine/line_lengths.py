@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from logtriage.engine.database import Database
 from logtriage.model.report import LongestLines
 
 # Lines this much shorter than the longest are its natural neighbours.
 NEIGHBOURHOOD = 64
+
+
+@dataclass(frozen=True)
+class LineCensus:
+    """How many lines an input has, how many of them are blank, and its longest lines."""
+
+    lines: int
+    blank: int
+    longest: LongestLines | None
+
+
+def line_census(db: Database, nonblank: str, where: str = "TRUE") -> LineCensus:
+    """Count the ``lines`` table's lines and blank ones (not ``nonblank``); measure the longest.
+
+    One scan counts and finds the longest length, a second looks at the lines near it: a log
+    larger than the engine's memory is read back from its spill files on every scan (three
+    scans of a 4-million-line access log cost 3 CPU-s, these two 1.2-2).
+    """
+    if db.engine == "spark":
+        counted = db.rows(
+            f"SELECT count(*) AS n, count(*) FILTER (WHERE NOT {nonblank}) AS blank "
+            f"FROM lines WHERE {where}"
+        )[0]
+        return LineCensus(int(counted["n"]), int(counted["blank"]), None)
+    counted = db.rows(
+        f"""
+        SELECT count(*) AS n, count(*) FILTER (WHERE NOT {nonblank}) AS blank,
+               max(strlen(text)) AS top
+        FROM lines WHERE {where}
+        """
+    )[0]
+    longest = _near(db, int(counted["top"]), where) if counted["top"] else None
+    return LineCensus(int(counted["n"]), int(counted["blank"]), longest)
 
 
 def longest_lines(db: Database, where: str = "TRUE") -> LongestLines | None:
@@ -19,8 +54,11 @@ def longest_lines(db: Database, where: str = "TRUE") -> LongestLines | None:
     # Two plain scans (the maximum, then the few lines near it) cost ~30 ms of CPU per million
     # lines; one query with a window or a join over all lines costs ten times that.
     top = db.scalar(f"SELECT max(strlen(text)) FROM lines WHERE {where}")
-    if not top:
-        return None
+    return _near(db, int(top), where) if top else None
+
+
+def _near(db: Database, top: int, where: str) -> LongestLines | None:
+    """The per-length counts of the lines at most NEIGHBOURHOOD bytes shorter than ``top``."""
     near = db.rows(
         f"""
         SELECT n, count(*) AS lines,

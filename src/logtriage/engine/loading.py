@@ -13,7 +13,7 @@ import duckdb
 from logtriage.config import Settings
 from logtriage.engine.database import Database
 from logtriage.engine.fingerprint import fingerprint_map, normalized_select
-from logtriage.engine.line_lengths import longest_lines
+from logtriage.engine.line_lengths import line_census, longest_lines
 from logtriage.engine.unwrapping import fill_container_ts, unwrap_lines
 from logtriage.errors import FormatError, InputError
 from logtriage.model.i18n import _
@@ -362,12 +362,9 @@ def load_input(
     refused = db.count(f"scan_rejects_{scan}")
     if refused:
         _record_reader_refusals(db, item, scan)
-    counted = db.rows(
-        f"SELECT count(*) AS n, count(*) FILTER (WHERE NOT {_NONBLANK}) AS blank FROM lines "
-        f"WHERE {mine}"
-    )[0]
-    total = int(counted["n"]) + refused
-    blank = int(counted["blank"])
+    census = line_census(db, _NONBLANK, mine)
+    total = census.lines + refused
+    blank = census.blank
     options = FormatOptions(settings.format_options)
     sample = list(sample) if sample is not None else _sample(db, SNIFF_LINES)
     # Docker/Kubernetes records: the program's lines inside are what the formats read.
@@ -377,7 +374,8 @@ def load_input(
     if unwrapped is not None:
         blank += unwrapped.absorbed
         sample = unwrapped.sample
-    longest = longest_lines(db, mine)
+    # Container records unwrapped: the program's lines are the ones whose length says more.
+    longest = census.longest if unwrapped is None else longest_lines(db, mine)
     choice = choose_format(sample, options, settings.format)
     if choice.format is None:
         return _unrecognised(db, item, total, blank, refused)
