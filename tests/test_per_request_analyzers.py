@@ -243,3 +243,26 @@ def test_m006_clock_skew_from_queries_tied_by_id(world: World) -> None:
 def test_m006_quiet_when_clocks_agree(world: World) -> None:
     plant_n_plus_one(world, requests=25)
     assert world.run("M006") == []
+
+
+def test_units_and_shapes_are_numbered_one_to_one_with_their_text(world: World) -> None:
+    # Requests tied by id, and queries on two connections no request claims (bursts), with
+    # shapes whose numbers must follow their text (the analyzers compare blocks of numbers).
+    plant_n_plus_one(world, requests=4, interleave=True)
+    for b in range(3):
+        for conn in ("c7", "c8"):
+            for i in range(4):
+                world.query(
+                    90_000 + b * 5000 + i, "select * from zz", "select * from zz", None, conn
+                )
+                world.query(
+                    90_001 + b * 5000 + i, "select * from aa", "select * from aa", None, conn
+                )
+    world.run("P001")
+    db = world.db
+    pairs = db.rows("SELECT DISTINCT unit, uid FROM unit_queries")
+    assert len({r["unit"] for r in pairs}) == len({r["uid"] for r in pairs}) == len(pairs)
+    assert any(r["uid"] < 0 for r in pairs) and any(r["uid"] > 0 for r in pairs)
+    shapes = db.rows("SELECT DISTINCT fingerprint, fid FROM unit_queries ORDER BY fid")
+    assert len({r["fid"] for r in shapes}) == len(shapes)
+    assert [r["fingerprint"] for r in shapes] == sorted(r["fingerprint"] for r in shapes)

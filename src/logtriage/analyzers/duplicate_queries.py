@@ -57,18 +57,19 @@ class DuplicateQueries:
         rows = ctx.db.rows(
             """
             WITH shapes AS (
-                -- Counts first, over narrow keys: a statement can only repeat where its shape
-                -- does, so only those queries are grouped by their text.
-                SELECT unit, fingerprint FROM unit_queries
-                GROUP BY unit, fingerprint HAVING count(*) >= ?
+                -- Counts first, over the numbers of the unit and the shape: a statement can
+                -- only repeat where its shape does, so only those queries are grouped by text.
+                SELECT uid, fid FROM unit_queries GROUP BY uid, fid HAVING count(*) >= ?
             ), per AS (
-                SELECT q.unit, q.route, q.fingerprint, q.sql, count(*) AS n,
+                -- A unit has one route and a shape one fingerprint: grouped by their numbers.
+                SELECT any_value(q.unit) AS unit, any_value(q.route) AS route,
+                       any_value(q.fingerprint) AS fingerprint, q.sql, count(*) AS n,
                        sum(q.duration_ms) AS db_ms, min(q.source) AS source, min(q.line) AS line
                 FROM unit_queries q
-                JOIN shapes s ON s.unit = q.unit AND s.fingerprint = q.fingerprint
+                JOIN shapes s ON s.uid = q.uid AND s.fid = q.fid
                 -- A bound statement ($1, ?) without its parameters may differ in values.
                 WHERE NOT regexp_matches(q.sql, '\\$[0-9]+|[=(,] *\\?')
-                GROUP BY ALL HAVING count(*) >= ?
+                GROUP BY q.uid, q.fid, q.sql HAVING count(*) >= ?
             )
             SELECT route, fingerprint, count(DISTINCT unit) AS units,
                    quantile_disc(n, 0.5) AS n_p50, max(n) AS n_max,

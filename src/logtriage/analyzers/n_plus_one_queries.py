@@ -74,27 +74,30 @@ class NPlusOneQueries:
         rows = ctx.db.rows(
             """
             WITH per AS (
-                -- Counts first, over narrow keys: only the queries of a shape that runs often
-                -- enough in its unit are compared by their text.
-                SELECT unit, route, fingerprint, count(*) AS n, sum(duration_ms) AS db_ms,
-                       min(seq) AS first_seq, any_value(request_ms) AS request_ms
-                FROM unit_queries GROUP BY unit, route, fingerprint
+                -- Counts first, over the numbers of the unit (it has one route) and the shape
+                -- (one fingerprint): only the queries of a shape that runs often enough in its
+                -- unit are compared by their text.
+                SELECT uid, fid, any_value(unit) AS unit, any_value(route) AS route,
+                       any_value(fingerprint) AS fingerprint, count(*) AS n,
+                       sum(duration_ms) AS db_ms, min(seq) AS first_seq,
+                       any_value(request_ms) AS request_ms
+                FROM unit_queries GROUP BY uid, fid
                 HAVING count(*) >= ? AND coalesce(sum(duration_ms), 0) >= ?
             ), texts AS (
-                SELECT q.unit, q.fingerprint, count(DISTINCT q.sql) AS distinct_sql,
+                SELECT q.uid, q.fid, count(DISTINCT q.sql) AS distinct_sql,
                        bool_and(regexp_matches(q.sql, '\\$[0-9]+|[=(,] *\\?')) AS all_bound
                 FROM unit_queries q
-                JOIN per p ON p.unit = q.unit AND p.fingerprint = q.fingerprint
-                GROUP BY q.unit, q.fingerprint
+                JOIN per p ON p.uid = q.uid AND p.fid = q.fid
+                GROUP BY q.uid, q.fid
             ), hits AS (
                 -- Bind placeholders ($1, ?) hide the values when the log has no parameters:
                 -- repeats of a bound statement count as different parameters.
                 SELECT p.* FROM per p
-                JOIN texts t ON t.unit = p.unit AND t.fingerprint = p.fingerprint
+                JOIN texts t ON t.uid = p.uid AND t.fid = p.fid
                 WHERE t.distinct_sql >= ? OR t.all_bound
             ), sourced AS (
                 SELECT h.*, u.fingerprint AS source_fp, u.rows_sent AS source_rows
-                FROM hits h LEFT JOIN unit_queries u ON u.unit = h.unit AND u.seq = h.first_seq - 1
+                FROM hits h LEFT JOIN unit_queries u ON u.uid = h.uid AND u.seq = h.first_seq - 1
             ), route_units AS (
                 -- Each unit has one first query: counting those counts the units.
                 SELECT route, count(*) AS units FROM unit_queries WHERE seq = 1 GROUP BY route

@@ -63,12 +63,12 @@ class RepeatedQuerySequence:
         )
         if not found:
             return []
-        # The query numbered shapes in the order of their text, so its order is the text's.
+        # Shapes are numbered in the order of their text, so the blocks' order is the text's.
         ids = sorted({shape for row in found for shape in row["blk"]})
         names = {
-            r["id"]: r["fingerprint"]
+            r["fid"]: r["fingerprint"]
             for r in ctx.db.rows(
-                f"WITH {_SHAPES} SELECT id, fingerprint FROM shapes WHERE id IN "
+                "SELECT DISTINCT fid, fingerprint FROM unit_queries WHERE fid IN "
                 f"({', '.join(str(int(i)) for i in ids)})"
             )
         }
@@ -114,14 +114,6 @@ class RepeatedQuerySequence:
         return findings
 
 
-# Each distinct shape numbered in the order of its text: integer blocks compare, sort and group
-# as the text would, at a fraction of the cost.
-_SHAPES = """shapes AS (
-    SELECT fingerprint, row_number() OVER (ORDER BY fingerprint) AS id
-    FROM (SELECT DISTINCT fingerprint FROM unit_queries)
-)"""
-
-
 def _repeats_sql(max_length: int) -> str:
     """SQL: per (route, block of shapes), the units where the block repeats back to back.
 
@@ -151,21 +143,21 @@ def _repeats_sql(max_length: int) -> str:
             """
         )
     return f"""
-        WITH {_SHAPES}, units AS (
+        WITH units AS (
             -- Units where two shapes run often enough to repeat: no other can hold a block.
-            SELECT unit, any_value(route) AS route, any_value(request_ms) AS request_ms,
-                   row_number() OVER (ORDER BY unit) AS uid
+            -- Units and shapes by their numbers (unit_queries.uid, .fid): a shape's number
+            -- follows its text, so integer blocks compare, sort and group as the text would.
+            SELECT uid, any_value(route) AS route, any_value(request_ms) AS request_ms
             FROM (
-                SELECT unit, any_value(route) AS route, any_value(request_ms) AS request_ms
-                FROM unit_queries GROUP BY unit, fingerprint HAVING count(*) >= ?
+                SELECT uid, any_value(route) AS route, any_value(request_ms) AS request_ms
+                FROM unit_queries GROUP BY uid, fid HAVING count(*) >= ?
             )
-            GROUP BY unit HAVING count(*) >= 2
+            GROUP BY uid HAVING count(*) >= 2
         ), w AS (
             SELECT uid, seq, id AS f0, {leads}
             FROM (
-                SELECT n.uid, q.seq, s.id
-                FROM unit_queries q JOIN units n ON n.unit = q.unit
-                LEFT JOIN shapes s ON s.fingerprint = q.fingerprint
+                SELECT q.uid, q.seq, q.fid AS id
+                FROM unit_queries q JOIN units n ON n.uid = q.uid
             )
             WINDOW u AS (PARTITION BY uid ORDER BY seq)
         ), b AS ({" UNION ALL ".join(blocks)}),

@@ -81,7 +81,15 @@ def _burst_rule(
 
 # Columns: unit (text key), route (NULL for connection bursts), request_source, request_line,
 # request_id, request_ms, ts, duration_ms, sql, fingerprint, source, line, rows_sent,
-# rows_examined, seq (1-based order in the unit).
+# rows_examined, seq (1-based order in the unit), uid (the unit as a number: a request's is
+# its file's number * 2^40 + its line, a connection burst's is negative), fid (the shape: the
+# fingerprint's place in the order of the fingerprints' text).
+#
+# The analyzers count by (uid, fid) before they look at any text: integer keys group and join
+# cheaper than two texts, and a unit's number is its own even where its text is not (a file
+# name with ':' in it could spell another file's connection).
+_SOURCE_SPAN = 2**40
+_BURST_SPAN = 2**32
 
 
 def build_unit_queries(db: Database, burst_gap_ms: float = 50.0) -> None:
@@ -91,15 +99,28 @@ def build_unit_queries(db: Database, burst_gap_ms: float = 50.0) -> None:
     narrow rows (keys, times, two flags); the statements are joined back once at the end.
     """
     has_correlations = db.count("correlations") > 0
-    correlated = (
+    # Every shape numbered once, in the order of its text (one pass over the queries).
+    db.execute(
         """
+        CREATE OR REPLACE TEMP TABLE unit_shapes AS
+        SELECT fingerprint, row_number() OVER (ORDER BY fingerprint) AS fid
+        FROM (SELECT DISTINCT coalesce(fingerprint, sql) AS fingerprint FROM queries)
+        WHERE fingerprint IS NOT NULL
+        """
+    )
+    correlated = (
+        f"""
         SELECT 'request ' || c.request_source || ':' || c.request_line AS unit, r.route,
                c.request_source, c.request_line, r.request_id, r.duration_ms AS request_ms,
                q.ts, q.duration_ms, q.sql, coalesce(q.fingerprint, q.sql) AS fingerprint,
                q.source, q.line, q.rows_sent, q.rows_examined,
                row_number() OVER (PARTITION BY c.request_source, c.request_line
-                                  ORDER BY q.ts, q.source, q.line) AS seq
+                                  ORDER BY q.ts, q.source, q.line) AS seq,
+               f.sid * {_SOURCE_SPAN} + c.request_line AS uid
         FROM correlations c
+        JOIN (SELECT request_source, row_number() OVER (ORDER BY request_source) AS sid
+              FROM (SELECT DISTINCT request_source FROM correlations)) f
+          ON f.request_source = c.request_source
         JOIN queries q ON c.kind = 'query' AND q.source = c.source AND q.line = c.line
         JOIN requests r ON r.source = c.request_source AND r.line = c.request_line
         """
@@ -153,7 +174,8 @@ def build_unit_queries(db: Database, burst_gap_ms: float = 50.0) -> None:
         ), b AS (
             -- A query's place in its burst, from the burst's first one (a running max costs
             -- more than this join).
-            SELECT m.source, m.line, m.burst, m.pos + 1 - f.pos AS seq
+            SELECT m.source, m.line, m.burst, m.pos + 1 - f.pos AS seq,
+                   -(m.cid * {_BURST_SPAN} + m.burst) AS uid
             FROM marked m
             JOIN (SELECT cid, burst, min(pos) AS pos FROM marked GROUP BY cid, burst) f
               ON f.cid = m.cid AND f.burst = m.burst
@@ -163,9 +185,15 @@ def build_unit_queries(db: Database, burst_gap_ms: float = 50.0) -> None:
                NULL::BIGINT AS request_line, NULL::VARCHAR AS request_id,
                NULL::DOUBLE AS request_ms, q.ts, q.duration_ms, q.sql,
                coalesce(q.fingerprint, q.sql) AS fingerprint, q.source, q.line,
-               q.rows_sent, q.rows_examined, b.seq
+               q.rows_sent, q.rows_examined, b.seq, b.uid
         FROM b JOIN queries q ON q.source = b.source AND q.line = b.line
     """
     # Queries not tied to a request still form units: their transactions or bursts.
     body = f"{correlated} UNION ALL SELECT * FROM ({bursts})" if correlated else bursts
-    db.execute(f"CREATE OR REPLACE TABLE unit_queries AS {body}")
+    db.execute(
+        f"""
+        CREATE OR REPLACE TABLE unit_queries AS
+        SELECT u.*, s.fid FROM ({body}) u LEFT JOIN unit_shapes s ON s.fingerprint = u.fingerprint
+        """
+    )
+    db.execute("DROP TABLE unit_shapes")
