@@ -20,7 +20,11 @@ _VALUES = st.one_of(
     st.none(),
     st.integers(-5, 5).map(float),
     st.sampled_from([0.0, -0.0, 0.001, 1e-300, 1e15]),
-    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False),
+    # No subnormals: a result below 2.2e-308 is rounded twice (model/percentiles.py says why);
+    # tiny normal values stay (1e-300, and whatever hypothesis draws down to 2.2e-308).
+    st.floats(
+        min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False, allow_subnormal=False
+    ),
     st.floats(min_value=0, max_value=60_000).map(lambda x: round(x, 3)),
 )
 _ROWS = st.lists(st.tuples(st.sampled_from(["a", "b", None, "c"]), _VALUES), max_size=80)
@@ -67,6 +71,11 @@ def _table_and_aggregate(
     rows=[("c", 1.0), ("c", 1.0), ("c", -5.0), ("c", 1e-300), ("c", 1.0)],
     cuts=[0.001],
     discrete=False,
+)
+# Both ends below 2^-400: the products of Dekker's halves underflow unless scaled first
+# (found by hypothesis: the last bit differed).
+@example(
+    rows=[("c", 0.0), ("c", 0.0), ("c", -4.2541862840907314e-308)], cuts=[0.001], discrete=False
 )
 def test_same_as_duckdb_per_group(
     con: duckdb.DuckDBPyConnection,

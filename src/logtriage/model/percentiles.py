@@ -105,17 +105,31 @@ def value_at_rank_sql(source: str, value: str, rank: int, n: int) -> str:
 # fused multiply-add: fma(lo, 1 - d, hi * d), rounded once. SQL has no fma, so it is computed
 # exactly as error-free transformations (Dekker's product, Knuth's sum) and rounded once at the end;
 # plain ``lo * (1 - d) + hi * d`` would differ from DuckDB in the last bit.
+#
+# The products of Dekker's halves must not underflow: below 2^-400 both ends are scaled up by
+# 2^600 first and the result down again, exact for any result that is a normal double (lo=0,
+# hi=-4.25e-308, d=0.002 differed in the last bit unscaled). A result below 2.2e-308 (subnormal)
+# would be rounded twice; no duration or time in a log is that small.
+_SCALE_BELOW = repr(2.0**-400)
+_SCALE_BY = repr(2.0**600)
 _STEPS = (
+    (
+        "k",
+        f"CASE WHEN greatest(abs(pct_lo{{i}}), abs(pct_up{{i}})) < {_SCALE_BELOW} "
+        f"THEN {_SCALE_BY} ELSE CAST(1 AS DOUBLE) END",
+    ),
+    ("lk", "pct_lo{i} * pct_k{i}"),
+    ("uk", "pct_up{i} * pct_k{i}"),
     # w = 1 - d, c = hi * d; lo * w is split into 26-bit halves (Veltkamp) for Dekker.
     ("w", "CAST(1 AS DOUBLE) - pct_d{i}"),
-    ("c", "pct_up{i} * pct_d{i}"),
-    ("p", "pct_lo{i} * (CAST(1 AS DOUBLE) - pct_d{i})"),
-    ("sa", "CAST(134217729 AS DOUBLE) * pct_lo{i}"),
+    ("c", "pct_uk{i} * pct_d{i}"),
+    ("p", "pct_lk{i} * (CAST(1 AS DOUBLE) - pct_d{i})"),
+    ("sa", "CAST(134217729 AS DOUBLE) * pct_lk{i}"),
     ("sb", "CAST(134217729 AS DOUBLE) * pct_w{i}"),
-    ("ah", "pct_sa{i} - (pct_sa{i} - pct_lo{i})"),
+    ("ah", "pct_sa{i} - (pct_sa{i} - pct_lk{i})"),
     ("bh", "pct_sb{i} - (pct_sb{i} - pct_w{i})"),
     ("s", "pct_p{i} + pct_c{i}"),
-    ("al", "pct_lo{i} - pct_ah{i}"),
+    ("al", "pct_lk{i} - pct_ah{i}"),
     ("bl", "pct_w{i} - pct_bh{i}"),
     ("bb", "pct_s{i} - pct_p{i}"),
     # lo * w = p + e exactly; p + c = s + t exactly.
@@ -140,12 +154,15 @@ _STEPS = (
         "",
         "CASE WHEN pct_d{i} = 0 THEN pct_lo{i} "
         "WHEN pct_z{i} <> 0 AND pct_v{i} <> 0 AND sign(pct_z{i}) = sign(pct_v{i}) "
-        "AND (pct_r{i} + 2 * pct_z{i}) - pct_r{i} = 2 * pct_z{i} THEN pct_r{i} + 2 * pct_z{i} "
-        "ELSE pct_r{i} END",
+        "AND (pct_r{i} + 2 * pct_z{i}) - pct_r{i} = 2 * pct_z{i} "
+        "THEN (pct_r{i} + 2 * pct_z{i}) / pct_k{i} "
+        "ELSE pct_r{i} / pct_k{i} END",
     ),
 )
 # The steps in nested SELECTs: each layer reads only the layers before it.
 _LAYERS = (
+    ("k",),
+    ("lk", "uk"),
     ("w", "c", "p", "sa"),
     ("sb", "ah", "s"),
     ("bh", "al", "bb"),
