@@ -229,7 +229,10 @@ FORMAT_FLAGS = ("nginx_log_format", "apache_log_format", "pg_prefix", "mysql_utc
 )
 @click.option("--fail-on", metavar="CODES", help="Exit 1 if a finding matches: P001,A,high…")
 @click.option("--threads", type=click.IntRange(1, 256), help="Engine threads (default: all).")
-@click.option("--memory-limit", help="Engine memory limit, e.g. 1GB (spills to disk beyond).")
+@click.option(
+    "--memory-limit",
+    help="Engine memory limit, e.g. 1GB (spills to disk beyond; less what the heap grows by).",
+)
 @click.option("--top", "top_routes", type=click.IntRange(1, 10000), help="Routes in the table.")
 @click.option(
     "--state",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -41,7 +42,8 @@ class Settings:
     state: str | None = None
     threads: int | None = None
     # The engine's own limit, below the 1 GiB peak RSS we promise: Python, the report and
-    # DuckDB's allocator overhead live above it. Beyond it the engine spills to disk.
+    # DuckDB's allocator overhead live above it. Beyond it the engine spills to disk. What the
+    # C heap grows by during a run is taken off it (engine/memory_budget.py).
     memory_limit: str = "768MB"
     temp_directory: str | None = None
     # A database log larger than this is read in pieces of about this many bytes (default: a
@@ -73,6 +75,29 @@ class Settings:
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with the non-None ``changes`` applied (flags win over the file)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+# The engine's limit when memory_limit cannot be read (DuckDB's own units: MB = 10^6 bytes).
+_DEFAULT_MEMORY_LIMIT = 768 * 10**6
+_BYTE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+def memory_limit_bytes(settings: Settings) -> int:
+    """``settings.memory_limit`` in bytes, read as DuckDB reads it ("768MB", "1GiB")."""
+    found = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", settings.memory_limit or "")
+    unit = _BYTE_UNITS.get(found.group(2).lower()) if found else None
+    return int(float(found.group(1)) * unit) if found and unit else _DEFAULT_MEMORY_LIMIT
 
 
 def find_config(start: Path) -> Path | None:

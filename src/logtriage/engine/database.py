@@ -10,10 +10,14 @@ from typing import Any
 
 import duckdb
 
-from logtriage.config import Settings
+from logtriage.config import Settings, memory_limit_bytes
+from logtriage.engine.memory_budget import MemoryBudget
 from logtriage.errors import ResourceError
 from logtriage.model.i18n import _
 from logtriage.model.tables import CANONICAL_TABLES, REJECTS, create_table_sql
+
+# The scratch database of a run without --state, removed with its work directory.
+SCRATCH_FILE = "tables.duckdb"
 
 
 class Database:
@@ -27,17 +31,30 @@ class Database:
         spill = settings.temp_directory or os.path.join(work_dir, "spill")
         self.spill_dir = spill
         os.makedirs(spill, exist_ok=True)
-        # ``path``: a database file that keeps the tables across runs (--state); else memory.
+        # ``path``: a database file that keeps the tables across runs (--state). Otherwise a
+        # scratch file in the work directory, not ":memory:": a table larger than the memory
+        # limit is then written once, compressed, and its blocks are dropped and read back for
+        # free, where an in-memory table's blocks are written to the spill directory again
+        # every time they are evicted. On 10 GB of mixed logs: 16.9 GB spilled -> 4.7 GB,
+        # 1,463 -> 1,312 CPU-s, and the engine's bookkeeping outside its memory limit (one
+        # record per block) 222 -> 119 MB; reports identical (docs/scaling.md).
         self.con = duckdb.connect(
-            path or ":memory:",
+            path or os.path.join(work_dir, SCRATCH_FILE),
             config={
                 "memory_limit": settings.memory_limit,
                 "temp_directory": spill,
                 # Nothing in a log may make the engine reach the network or load extensions.
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
+                # A scratch file is thrown away with the work directory: no need to wait for
+                # the disk on every statement (STANDARD cost small runs a third of their time).
+                **({} if path else {"fsync_mode": "NONE"}),
             },
         )
+        if not path:
+            # Nor to write the tables out once more when the run ends.
+            self.con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        self.budget = MemoryBudget(self._set_memory_limit, memory_limit_bytes(settings))
         if settings.threads:
             self.con.execute(f"SET threads = {int(settings.threads)}")
         self.con.execute("SET TimeZone = 'UTC'")
@@ -74,6 +91,7 @@ class Database:
     @contextlib.contextmanager
     def _limits(self) -> Iterator[None]:
         """Running out of memory or spill space is the user's to fix: say so in one line."""
+        self.budget.fit()
         try:
             yield
         except duckdb.OutOfMemoryException as exc:
@@ -93,6 +111,14 @@ class Database:
                     "there or set temp_directory in the config file"
                 ).format(directory=self.spill_dir)
             ) from exc
+
+    def _set_memory_limit(self, limit: int) -> bool:
+        """Move the engine's limit (MemoryBudget); False if the engine could not shrink to it."""
+        try:
+            self.con.execute(f"SET memory_limit = '{int(limit)}B'")
+        except duckdb.Error:
+            return False
+        return True
 
     def count(self, table: str) -> int:
         """Rows in ``table`` (0 when it does not exist)."""

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from logtriage.config import Settings
+from logtriage.config import Settings, memory_limit_bytes
 from logtriage.engine.database import Database
 from logtriage.engine.line_lengths import from_near
 from logtriage.engine.loading import (
@@ -32,19 +31,6 @@ from logtriage.sources.reading import InputFile
 # log read whole spilled 29 GB and took 6.3x the CPU of a quarter of it; in pieces 4.5x
 # (docs/database-speed.md, "Reading in pieces").
 PIECE_SHARE = 6
-_DEFAULT_LIMIT = 768 * 10**6
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 10**3,
-    "mb": 10**6,
-    "gb": 10**9,
-    "tb": 10**12,
-    "kib": 2**10,
-    "mib": 2**20,
-    "gib": 2**30,
-    "tib": 2**40,
-}
 _BLOCK = 8 << 20
 # A line longer than this (no reader keeps one: the engine's limit is 8 MB) is copied as it
 # comes instead of being held whole.
@@ -70,10 +56,7 @@ def piece_bytes(settings: Settings) -> int:
     """How many bytes of a file one piece holds."""
     if settings.piece_bytes:
         return max(1, int(settings.piece_bytes))
-    found = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", settings.memory_limit or "")
-    unit = _UNITS.get(found.group(2).lower()) if found else None
-    limit = float(found.group(1)) * unit if found and unit else _DEFAULT_LIMIT
-    return max(1 << 20, int(limit) // PIECE_SHARE)
+    return max(1 << 20, memory_limit_bytes(settings) // PIECE_SHARE)
 
 
 def load_file(
