@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,8 @@ from logtriage.config import Settings, memory_limit_bytes
 from logtriage.engine import memory_budget
 from logtriage.engine.database import SCRATCH_FILE, Database, new_work_dir
 from logtriage.engine.memory_budget import STEP, MemoryBudget
+from logtriage.engine.pipeline import larger_than_memory
+from logtriage.sources.reading import InputFile
 
 MB = 10**6
 
@@ -30,7 +34,7 @@ def test_a_table_larger_than_the_limit_is_scanned_without_spilling_it_again() ->
     # written to the spill directory on every eviction; a file's blocks are dropped for free.
     settings = Settings(memory_limit="64MB", threads=1)
     with new_work_dir(settings) as work_dir:
-        db = Database(settings, work_dir)
+        db = Database(settings, work_dir, scratch_file=True)
         try:
             assert os.path.isfile(os.path.join(work_dir, SCRATCH_FILE))
             db.execute(
@@ -49,11 +53,28 @@ def test_a_table_larger_than_the_limit_is_scanned_without_spilling_it_again() ->
 def test_the_scratch_file_goes_with_the_work_directory() -> None:
     settings = Settings()
     with new_work_dir(settings) as work_dir:
-        db = Database(settings, work_dir)
+        db = Database(settings, work_dir, scratch_file=True)
         db.execute("CREATE TABLE t AS SELECT 1 AS x")
         db.close()
         assert os.path.isfile(os.path.join(work_dir, SCRATCH_FILE))
     assert not os.path.exists(work_dir)
+
+
+def test_inputs_within_the_limit_keep_their_tables_in_memory(tmp_path: Path) -> None:
+    plain = tmp_path / "access.log"
+    plain.write_bytes(b"x" * 1000)
+    packed = tmp_path / "access.log.gz"
+    packed.write_bytes(gzip.compress(b"y" * 100_000, mtime=0)[:200] + b"z" * 800)
+    limit = Settings(memory_limit="5000B")
+    files = [InputFile(str(plain), str(plain), "none")]
+    assert not larger_than_memory(files, limit)
+    # A compressed file counts eight times its size: 1,000 bytes read as 8,000.
+    assert larger_than_memory([*files, InputFile(str(packed), str(packed), "gzip")], limit)
+    assert not larger_than_memory([InputFile("gone", str(tmp_path / "gone"), "none")], limit)
+    with new_work_dir(limit) as work_dir:
+        db = Database(limit, work_dir)
+        db.close()
+        assert not os.path.exists(os.path.join(work_dir, SCRATCH_FILE))
 
 
 @pytest.mark.parametrize(

@@ -26,20 +26,29 @@ class Database:
     # Which engine runs the SQL: the Spark engine's class says "spark" where steps differ.
     engine = "duckdb"
 
-    def __init__(self, settings: Settings, work_dir: str, path: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        work_dir: str,
+        path: str | None = None,
+        *,
+        scratch_file: bool = False,
+    ) -> None:
         self.work_dir = work_dir
         spill = settings.temp_directory or os.path.join(work_dir, "spill")
         self.spill_dir = spill
         os.makedirs(spill, exist_ok=True)
-        # ``path``: a database file that keeps the tables across runs (--state). Otherwise a
-        # scratch file in the work directory, not ":memory:": a table larger than the memory
-        # limit is then written once, compressed, and its blocks are dropped and read back for
-        # free, where an in-memory table's blocks are written to the spill directory again
-        # every time they are evicted. On 10 GB of mixed logs: 16.9 GB spilled -> 4.7 GB,
-        # 1,463 -> 1,312 CPU-s, and the engine's bookkeeping outside its memory limit (one
-        # record per block) 222 -> 119 MB; reports identical (docs/scaling.md).
+        # ``path``: a database file that keeps the tables across runs (--state). Else, for
+        # inputs larger than the memory limit (``scratch_file``), a file in the work directory:
+        # a table past the limit is written once, compressed, and its blocks are dropped and
+        # read back for free, where an in-memory table's blocks go to the spill directory again
+        # each time they are evicted. On 10 GB of mixed logs: 16.9 GB spilled -> 4.7 GB,
+        # 1,463 -> 1,312 CPU-s, and the engine's bookkeeping outside its limit (a record per
+        # block) 222 -> 119 MB. Smaller inputs stay in memory: compressing every table as it
+        # is written cost a 1M-line access log 13 % more CPU (docs/scaling.md).
+        scratch = not path and scratch_file
         self.con = duckdb.connect(
-            path or os.path.join(work_dir, SCRATCH_FILE),
+            path or (os.path.join(work_dir, SCRATCH_FILE) if scratch else ":memory:"),
             config={
                 "memory_limit": settings.memory_limit,
                 "temp_directory": spill,
@@ -48,10 +57,10 @@ class Database:
                 "autoload_known_extensions": False,
                 # A scratch file is thrown away with the work directory: no need to wait for
                 # the disk on every statement (STANDARD cost small runs a third of their time).
-                **({} if path else {"fsync_mode": "NONE"}),
+                **({"fsync_mode": "NONE"} if scratch else {}),
             },
         )
-        if not path:
+        if scratch:
             # Nor to write the tables out once more when the run ends.
             self.con.execute("PRAGMA disable_checkpoint_on_shutdown")
         self.budget = MemoryBudget(self._set_memory_limit, memory_limit_bytes(settings))

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from logtriage.analyzers import BUILTIN_ANALYZERS
 from logtriage.analyzers.base import build_options
-from logtriage.config import Settings
+from logtriage.config import Settings, memory_limit_bytes
 from logtriage.engine.charts import chart_data
 from logtriage.engine.correlate import correlate
 from logtriage.engine.database import Database, new_work_dir
@@ -29,7 +29,7 @@ from logtriage.model.finding import Finding
 from logtriage.model.i18n import _
 from logtriage.model.redaction import redact_value
 from logtriage.model.report import InputSummary, Report
-from logtriage.sources.reading import expand_inputs
+from logtriage.sources.reading import InputFile, expand_inputs
 
 Progress = Callable[[str], None]
 
@@ -57,7 +57,9 @@ def run_analysis(
     from_tables = bool(settings.tables) and not paths
     with new_work_dir(settings) as work_dir:
         files = [] if from_tables else expand_inputs(paths, work_dir, stdin=stdin)
-        db = open_database(settings, work_dir)
+        db = open_database(
+            settings, work_dir, scratch_file=from_tables or larger_than_memory(files, settings)
+        )
         try:
             hints: dict[str, Mapping[str, str]] = {}
             inputs: list[InputSummary] = []
@@ -150,8 +152,28 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(_("source directory not found: {path}").format(path=settings.source))
 
 
-def open_database(settings: Settings, work_dir: str) -> Database:
-    """The engine ``settings.engine`` names: embedded DuckDB, or Spark (same SQL, translated)."""
+# A compressed log is counted this many times its size (gzip and zstd shrink logs ~5-15x).
+COMPRESSED_RATIO = 8
+
+
+def larger_than_memory(files: Sequence[InputFile], settings: Settings) -> bool:
+    """Whether the inputs together (compressed ones as they will be read) exceed the limit."""
+    total = 0
+    for item in files:
+        try:
+            size = os.path.getsize(item.read_path)
+        except OSError:
+            continue  # the reader says what is wrong with the file, in its own words
+        total += size * (1 if item.compression == "none" else COMPRESSED_RATIO)
+    return total > memory_limit_bytes(settings)
+
+
+def open_database(settings: Settings, work_dir: str, *, scratch_file: bool = False) -> Database:
+    """The engine ``settings.engine`` names: embedded DuckDB, or Spark (same SQL, translated).
+
+    ``scratch_file``: the embedded engine keeps its tables in a file (inputs larger than its
+    memory limit), not in memory.
+    """
     if settings.engine == "spark":
         from logtriage.engine.spark.database import SparkDatabase
 
@@ -161,7 +183,7 @@ def open_database(settings: Settings, work_dir: str) -> Database:
         raise ConfigError(
             _("unknown engine: {engine} (duckdb or spark)").format(engine=settings.engine)
         )
-    return Database(settings, work_dir)
+    return Database(settings, work_dir, scratch_file=scratch_file)
 
 
 def _analyzer_options(settings: Settings) -> dict[str, object]:
