@@ -108,6 +108,7 @@ def _statements(path: Path) -> list[tuple[Any, ...]]:
     [
         ("postgresql/debian_min_duration.log", ("debian_min_duration",)),
         ("postgresql/pgbadger_statement_duration.log", ("statement_duration",)),
+        ("postgresql/auto_explain.log", ("auto_explain",)),
     ],
 )
 def test_stderr_csvlog_and_jsonlog_of_one_run_agree(stderr: str, others: tuple[str, ...]) -> None:
@@ -371,6 +372,10 @@ _PG_PIECES = st.sampled_from(
         "2026-07-01 10:00:00.000 UTC [7] LOG:  duration: 1.0 ms  statement: SELECT 1",
         "2026-07-01 10:00:00.000 UTC [7] LOG:  statement: SELECT 1",
         "2026-07-01 10:00:00.000 UTC [7] LOG:  duration: 1.0 ms",
+        "2026-07-01 10:00:00.000 UTC [7] LOG:  duration: 1.0 ms  plan:",
+        "\tQuery Text: SELECT 1",
+        "\tSeq Scan on t  (cost=0.00..1.00 rows=1 width=4) (actual time=0.1..0.2 rows=1 loops=2)",
+        "\t  Rows Removed by Filter: 9",
         "2026-07-01 10:00:00.000 UTC [7] DETAIL:  parameters: $1 = 'x'",
         "2026-07-01 10:00:00.000 XYZ [7] ERROR:  boom",
         "\tcontinued",
@@ -504,3 +509,121 @@ def test_a_duration_no_server_could_measure_is_a_counted_rejection(tmp_path: Pat
     assert [q["sql"] for q in loaded.queries] == ["select 1", "select 3"]
     assert [q["duration_ms"] for q in loaded.queries] == [1.5, 2.0]
     assert [(r["line"], r["reason"]) for r in loaded.rejects] == [(2, "duration out of range")]
+
+
+# --- auto_explain plans (tests/e2e/pg_auto_explain.py runs them on a real server) -------------
+
+
+def _plan(pid: int, time: str, ms: str, *lines: str) -> str:
+    head = f"2026-07-01 10:00:{time} UTC [{pid}] LOG:  duration: {ms} ms  plan:\n"
+    return head + "".join(f"\t{line}\n" for line in lines)
+
+
+def test_a_plan_alone_is_a_statement_with_its_rows(tmp_path: Path) -> None:
+    text = _plan(
+        7,
+        "01.000",
+        "250.000",
+        "Query Text: SELECT * FROM t WHERE a = 1",
+        "Gather  (cost=0.00..10.00 rows=5 width=4) (actual time=0.1..249.0 rows=6 loops=1)",
+        "  ->  Parallel Seq Scan on t  (cost=0.00..9.00 rows=2 width=4) "
+        "(actual time=0.1..248.0 rows=2 loops=3)",
+        "        Filter: (a = 1)",
+        "        Rows Removed by Filter: 33331",
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert not loaded.rejects
+    [query] = loaded.queries
+    assert query["sql"] == "SELECT * FROM t WHERE a = 1"
+    assert query["duration_ms"] == 250.0
+    # Logged when it ended: the statement started 250 ms before.
+    assert query["ts"].isoformat() == "2026-07-01T10:00:00.750000"
+    # Rows Removed by Filter and actual rows are per loop: three loops (two workers + leader).
+    assert (query["rows_sent"], query["rows_examined"]) == (6, (2 + 33331) * 3)
+
+
+def test_a_plan_gives_its_rows_to_the_statement_logged_after_it(tmp_path: Path) -> None:
+    text = (
+        _plan(
+            7,
+            "01.000",
+            "2.000",
+            "Query Text: SELECT * FROM t WHERE a = 1",
+            "Bitmap Heap Scan on t  (cost=1.00..9.00 rows=5 width=4) "
+            "(actual time=0.1..1.9 rows=5 loops=1)",
+            "  Recheck Cond: (a = 1)",
+            "  Rows Removed by Index Recheck: 95",
+            "  ->  Bitmap Index Scan on t_a  (cost=0.00..1.00 rows=5 width=0) "
+            "(actual time=0.1..0.1 rows=100 loops=1)",
+        )
+        + "2026-07-01 10:00:01.001 UTC [7] LOG:  duration: 2.500 ms  statement: "
+        "SELECT * FROM t WHERE a = 1\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    [query] = loaded.queries
+    assert (query["line"], query["duration_ms"]) == (7, 2.5)
+    # The index entries (the Bitmap Index Scan's 100) are not table rows read.
+    assert (query["rows_sent"], query["rows_examined"]) == (5, 100)
+
+
+def test_a_nested_statement_plan_is_a_statement_beside_its_caller(tmp_path: Path) -> None:
+    # auto_explain.log_nested_statements: the function's statement is planned and logged before
+    # the call that ran it; the call's own text differs, so both are statements.
+    text = (
+        _plan(7, "01.000", "1.000", "Query Text: UPDATE t SET a = a + 1", "Update on t")
+        + _plan(7, "01.002", "3.000", "Query Text: SELECT bump()", "Result")
+        + "2026-07-01 10:00:01.003 UTC [7] LOG:  duration: 3.100 ms  statement: SELECT bump()\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert [(q["sql"], q["duration_ms"]) for q in loaded.queries] == [
+        ("UPDATE t SET a = a + 1", 1.0),
+        ("SELECT bump()", 3.1),
+    ]
+
+
+def test_a_plan_between_a_started_statement_and_its_duration(tmp_path: Path) -> None:
+    # log_statement = 'all' + log_duration: the plan comes before the bare duration line, which
+    # must still time the statement.
+    text = (
+        "2026-07-01 10:00:01.000 UTC [7] LOG:  statement: SELECT 2\n"
+        + _plan(
+            7,
+            "01.004",
+            "4.000",
+            "Query Text: SELECT 2",
+            "Result  (cost=0.00..0.01 rows=1 width=4) (actual time=0.001..0.001 rows=1 loops=1)",
+        )
+        + "2026-07-01 10:00:01.005 UTC [7] LOG:  duration: 5.000 ms\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert [(q["sql"], q["duration_ms"], q["rows_sent"]) for q in loaded.queries] == [
+        ("SELECT 2", 5.0, 1)
+    ]
+
+
+def _prefix_settings(prefix: str) -> Settings:
+    from logtriage.config import settings_from_mapping
+
+    return settings_from_mapping({"formats": {"pg_prefix": prefix}})
+
+
+def test_without_a_session_key_a_plan_pairs_with_the_next_statement(tmp_path: Path) -> None:
+    text = (
+        "2026-07-01 10:00:01 UTC LOG:  duration: 2.000 ms  plan:\n"
+        "\tQuery Text: SELECT 3\n"
+        "\tResult  (cost=0.00..0.01 rows=1 width=4) (actual time=0.1..0.1 rows=1 loops=1)\n"
+        "2026-07-01 10:00:01 UTC LOG:  duration: 2.100 ms  statement: SELECT 3\n"
+    )
+    loaded = load_tables(_write(tmp_path, text), _prefix_settings("%t "))
+    assert [(q["sql"], q["duration_ms"], q["rows_sent"]) for q in loaded.queries] == [
+        ("SELECT 3", 2.1, 1)
+    ]
+
+
+def test_a_plan_without_a_readable_statement_is_a_counted_rejection(tmp_path: Path) -> None:
+    text = _plan(7, "01.000", "2.000", "Seq Scan on t  (cost=0.00..1.00 rows=1 width=4)")
+    loaded = load_tables(_write(tmp_path, text))
+    assert loaded.queries == []
+    assert [(r["line"], r["reason"]) for r in loaded.rejects] == [
+        (1, "auto_explain plan whose Query Text could not be read")
+    ]

@@ -77,6 +77,7 @@ READER_CASES = [
     "json_access/ecs.log",
     "w3c/iis.log",
     "postgresql_json/statement_duration.json",
+    "postgresql_json/auto_explain.json",
     "apache_error/proxy_failures.log",
     "logfmt/logfmter.log",
     "logfmt_access/heroku_router.log",

@@ -127,7 +127,9 @@ class ScanHeavyQuery:
 
     What it finds:
         Fingerprints from logs that count rows (MySQL, MariaDB and Percona slow logs:
-        ``Rows_examined`` / ``Rows_sent``) whose rows examined per row returned reach
+        ``Rows_examined`` / ``Rows_sent``; PostgreSQL logs with auto_explain plans run with
+        ``log_analyze``: the rows the top node returned, and the rows the table scans read,
+        filtered out ones included) whose rows examined per row returned reach
         ``min_ratio`` (a call counts as returning at least one row, so writes qualify) and
         whose rows examined per call reach ``min_examined_per_call``, over at least
         ``min_calls`` calls. At most ``max_findings``, the most rows examined first.

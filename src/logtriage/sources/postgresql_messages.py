@@ -17,7 +17,9 @@ module turns messages into rows:
   Without a session key (no ``%p``/``%c``) nothing is paired: such statements have no duration.
 - ``parse``/``bind`` timings of the extended protocol are steps of the statement whose
   ``execute`` is logged after them, not statements: they are not rows (as pgBadger keeps them
-  apart from queries). auto_explain's ``duration: N ms  plan:`` lines are not rows either.
+  apart from queries).
+- auto_explain's ``duration: N ms  plan:`` messages give the row counts of the statement logged
+  beside them, or are the statement when nothing else logged it (``postgresql_plans``).
 - Every other message is a database event: errors (``deadlock``, ``lock_timeout``,
   ``statement_timeout``, else ``error``), connections, disconnections, checkpoints, autovacuum,
   lock waits (``log_lock_waits``), and ``other`` (startup, shutdown, warnings, notices…).
@@ -30,6 +32,12 @@ from collections.abc import Mapping, Sequence
 
 from logtriage.sources.base import MAX_DURATION_MS, ParsePlan
 from logtriage.sources.postgresql_lang import english_sql, languages, translation_sql
+from logtriage.sources.postgresql_plans import (
+    nodes_sql,
+    query_text_sql,
+    rows_examined_sql,
+    rows_sent_sql,
+)
 
 # Exact postgresql.conf settings that make the log carry a missing column (M002).
 FIELD_HINTS: Mapping[str, str] = {
@@ -119,9 +127,10 @@ def _classified(source: str) -> str:
     """SQL: the rows of ``source`` (level, message…) plus role, ms and sql_from.
 
     Roles: DS a timed statement, S a statement logged as it starts, D a bare duration, P a
-    parse/bind step or a plan, E an error; NULL for every other message. Regexes run only on
-    messages that start like a statement, and match the head alone (no groups: RE2 stays on
-    its fast engine); the head's words are then read by position, and the text is the rest.
+    parse/bind step, X an auto_explain plan, E an error; NULL for every other message. Regexes
+    run only on messages that start like a statement, and match the head alone (no groups: RE2
+    stays on its fast engine); the head's words are then read by position, and the text is the
+    rest.
     """
     return f"""
 WITH raw AS ({source}
@@ -145,6 +154,7 @@ WITH raw AS ({source}
     SELECT *, CASE
         WHEN t_verb = '' THEN 'D'
         WHEN starts_with(t_verb, 'statement') OR starts_with(t_verb, 'execute') THEN 'DS'
+        WHEN starts_with(t_verb, 'plan') THEN 'X'
         WHEN t_verb IS NOT NULL THEN 'P'
     END AS t_role
     FROM c_verb
@@ -160,7 +170,7 @@ SELECT * EXCLUDE (t_head, s_head, t_ms, t_verb, t_role),
     -- most of the message; queries_sql cuts it once).
     CASE
         -- One character (a space, or the newline of a statement on its own line) follows.
-        WHEN t_role = 'DS' THEN length(t_head) + 2
+        WHEN t_role IN ('DS', 'X') THEN length(t_head) + 2
         WHEN s_head <> '' THEN length(s_head) + 1
     END AS sql_from
 FROM c_role
@@ -189,13 +199,55 @@ def classify_sql(messages: str, langs: tuple[str, ...] | None = None) -> tuple[s
     )
 
 
+def _plans_sql() -> str:
+    """CTEs ``plans`` (auto_explain plans: statement text and row counts) and ``covered``.
+
+    ``covered`` ties a plan to the statement logged beside it in the same session: the next
+    timed statement (``log_min_duration_statement`` logs it after the plan) or the statement
+    logged as it started (``log_statement``), when their texts agree. That statement takes the
+    plan's row counts; a plan nothing covers is a statement of its own.
+    """
+    body = "substr(message, sql_from)"
+    statements = """(SELECT line, coalesce(connection, '') AS k, substr(message, sql_from) AS sql
+        FROM tmp_pg_msg WHERE role = '{role}'
+            AND coalesce(connection, '') IN (SELECT DISTINCT k FROM plans))"""
+    return f"""
+plans AS (
+    SELECT line, ts, level, ms, db, "user", connection, role, k, sql,
+        {rows_sent_sql("nodes")} AS rows_sent, {rows_examined_sql("nodes")} AS rows_examined
+    FROM (SELECT *, {nodes_sql("body")} AS nodes
+          FROM (SELECT line, ts, level, ms, db, "user", connection, 'DS' AS role,
+                    coalesce(connection, '') AS k, {body} AS body,
+                    {query_text_sql(body)} AS sql
+                FROM tmp_pg_msg WHERE role = 'X'))
+), covered AS (
+    -- A timed statement and the last plan of its session before it.
+    SELECT d.line AS stmt_line, p.line AS plan_line, p.rows_sent, p.rows_examined
+    FROM {statements.format(role="DS")} AS d
+    ASOF JOIN plans AS p ON d.k = p.k AND d.line >= p.line
+    WHERE trim(d.sql) = trim(p.sql)
+    UNION ALL
+    -- A plan and the last statement its session logged as it started.
+    SELECT s.line AS stmt_line, max(p.line) AS plan_line, arg_max(p.rows_sent, p.line),
+        arg_max(p.rows_examined, p.line)
+    FROM plans AS p
+    ASOF JOIN {statements.format(role="S")} AS s ON p.k = s.k AND p.line >= s.line
+    WHERE trim(s.sql) = trim(p.sql)
+    GROUP BY s.line
+), plan_only AS (
+    SELECT line, ts, ms, role, sql, db, "user", connection, rows_sent, rows_examined
+    FROM plans WHERE line NOT IN (SELECT plan_line FROM covered)
+)"""
+
+
 def queries_sql() -> str:
     """SELECT of ``queries`` rows (all good rows; ``_reject`` NULL) from tmp_pg_msg."""
     # Only sessions that log statements as they start need pairing (a window over their
     # messages); statements timed on one line, the common case, are read as they are.
     # Inlined twice rather than a CTE used twice, which DuckDB may materialize: a copy of all.
+    # Plans are apart: between a statement and its duration, one would hide the duration.
     msg = """(SELECT * EXCLUDE (sql_from), substr(message, sql_from) AS sql
-        FROM tmp_pg_msg WHERE role IS NOT NULL)"""
+        FROM tmp_pg_msg WHERE role IS NOT NULL AND role <> 'X')"""
     return f"""
 WITH started AS (
     SELECT DISTINCT connection FROM tmp_pg_msg WHERE role = 'S' AND connection IS NOT NULL
@@ -213,11 +265,25 @@ WITH started AS (
     -- Without a session key nothing is paired: statements logged as they start stay untimed.
     WHERE role IN ('DS', 'S')
         AND (connection IS NULL OR connection NOT IN (SELECT connection FROM started))
-), rows AS (
+), {_plans_sql().strip()}, statements AS (
     SELECT * FROM seq
     WHERE role = 'DS' OR (role = 'S' AND NOT coalesce(next_role = 'DS' AND next_sql = sql, FALSE))
     UNION ALL BY NAME
     SELECT * FROM timed
+), rows AS (
+    SELECT r.line, r.ts, r.ms, r.role, r.next_role, r.next_ms, r.sql, r.db, r."user",
+        r.connection, coalesce(r.rows_sent, c.rows_sent) AS rows_sent,
+        coalesce(r.rows_examined, c.rows_examined) AS rows_examined
+    FROM (
+        SELECT line, ts, ms, role, next_role, next_ms, sql, db, "user", connection,
+            NULL::DOUBLE AS rows_sent, NULL::DOUBLE AS rows_examined
+        FROM statements
+        UNION ALL
+        SELECT line, ts, ms, role, NULL AS next_role, NULL::DOUBLE AS next_ms, sql, db, "user",
+            connection, rows_sent, rows_examined
+        FROM plan_only
+    ) AS r
+    LEFT JOIN covered AS c ON c.stmt_line = r.line
 )
 SELECT
     CASE WHEN role <> 'DS' THEN ts
@@ -232,14 +298,15 @@ SELECT
     db,
     "user",
     connection,
-    NULL::BIGINT AS rows_sent,
-    NULL::BIGINT AS rows_examined,
+    CAST(rows_sent AS BIGINT) AS rows_sent,
+    CAST(rows_examined AS BIGINT) AS rows_examined,
     NULL::DOUBLE AS lock_ms,
     NULL::VARCHAR AS request_id,
     NULL::VARCHAR AS trace_id,
     'postgresql' AS db_system,
     line,
-    CASE WHEN NOT (coalesce(ms, next_ms, 0) BETWEEN 0 AND {MAX_DURATION_MS})
+    CASE WHEN sql IS NULL THEN 'auto_explain plan whose Query Text could not be read'
+         WHEN NOT (coalesce(ms, next_ms, 0) BETWEEN 0 AND {MAX_DURATION_MS})
          THEN 'duration out of range' END AS _reject
 FROM rows
 """
