@@ -237,3 +237,12 @@ def test_planted_secrets_never_reach_any_rendering(write_nginx_log: Writer) -> N
         for secret in SECRETS:
             assert secret not in rendered, f"{secret} in the {name} report"
         assert "[REDACTED]" in rendered or "\\[REDACTED\\]" in rendered, name
+
+
+def test_terminal_evidence_numbers_read_as_people_say_them() -> None:
+    from logtriage.report.terminal import _value
+
+    assert _value("rows_examined_per_call", 20000.0) == "20,000"
+    assert _value("examined_per_returned", 166.66666) == "166.7"
+    assert _value("rows_sent", 1234567) == "1,234,567"
+    assert _value("score", 1e300) == "1e+300"

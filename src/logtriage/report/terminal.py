@@ -178,7 +178,10 @@ def _value(key: str, value: object) -> str:
 
 
 def _short(value: object, width: int = 60) -> str:
-    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    text = str(value)
+    if isinstance(value, float):
+        # 20000.0 reads "20,000", not "2e+04"; small values keep four significant digits.
+        text = count(value) if 1000 <= abs(value) < 1e15 else f"{value:.4g}"
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
