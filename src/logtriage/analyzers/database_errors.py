@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
-from logtriage.model.formatting import count
+from logtriage.model.formatting import count, ms
 from logtriage.model.i18n import N_, _
 
 FAILURE_KINDS = ("error", "deadlock", "lock_timeout", "statement_timeout")
@@ -147,10 +147,24 @@ _KIND_FIXES = {
         "raise the timeout only for known batch jobs."
     ),
     "error": N_("Read the statement and the detail below and fix it where it is called."),
+    "lock_wait": N_(
+        "Statements queue behind a lock another transaction holds (the DETAIL names the "
+        "holder's process: find what it ran just before in this log, or live in "
+        "pg_stat_activity with pg_blocking_pids()). Keep transactions that write hot rows "
+        "short with no network calls inside, take queue rows with FOR UPDATE SKIP LOCKED, "
+        "run DDL with a short lock_timeout so it fails instead of blocking everyone, and set "
+        "lock_timeout for the application so waits fail fast instead of holding connections."
+    ),
 }
 
 # How much one kind of failure weighs in the ranking (before the count).
-_WEIGHT = {"deadlock": 0.12, "lock_timeout": 0.1, "statement_timeout": 0.1, "error": 0.04}
+_WEIGHT = {
+    "deadlock": 0.12,
+    "lock_timeout": 0.1,
+    "statement_timeout": 0.1,
+    "lock_wait": 0.08,
+    "error": 0.04,
+}
 _CONNECTIONS = re.compile(_FIXES[0][0])
 
 
@@ -162,6 +176,9 @@ class DatabaseErrorsOptions:
     min_events: int = 1
     max_findings: int = 10
     examples: int = 3
+    # Lock waits (log_lock_waits) of one normalized message before they are reported: each is
+    # already a wait longer than deadlock_timeout (1 s by default).
+    min_lock_waits: int = 1
 
 
 class DatabaseErrors:
@@ -173,7 +190,10 @@ class DatabaseErrors:
         grouped by kind and normalized message — quoted values, numbers and process ids
         become ``?``, names of relations and constraints stay — with their count, first and
         last time, SQLSTATE, an example statement and detail. Groups with at least
-        ``min_events`` events; at most ``max_findings``.
+        ``min_events`` events; at most ``max_findings``. With ``log_lock_waits = on``,
+        PostgreSQL's ``still waiting for … Lock`` messages too, grouped by lock mode and
+        object, with how long the statements waited (until the ``acquired … after N ms``
+        message, else at least the wait logged), in groups of ``min_lock_waits``.
 
     Why it matters:
         Every failed statement is a request that failed or retried. Deadlocks and lock
@@ -187,13 +207,14 @@ class DatabaseErrors:
 
     How to fix:
         A fix per kind and message: consistent lock order and short transactions for
-        deadlocks; find the blocking transaction for lock timeouts; the plan of the statement
-        for statement timeouts; a pooler for too many connections; ``ON CONFLICT`` /
-        ``ON DUPLICATE KEY UPDATE`` for unique violations; migrations for missing relations;
-        bind parameters for syntax errors.
+        deadlocks; find the blocking transaction for lock timeouts and lock waits; the plan
+        of the statement for statement timeouts; a pooler for too many connections;
+        ``ON CONFLICT`` / ``ON DUPLICATE KEY UPDATE`` for unique violations; migrations for
+        missing relations; bind parameters for syntax errors.
 
     Options:
-        ``min_events`` (1), ``max_findings`` (10), ``examples`` (3): events shown per group.
+        ``min_events`` (1), ``max_findings`` (10), ``examples`` (3): events shown per group,
+        ``min_lock_waits`` (1).
     """
 
     code: ClassVar[str] = "A003"
@@ -243,6 +264,7 @@ class DatabaseErrors:
         )
         total_queries = ctx.db.count("queries")
         findings = [self._finding(row, total_queries) for row in rows]
+        findings += [self._wait_finding(row) for row in _lock_waits(ctx, options)]
         findings.sort(key=Finding.sort_key)
         return findings[: options.max_findings]
 
@@ -307,6 +329,115 @@ class DatabaseErrors:
             fix=fix,
             examples=examples,
         )
+
+    def _wait_finding(self, row: dict[str, Any]) -> Finding:
+        n, message = row["n"], row["normalized"]
+        total, longest = row["total_wait_ms"] or 0.0, row["max_wait_ms"] or 0.0
+        first, last = row["first_ts"], row["last_ts"]
+        when = ""
+        if first is not None:
+            when = f", {first:%Y-%m-%d %H:%M}" + (f" → {last:%H:%M}" if last != first else "")
+        evidence: dict[str, Any] = {
+            "events": n,
+            "kind": "lock_wait",
+            "message": message,
+            "total_wait_ms": round(total, 3),
+            "max_wait_ms": round(longest, 3),
+            "first": first.isoformat() if first is not None else None,
+            "last": last.isoformat() if last is not None else None,
+        }
+        for key in ("db", "db_system"):
+            if row[key]:
+                evidence[key] = row[key]
+        if row["connections"]:
+            evidence["connections"] = row["connections"]
+        examples = tuple(
+            {
+                key: (value.isoformat() if key == "ts" else value)
+                for key, value in example.items()
+                if value is not None
+            }
+            for example in row["examples"]
+        )
+        statement = next((e["statement"] for e in row["examples"] if e["statement"]), None)
+        if statement:
+            evidence["statement"] = _short(statement, 500)
+        detail = next((e["detail"] for e in row["examples"] if e["detail"]), None)
+        if detail:
+            evidence["detail"] = _short(detail, 500)
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=_wait_severity(n, longest),
+            score=min(1.0, _WEIGHT["lock_wait"] * (1.0 + math.log10(n))),
+            title=_("{n} × lock wait ({total} in all, longest {longest}): {message}").format(
+                n=count(n), total=ms(total), longest=ms(longest), message=_short(message)
+            )
+            + when,
+            evidence=evidence,
+            impact={"waiting_statements": n, "time_ms": round(total, 3)},
+            fix=_(_KIND_FIXES["lock_wait"]),
+            examples=examples,
+        )
+
+
+# "after 1000.072 ms" in "process 7 still waiting for …" and "process 7 acquired … after …".
+_AFTER_MS = r"' after ([0-9]+(?:\.[0-9]+)?) ms'"
+
+
+def _lock_waits(ctx: AnalysisContext, options: DatabaseErrorsOptions) -> list[dict[str, Any]]:
+    """Groups of PostgreSQL lock waits by normalized message, with how long they waited.
+
+    A wait's end is the next lock message of the same process (named in the message, so a
+    prefix without %p still pairs them) when it says ``acquired``; otherwise the wait logged.
+    """
+    return ctx.db.rows(
+        f"""
+        WITH waits AS (
+            SELECT source, line, ts, message, detail, statement, connection, db, db_system,
+                lead(message) OVER (
+                    PARTITION BY source, regexp_extract(message, '^process ([0-9]+) ', 1)
+                    ORDER BY line) AS next_message
+            FROM db_events WHERE kind = 'lock_wait' AND message IS NOT NULL
+        ), still AS (
+            SELECT *, {NORMALIZED_MESSAGE} AS normalized,
+                coalesce(
+                    CASE WHEN regexp_matches(next_message, '^process [0-9]+ acquired ')
+                        THEN try_cast(regexp_extract(next_message, {_AFTER_MS}, 1) AS DOUBLE)
+                    END,
+                    try_cast(regexp_extract(message, {_AFTER_MS}, 1) AS DOUBLE)) AS waited_ms
+            FROM waits WHERE regexp_matches(message, '^process [0-9]+ still waiting for ')
+        ), groups AS (
+            SELECT normalized, db_system, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts,
+                sum(waited_ms) AS total_wait_ms, max(waited_ms) AS max_wait_ms,
+                count(DISTINCT connection) AS connections, mode(db ORDER BY db) AS db
+            FROM still GROUP BY normalized, db_system HAVING count(*) >= ?
+        ), ranked AS (
+            SELECT s.*, row_number() OVER (PARTITION BY s.normalized, s.db_system
+                ORDER BY s.statement IS NULL, s.waited_ms DESC, s.source, s.line) AS k
+            FROM still s
+        )
+        SELECT g.*, list(struct_pack(source := r.source, line := r.line, ts := r.ts,
+                                     message := r.message, detail := r.detail,
+                                     statement := r.statement, connection := r.connection,
+                                     waited_ms := r.waited_ms)
+                         ORDER BY r.k) AS examples
+        FROM groups g JOIN ranked r
+          ON r.normalized = g.normalized AND r.db_system IS NOT DISTINCT FROM g.db_system
+         AND r.k <= ?
+        GROUP BY ALL
+        ORDER BY g.total_wait_ms DESC, g.normalized
+        """,
+        [options.min_lock_waits, options.examples],
+    )
+
+
+def _wait_severity(n: int, max_wait_ms: float) -> Severity:
+    if n >= 100 or max_wait_ms >= 30_000:
+        return Severity.HIGH
+    if n >= 10 or max_wait_ms >= 5_000:
+        return Severity.MEDIUM
+    return Severity.LOW
 
 
 def _severity(kind: str, n: int, level: str, is_connections: bool) -> Severity:
