@@ -627,3 +627,63 @@ def test_a_plan_without_a_readable_statement_is_a_counted_rejection(tmp_path: Pa
     assert [(r["line"], r["reason"]) for r in loaded.rejects] == [
         (1, "auto_explain plan whose Query Text could not be read")
     ]
+
+
+# --- lock waits (log_lock_waits) become the waiting statement's lock_ms ---------------------
+
+
+def _wait(pid: int, time: str, what: str, ms: str, statement: str) -> str:
+    head = f"2026-07-01 10:00:{time} UTC [{pid}] "
+    return (
+        f"{head}LOG:  process {pid} {what} ShareLock on transaction 9 after {ms} ms\n"
+        f"{head}STATEMENT:  {statement}\n"
+    )
+
+
+def test_a_lock_wait_is_the_lock_time_of_the_statement_logged_after_it(tmp_path: Path) -> None:
+    update = "UPDATE t SET a = 1 WHERE id = 1"
+    text = (
+        "2026-07-01 10:00:00.000 UTC [7] LOG:  duration: 0.100 ms  statement: BEGIN\n"
+        + _wait(7, "01.000", "still waiting for", "1000.000", update)
+        + _wait(7, "04.000", "acquired", "4000.500", update)
+        + f"2026-07-01 10:00:04.010 UTC [7] LOG:  duration: 4010.000 ms  statement: {update}\n"
+        + "2026-07-01 10:00:05.000 UTC [7] LOG:  duration: 1.000 ms  statement: COMMIT\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert [(q["sql"], q["lock_ms"]) for q in loaded.queries] == [
+        ("BEGIN", None),
+        (update, 4000.5),
+        ("COMMIT", None),
+    ]
+
+
+def test_a_lock_wait_under_log_statement_belongs_to_the_statement_before_it(
+    tmp_path: Path,
+) -> None:
+    update = "UPDATE t SET a = 2 WHERE id = 2"
+    text = (
+        f"2026-07-01 10:00:00.000 UTC [7] LOG:  statement: {update}\n"
+        + _wait(7, "02.500", "acquired", "2500.000", update)
+        + "2026-07-01 10:00:02.510 UTC [7] LOG:  duration: 2510.000 ms\n"
+        + "2026-07-01 10:00:03.000 UTC [7] LOG:  statement: SELECT 1\n"
+        + "2026-07-01 10:00:03.001 UTC [7] LOG:  duration: 1.000 ms\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert [(q["sql"], q["duration_ms"], q["lock_ms"]) for q in loaded.queries] == [
+        (update, 2510.0, 2500.0),
+        ("SELECT 1", 1.0, None),
+    ]
+
+
+def test_the_wait_of_a_statement_that_failed_is_nobody_elses(tmp_path: Path) -> None:
+    # Acquired, then the statement failed (no timed line): the next statement did not wait.
+    update = "UPDATE t SET a = 3 WHERE id = 3"
+    text = (
+        _wait(7, "02.000", "acquired", "2000.000", update)
+        + "2026-07-01 10:00:02.001 UTC [7] ERROR:  duplicate key value violates unique "
+        'constraint "t_pkey"\n'
+        + f"2026-07-01 10:00:02.001 UTC [7] STATEMENT:  {update}\n"
+        + "2026-07-01 10:00:03.000 UTC [7] LOG:  duration: 1.000 ms  statement: SELECT 1\n"
+    )
+    loaded = load_tables(_write(tmp_path, text))
+    assert [(q["sql"], q["lock_ms"]) for q in loaded.queries] == [("SELECT 1", None)]

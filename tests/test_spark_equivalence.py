@@ -78,6 +78,7 @@ READER_CASES = [
     "w3c/iis.log",
     "postgresql_json/statement_duration.json",
     "postgresql_json/auto_explain.json",
+    "postgresql_json/lock_wait.json",
     "apache_error/proxy_failures.log",
     "logfmt/logfmter.log",
     "logfmt_access/heroku_router.log",

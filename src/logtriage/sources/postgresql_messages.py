@@ -240,6 +240,50 @@ plans AS (
 )"""
 
 
+def _lock_waits_sql() -> str:
+    """CTE ``lock_waited``: per statement line, the lock waits (``log_lock_waits``) inside it.
+
+    ``process N acquired <lock> on <object> after X ms`` ends a wait of the statement that
+    session is running: the timed statement it logs next (``log_min_duration_statement``) or
+    the one it logged as it started (``log_statement``), when the wait's STATEMENT is its text.
+    Messages are numbered by the statements after them (and before them) with running counts,
+    so a statement and its waits share a number; waits of failed statements (lock_timeout)
+    have no statement and are left out. Only sessions with waits are looked at.
+    """
+    waited = "try_cast(regexp_extract(message, ' after ([0-9]+(?:\\.[0-9]+)?) ms$', 1) AS DOUBLE)"
+    acquired = (
+        "role IS NULL AND level = 'LOG' AND starts_with(message, 'process ') "
+        "AND regexp_matches(message, '^process [0-9]+ acquired ')"
+    )
+    return f"""
+waits AS (
+    SELECT coalesce(connection, '') AS k, line, statement, {waited} AS waited_ms
+    FROM tmp_pg_msg WHERE {acquired}
+), numbered AS (
+    SELECT k, line, role, sql, statement, waited_ms,
+        sum(CASE WHEN role = 'DS' THEN 1 ELSE 0 END)
+            OVER (PARTITION BY k ORDER BY line DESC ROWS UNBOUNDED PRECEDING) AS ds_after,
+        sum(CASE WHEN role = 'S' THEN 1 ELSE 0 END)
+            OVER (PARTITION BY k ORDER BY line ROWS UNBOUNDED PRECEDING) AS s_before
+    FROM (
+        SELECT k, line, NULL AS role, NULL AS sql, statement, waited_ms FROM waits
+        UNION ALL
+        SELECT coalesce(connection, '') AS k, line, role, substr(message, sql_from) AS sql,
+            NULL AS statement, NULL::DOUBLE AS waited_ms
+        FROM tmp_pg_msg
+        WHERE role IN ('DS', 'S') AND coalesce(connection, '') IN (SELECT k FROM waits)
+    )
+), lock_waited AS (
+    SELECT st.line AS stmt_line, sum(w.waited_ms) AS lock_ms
+    FROM numbered AS st JOIN numbered AS w
+      ON w.k = st.k AND w.role IS NULL AND trim(w.statement) = trim(st.sql)
+     AND CASE WHEN st.role = 'DS' THEN w.ds_after = st.ds_after AND w.line < st.line
+              ELSE w.s_before = st.s_before AND w.line > st.line END
+    WHERE st.role IN ('DS', 'S')
+    GROUP BY st.line
+)"""
+
+
 def queries_sql() -> str:
     """SELECT of ``queries`` rows (all good rows; ``_reject`` NULL) from tmp_pg_msg."""
     # Only sessions that log statements as they start need pairing (a window over their
@@ -265,7 +309,7 @@ WITH started AS (
     -- Without a session key nothing is paired: statements logged as they start stay untimed.
     WHERE role IN ('DS', 'S')
         AND (connection IS NULL OR connection NOT IN (SELECT connection FROM started))
-), {_plans_sql().strip()}, statements AS (
+), {_plans_sql().strip()}, {_lock_waits_sql().strip()}, statements AS (
     SELECT * FROM seq
     WHERE role = 'DS' OR (role = 'S' AND NOT coalesce(next_role = 'DS' AND next_sql = sql, FALSE))
     UNION ALL BY NAME
@@ -273,7 +317,7 @@ WITH started AS (
 ), rows AS (
     SELECT r.line, r.ts, r.ms, r.role, r.next_role, r.next_ms, r.sql, r.db, r."user",
         r.connection, coalesce(r.rows_sent, c.rows_sent) AS rows_sent,
-        coalesce(r.rows_examined, c.rows_examined) AS rows_examined
+        coalesce(r.rows_examined, c.rows_examined) AS rows_examined, lw.lock_ms
     FROM (
         SELECT line, ts, ms, role, next_role, next_ms, sql, db, "user", connection,
             NULL::DOUBLE AS rows_sent, NULL::DOUBLE AS rows_examined
@@ -284,6 +328,7 @@ WITH started AS (
         FROM plan_only
     ) AS r
     LEFT JOIN covered AS c ON c.stmt_line = r.line
+    LEFT JOIN lock_waited AS lw ON lw.stmt_line = r.line
 )
 SELECT
     CASE WHEN role <> 'DS' THEN ts
@@ -300,7 +345,7 @@ SELECT
     connection,
     CAST(rows_sent AS BIGINT) AS rows_sent,
     CAST(rows_examined AS BIGINT) AS rows_examined,
-    NULL::DOUBLE AS lock_ms,
+    lock_ms,
     NULL::VARCHAR AS request_id,
     NULL::VARCHAR AS trace_id,
     'postgresql' AS db_system,
