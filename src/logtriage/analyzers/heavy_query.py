@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from logtriage.analyzers.base import location_from_tags, share, table_of
 from logtriage.model.context import AnalysisContext
 from logtriage.model.finding import Finding, Severity
-from logtriage.model.formatting import count, ms
+from logtriage.model.formatting import byte_size, count, ms
 from logtriage.model.i18n import _, ngettext
 from logtriage.model.percentiles import percentiles_sql
 
@@ -90,7 +90,9 @@ class HeavyQuery:
         BUFFERS)`` on PostgreSQL, ``EXPLAIN ANALYZE`` on MySQL 8, ``ANALYZE FORMAT=JSON`` on
         MariaDB) on the slowest example, then the fix its numbers point to: an index for a
         slow call, a cache or a batched query for a cheap call made very often, batched
-        writes for many single-row inserts, shorter transactions when lock wait dominates.
+        writes for many single-row inserts, shorter transactions when lock wait dominates
+        (MySQL's ``Lock_time``; PostgreSQL's ``log_lock_waits``), an index or a per-query
+        ``work_mem`` when its sorts spill to temporary files (``log_temp_files``).
         The caller comes from SQL comment tags (sqlcommenter, Rails QueryLogs, marginalia).
 
     Options:
@@ -124,6 +126,9 @@ class HeavyQuery:
                        max(duration_ms) AS max_ms,
                        sum(lock_ms) AS lock_ms, sum(rows_examined) AS rows_examined,
                        sum(rows_sent) AS rows_sent, min(db_system) AS db_system,
+                       -- PostgreSQL's log_temp_files, kept by its reader as tags.
+                       sum(try_cast(tags['temp_files'] AS BIGINT)) AS temp_files,
+                       sum(try_cast(tags['temp_bytes'] AS DOUBLE)) AS temp_bytes,
                        min(ts) AS first_ts, max(ts) AS last_ts
                 FROM queries WHERE duration_ms IS NOT NULL AND fingerprint_id IS NOT NULL
                 GROUP BY fingerprint_id
@@ -205,6 +210,9 @@ class HeavyQuery:
         for key in ("lock_ms", "rows_examined", "rows_sent"):
             if row[key] is not None:
                 evidence[key] = round(row[key], 3) if key == "lock_ms" else row[key]
+        if row["temp_files"]:
+            evidence["temp_files"] = row["temp_files"]
+            evidence["temp_bytes"] = int(row["temp_bytes"] or 0)
         if called_from:
             evidence["called_from"] = called_from
         example: dict[str, Any] = {
@@ -267,6 +275,15 @@ def _fix(row: dict[str, Any], sql: str, time_share: float) -> str:
                 "(equality columns first), select only the columns used, paginate, or "
                 "precompute the result if it aggregates much data."
             ).format(mean=ms(row["mean_ms"]))
+        )
+    if row["temp_files"]:
+        steps.append(
+            _(
+                "It wrote {files} temporary files ({size}): its sorts or hashes do not fit in "
+                "work_mem. An index that returns the rows in the order asked, or fewer columns "
+                "selected, avoids them; else raise work_mem for this query only (SET LOCAL "
+                "work_mem in its transaction), not for every connection."
+            ).format(files=count(row["temp_files"]), size=byte_size(row["temp_bytes"]))
         )
     if row["lock_ms"] and row["lock_ms"] >= 0.2 * row["total_ms"]:
         steps.append(

@@ -28,6 +28,18 @@ def count(value: int | float | None) -> str:
     return f"{value:,.0f}"
 
 
+def byte_size(value: int | float | None) -> str:
+    """Format a size in bytes as ``812 B``, ``3 MiB`` or ``1.2 TiB``."""
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
 def iso_utc(value: object) -> str | None:
     """A naive UTC timestamp from the engine as ISO 8601 with ``Z``, like the report's others."""
     if not isinstance(value, datetime):

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from logtriage.model.finding import Finding, Severity, Viewpoint
-from logtriage.model.formatting import count, ms
+from logtriage.model.formatting import byte_size, count, ms
 from logtriage.model.i18n import N_, _, language, ngettext
 from logtriage.model.report import Report
 from logtriage.report.line_breaking import fold, has_wide
@@ -208,7 +208,7 @@ def _routes_table(report: Report, limit: int, width: int) -> Table:
             "5xx": Text(
                 f"{row['error_rate']:.1%}", style="red" if row["error_rate"] >= 0.01 else ""
             ),
-            "bytes": _bytes(row.get("bytes_sent")),
+            "bytes": byte_size(row.get("bytes_sent")),
         }
         table.add_row(escape(row["route"]), *(cells[c] for c in columns))
     return table
@@ -246,17 +246,6 @@ def _queries_table(report: Report, limit: int, width: int) -> Table:
             *(cells[c] for c in columns),
         )
     return table
-
-
-def _bytes(value: int | None) -> str:
-    if value is None:
-        return "-"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
 
 
 def render_terminal(

@@ -240,41 +240,48 @@ plans AS (
 )"""
 
 
-def _lock_waits_sql() -> str:
-    """CTE ``lock_waited``: per statement line, the lock waits (``log_lock_waits``) inside it.
+def _statement_facts_sql() -> str:
+    """CTE ``facts``: per statement line, its lock waits and temporary files.
 
-    ``process N acquired <lock> on <object> after X ms`` ends a wait of the statement that
-    session is running: the timed statement it logs next (``log_min_duration_statement``) or
-    the one it logged as it started (``log_statement``), when the wait's STATEMENT is its text.
-    Messages are numbered by the statements after them (and before them) with running counts,
-    so a statement and its waits share a number; waits of failed statements (lock_timeout)
-    have no statement and are left out. Only sessions with waits are looked at.
+    PostgreSQL logs what a statement waited for (``log_lock_waits``: ``process N acquired
+    <lock> on <object> after X ms``) and the temporary files it wrote (``log_temp_files``:
+    ``temporary file: path "…", size N``) as messages of their own, with the statement's text
+    on a STATEMENT line. Each belongs to the statement its session is running: the timed one
+    it logs next (``log_min_duration_statement``) or the one it logged as it started
+    (``log_statement``), when the texts agree. Messages are numbered by the statements after
+    them (and before them) with running counts, so a statement and its messages share a
+    number; those of failed statements (lock_timeout…) have none and are left out. Only
+    sessions with such messages are looked at.
     """
-    waited = "try_cast(regexp_extract(message, ' after ([0-9]+(?:\\.[0-9]+)?) ms$', 1) AS DOUBLE)"
-    acquired = (
-        "role IS NULL AND level = 'LOG' AND starts_with(message, 'process ') "
-        "AND regexp_matches(message, '^process [0-9]+ acquired ')"
-    )
+    after_ms = "try_cast(regexp_extract(message, ' after ([0-9]+(?:\\.[0-9]+)?) ms$', 1) AS DOUBLE)"
+    size = "try_cast(regexp_extract(message, ', size ([0-9]+)$', 1) AS DOUBLE)"
     return f"""
-waits AS (
-    SELECT coalesce(connection, '') AS k, line, statement, {waited} AS waited_ms
-    FROM tmp_pg_msg WHERE {acquired}
+side AS (
+    SELECT coalesce(connection, '') AS k, line, statement,
+        CASE WHEN starts_with(message, 'process ') THEN {after_ms} END AS waited_ms,
+        CASE WHEN starts_with(message, 'temporary file: ') THEN {size} END AS temp_bytes
+    FROM tmp_pg_msg
+    WHERE role IS NULL AND level = 'LOG' AND statement IS NOT NULL
+        AND (starts_with(message, 'temporary file: path ')
+             OR (starts_with(message, 'process ')
+                 AND regexp_matches(message, '^process [0-9]+ acquired ')))
 ), numbered AS (
-    SELECT k, line, role, sql, statement, waited_ms,
+    SELECT k, line, role, sql, statement, waited_ms, temp_bytes,
         sum(CASE WHEN role = 'DS' THEN 1 ELSE 0 END)
             OVER (PARTITION BY k ORDER BY line DESC ROWS UNBOUNDED PRECEDING) AS ds_after,
         sum(CASE WHEN role = 'S' THEN 1 ELSE 0 END)
             OVER (PARTITION BY k ORDER BY line ROWS UNBOUNDED PRECEDING) AS s_before
     FROM (
-        SELECT k, line, NULL AS role, NULL AS sql, statement, waited_ms FROM waits
+        SELECT k, line, NULL AS role, NULL AS sql, statement, waited_ms, temp_bytes FROM side
         UNION ALL
         SELECT coalesce(connection, '') AS k, line, role, substr(message, sql_from) AS sql,
-            NULL AS statement, NULL::DOUBLE AS waited_ms
+            NULL AS statement, NULL::DOUBLE AS waited_ms, NULL::DOUBLE AS temp_bytes
         FROM tmp_pg_msg
-        WHERE role IN ('DS', 'S') AND coalesce(connection, '') IN (SELECT k FROM waits)
+        WHERE role IN ('DS', 'S') AND coalesce(connection, '') IN (SELECT k FROM side)
     )
-), lock_waited AS (
-    SELECT st.line AS stmt_line, sum(w.waited_ms) AS lock_ms
+), facts AS (
+    SELECT st.line AS stmt_line, sum(w.waited_ms) AS lock_ms,
+        count(w.temp_bytes) AS temp_files, sum(w.temp_bytes) AS temp_bytes
     FROM numbered AS st JOIN numbered AS w
       ON w.k = st.k AND w.role IS NULL AND trim(w.statement) = trim(st.sql)
      AND CASE WHEN st.role = 'DS' THEN w.ds_after = st.ds_after AND w.line < st.line
@@ -309,7 +316,7 @@ WITH started AS (
     -- Without a session key nothing is paired: statements logged as they start stay untimed.
     WHERE role IN ('DS', 'S')
         AND (connection IS NULL OR connection NOT IN (SELECT connection FROM started))
-), {_plans_sql().strip()}, {_lock_waits_sql().strip()}, statements AS (
+), {_plans_sql().strip()}, {_statement_facts_sql().strip()}, statements AS (
     SELECT * FROM seq
     WHERE role = 'DS' OR (role = 'S' AND NOT coalesce(next_role = 'DS' AND next_sql = sql, FALSE))
     UNION ALL BY NAME
@@ -317,7 +324,8 @@ WITH started AS (
 ), rows AS (
     SELECT r.line, r.ts, r.ms, r.role, r.next_role, r.next_ms, r.sql, r.db, r."user",
         r.connection, coalesce(r.rows_sent, c.rows_sent) AS rows_sent,
-        coalesce(r.rows_examined, c.rows_examined) AS rows_examined, lw.lock_ms
+        coalesce(r.rows_examined, c.rows_examined) AS rows_examined, f.lock_ms,
+        f.temp_files, f.temp_bytes
     FROM (
         SELECT line, ts, ms, role, next_role, next_ms, sql, db, "user", connection,
             NULL::DOUBLE AS rows_sent, NULL::DOUBLE AS rows_examined
@@ -328,7 +336,7 @@ WITH started AS (
         FROM plan_only
     ) AS r
     LEFT JOIN covered AS c ON c.stmt_line = r.line
-    LEFT JOIN lock_waited AS lw ON lw.stmt_line = r.line
+    LEFT JOIN facts AS f ON f.stmt_line = r.line
 )
 SELECT
     CASE WHEN role <> 'DS' THEN ts
@@ -339,7 +347,10 @@ SELECT
     sql,
     NULL::VARCHAR AS fingerprint,
     NULL::VARCHAR AS fingerprint_id,
-    NULL::MAP(VARCHAR, VARCHAR) AS tags,
+    -- What the server logged beside the statement, as the MySQL reader keeps its own.
+    CASE WHEN temp_files > 0 THEN MAP {{
+        'temp_files': CAST(temp_files AS VARCHAR),
+        'temp_bytes': CAST(CAST(temp_bytes AS BIGINT) AS VARCHAR)}} END AS tags,
     db,
     "user",
     connection,
@@ -392,6 +403,7 @@ CASE
     WHEN regexp_matches(message,
         '^process \\d+ (still waiting for|acquired|avoided deadlock|detected deadlock while)')
         THEN 'lock_wait'
+    WHEN starts_with(message, 'temporary file: path ') THEN 'temp_file'
     ELSE 'other'
 END
 """
