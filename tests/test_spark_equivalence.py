@@ -67,6 +67,7 @@ READER_CASES = [
     "mysql_slow/mariadb_10_11.log",
     "mysql_slow/percona_rate_limit_pt.log",
     "mysql_slow/mysql80_slow_extra.log",
+    "mysql_slow/mariadb_disk_work.log",
     "mysql_slow/rds_cloudwatch_tail.log",
     "mysql_general/mariadb_10_11.log",
     "mysql_general/mysql57_system_tz_pt.log",

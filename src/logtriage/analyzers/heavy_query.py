@@ -92,7 +92,8 @@ class HeavyQuery:
         slow call, a cache or a batched query for a cheap call made very often, batched
         writes for many single-row inserts, shorter transactions when lock wait dominates
         (MySQL's ``Lock_time``; PostgreSQL's ``log_lock_waits``), an index or a per-query
-        ``work_mem`` when its sorts spill to temporary files (``log_temp_files``).
+        ``work_mem`` when its sorts spill to temporary files (``log_temp_files``), an index
+        or larger in-memory limits when MySQL builds temporary tables or sorts on disk.
         The caller comes from SQL comment tags (sqlcommenter, Rails QueryLogs, marginalia).
 
     Options:
@@ -126,9 +127,14 @@ class HeavyQuery:
                        max(duration_ms) AS max_ms,
                        sum(lock_ms) AS lock_ms, sum(rows_examined) AS rows_examined,
                        sum(rows_sent) AS rows_sent, min(db_system) AS db_system,
-                       -- PostgreSQL's log_temp_files, kept by its reader as tags.
+                       -- What went to disk, kept by the readers as tags: PostgreSQL's
+                       -- log_temp_files; MySQL's, Percona's and MariaDB's temporary tables
+                       -- and sort merge passes.
                        sum(try_cast(tags['temp_files'] AS BIGINT)) AS temp_files,
                        sum(try_cast(tags['temp_bytes'] AS DOUBLE)) AS temp_bytes,
+                       count(tags['tmp_disk_tables']) AS calls_with_disk_tables,
+                       sum(try_cast(tags['tmp_disk_tables'] AS BIGINT)) AS tmp_disk_tables,
+                       count(tags['sort_merge_passes']) AS calls_with_disk_sorts,
                        min(ts) AS first_ts, max(ts) AS last_ts
                 FROM queries WHERE duration_ms IS NOT NULL AND fingerprint_id IS NOT NULL
                 GROUP BY fingerprint_id
@@ -213,6 +219,11 @@ class HeavyQuery:
         if row["temp_files"]:
             evidence["temp_files"] = row["temp_files"]
             evidence["temp_bytes"] = int(row["temp_bytes"] or 0)
+        if row["calls_with_disk_tables"]:
+            evidence["tmp_disk_tables"] = row["tmp_disk_tables"]
+            evidence["calls_with_disk_tables"] = row["calls_with_disk_tables"]
+        if row["calls_with_disk_sorts"]:
+            evidence["calls_with_disk_sorts"] = row["calls_with_disk_sorts"]
         if called_from:
             evidence["called_from"] = called_from
         example: dict[str, Any] = {
@@ -284,6 +295,23 @@ def _fix(row: dict[str, Any], sql: str, time_share: float) -> str:
                 "selected, avoids them; else raise work_mem for this query only (SET LOCAL "
                 "work_mem in its transaction), not for every connection."
             ).format(files=count(row["temp_files"]), size=byte_size(row["temp_bytes"]))
+        )
+    if row["calls_with_disk_tables"]:
+        steps.append(
+            _(
+                "{calls} of its calls built temporary tables on disk: its GROUP BY, DISTINCT "
+                "or ORDER BY needs one larger than tmp_table_size / max_heap_table_size, or "
+                "with TEXT/BLOB columns. An index on the grouped or ordered columns avoids it; "
+                "else select fewer columns (no TEXT), or raise both sizes together."
+            ).format(calls=count(row["calls_with_disk_tables"]))
+        )
+    if row["calls_with_disk_sorts"]:
+        steps.append(
+            _(
+                "{calls} of its calls sorted on disk (merge passes): an index that returns "
+                "the rows in the ORDER BY order avoids the sort; else raise sort_buffer_size "
+                "for this session only."
+            ).format(calls=count(row["calls_with_disk_sorts"]))
         )
     if row["lock_ms"] and row["lock_ms"] >= 0.2 * row["total_ms"]:
         steps.append(

@@ -29,6 +29,9 @@ zone-less time minus Query_time (server local time, taken as UTC).
 Rate-limited logs (Percona ``log_slow_rate_limit = N`` logs one statement in N): the rate is
 kept per row in ``tags`` as ``log_slow_rate_limit`` (and ``log_slow_rate_type``), so an
 analysis multiplies counts and total time by it; the rows themselves are never invented.
+Work that went to disk is kept in ``tags`` too: ``tmp_disk_tables`` (MySQL 8
+``Created_tmp_disk_tables``, Percona/MariaDB ``Tmp_disk_tables`` or ``Tmp_table_on_disk``)
+and ``sort_merge_passes`` (``Sort_merge_passes``, ``Merge_passes``, ``Filesort_on_disk``).
 """
 
 from __future__ import annotations
@@ -51,6 +54,16 @@ from logtriage.sources.mysql_server import (
 
 # A `#` line that belongs to a header block (an administrator command takes a statement's place).
 _HASH_SQL = "(starts_with({t}, '#') AND NOT starts_with({t}, '# administrator command: '))"
+# Header lines that hold fields but never open an entry: the sampling rate (Percona, MariaDB)
+# and where temporary tables and sorts went (log_slow_verbosity=query_plan).
+_KEPT_SQL = (
+    "("
+    + " OR ".join(
+        f"starts_with(text, '# {key}: ')"
+        for key in ("Log_slow_rate_type", "Tmp_tables", "Full_scan", "Filesort")
+    )
+    + ")"
+)
 # Header lines that can open an entry when they follow a statement (or the banner).
 _OPENER_SQL = (
     "("
@@ -184,7 +197,7 @@ SELECT line, (CASE
             WHEN regexp_full_match(text, '{_USER_HOST_LINE}') THEN {_USER_HOST_USUAL}
             ELSE {_OPENER_OTHER} END
         WHEN {_OPENER_SQL} THEN {_OPENER_OTHER}
-        WHEN starts_with(text, '# Log_slow_rate_type: ') THEN {_RATE}
+        WHEN {_KEPT_SQL} THEN {_RATE}
         ELSE {_HASH} END
     WHEN starts_with(text, 'use ') AND regexp_matches(text, '{_USE}') THEN {_USE_KIND}
     WHEN starts_with(text, 'SET ') AND regexp_matches(text, '{_SET_TIMESTAMP}') THEN {_SET_KIND}
@@ -261,6 +274,12 @@ _GROUPED: dict[str, tuple[str, str]] = {
     "killed": ("INTEGER", "max"),
     "rate_limit": ("VARCHAR", "max"),
     "rate_type": ("VARCHAR", "max"),
+    "tmp_disk_tables": ("INTEGER", "max"),
+    "tmp_disk_tables_p": ("INTEGER", "max"),
+    "tmp_on_disk": ("INTEGER", "max"),
+    "merge_passes": ("INTEGER", "max"),
+    "merge_passes_p": ("INTEGER", "max"),
+    "filesort_on_disk": ("INTEGER", "max"),
     "has_schema": ("BOOLEAN", "bool_or"),
     "time_text": ("VARCHAR", "max"),
     "time_line": ("BIGINT", "min"),
@@ -288,6 +307,15 @@ _FIELDS = (
     ("killed", "Killed", "try_cast(NULLIF({}, '') AS INTEGER)"),
     ("rate_limit", "Log_slow_rate_limit", "NULLIF({}, '')"),
     ("rate_type", "Log_slow_rate_type", "NULLIF({}, '')"),
+    # Temporary tables and sorts that went to disk: MySQL 8 log_slow_extra
+    # (Created_tmp_disk_tables, Sort_merge_passes), Percona and MariaDB log_slow_verbosity
+    # (Tmp_disk_tables, Tmp_table_on_disk, Merge_passes, Filesort_on_disk).
+    ("tmp_disk_tables", "Created_tmp_disk_tables", "try_cast(NULLIF({}, '') AS INTEGER)"),
+    ("tmp_disk_tables_p", "Tmp_disk_tables", "try_cast(NULLIF({}, '') AS INTEGER)"),
+    ("tmp_on_disk", "Tmp_table_on_disk", "CASE {} WHEN 'Yes' THEN 1 WHEN 'No' THEN 0 END"),
+    ("merge_passes", "Sort_merge_passes", "try_cast(NULLIF({}, '') AS INTEGER)"),
+    ("merge_passes_p", "Merge_passes", "try_cast(NULLIF({}, '') AS INTEGER)"),
+    ("filesort_on_disk", "Filesort_on_disk", "CASE {} WHEN 'Yes' THEN 1 WHEN 'No' THEN 0 END"),
 )
 
 
@@ -579,7 +607,10 @@ WITH multi AS (
         coalesce(errno, last_errno, 0) AS errno, coalesce(killed, 0) AS killed,
         -- A lone `use db;` is the statement itself; the server appends one `;`.
         regexp_replace(coalesce(multi.body, single.body, use_line, ''), ';\\s*$', '') AS statement,
-        query_time * 1000.0 AS duration_ms
+        query_time * 1000.0 AS duration_ms,
+        coalesce(tmp_disk_tables, tmp_disk_tables_p, tmp_on_disk) AS tmp_disk,
+        greatest(coalesce(merge_passes, merge_passes_p, 0), coalesce(filesort_on_disk, 0))
+            AS sort_merges
     FROM tmp_mysql_entries e LEFT JOIN multi USING (entry) LEFT JOIN single USING (entry)
 ), shifted AS (
     -- Zone-less times are server local time (_shift_sql).
@@ -601,9 +632,14 @@ SELECT
          ELSE statement END AS sql,
     NULL::VARCHAR AS fingerprint,
     NULL::VARCHAR AS fingerprint_id,
-    CASE WHEN rate_limit <> '' THEN MAP {{
-        'log_slow_rate_limit': rate_limit,
-        'log_slow_rate_type': coalesce(NULLIF(rate_type, ''), 'query')}} END AS tags,
+    CASE WHEN rate_limit <> '' OR tmp_disk > 0 OR sort_merges > 0 THEN map_from_entries(
+        list_filter([
+            {{'k': 'log_slow_rate_limit', 'v': NULLIF(rate_limit, '')}},
+            {{'k': 'log_slow_rate_type',
+              'v': CASE WHEN rate_limit <> '' THEN coalesce(NULLIF(rate_type, ''), 'query') END}},
+            {{'k': 'tmp_disk_tables', 'v': CAST(NULLIF(tmp_disk, 0) AS VARCHAR)}},
+            {{'k': 'sort_merge_passes', 'v': CAST(NULLIF(sort_merges, 0) AS VARCHAR)}}],
+            lambda e: e.v IS NOT NULL)) END AS tags,
     CASE WHEN coalesce(has_schema, FALSE) THEN NULLIF(trim(schema_name, '`'), '')
          ELSE known_db END AS db,
     -- `priv_user[login] @ host [ip]`: the account matched, else the name the client gave.
