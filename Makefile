@@ -16,10 +16,11 @@ $(STAMP): pyproject.toml
 system:
 	bash scripts/setup-system.sh
 
-## Run logtriage on the bundled real logs and write the reports.
+## The main job on bundled real logs (nginx + PostgreSQL + the app's source); writes the reports.
 demo: $(STAMP)
 	@mkdir -p build
-	$(BIN)/logtriage analyze examples/ --json build/demo-report.json --html build/demo-report.html
+	$(BIN)/logtriage analyze examples/shop/ --source examples/shop/app \
+		--json build/demo-report.json --html build/demo-report.html
 	@echo "JSON report: build/demo-report.json"
 	@echo "HTML report: $(CURDIR)/build/demo-report.html"
 

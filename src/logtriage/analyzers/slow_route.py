@@ -46,9 +46,11 @@ class SlowRoute:
 
     How to fix:
         The finding says where the time goes when the log carries ``$upstream_response_time``:
-        inside the application (profile the handler, look at the queries it runs — give the
-        database log to logtriage to tie them to the route) or outside it (slow clients, large
-        responses: compress, paginate, cache, or serve from a CDN).
+        inside the application or outside it (slow clients, large responses: compress,
+        paginate, cache, or serve from a CDN). Inside, with the database log given and a third
+        of the route's requests tied to their queries, it says which part: mostly queries
+        (start with the query findings of the route) or the handler's own work (CPU,
+        rendering, calls to other services: profile it).
 
     Options:
         ``min_requests`` (20), ``slow_p95_ms`` (1000.0), ``min_time_share`` (0.2),
@@ -156,6 +158,10 @@ class SlowRoute:
         }
         if upstream_share is not None:
             evidence["upstream_share_of_time"] = round(upstream_share, 4)
+        work = self._database_work(ctx, route, row["n"])
+        if work is not None:
+            evidence["db_share_of_time"] = round(work["db_share"], 4)
+            evidence["queries_per_request"] = round(work["per_request"], 1)
         return Finding(
             code=self.code,
             name=self.name,
@@ -165,12 +171,55 @@ class SlowRoute:
             route=route,
             evidence=evidence,
             impact={"time_ms": round(row["total_ms"], 3), "share_of_total": round(time_share, 4)},
-            fix=self._fix(route, upstream_share, row["avg_bytes"]),
+            fix=self._fix(route, upstream_share, row["avg_bytes"], work),
             examples=tuple({k: v for k, v in ex.items() if v is not None} for ex in examples),
         )
 
     @staticmethod
-    def _fix(route: str, upstream_share: float | None, avg_bytes: float | None) -> str:
+    def _database_work(ctx: AnalysisContext, route: str, requests: int) -> dict[str, float] | None:
+        """The share of the route's time its tied queries take, when enough requests are tied.
+
+        None without a database log, or when under a third of the route's requests (or fewer
+        than three) have queries tied to them: too little to say where its time goes.
+        """
+        work = ctx.db.rows(
+            "SELECT count(*) AS tied, sum(w.queries) AS queries, sum(w.db_ms) AS db_ms, "
+            "sum(r.duration_ms) AS tied_ms "
+            "FROM requests r JOIN request_db_work w USING (source, line) "
+            "WHERE r.route = ? AND r.duration_ms IS NOT NULL",
+            [route],
+        )[0]
+        tied = work["tied"] or 0
+        if tied < max(3, requests / 3) or not work["tied_ms"]:
+            return None
+        return {
+            "db_share": min(1.0, (work["db_ms"] or 0.0) / work["tied_ms"]),
+            "per_request": (work["queries"] or 0) / tied,
+        }
+
+    @staticmethod
+    def _fix(
+        route: str,
+        upstream_share: float | None,
+        avg_bytes: float | None,
+        work: dict[str, float] | None = None,
+    ) -> str:
+        if work is not None and (upstream_share is None or upstream_share >= 0.8):
+            if work["db_share"] >= 0.5:
+                return _(
+                    "{share:.0%} of the time of {route} is its database queries ({queries:.0f} "
+                    "per request): start with the query findings for this route (N+1, heavy "
+                    "or scan-heavy queries), then cache or paginate the result."
+                ).format(share=work["db_share"], route=route, queries=work["per_request"])
+            # "0%" reads as none: a share under 1% is said as such.
+            db_share = f"{work['db_share']:.0%}" if work["db_share"] >= 0.01 else "<1%"
+            return _(
+                "Its database queries take only {share} of the time of {route} "
+                "({queries:.0f} per request): the rest is the handler's own work — CPU, "
+                "rendering, calls to other services, sleeps or locks in the application. "
+                "Profile that code path (py-spy, async-profiler, rbspy…), then cache or "
+                "paginate the result."
+            ).format(share=db_share, route=route, queries=work["per_request"])
         if upstream_share is None:
             return _(
                 "Profile the handler of {route} and the database queries it runs (give "
