@@ -19,13 +19,12 @@ Run ``python -m tests.e2e.pg_auto_explain OUTDIR`` to capture fresh case files.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .postgres_server import PostgresServer, postgres_cluster
+from .postgres_server import PostgresServer, postgres_cluster, stop_and_copy_logs
 
 SETTINGS = {
     "log_line_prefix": "%m [%p] %q%u@%d ",
@@ -114,15 +113,9 @@ def _checked(out: subprocess.CompletedProcess[str]) -> None:
 
 def capture(keep: Path) -> tuple[dict[str, Path], list[Lookup]]:
     """Run the workload on a fresh cluster; copy its three logs to ``keep``."""
-    keep.mkdir(parents=True, exist_ok=True)
     with postgres_cluster(SETTINGS) as server:
         lookups = run_workload(server)
-        server.stop()
-        logs = {}
-        for kind, path in server.logs.items():
-            if path.exists():
-                logs[kind] = keep / path.name
-                shutil.copyfile(path, logs[kind])
+        logs = stop_and_copy_logs(server, keep)
     return logs, lookups
 
 

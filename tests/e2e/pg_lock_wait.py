@@ -10,12 +10,11 @@ Run ``python -m tests.e2e.pg_lock_wait OUTDIR`` to capture fresh case files.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
 
-from .postgres_server import postgres_cluster
+from .postgres_server import postgres_cluster, stop_and_copy_logs
 
 SETTINGS = {"log_line_prefix": "%m [%p] %q%u@%d ", "deadlock_timeout": "200ms"}
 HOLD_S = 2.0
@@ -24,7 +23,6 @@ WAITING_SQL = "UPDATE accounts SET balance = balance + 1 WHERE id = 1;"
 
 def capture(keep: Path) -> dict[str, Path]:
     """Run the two sessions on a fresh cluster; copy its three logs to ``keep``."""
-    keep.mkdir(parents=True, exist_ok=True)
     with postgres_cluster(SETTINGS) as server:
         out = server.psql(
             "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);"
@@ -45,12 +43,7 @@ def capture(keep: Path) -> dict[str, Path]:
         finally:
             holder.close()
             waiter.close()
-        server.stop()
-        logs = {}
-        for kind, path in server.logs.items():
-            if path.exists():
-                logs[kind] = keep / path.name
-                shutil.copyfile(path, logs[kind])
+        logs = stop_and_copy_logs(server, keep)
     return logs
 
 

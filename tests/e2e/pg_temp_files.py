@@ -9,11 +9,10 @@ Run ``python -m tests.e2e.pg_temp_files OUTDIR`` to capture fresh case files.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
-from .postgres_server import postgres_cluster
+from .postgres_server import postgres_cluster, stop_and_copy_logs
 
 SETTINGS = {"log_line_prefix": "%m [%p] %q%u@%d ", "log_temp_files": "0", "work_mem": "64kB"}
 SETUP_SQL = (
@@ -27,18 +26,12 @@ SPILLS = 3
 
 def capture(keep: Path) -> dict[str, Path]:
     """Run the statements on a fresh cluster; copy its three logs to ``keep``."""
-    keep.mkdir(parents=True, exist_ok=True)
     with postgres_cluster(SETTINGS) as server:
         script = SETUP_SQL + "\n" + "\n".join([SPILLING_SQL] * SPILLS + [FITTING_SQL])
         out = server.psql(script, app="spills")
         if "ERROR" in out.stderr:
             raise RuntimeError(f"the temp-file workload failed: {out.stderr}")
-        server.stop()
-        logs = {}
-        for kind, path in server.logs.items():
-            if path.exists():
-                logs[kind] = keep / path.name
-                shutil.copyfile(path, logs[kind])
+        logs = stop_and_copy_logs(server, keep)
     return logs
 
 

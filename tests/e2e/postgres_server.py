@@ -401,17 +401,23 @@ def postgres_cluster(settings: Mapping[str, str] | None = None) -> Iterator[Post
         shutil.rmtree(root, ignore_errors=True)
 
 
+def stop_and_copy_logs(server: PostgresServer, keep: Path) -> dict[str, Path]:
+    """Stop ``server`` (the collector flushes its files) and copy the logs it wrote to ``keep``."""
+    server.stop()
+    keep.mkdir(parents=True, exist_ok=True)
+    logs = {}
+    for kind, path in server.logs.items():
+        if path.exists():
+            logs[kind] = keep / path.name
+            shutil.copyfile(path, logs[kind])
+    return logs
+
+
 def capture(settings: Mapping[str, str], keep: Path) -> tuple[dict[str, Path], Workload]:
     """Run the workload on a fresh cluster; copy its logs to ``keep``; return them."""
-    keep.mkdir(parents=True, exist_ok=True)
     with postgres_cluster(settings) as server:
         workload = run_workload(server)
-        server.stop()
-        logs = {}
-        for kind, path in server.logs.items():
-            if path.exists():
-                logs[kind] = keep / path.name
-                shutil.copyfile(path, logs[kind])
+        logs = stop_and_copy_logs(server, keep)
     return logs, workload
 
 

@@ -304,20 +304,7 @@ class DatabaseErrors:
             evidence["connections"] = row["connections"]
         if total_queries:
             evidence["per_1000_statements"] = round(1000 * n / (total_queries + n), 3)
-        examples = tuple(
-            {
-                key: (value.isoformat() if key == "ts" else value)
-                for key, value in example.items()
-                if value is not None
-            }
-            for example in row["examples"]
-        )
-        statement = next((e["statement"] for e in row["examples"] if e["statement"]), None)
-        if statement:
-            evidence["statement"] = _short(statement, 500)
-        detail = next((e["detail"] for e in row["examples"] if e["detail"]), None)
-        if detail:
-            evidence["detail"] = _short(detail, 500)
+        examples = _examples(row["examples"], evidence)
         return Finding(
             code=self.code,
             name=self.name,
@@ -351,20 +338,7 @@ class DatabaseErrors:
                 evidence[key] = row[key]
         if row["connections"]:
             evidence["connections"] = row["connections"]
-        examples = tuple(
-            {
-                key: (value.isoformat() if key == "ts" else value)
-                for key, value in example.items()
-                if value is not None
-            }
-            for example in row["examples"]
-        )
-        statement = next((e["statement"] for e in row["examples"] if e["statement"]), None)
-        if statement:
-            evidence["statement"] = _short(statement, 500)
-        detail = next((e["detail"] for e in row["examples"] if e["detail"]), None)
-        if detail:
-            evidence["detail"] = _short(detail, 500)
+        examples = _examples(row["examples"], evidence)
         return Finding(
             code=self.code,
             name=self.name,
@@ -429,6 +403,24 @@ def _lock_waits(ctx: AnalysisContext, options: DatabaseErrorsOptions) -> list[di
         ORDER BY g.total_wait_ms DESC, g.normalized
         """,
         [options.min_lock_waits, options.examples],
+    )
+
+
+def _examples(rows: list[dict[str, Any]], evidence: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """A group's example events as the report shows them; the first statement and detail too."""
+    statement = next((e["statement"] for e in rows if e["statement"]), None)
+    if statement:
+        evidence["statement"] = _short(statement, 500)
+    detail = next((e["detail"] for e in rows if e["detail"]), None)
+    if detail:
+        evidence["detail"] = _short(detail, 500)
+    return tuple(
+        {
+            key: (value.isoformat() if key == "ts" else value)
+            for key, value in e.items()
+            if value is not None
+        }
+        for e in rows
     )
 
 
