@@ -16,7 +16,14 @@ from logtriage import api
 from logtriage.config import Settings
 from tests.loaded_tables import load_tables
 
-from .pg_auto_explain import MULTILINE_COUNT, PER_CUSTOMER, TABLE_ROWS, Lookup, capture
+from .pg_auto_explain import (
+    MULTILINE_COUNT,
+    PER_CUSTOMER,
+    SESSIONS,
+    TABLE_ROWS,
+    Lookup,
+    capture,
+)
 from .postgres_server import require_postgres
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +53,18 @@ def test_each_lookup_once_with_the_rows_of_its_plan(
             lookup.rows_sent,
             lookup.rows_examined,
         ), lookup.session
+        # Before the index the plan's scan reads the table and filters it; after, nothing.
+        customer = lookup.sql.rsplit("= ", 1)[1].rstrip(";")
+        expected_tags = (
+            {
+                "plan_scan": "Seq Scan on orders",
+                "plan_filter": f"(customer_id = {customer})",
+                "plan_rows_removed": str(TABLE_ROWS - PER_CUSTOMER),
+            }
+            if lookup.rows_examined == TABLE_ROWS
+            else None
+        )
+        assert query["tags"] == expected_tags, lookup.session
     [count] = [q for q in loaded.queries if q["sql"] == MULTILINE_COUNT]
     assert (count["rows_sent"], count["rows_examined"]) == (1, TABLE_ROWS)
     # The yaml and xml plans were read (their statements' rows come only from them).
@@ -68,3 +87,7 @@ def test_the_report_names_the_missing_index(
     assert finding.evidence["calls"] == 6
     assert finding.evidence["rows_examined"] == 3 * TABLE_ROWS + 3 * PER_CUSTOMER
     assert "orders (customer_id)" in (finding.fix or "")
+    # The plan the server logged for the worst call is quoted, not only guessed at.
+    assert finding.evidence["plan"].startswith(
+        f"Seq Scan on orders, Filter: (customer_id = {SESSIONS[0][2]}), "
+    )

@@ -223,6 +223,9 @@ class ScanHeavyQuery:
             evidence["share_of_db_time"] = round(time_share, 4)
         if guess and guess.columns:
             evidence["where_columns"] = list(guess.columns)
+        plan = _logged_plan(worst["tags"])
+        if plan:
+            evidence["plan"] = plan
         location = location_from_tags(worst["tags"])
         return Finding(
             code=self.code,
@@ -244,7 +247,7 @@ class ScanHeavyQuery:
                 "share_of_total": round(time_share, 4),
             },
             location=(location,) if location else (),
-            fix=_fix(fingerprint, row, guess, worst["sql"] or fingerprint),
+            fix=_fix(fingerprint, row, guess, worst["sql"] or fingerprint, plan),
             examples=(
                 {
                     "source": worst["source"],
@@ -266,10 +269,32 @@ def _short(text: str, width: int = 90) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _fix(fingerprint: str, row: dict[str, Any], guess: IndexGuess | None, sql: str) -> str:
+def _logged_plan(tags: dict[str, str] | None) -> str | None:
+    """The scan of the plan PostgreSQL logged for the statement (auto_explain), if any."""
+    if not tags or not tags.get("plan_scan"):
+        return None
+    parts = [tags["plan_scan"]]
+    if tags.get("plan_filter"):
+        parts.append(_("Filter: {filter}").format(filter=tags["plan_filter"]))
+    if tags.get("plan_rows_removed"):
+        removed = int(tags["plan_rows_removed"])
+        parts.append(_("{rows} rows removed by it").format(rows=count(removed)))
+    return ", ".join(parts)
+
+
+def _fix(
+    fingerprint: str,
+    row: dict[str, Any],
+    guess: IndexGuess | None,
+    sql: str,
+    logged_plan: str | None = None,
+) -> str:
     plan = _("Confirm with its plan: {command}.").format(
         command=explain_command(row["db_system"], sql)
     )
+    if logged_plan:
+        # The server already ran the plan command for the slowest call (auto_explain).
+        plan = _("Its logged plan shows it: {plan}.").format(plan=logged_plan)
     if guess is None and _AGGREGATE.search(fingerprint) and " where " not in fingerprint:
         return _(
             "It aggregates the whole table on every call ({rows} rows): keep the result in a "

@@ -33,10 +33,12 @@ from collections.abc import Mapping, Sequence
 from logtriage.sources.base import MAX_DURATION_MS, ParsePlan
 from logtriage.sources.postgresql_lang import english_sql, languages, translation_sql
 from logtriage.sources.postgresql_plans import (
+    PLAN_TAGS,
     nodes_sql,
     query_text_sql,
     rows_examined_sql,
     rows_sent_sql,
+    worst_scan_sql,
 )
 
 # Exact postgresql.conf settings that make the log carry a missing column (M002).
@@ -208,13 +210,15 @@ def _plans_sql() -> str:
     plan's row counts; a plan nothing covers is a statement of its own.
     """
     body = "substr(message, sql_from)"
+    scan = ",\n        ".join(f"{sql} AS {tag}" for tag, sql in worst_scan_sql("nodes").items())
     statements = """(SELECT line, coalesce(connection, '') AS k, substr(message, sql_from) AS sql
         FROM tmp_pg_msg WHERE role = '{role}'
             AND coalesce(connection, '') IN (SELECT DISTINCT k FROM plans))"""
     return f"""
 plans AS (
     SELECT line, ts, level, ms, db, "user", connection, role, k, sql,
-        {rows_sent_sql("nodes")} AS rows_sent, {rows_examined_sql("nodes")} AS rows_examined
+        {rows_sent_sql("nodes")} AS rows_sent, {rows_examined_sql("nodes")} AS rows_examined,
+        {scan}
     FROM (SELECT *, {nodes_sql("body")} AS nodes
           FROM (SELECT line, ts, level, ms, db, "user", connection, 'DS' AS role,
                     coalesce(connection, '') AS k, {body} AS body,
@@ -222,20 +226,23 @@ plans AS (
                 FROM tmp_pg_msg WHERE role = 'X'))
 ), covered AS (
     -- A timed statement and the last plan of its session before it.
-    SELECT d.line AS stmt_line, p.line AS plan_line, p.rows_sent, p.rows_examined
+    SELECT d.line AS stmt_line, p.line AS plan_line, p.rows_sent, p.rows_examined,
+        {", ".join(f"p.{tag}" for tag in PLAN_TAGS)}
     FROM {statements.format(role="DS")} AS d
     ASOF JOIN plans AS p ON d.k = p.k AND d.line >= p.line
     WHERE trim(d.sql) = trim(p.sql)
     UNION ALL
     -- A plan and the last statement its session logged as it started.
     SELECT s.line AS stmt_line, max(p.line) AS plan_line, arg_max(p.rows_sent, p.line),
-        arg_max(p.rows_examined, p.line)
+        arg_max(p.rows_examined, p.line),
+        {", ".join(f"arg_max(p.{tag}, p.line)" for tag in PLAN_TAGS)}
     FROM plans AS p
     ASOF JOIN {statements.format(role="S")} AS s ON p.k = s.k AND p.line >= s.line
     WHERE trim(s.sql) = trim(p.sql)
     GROUP BY s.line
 ), plan_only AS (
-    SELECT line, ts, ms, role, sql, db, "user", connection, rows_sent, rows_examined
+    SELECT line, ts, ms, role, sql, db, "user", connection, rows_sent, rows_examined,
+        {", ".join(PLAN_TAGS)}
     FROM plans WHERE line NOT IN (SELECT plan_line FROM covered)
 )"""
 
@@ -325,14 +332,16 @@ WITH started AS (
     SELECT r.line, r.ts, r.ms, r.role, r.next_role, r.next_ms, r.sql, r.db, r."user",
         r.connection, coalesce(r.rows_sent, c.rows_sent) AS rows_sent,
         coalesce(r.rows_examined, c.rows_examined) AS rows_examined, f.lock_ms,
-        f.temp_files, f.temp_bytes
+        f.temp_files, f.temp_bytes,
+        {", ".join(f"coalesce(r.{t}, c.{t}) AS {t}" for t in PLAN_TAGS)}
     FROM (
         SELECT line, ts, ms, role, next_role, next_ms, sql, db, "user", connection,
-            NULL::DOUBLE AS rows_sent, NULL::DOUBLE AS rows_examined
+            NULL::DOUBLE AS rows_sent, NULL::DOUBLE AS rows_examined,
+            {", ".join(f"NULL AS {t}" for t in PLAN_TAGS)}
         FROM statements
         UNION ALL
         SELECT line, ts, ms, role, NULL AS next_role, NULL::DOUBLE AS next_ms, sql, db, "user",
-            connection, rows_sent, rows_examined
+            connection, rows_sent, rows_examined, {", ".join(PLAN_TAGS)}
         FROM plan_only
     ) AS r
     LEFT JOIN covered AS c ON c.stmt_line = r.line
@@ -348,9 +357,12 @@ SELECT
     NULL::VARCHAR AS fingerprint,
     NULL::VARCHAR AS fingerprint_id,
     -- What the server logged beside the statement, as the MySQL reader keeps its own.
-    CASE WHEN temp_files > 0 THEN MAP {{
-        'temp_files': CAST(temp_files AS VARCHAR),
-        'temp_bytes': CAST(CAST(temp_bytes AS BIGINT) AS VARCHAR)}} END AS tags,
+    CASE WHEN temp_files > 0 OR plan_scan IS NOT NULL THEN map_from_entries(list_filter([
+        {{'k': 'temp_files', 'v': CASE WHEN temp_files > 0 THEN CAST(temp_files AS VARCHAR) END}},
+        {{'k': 'temp_bytes',
+          'v': CASE WHEN temp_files > 0 THEN CAST(CAST(temp_bytes AS BIGINT) AS VARCHAR) END}},
+        {", ".join(f"{{'k': '{t}', 'v': CAST({t} AS VARCHAR)}}" for t in PLAN_TAGS)}],
+        lambda e: e.v IS NOT NULL)) END AS tags,
     db,
     "user",
     connection,

@@ -56,6 +56,11 @@ def _number(piece: str, pattern: str) -> str:
     return f"try_cast(NULLIF(regexp_extract({piece}, {_lit(pattern)}, 1), '') AS DOUBLE)"
 
 
+def _removed(piece: str) -> str:
+    """SQL: the rows a node's filter and recheck threw away, per loop (0 when none)."""
+    return " + ".join(f"coalesce({_number(piece, p)}, 0)" for p in _REMOVED)
+
+
 def query_text_sql(body: str) -> str:
     """SQL: the statement a plan ``body`` (the message after ``plan:``) is for; NULL if none."""
     xml = f"regexp_extract({body}, {_lit(_XML_QUERY)}, 1)"
@@ -86,9 +91,43 @@ def rows_sent_sql(nodes: str) -> str:
 def rows_examined_sql(nodes: str) -> str:
     """SQL: rows the plan's scans read (kept or filtered out); NULL without actual rows."""
     rows, loops = _number("n", _ROWS), _number("n", _LOOPS)
-    removed = " + ".join(f"coalesce({_number('n', p)}, 0)" for p in _REMOVED)
     per_scan = f"""CASE WHEN regexp_matches(n, {_lit(_SCAN)})
-        THEN (coalesce({rows}, 0) + {removed}) * coalesce({loops}, 1) ELSE 0 END"""
+        THEN (coalesce({rows}, 0) + {_removed("n")}) * coalesce({loops}, 1) ELSE 0 END"""
     return f"""CASE WHEN list_bool_or(list_transform({nodes},
                 lambda n: regexp_matches(n, {_lit(_ROWS)})))
         THEN round(list_sum(list_transform({nodes}, lambda n: {per_scan}))) END"""
+
+
+# The heaviest scan's label and filter, so a finding can quote the plan (P006); queries.tags.
+PLAN_TAGS = ("plan_scan", "plan_filter", "plan_rows_removed")
+_SCAN_LABEL = (
+    r'(?:^"?|\n)((?:Parallel )?(?:Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan|'
+    r'Tid Scan|Tid Range Scan|Sample Scan)[^(\n"]*)'
+)
+_RELATION = r'"?Relation Name"?: "([^"]+)"'
+_FILTER = r'(?:^|\n)\s*"?Filter"?: ([^\n]+)'
+
+
+def worst_scan_sql(nodes: str) -> dict[str, str]:
+    """SQL per tag: label (``Seq Scan on orders``), filter and rows removed of the top scan.
+
+    The scan that read the most rows; NULL without actual rows or when it removed none.
+    """
+    rows, loops = _number("n", _ROWS), _number("n", _LOOPS)
+    costs = f"""list_transform({nodes}, lambda n: CASE WHEN regexp_matches(n, {_lit(_SCAN)})
+        THEN (coalesce({rows}, 0) + {_removed("n")}) * coalesce({loops}, 1) ELSE -1 END)"""
+    node = f"{nodes}[list_position({costs}, list_max({costs}))]"
+    node_removed = f"(({_removed(node)}) * coalesce({_number(node, _LOOPS)}, 1))"
+    label = f"trim(regexp_extract({node}, {_lit(_SCAN_LABEL)}, 1))"
+    relation = f"regexp_extract({node}, {_lit(_RELATION)}, 1)"
+    with_relation = f"""CASE WHEN {relation} <> '' AND NOT contains({label}, ' on ')
+        THEN {label} || ' on ' || {relation} ELSE {label} END"""
+    # json and yaml quote the filter (and json ends the line with a comma).
+    filter_text = f"regexp_extract({node}, {_lit(_FILTER)}, 1)"
+    unquoted = f"""regexp_replace(regexp_replace({filter_text}, ',$', ''), '^"(.*)"$', '\\1')"""
+    found = f"list_max({costs}) > 0 AND {node_removed} > 0"
+    return {
+        "plan_scan": f"CASE WHEN {found} THEN NULLIF({with_relation}, '') END",
+        "plan_filter": f"CASE WHEN {found} THEN NULLIF(replace({unquoted}, '\\\"', '\"'), '') END",
+        "plan_rows_removed": f"CASE WHEN {found} THEN CAST(round({node_removed}) AS BIGINT) END",
+    }
