@@ -5,6 +5,7 @@ from __future__ import annotations
 from logtriage.analyzers.attack_probes import AttackProbes
 from logtriage.analyzers.base import Analyzer
 from logtriage.analyzers.capacity_profile import CapacityProfile
+from logtriage.analyzers.checkpoint_pressure import CheckpointPressure
 from logtriage.analyzers.clock_skew import ClockSkew
 from logtriage.analyzers.database_errors import DatabaseErrors
 from logtriage.analyzers.duplicate_queries import DuplicateQueries
@@ -45,6 +46,7 @@ BUILTIN_ANALYZERS: tuple[Analyzer, ...] = (
     SecretInLogs(),
     AttackProbes(),
     CapacityProfile(),
+    CheckpointPressure(),
     ErrorBurst(),
 )
 
