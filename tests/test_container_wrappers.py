@@ -122,3 +122,35 @@ def test_cloudwatch_epoch_milliseconds_and_a_tab_read_the_same(tmp_path: Path) -
     _, expected, _ = api.records(str(MYSQL_SLOW / "rds_cloudwatch.log"))
     assert (summary.variant, rejects) == ("cloudwatch: mysql", [])
     assert [{**r, "source": None} for r in rows] == [{**r, "source": None} for r in expected]
+
+
+WRAPPED = Path(__file__).parent / "cases" / "sources" / "container_wrappers"
+
+
+def test_cloud_logging_entries_read_as_the_log_in_their_text_payloads(tmp_path: Path) -> None:
+    for case in ("gcp_cloudsql_postgresql.log", "gcp_gke_nginx.log"):
+        exported = WRAPPED / case
+        entries = [json.loads(line) for line in exported.read_text().splitlines()]
+        plain = tmp_path / case
+        plain.write_text("".join(entry["textPayload"] + "\n" for entry in entries))
+        summary, rows, rejects = api.records(str(exported))
+        plain_summary, plain_rows, plain_rejects = api.records(str(plain))
+        assert summary.variant == "gcp: " + plain_summary.variant
+        assert [r["line"] for r in rejects] == [r["line"] for r in plain_rejects]
+        # Every column but the file's name, which differs.
+        assert [{**r, "source": None} for r in rows] == [{**r, "source": None} for r in plain_rows]
+
+
+def test_the_entry_time_fills_a_payload_without_one(tmp_path: Path) -> None:
+    entry = {
+        "insertId": "1",
+        "receiveTimestamp": "2026-11-27T00:00:02.5Z",
+        "textPayload": 'level=info msg="no time of its own"\n',
+        "timestamp": "2026-11-27T00:00:01.25Z",
+    }
+    log = tmp_path / "export.json"
+    log.write_text(json.dumps(entry) + "\n" + json.dumps({**entry, "insertId": "2"}) + "\n")
+    summary, rows, rejects = api.records(str(log))
+    assert (summary.format, summary.variant.split(": ")[0], rejects) == ("logfmt", "gcp", [])
+    assert [r["ts"].isoformat() for r in rows] == ["2026-11-27T00:00:01.250000"] * 2
+    assert unwrap_sample([json.dumps(entry)], "gcp") == ['level=info msg="no time of its own"']

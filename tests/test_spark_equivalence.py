@@ -88,6 +88,7 @@ READER_CASES = [
     "app_json/lograge_with_rails_exceptions.log",
     "otlp_json/protobuf_json.log",
     "container_wrappers/docker_nginx.log",
+    "container_wrappers/gcp_gke_nginx.log",
     "container_wrappers/kubectl_timestamps_nginx.log",
 ]
 

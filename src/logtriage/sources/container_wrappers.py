@@ -10,6 +10,11 @@ is read as nginx). Both wrappers split long lines, and the pieces are joined aga
 - Kubernetes CRI (kubelet/containerd, ``/var/log/pods/…``): ``<RFC 3339 time> <stream> <tag>
   <line>``, tag ``F`` for a full line or the last piece, ``P`` for a partial piece.
 
+- Google Cloud Logging export (a log sink to Cloud Storage, ``gcloud logging read
+  --format=json`` flattened to one entry per line): each ``LogEntry`` a JSON object whose
+  ``textPayload`` is the program's line (Cloud SQL's PostgreSQL and MySQL logs, GKE
+  containers) and ``timestamp`` when it was written; a payload is never split.
+
 The joined line keeps the physical line number of its first piece, and the runtime's time
 (when the line was written) fills a record's missing ``ts``.
 
@@ -87,12 +92,27 @@ def _is_docker(line: str) -> bool:
     return isinstance(obj, dict) and isinstance(obj.get("log"), str) and "time" in obj
 
 
+def _is_gcp(line: str) -> bool:
+    if not line.startswith("{") or '"textPayload"' not in line:
+        return False
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return False
+    return (
+        isinstance(obj, dict)
+        and isinstance(obj.get("textPayload"), str)
+        and ("timestamp" in obj or "receiveTimestamp" in obj)
+    )
+
+
 def detect(sample: Sequence[str]) -> str | None:
-    """``"docker"``, ``"cri"`` or ``"cloudwatch"`` when the sample is wrapped so, else None."""
+    """``docker``, ``cri``, ``gcp`` or ``cloudwatch`` when the sample is wrapped so, else None."""
     lines = [line for line in sample if line.strip()]
     if not lines:
         return None
-    for name, test in (("docker", _is_docker), ("cri", lambda s: bool(_CRI.match(s)))):
+    tests = (("docker", _is_docker), ("cri", lambda s: bool(_CRI.match(s))), ("gcp", _is_gcp))
+    for name, test in tests:
         if sum(1 for line in lines if test(line)) >= MIN_SHARE * len(lines):
             return name
     return "cloudwatch" if _is_cloudwatch(lines) else None
@@ -130,6 +150,9 @@ def unwrap_sample(sample: Sequence[str], wrapper: str) -> list[str]:
             stream, text = str(obj.get("stream", "")), obj["log"]
             is_partial = not text.endswith("\n")
             text = text.removesuffix("\n").removesuffix("\r")
+        elif wrapper == "gcp" and _is_gcp(line):
+            out.append(json.loads(line)["textPayload"].removesuffix("\n").removesuffix("\r"))
+            continue
         elif wrapper == "cri" and (match := _CRI.match(line)):
             stream, text, is_partial = match.group(2), match.group(4), match.group(3) == "P"
         elif wrapper in _PREFIX_RE and (match := _PREFIX_RE[wrapper].match(line)):
@@ -165,6 +188,24 @@ SELECT line, ok, CASE WHEN ok THEN v[2] END AS stream,
 FROM (
     SELECT line, text, v, v[1] IS NOT NULL AS ok
     FROM (SELECT line, text, try(json_extract_string(text, ['$.log', '$.stream', '$.time'])) AS v
+          FROM {lines})
+)
+"""
+    if wrapper == "gcp":
+        # One JSON parse per line; the entry's time, else when Logging received it.
+        return """
+SELECT line, ok, NULL::VARCHAR AS stream,
+    CASE WHEN NOT ok THEN text
+         WHEN ends_with(v[1], chr(13) || chr(10)) THEN left(v[1], -2)
+         WHEN ends_with(v[1], chr(10)) THEN left(v[1], -1) ELSE v[1] END AS text,
+    FALSE AS is_partial,
+    CASE WHEN ok THEN try_cast(try_cast(coalesce(v[2], v[3]) AS TIMESTAMPTZ) AS TIMESTAMP) END
+        AS container_ts
+FROM (
+    SELECT line, text, v, v[1] IS NOT NULL AS ok
+    FROM (SELECT line, text,
+              try(json_extract_string(text, ['$.textPayload', '$.timestamp',
+                                             '$.receiveTimestamp'])) AS v
           FROM {lines})
 )
 """
