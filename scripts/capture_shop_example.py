@@ -3,8 +3,9 @@
 The shop (``tests/e2e/shop``: Flask + SQLAlchemy under gunicorn, a planted N+1 on
 ``GET /articles`` and a planted slow pattern on ``GET /feed?include=comments``) runs behind a
 real nginx on a real PostgreSQL, without SQL comment tags (as most applications run), over the
-seeded request plan of the correlation end-to-end test. Needs nginx and PostgreSQL
-(``make system``); writes ``examples/shop/access.log`` and ``examples/shop/postgresql.log``.
+seeded request plan of the correlation end-to-end test, spread over about a minute. Needs nginx
+and PostgreSQL (``make system``); writes ``examples/shop/access.log`` and
+``examples/shop/postgresql.log``.
 
     .venv/bin/python scripts/capture_shop_example.py [--out examples/shop]
 """
@@ -29,7 +30,8 @@ def main() -> int:
     args = parser.parse_args()
     keep = Path(tempfile.mkdtemp(prefix="logtriage-shop-example-"))
     try:
-        capture = _capture("postgresql", False, keep)
+        # A second between each client's requests: about a minute of traffic, as a service sees.
+        capture = _capture("postgresql", False, keep, pause_s=1.0)
         args.out.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(capture.access_log, args.out / "access.log")
         shutil.copyfile(capture.db_log, args.out / "postgresql.log")

@@ -157,8 +157,10 @@ def _plan(seed: int) -> list[tuple[str, str]]:
     return plan
 
 
-def _send(port: int, plan: list[tuple[str, str]]) -> None:
+def _send(port: int, plan: list[tuple[str, str]], pause_s: float = 0.0) -> None:
     def one(path: str) -> int:
+        # A pause before each request spreads the plan over time (the demo's capture).
+        time.sleep(pause_s)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", path)
         response = conn.getresponse()
@@ -171,7 +173,7 @@ def _send(port: int, plan: list[tuple[str, str]]) -> None:
     assert statuses == [200] * len(plan)
 
 
-def _capture(kind: str, tags: bool, keep: Path) -> Capture:
+def _capture(kind: str, tags: bool, keep: Path, pause_s: float = 0.0) -> Capture:
     root = Path(tempfile.mkdtemp(prefix=f"logtriage-e2e-shop-{kind}-"))
     root.chmod(0o755)
     plan = _plan(seed=7)
@@ -185,7 +187,7 @@ def _capture(kind: str, tags: bool, keep: Path) -> Capture:
                 web.start()
                 started = datetime.now(UTC).replace(tzinfo=None)
                 try:
-                    _send(web.port, plan)
+                    _send(web.port, plan, pause_s)
                 finally:
                     web.stop()
                 access = keep / "access.log"
