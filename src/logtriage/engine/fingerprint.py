@@ -209,11 +209,12 @@ def _normalize_sql(*, shortcuts: bool = True, source: str = "queries") -> str:
     is_pg = f"lower(coalesce(db_system, '')) IN {_in(POSTGRES_SYSTEMS)}"
     # Token kinds, read from the first character (a literal starts with its quote, except
     # PostgreSQL's E'…'): c comment, v /*! version comment */, h /*+ hint */, s literal or
-    # placeholder, q quoted identifier, r plain run.
+    # placeholder, q quoted identifier, r plain run. PostgreSQL has no `…` identifiers: its
+    # tokenizer leaves a backtick inside a plain run.
     kind = """CASE x[1]
         WHEN '''' THEN 's'
         WHEN '"' THEN CASE WHEN is_mysql THEN 's' ELSE 'q' END
-        WHEN '`' THEN 'q'
+        WHEN '`' THEN CASE WHEN is_pg THEN 'r' ELSE 'q' END
         WHEN '/' THEN CASE WHEN x[2] IS DISTINCT FROM '*' THEN 'r' WHEN x[3] = '!' THEN 'v'
                            WHEN x[3] = '+' THEN 'h' ELSE 'c' END
         WHEN '-' THEN CASE WHEN x[2] = '-' THEN 'c' ELSE 'r' END
@@ -299,7 +300,7 @@ def _normalize_sql(*, shortcuts: bool = True, source: str = "queries") -> str:
                 END END AS quick
               FROM split)
     ), tokenized AS (
-        SELECT raw, db_system, is_mysql, head, note, quick,
+        SELECT raw, db_system, is_mysql, is_pg, head, note, quick,
             CASE WHEN quick IS NOT NULL THEN NULL
                  WHEN is_mysql THEN regexp_extract_all(raw, {_lit(_TOKENS_MYSQL)})
                  WHEN is_pg THEN regexp_extract_all(raw, {_lit(_TOKENS_POSTGRES)})
