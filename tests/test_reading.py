@@ -61,6 +61,18 @@ def test_directory_skips_hidden_files(tmp_path: Path) -> None:
     assert names == ["a.log", "b.log"]
 
 
+def test_directory_skips_bytecode_and_build_output_beside_an_app(tmp_path: Path) -> None:
+    # An app's logs next to its source (examples/shop): compiled Python is not a log.
+    (tmp_path / "access.log").write_text("x\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    for folder in ("__pycache__", "node_modules"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\xa7\r\r\n" + b"\x00" * 12)
+    (tmp_path / "node_modules" / "debug.log").write_text("npm\n")
+    names = sorted(Path(f.path).name for f in expand_inputs([str(tmp_path)], "/tmp"))
+    assert names == ["access.log"]
+
+
 def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
     files = expand_inputs([str(NGINX_CASE), str(NGINX_CASE)], str(tmp_path))
     assert len(files) == 1

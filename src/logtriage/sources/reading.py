@@ -20,7 +20,11 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ROTATION = re.compile(r"^(?P<stem>.*?)(?:[.-](?P<n>\d{1,4}))?(?P<ext>\.(?:gz|zst))?$")
 # Never logs: runtime files, and the notes and scripts that sit beside logs (a README.md).
-_SKIP_SUFFIXES = (".json.schema", ".pid", ".sock", ".lock", ".swp", ".tmp", ".md", ".rst", ".py")
+_SKIP_SUFFIXES = (
+    ".json.schema", ".pid", ".sock", ".lock", ".swp", ".tmp", ".md", ".rst", ".py", ".pyc",
+)  # fmt: skip
+# Directories of build output beside an app's logs or source (``--source`` next to its logs).
+_SKIP_DIRS = ("__pycache__", "node_modules")
 # Files a directory holds beside its logs that no reader can open (xz/bzip2/lz4/zip/7z
 # archives, images, PDFs, programs, SQLite): skipped by their first bytes, whatever their name.
 # NUL bytes alone do not count: copytruncate leaves a live log starting with them.
@@ -75,7 +79,7 @@ def rotation_key(path: str) -> tuple[str, int]:
 def _files_under(directory: str) -> list[str]:
     found: list[str] = []
     for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
         for name in files:
             if name.startswith(".") or name.endswith(_SKIP_SUFFIXES):
                 continue
