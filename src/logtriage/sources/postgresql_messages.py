@@ -201,19 +201,27 @@ def classify_sql(messages: str, langs: tuple[str, ...] | None = None) -> tuple[s
     )
 
 
-def _plans_sql() -> str:
-    """CTEs ``plans`` (auto_explain plans: statement text and row counts) and ``covered``.
+def _side_messages_sql() -> str:
+    """CTEs ``plans``, ``owned`` and ``plan_only``: messages logged beside a statement, paired.
 
-    ``covered`` ties a plan to the statement logged beside it in the same session: the next
-    timed statement (``log_min_duration_statement`` logs it after the plan) or the statement
-    logged as it started (``log_statement``), when their texts agree. That statement takes the
-    plan's row counts; a plan nothing covers is a statement of its own.
+    PostgreSQL logs some facts of a statement as messages of their own, with the statement's
+    text: auto_explain's plan (``Query Text``), what it waited for (``log_lock_waits``:
+    ``process N acquired <lock> on <object> after X ms``) and the temporary files it wrote
+    (``log_temp_files``: ``temporary file: path "…", size N``, on a STATEMENT line). Each
+    belongs to the statement its session is running: the timed one it logs next
+    (``log_min_duration_statement``) or the one it logged as it started (``log_statement``),
+    when the texts agree. Messages are numbered by the statements after them (and before them)
+    with running counts, so a statement and its messages share a number. ``owned`` pairs them;
+    a plan no statement owns is a statement of its own (``plan_only``); waits and files of
+    failed statements (lock_timeout…) have none and are left out. Only sessions with such
+    messages are looked at.
     """
     body = "substr(message, sql_from)"
     scan = ",\n        ".join(f"{sql} AS {tag}" for tag, sql in worst_scan_sql("nodes").items())
-    statements = """(SELECT line, coalesce(connection, '') AS k, substr(message, sql_from) AS sql
-        FROM tmp_pg_msg WHERE role = '{role}'
-            AND coalesce(connection, '') IN (SELECT DISTINCT k FROM plans))"""
+    after_ms = "try_cast(regexp_extract(message, ' after ([0-9]+(?:\\.[0-9]+)?) ms$', 1) AS DOUBLE)"
+    size = "try_cast(regexp_extract(message, ', size ([0-9]+)$', 1) AS DOUBLE)"
+    plan_values = ", ".join(PLAN_TAGS)
+    no_plan = ", ".join(f"NULL AS {tag}" for tag in PLAN_TAGS)
     return f"""
 plans AS (
     SELECT line, ts, level, ms, db, "user", connection, role, k, sql,
@@ -224,47 +232,13 @@ plans AS (
                     coalesce(connection, '') AS k, {body} AS body,
                     {query_text_sql(body)} AS sql
                 FROM tmp_pg_msg WHERE role = 'X'))
-), covered AS (
-    -- A timed statement and the last plan of its session before it.
-    SELECT d.line AS stmt_line, p.line AS plan_line, p.rows_sent, p.rows_examined,
-        {", ".join(f"p.{tag}" for tag in PLAN_TAGS)}
-    FROM {statements.format(role="DS")} AS d
-    ASOF JOIN plans AS p ON d.k = p.k AND d.line >= p.line
-    WHERE trim(d.sql) = trim(p.sql)
+), side AS (
+    SELECT k, line, sql AS statement, TRUE AS is_plan, rows_sent, rows_examined, {plan_values},
+        NULL::DOUBLE AS waited_ms, NULL::DOUBLE AS temp_bytes
+    FROM plans
     UNION ALL
-    -- A plan and the last statement its session logged as it started.
-    SELECT s.line AS stmt_line, max(p.line) AS plan_line, arg_max(p.rows_sent, p.line),
-        arg_max(p.rows_examined, p.line),
-        {", ".join(f"arg_max(p.{tag}, p.line)" for tag in PLAN_TAGS)}
-    FROM plans AS p
-    ASOF JOIN {statements.format(role="S")} AS s ON p.k = s.k AND p.line >= s.line
-    WHERE trim(s.sql) = trim(p.sql)
-    GROUP BY s.line
-), plan_only AS (
-    SELECT line, ts, ms, role, sql, db, "user", connection, rows_sent, rows_examined,
-        {", ".join(PLAN_TAGS)}
-    FROM plans WHERE line NOT IN (SELECT plan_line FROM covered)
-)"""
-
-
-def _statement_facts_sql() -> str:
-    """CTE ``facts``: per statement line, its lock waits and temporary files.
-
-    PostgreSQL logs what a statement waited for (``log_lock_waits``: ``process N acquired
-    <lock> on <object> after X ms``) and the temporary files it wrote (``log_temp_files``:
-    ``temporary file: path "…", size N``) as messages of their own, with the statement's text
-    on a STATEMENT line. Each belongs to the statement its session is running: the timed one
-    it logs next (``log_min_duration_statement``) or the one it logged as it started
-    (``log_statement``), when the texts agree. Messages are numbered by the statements after
-    them (and before them) with running counts, so a statement and its messages share a
-    number; those of failed statements (lock_timeout…) have none and are left out. Only
-    sessions with such messages are looked at.
-    """
-    after_ms = "try_cast(regexp_extract(message, ' after ([0-9]+(?:\\.[0-9]+)?) ms$', 1) AS DOUBLE)"
-    size = "try_cast(regexp_extract(message, ', size ([0-9]+)$', 1) AS DOUBLE)"
-    return f"""
-side AS (
-    SELECT coalesce(connection, '') AS k, line, statement,
+    SELECT coalesce(connection, '') AS k, line, statement, FALSE AS is_plan,
+        NULL::DOUBLE AS rows_sent, NULL::DOUBLE AS rows_examined, {no_plan},
         CASE WHEN starts_with(message, 'process ') THEN {after_ms} END AS waited_ms,
         CASE WHEN starts_with(message, 'temporary file: ') THEN {size} END AS temp_bytes
     FROM tmp_pg_msg
@@ -273,28 +247,37 @@ side AS (
              OR (starts_with(message, 'process ')
                  AND regexp_matches(message, '^process [0-9]+ acquired ')))
 ), numbered AS (
-    SELECT k, line, role, sql, statement, waited_ms, temp_bytes,
+    SELECT *,
         sum(CASE WHEN role = 'DS' THEN 1 ELSE 0 END)
             OVER (PARTITION BY k ORDER BY line DESC ROWS UNBOUNDED PRECEDING) AS ds_after,
         sum(CASE WHEN role = 'S' THEN 1 ELSE 0 END)
             OVER (PARTITION BY k ORDER BY line ROWS UNBOUNDED PRECEDING) AS s_before
     FROM (
-        SELECT k, line, NULL AS role, NULL AS sql, statement, waited_ms, temp_bytes FROM side
-        UNION ALL
-        SELECT coalesce(connection, '') AS k, line, role, substr(message, sql_from) AS sql,
-            NULL AS statement, NULL::DOUBLE AS waited_ms, NULL::DOUBLE AS temp_bytes
+        SELECT NULL AS role, NULL AS sql, * FROM side
+        UNION ALL BY NAME
+        SELECT coalesce(connection, '') AS k, line, role, substr(message, sql_from) AS sql
         FROM tmp_pg_msg
         WHERE role IN ('DS', 'S') AND coalesce(connection, '') IN (SELECT k FROM side)
     )
-), facts AS (
-    SELECT st.line AS stmt_line, sum(w.waited_ms) AS lock_ms,
-        count(w.temp_bytes) AS temp_files, sum(w.temp_bytes) AS temp_bytes
+), owned AS (
+    SELECT st.line AS stmt_line, w.*
     FROM numbered AS st JOIN numbered AS w
       ON w.k = st.k AND w.role IS NULL AND trim(w.statement) = trim(st.sql)
      AND CASE WHEN st.role = 'DS' THEN w.ds_after = st.ds_after AND w.line < st.line
               ELSE w.s_before = st.s_before AND w.line > st.line END
     WHERE st.role IN ('DS', 'S')
-    GROUP BY st.line
+), facts AS (
+    -- Per statement: its waits and files added up; of its plans (a statement of several
+    -- statements has one each), the last.
+    SELECT stmt_line, sum(waited_ms) AS lock_ms,
+        count(temp_bytes) AS temp_files, sum(temp_bytes) AS temp_bytes,
+        {", ".join(f"arg_max({c}, line) FILTER (WHERE is_plan) AS {c}"
+                   for c in ("rows_sent", "rows_examined", *PLAN_TAGS))}
+    FROM owned GROUP BY stmt_line
+), plan_only AS (
+    SELECT line, ts, ms, role, sql, db, "user", connection, rows_sent, rows_examined,
+        {plan_values}
+    FROM plans WHERE line NOT IN (SELECT line FROM owned WHERE is_plan)
 )"""
 
 
@@ -323,17 +306,17 @@ WITH started AS (
     -- Without a session key nothing is paired: statements logged as they start stay untimed.
     WHERE role IN ('DS', 'S')
         AND (connection IS NULL OR connection NOT IN (SELECT connection FROM started))
-), {_plans_sql().strip()}, {_statement_facts_sql().strip()}, statements AS (
+), {_side_messages_sql().strip()}, statements AS (
     SELECT * FROM seq
     WHERE role = 'DS' OR (role = 'S' AND NOT coalesce(next_role = 'DS' AND next_sql = sql, FALSE))
     UNION ALL BY NAME
     SELECT * FROM timed
 ), rows AS (
     SELECT r.line, r.ts, r.ms, r.role, r.next_role, r.next_ms, r.sql, r.db, r."user",
-        r.connection, coalesce(r.rows_sent, c.rows_sent) AS rows_sent,
-        coalesce(r.rows_examined, c.rows_examined) AS rows_examined, f.lock_ms,
+        r.connection, coalesce(r.rows_sent, f.rows_sent) AS rows_sent,
+        coalesce(r.rows_examined, f.rows_examined) AS rows_examined, f.lock_ms,
         f.temp_files, f.temp_bytes,
-        {", ".join(f"coalesce(r.{t}, c.{t}) AS {t}" for t in PLAN_TAGS)}
+        {", ".join(f"coalesce(r.{t}, f.{t}) AS {t}" for t in PLAN_TAGS)}
     FROM (
         SELECT line, ts, ms, role, next_role, next_ms, sql, db, "user", connection,
             NULL::DOUBLE AS rows_sent, NULL::DOUBLE AS rows_examined,
@@ -344,7 +327,6 @@ WITH started AS (
             connection, rows_sent, rows_examined, {", ".join(PLAN_TAGS)}
         FROM plan_only
     ) AS r
-    LEFT JOIN covered AS c ON c.stmt_line = r.line
     LEFT JOIN facts AS f ON f.stmt_line = r.line
 )
 SELECT
