@@ -271,8 +271,12 @@ plans AS (
     -- statements has one each), the last.
     SELECT stmt_line, sum(waited_ms) AS lock_ms,
         count(temp_bytes) AS temp_files, sum(temp_bytes) AS temp_bytes,
-        {", ".join(f"arg_max({c}, line) FILTER (WHERE is_plan) AS {c}"
-                   for c in ("rows_sent", "rows_examined", *PLAN_TAGS))}
+        {
+        ", ".join(
+            f"arg_max({c}, line) FILTER (WHERE is_plan) AS {c}"
+            for c in ("rows_sent", "rows_examined", *PLAN_TAGS)
+        )
+    }
     FROM owned GROUP BY stmt_line
 ), plan_only AS (
     SELECT line, ts, ms, role, sql, db, "user", connection, rows_sent, rows_examined,
