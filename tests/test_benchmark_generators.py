@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -100,3 +102,23 @@ def test_database_log_parses_without_rejections(kind: str, word: str, tmp_path: 
     ) + path.read_text().count("  execute <unnamed>: ")
     assert len(rows) >= statements * 0.99, f"{len(rows)} queries from {statements} statements"
     assert written.lines == summary.lines
+
+
+FLOOR = GENERATE.parent / "floor.py"
+
+
+@pytest.mark.parametrize("kind", sorted(WRITERS))
+def test_engine_floor_reads_the_records_logtriage_reads(kind: str, tmp_path: Path) -> None:
+    """The floor answers the same headline question on the same file, or its time means nothing."""
+    path = tmp_path / f"{kind}.log"
+    WRITERS[kind](path, 5)
+    done = subprocess.run(
+        [sys.executable, str(FLOOR), kind, str(path)], capture_output=True, text=True, check=True
+    )
+    floor = json.loads(done.stdout)
+    _, rows, _ = api.records(str(path))
+    timed = [r for r in rows if r.get("duration_ms") is not None]
+    # Within 1%: the floor skips what logtriage also reads (admin commands, bind/parse timings).
+    assert abs(floor["records"] - len(timed)) <= max(2, len(timed) // 100), (floor, len(timed))
+    assert 1 <= floor["groups"] <= floor["records"]
+    assert set(floor["steps"]) >= {"lines", "shapes"}

@@ -246,3 +246,12 @@ def test_terminal_evidence_numbers_read_as_people_say_them() -> None:
     assert _value("examined_per_returned", 166.66666) == "166.7"
     assert _value("rows_sent", 1234567) == "1,234,567"
     assert _value("score", 1e300) == "1e+300"
+
+
+def test_terminal_evidence_tables_read_as_pairs_not_python_reprs() -> None:
+    from logtriage.report.terminal import _value
+
+    shown = _value("requests_per_s", {"peak": 2, "p99": 2, "mean": 1.97})
+    assert shown == "(peak 2, p99 2, mean 1.97)"
+    hours = _value("busiest_hours_utc", [{"hour": 0, "requests_per_day": 140.0}])
+    assert "{" not in hours and "'" not in hours and "140" in hours

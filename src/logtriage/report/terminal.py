@@ -174,6 +174,13 @@ def _value(key: str, value: object) -> str:
             return f"{value:.1%}"
         if isinstance(value, int):
             return count(value)
+    if isinstance(value, dict):
+        # A small table (O001's per-second rates) as "(peak 2, p99 2, …)", not a Python dict.
+        return "(" + _short(scalar(key, value), 110) + ")"
+    if isinstance(value, list | tuple) and not any(isinstance(v, dict | list) for v in value):
+        return _short(scalar(key, value), 90)
+    if isinstance(value, list | tuple):
+        return "; ".join(_value(key, v) for v in value[:3]) + ("; …" if len(value) > 3 else "")
     return _short(value)
 
 
