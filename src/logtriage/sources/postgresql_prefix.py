@@ -171,23 +171,36 @@ _KEYED = {
     "vxid": "v", "vtid": "v", "query_id": "Q", "queryid": "Q", "cmd": "i", "tag": "i",
     "command_tag": "i", "backend": "b", "backend_type": "b",
 }  # fmt: skip
+# What %b prints (``GetBackendTypeDesc`` in src/backend/utils/init/miscinit.c, PostgreSQL 13-18).
+_BACKEND_TYPES = (
+    "client backend|autovacuum launcher|autovacuum worker|background writer|background worker|"
+    "checkpointer|walwriter|walsender|walreceiver|walsummarizer|startup|postmaster|archiver|"
+    "logger|stats collector|logical replication launcher|logical replication worker|"
+    "logical replication apply worker|logical replication tablesync worker|"
+    "logical replication parallel worker|parallel worker|standalone backend|slotsync worker|"
+    "io worker|dead-end client backend|not initialized"
+)
+_UNKNOWN_OR_WORD = r"(?:\[unknown\]|[^\s@:\[\]/]*)"
 _SHAPES = re.compile(
     rf"(?P<m>{_STAMP}\.\d{{3}} {_TZ})"
     rf"|(?P<t>{_STAMP} {_TZ})"
     r"|(?P<n>\b\d{10}\.\d{3}\b)"
-    r"|(?P<keyed>\b(?P<key>[A-Za-z_]+)=(?P<quote>\"?)"
+    # A key before a time (time=%t) is a literal: the time is read by its own shape.
+    rf"|(?P<keyed>\b(?P<key>[A-Za-z_]+)=(?P<quote>\"?)(?!{_STAMP})"
     r"(?P<value>\[unknown\]|[^,;\s\]\)|\"]*)(?P=quote))"
     r"|(?P<l>\[\d+-1\])"
-    r"|(?P<p>\[\d+\])"
+    r"|(?P<p>[\[{]-?\d+[\]}])"
     r"|(?P<ppad>\[ *\d+ *\])"
     r"|(?P<c>\b[0-9a-f]{4,8}\.[0-9a-f]{1,8}\b)"
-    r"|(?P<ud>(?<![^\s:\]])(?:\[unknown\]|[^\s@:\[\]]*)@(?:\[unknown\]|[^\s@:\[\]]*)"
-    r"(?=[\s:]))"
+    # user@db, also bracketed ([%u@%d]) and followed by /application (%u@%d/%a).
+    rf"|(?P<ud>(?<![^\s:\[\]]){_UNKNOWN_OR_WORD}@{_UNKNOWN_OR_WORD}"
+    r"(?P<slash_app>/\S*)?(?=[\s:\]]))"
     r"|(?P<r>\b\d{1,3}(?:\.\d{1,3}){3}\(\d+\))"
     r"|(?P<h>\b\d{1,3}(?:\.\d{1,3}){3}\b|\[local\])"
     r"|(?P<e>\b(?=[0-9A-Z]*\d)[0-9A-Z]{5}\b)"
+    rf"|(?P<b>(?<![^\s\[]){_BACKEND_TYPES}(?![^\s\]]))"
     r"|(?P<v>(?<!\S)\d+/-?\d+(?!\S))"
-    r"|(?P<bare>(?<!\S)\d+(?!\S))"
+    r"|(?P<bare>(?<!\S)-?\d+(?!\S))"
 )
 # Escapes that print nothing for processes without a session (the docs' "Session only").
 _SESSION_ONLY = set("udahriLQ")
@@ -222,7 +235,10 @@ def guess_prefix(line: str) -> str | None:
         elif match.group("l"):
             out.append("[%l-1]")
         elif match.group("p"):
-            out.append("[%p]")
+            # The first bracketed number is the pid; a later one a query id (%Q, may be
+            # negative) or a transaction id, read alike (-?\d+) and not captured.
+            number = match.group("p")
+            out.append(number[0] + ("%Q" if has_pid else "%p") + number[-1])
             has_pid = True
         elif match.group("ppad"):
             inner = match.group("ppad")[1:-1]
@@ -230,15 +246,21 @@ def guess_prefix(line: str) -> str | None:
             out.append(f"[%{width}p]")
             has_pid = True
         elif match.group("ud"):
-            out.append("%u@%d")
+            out.append("%u@%d/%a" if match.group("slash_app") else "%u@%d")
         elif match.group("bare"):
             # A lone number: the pid the first time (a value no other line shares), then a
-            # transaction id (%x); either way not a literal that only this line has.
-            out.append("%x" if has_pid else "%p")
+            # query id or transaction id (%Q reads both: -?\d+); either way not a literal
+            # that only this line has.
+            out.append("%Q" if has_pid else "%p")
             has_pid = True
         elif kind is not None:
             out.append(f"%{kind}")
-    out.append(text[pos:].replace("%", "%%"))
+    rest = text[pos:]
+    if out and out[-1].endswith("%u@%d") and re.fullmatch(r" +\S.*? +", rest):
+        # Words between user@db and the severity: the application name ('%u@%d %a ').
+        out.append(" %a ")
+    else:
+        out.append(rest.replace("%", "%%"))
     return "".join(out)
 
 
@@ -250,16 +272,35 @@ def guess_prefixes(lines: Sequence[str], limit: int = 8) -> list[str]:
         if guess is None or guess in guesses:
             continue
         guesses.append(guess)
-        # Processes without a session stop at %q: try it before the first session-only value.
-        first = next(
-            (m.start() for m in _ESCAPE.finditer(guess) if m.group(2) in _SESSION_ONLY), None
-        )
-        if first is not None:
+        # Processes without a session stop at %q: try it before the first session-only value,
+        # and before the first user/database/client value (%Q prints 0 without a session).
+        for escapes in (_SESSION_ONLY, _SESSION_ONLY - {"Q"}):
+            first = next(
+                (m.start() for m in _ESCAPE.finditer(guess) if m.group(2) in escapes), None
+            )
+            if first is None:
+                continue
+            # After the first space of the run before it: the cut line keeps that one space.
             start = guess.rfind(" ", 0, first) + 1
-            guesses.append(guess[:start] + "%q" + guess[start:])
+            while start > 1 and guess[start - 2] == " ":
+                start -= 1
+            with_q = guess[:start] + "%q" + guess[start:]
+            if with_q not in guesses:
+                guesses.append(with_q)
         if len(guesses) >= limit:
             break
     return guesses
+
+
+# A user or database name with these is a sign that the prefix read its neighbours into it.
+_UNLIKELY_NAME = re.compile(r"[\s\[\](){}/@,]")
+
+
+def _capture_score(slot: str, value: str) -> int:
+    """1 for a captured value; -1 for a user or database that swallowed other fields."""
+    if slot in ("user", "db") and value != "[unknown]" and _UNLIKELY_NAME.search(value):
+        return -1
+    return 1
 
 
 @dataclass(frozen=True)
@@ -306,8 +347,14 @@ def choose_prefix(
         matched = [m for m in (pattern.match(e) for e in entries) if m]
         ratio = len(matched) / len(entries) if entries else 0.0
         # On a tie the prefix whose groups captured more wins (Debian's over the default on
-        # lines that carry user@db); then the earlier, more common one.
-        filled = sum(1 for m in matched for g in m.groups()[: len(compiled.slots)] if g)
+        # lines that carry user@db), a user or database with spaces or brackets counting
+        # against it ('[app' from '[%u@%d]' read as Debian's); then the earlier, common one.
+        filled = sum(
+            _capture_score(slot, g)
+            for m in matched
+            for slot, g in zip(compiled.slots, m.groups(), strict=False)
+            if g
+        )
         if best is None or (ratio, filled) > best[0]:
             best = ((ratio, filled), PrefixChoice(name, compiled, ratio))
     assert best is not None
