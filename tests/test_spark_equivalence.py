@@ -80,6 +80,8 @@ READER_CASES = [
     "postgresql_json/statement_duration.json",
     "postgresql_json/auto_explain.json",
     "postgresql_json/lock_wait.json",
+    "postgresql/explain_duplicate_pgbadger.log",
+    "postgresql/keyed_unknown_app_pgbadger.log",
     "apache_error/proxy_failures.log",
     "logfmt/logfmter.log",
     "logfmt_access/heroku_router.log",

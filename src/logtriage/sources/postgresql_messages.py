@@ -117,9 +117,11 @@ def pg_time_sql(text: str, fallback_zone: str | None) -> str:
 
 
 # The head of a timed message: "duration: N ms" and, when the text follows, "  <verb> [name]:".
+# The verb's colon is the one a space or line break follows: a statement name may hold colons
+# ("execute py:0x7fde12d61b80: SELECT …", psycopg's names); the head keeps that one character.
 _TIMED_HEAD = (
     "^duration: [0-9]+(?:\\.[0-9]+)? ms(?: +(?:statement|execute|parse|bind|plan|"
-    "fastpath function call)(?: [^\\n]*?)?:)?"
+    "fastpath function call)(?: [^\\n]*?)?:(?:\\s|$))?"
 )
 # The head of a statement logged as it starts (log_statement): "statement: " or "execute <name>: ".
 _STARTED_HEAD = "^(?:statement|execute)(?: [^\\n]*?)?: "
@@ -171,8 +173,8 @@ SELECT * EXCLUDE (t_head, s_head, t_ms, t_verb, t_role),
     -- Where the statement starts in the message: the statement is not copied here (it is
     -- most of the message; queries_sql cuts it once).
     CASE
-        -- One character (a space, or the newline of a statement on its own line) follows.
-        WHEN t_role IN ('DS', 'X') THEN length(t_head) + 2
+        -- The head ends with the space or newline after the colon (or at the message's end).
+        WHEN t_role IN ('DS', 'X') THEN length(t_head) + 1
         WHEN s_head <> '' THEN length(s_head) + 1
     END AS sql_from
 FROM c_role
@@ -233,11 +235,12 @@ plans AS (
                     {query_text_sql(body)} AS sql
                 FROM tmp_pg_msg WHERE role = 'X'))
 ), side AS (
-    SELECT k, line, sql AS statement, TRUE AS is_plan, rows_sent, rows_examined, {plan_values},
-        NULL::DOUBLE AS waited_ms, NULL::DOUBLE AS temp_bytes
+    SELECT k, line, ts, ms, sql AS statement, TRUE AS is_plan, rows_sent, rows_examined,
+        {plan_values}, NULL::DOUBLE AS waited_ms, NULL::DOUBLE AS temp_bytes
     FROM plans
     UNION ALL
-    SELECT coalesce(connection, '') AS k, line, statement, FALSE AS is_plan,
+    SELECT coalesce(connection, '') AS k, line, ts, NULL::DOUBLE AS ms, statement,
+        FALSE AS is_plan,
         NULL::DOUBLE AS rows_sent, NULL::DOUBLE AS rows_examined, {no_plan},
         CASE WHEN starts_with(message, 'process ') THEN {after_ms} END AS waited_ms,
         CASE WHEN starts_with(message, 'temporary file: ') THEN {size} END AS temp_bytes
@@ -255,17 +258,45 @@ plans AS (
     FROM (
         SELECT NULL AS role, NULL AS sql, * FROM side
         UNION ALL BY NAME
-        SELECT coalesce(connection, '') AS k, line, role, substr(message, sql_from) AS sql
+        SELECT coalesce(connection, '') AS k, line, ts, ms, role, substr(message, sql_from) AS sql,
+            -- The extended protocol's Execute is timed before its portal ends: its plan follows.
+            regexp_matches(message, '^duration: [0-9.]+ ms +execute ') AS is_execute,
+            CASE WHEN ts = date_trunc('second', ts) THEN INTERVAL 1 SECOND
+                 ELSE INTERVAL 10 MILLISECOND END AS tolerance
         FROM tmp_pg_msg
         WHERE role IN ('DS', 'S') AND coalesce(connection, '') IN (SELECT k FROM side)
     )
-), owned AS (
-    SELECT st.line AS stmt_line, w.*
+), candidates AS (
+    SELECT st.line AS stmt_line, st.ms AS stmt_ms, w.*,
+        -- Which side a plan is usually on: the simple protocol logs the plan (ExecutorEnd)
+        -- before the statement's duration; the extended protocol times Execute before its
+        -- portal ends, so the plan follows. A started statement's facts follow it.
+        (st.role = 'S')::INTEGER * 2 + ((w.line > st.line) <> coalesce(st.is_execute, FALSE)
+            AND st.role = 'DS')::INTEGER AS unusual
     FROM numbered AS st JOIN numbered AS w
       ON w.k = st.k AND w.role IS NULL AND trim(w.statement) = trim(st.sql)
-     AND CASE WHEN st.role = 'DS' THEN w.ds_after = st.ds_after AND w.line < st.line
+     AND CASE WHEN st.role = 'DS' AND w.is_plan THEN
+                  ((w.ds_after = st.ds_after AND w.line < st.line)
+                   OR (w.ds_after = st.ds_after - 1 AND w.line > st.line))
+                  -- A plan ran inside its statement, to the log's time precision (a second
+                  -- when the times have no fraction): another execution's plan logged alone
+                  -- (auto_explain.log_min_duration below the statement's) does not fit.
+                  AND w.ts <= st.ts + st.tolerance
+                  AND w.ts - to_microseconds(CAST(w.ms * 1000 AS BIGINT))
+                      >= st.ts - to_microseconds(CAST(st.ms * 1000 AS BIGINT)) - st.tolerance
+              WHEN st.role = 'DS' THEN w.ds_after = st.ds_after AND w.line < st.line
               ELSE w.s_before = st.s_before AND w.line > st.line END
     WHERE st.role IN ('DS', 'S')
+), owned AS (
+    -- Each message to one statement (the usual side, then the nearest); of a statement's
+    -- plans, nearest first, those whose times add up to at most the statement's own.
+    SELECT * EXCLUDE (stmt_ms, unusual, plan_ms_so_far) FROM (
+        SELECT *, sum(coalesce(ms, 0)) OVER (PARTITION BY stmt_line
+            ORDER BY abs(line - stmt_line) ROWS UNBOUNDED PRECEDING) AS plan_ms_so_far
+        FROM (SELECT * FROM candidates
+              QUALIFY row_number() OVER (PARTITION BY line
+                  ORDER BY unusual, abs(line - stmt_line)) = 1))
+    WHERE stmt_ms IS NULL OR plan_ms_so_far <= stmt_ms * 1.001 + 1
 ), facts AS (
     -- Per statement: its waits and files added up; of its plans (a statement of several
     -- statements has one each), the last.

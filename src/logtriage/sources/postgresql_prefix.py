@@ -202,6 +202,23 @@ _SHAPES = re.compile(
     r"|(?P<v>(?<!\S)\d+/-?\d+(?!\S))"
     r"|(?P<bare>(?<!\S)-?\d+(?!\S))"
 )
+# Parts of key names people invent (appli=, dbname_=, client_ip=): every value in a prefix is
+# an escape's, so an unknown key's value is one too, never a literal only one line has.
+_KEY_PARTS = (
+    ("app", "a"), ("user", "u"), ("usr", "u"), ("db", "d"), ("database", "d"), ("client", "h"),
+    ("host", "h"), ("remote", "h"), ("pid", "p"), ("session", "c"), ("line", "l"), ("xid", "x"),
+    ("state", "e"), ("query", "Q"), ("backend", "b"),
+)  # fmt: skip
+
+
+def _keyed_escape(key: str) -> str:
+    """The escape a ``key=`` in a prefix stands before; %i (any text, not kept) if unknown."""
+    lowered = key.lower()
+    if lowered in _KEYED:
+        return _KEYED[lowered]
+    return next((escape for part, escape in _KEY_PARTS if part in lowered), "i")
+
+
 # Escapes that print nothing for processes without a session (the docs' "Session only").
 _SESSION_ONLY = set("udahriLQ")
 _SEVERITY = re.compile(rf"\b({LEVELS}) ?:(?: +|$)")
@@ -222,12 +239,12 @@ def guess_prefix(line: str) -> str | None:
         pos = match.end()
         kind = match.lastgroup
         if match.group("keyed"):
-            escape = _KEYED.get(match.group("key").lower())
+            escape = _keyed_escape(match.group("key"))
             value = match.group("value")
             if escape == "h" and re.search(r"\(\d+\)$", value):
                 escape = "r"
             quote = match.group("quote")
-            body = f"%{escape}" if escape else value.replace("%", "%%")
+            body = f"%{escape}"
             out.append(f"{match.group('key')}={quote}{body}{quote}")
         elif match.group("m") or match.group("t"):
             out.append("%s" if seen_time else f"%{'m' if match.group('m') else 't'}")
