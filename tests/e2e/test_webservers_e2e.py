@@ -133,6 +133,24 @@ def test_combined_log_gets_missing_latency_finding(capture: Capture) -> None:
     assert [f.route for f in findings(report, "A001")] == [FAILING_ROUTE]
 
 
+def test_nginx_main_log_is_read_with_the_forwarded_client(capture: Capture) -> None:
+    if "main" not in capture.logs:
+        pytest.skip("the main log_format is nginx's")
+    report = report_of(capture, "main")
+    (item,) = report.inputs
+    # Its last field is $http_x_forwarded_for, not a time: no latency, and M002 says so.
+    assert (item.format, item.variant) == ("nginx", "main")
+    assert (item.records, item.rejected) == (len(capture.plan), 0)
+    missing = [f for f in findings(report, "M002") if f.evidence["field"] == "duration_ms"]
+    assert len(missing) == 1 and "$request_time" in missing[0].fix
+    _, rows, _ = api.records(str(capture.logs["main"]))
+    _, combined, _ = api.records(str(capture.logs["combined"]))
+    # nginx's real_ip made $remote_addr the forwarded client in combined; main reads it from
+    # the header itself.
+    assert [r["client"] for r in rows] == [r["client"] for r in combined]
+    assert all(r["duration_ms"] is None for r in rows)
+
+
 def test_ingress_nginx_log_is_recognised_and_read_whole(capture: Capture) -> None:
     if "ingress" not in capture.logs:
         pytest.skip("ingress-nginx's format is nginx's")

@@ -165,12 +165,17 @@ http {{
     # Kubernetes ingress-nginx's default format, with the variables its template defines.
     map $http_x_request_id $req_id {{ default $http_x_request_id; "" $request_id; }}
     log_format upstreaminfo '{INGRESS_NGINX}';
+    # The nginx.conf that nginx ships (and the official Docker image uses) defines "main".
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                    '$status $body_bytes_sent "$http_referer" '
+                    '"$http_user_agent" "$http_x_forwarded_for"';
     server {{
         listen 127.0.0.1:{port};
         server_name localhost;
         access_log {root}/access.log timed;
         access_log {root}/access_combined.log combined;
         access_log {root}/access_ingress.log upstreaminfo;
+        access_log {root}/access_main.log main;
         set $proxy_upstream_name "default-app-80";
         set $proxy_alternative_upstream_name "";
         # The test client plays the load balancer: the client address is in X-Forwarded-For.
@@ -208,6 +213,7 @@ http {{
             "timed": root / "access.log",
             "combined": root / "access_combined.log",
             "ingress": root / "access_ingress.log",
+            "main": root / "access_main.log",
         },
     )
 

@@ -202,7 +202,9 @@ def infer_tail(tails: Sequence[str]) -> str:
         if var is None and not key:
             if _EPOCH_RE.match(value):
                 var = "msec"
-            elif _SECONDS_RE.match(value):
+            elif _SECONDS_RE.match(value) and not (seconds_seen == 0 and value == "-"):
+                # $request_time is always a number: a first "-" is something else (main's
+                # "$http_x_forwarded_for" of a request that came direct).
                 var = "request_time" if seconds_seen == 0 else "upstream_response_time"
                 seconds_seen += 1
             elif _HEX_ID.match(value):
@@ -255,7 +257,9 @@ class NginxFormat:
             tail = infer_tail([t for t in tails if t.strip()])
             full = fmt + tail
             ratio = compile_nginx(full).match_ratio(lines)
-            score = ratio + len(tail) / 1000
+            # Known fields make a variant more specific; an unknown one does not (else any
+            # "-" after combined would beat main, whose last field it is).
+            score = ratio + len(re.sub(r'\s*"?\$unknown_field"?', "", tail)) / 1000
             if score > best_score:
                 best, best_score, best_ratio = (
                     (variant + ("+timing" if tail else ""), full),
