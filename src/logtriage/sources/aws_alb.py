@@ -9,7 +9,8 @@ https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-colle
 (no ``type`` and nothing after ``ssl_protocol``). ALB's ``time`` is when the response was
 sent, ``request_creation_time`` when the request came in (the row's ``ts``); Classic's
 ``time`` is when the request came in. The duration is the sum of the three processing times
-(``-1``: the target did not answer, so the duration is NULL and the status stays), the target
+(``-1``: the target did not answer; on ALB the duration is then ``time`` minus
+``request_creation_time``, how long the client waited, on Classic it is NULL), the target
 processing time is the upstream time; ``error_reason`` and a desync ``classification`` of
 Ambiguous/Severe become a WARNING app event beside the request. ``X-Amzn-Trace-Id``
 (``Root=1-…``) is the request id as the targets receive it, and the trace id in W3C form
@@ -108,7 +109,12 @@ SELECT
     CASE WHEN NOT (starts_with(t_request, '-') OR starts_with(t_target, '-')
                    OR starts_with(t_response, '-'))
         THEN (try_cast(t_request AS DOUBLE) + try_cast(t_target AS DOUBLE)
-              + try_cast(t_response AS DOUBLE)) * 1000.0 END AS duration_ms,
+              + try_cast(t_response AS DOUBLE)) * 1000.0
+        -- A target that never answered (-1): the client still waited from the request's
+        -- arrival (request_creation_time) to the response (time): the 504 after the idle
+        -- timeout is the slowest request there is, not one without a duration.
+        WHEN type <> '' AND created <> '' AND end_ts >= ts
+        THEN round((epoch(end_ts) - epoch(ts)) * 1000.0, 3) END AS duration_ms,
     NULLIF(NULLIF(rl.method, ''), '-') AS method,
     NULLIF(split_part(regexp_replace(rl.url, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', ''),
         '?', 1), '') AS path,
