@@ -167,3 +167,27 @@ def test_the_real_heap_is_measured_on_glibc() -> None:
     else:
         # This process has a C heap (the engine, Python's large objects): a positive size.
         assert size is not None and size > 0
+
+
+@pytest.mark.parametrize(
+    "case", ["nginx/main_forwarded.log", "postgresql/explain_duplicate_pgbadger.log"]
+)
+def test_a_scratch_file_run_reads_the_same_rows_as_an_in_memory_one(case: str) -> None:
+    # Both adopt the parse as the table (no copy): the scratch file's tables are the run's own.
+    from logtriage.engine.loading import load_input
+    from logtriage.sources.reading import expand_inputs
+
+    path = Path(__file__).parent / "cases" / "sources" / case
+    settings = Settings()
+    tables = []
+    for scratch in (False, True):
+        with new_work_dir(settings) as work_dir:
+            db = Database(settings, work_dir, scratch_file=scratch)
+            try:
+                item = expand_inputs([str(path)], work_dir)[0]
+                summary = load_input(db, item, 0, settings, {})
+                table = summary.table or "requests"
+                tables.append(db.rows(f"SELECT * FROM {table} ORDER BY line"))
+            finally:
+                db.close()
+    assert tables[0] and tables[0] == tables[1]

@@ -502,7 +502,8 @@ def _can_adopt(db: Database, plan: ParsePlan, settings: Settings) -> bool:
     """Can the parse become ``plan.table`` itself instead of being copied into it?
 
     Requests (the access readers) and queries (the database readers), into an empty table of
-    an in-memory DuckDB database (a --state file keeps its tables), with no time filter. An
+    a run's own DuckDB database (in memory or its scratch file; a --state file keeps its
+    tables), with no time filter. An
     access reader's rows must all go to that one table (no setup, no extra table); a database
     reader's setup tables and its db_events are its own, so its queries are adopted too.
     """
@@ -515,10 +516,8 @@ def _can_adopt(db: Database, plan: ParsePlan, settings: Settings) -> bool:
         return False
     if settings.since is not None or settings.until is not None:
         return False
-    in_memory = db.scalar(
-        "SELECT path IS NULL FROM duckdb_databases() WHERE database_name = current_database()"
-    )
-    return bool(in_memory) and db.count(plan.table) == 0
+    # Not into a --state file's table: its rows are kept from run to run.
+    return bool(getattr(db, "is_scratch", False)) and db.count(plan.table) == 0
 
 
 def _parse_other_variant(
