@@ -76,6 +76,7 @@ READER_CASES = [
     "aws_alb/documented_entries.log",
     "json_access/caddy.log",
     "json_access/ecs.log",
+    "json_access/gcp_http_requests.log",
     "w3c/iis.log",
     "postgresql_json/statement_duration.json",
     "postgresql_json/auto_explain.json",

@@ -15,6 +15,8 @@ in one family of writers, with their units:
 - ``nginx``: ``log_format … escape=json`` with the nginx variable names as keys
   (``$time_local``/``$time_iso8601``/``$msec`` are the request's end, ``$request_time`` is in
   seconds).
+- ``gcp``: Google Cloud Logging entries with an ``httpRequest`` (load balancer, Cloud Run,
+  App Engine request logs exported one per line); ``latency`` is ``"0.18s"``.
 
 The profile that fits most sample lines is chosen; parsing is DuckDB's JSON functions in bulk.
 """
@@ -76,6 +78,17 @@ _CONVERT: dict[str, str] = {
     # X-Forwarded-For: the first address is the client.
     "first_address": "NULLIF(NULLIF(trim(split_part({x}, ',', 1)), ''), '-')",
     "traceparent": "NULLIF(split_part({x}, '-', 2), '')",
+    # Google's Duration in JSON: seconds with an "s" ("0.182345s").
+    "seconds_s": "try_cast(rtrim({x}, 's') AS DOUBLE) * 1000.0",
+    # An address that may carry a port ("10.0.0.1:80"); a bare IPv6 address keeps its colons.
+    "address_or_v6": (
+        "NULLIF(CASE WHEN length({x}) - length(replace({x}, ':', '')) = 1 "
+        "THEN split_part({x}, ':', 1) ELSE regexp_replace(trim({x}), '^\\[(.*)\\](:\\d+)?$', "
+        "'\\1') END, '')"
+    ),
+    "url_host": "NULLIF(regexp_extract({x}, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]+)', 1), '')",
+    # Cloud Logging's trace: "projects/<project>/traces/<32 hex>".
+    "gcp_trace": "NULLIF(lower(regexp_extract({x}, '/traces/([0-9a-fA-F]{{32}})', 1)), '')",
 }
 
 
@@ -227,8 +240,41 @@ NGINX_JSON = Profile(
     targets=_keys("request_uri"),
 )
 
+# Google Cloud Logging entries with an HttpRequest (https://cloud.google.com/logging/docs/
+# reference/v2/rest/v2/LogEntry#HttpRequest): load balancer, Cloud Run, App Engine request
+# logs as a sink or `gcloud logging read --format=json` exports them, one entry per line.
+# ``timestamp`` is read as the request's arrival and ``latency`` as its duration.
+GCP = Profile(
+    name="gcp",
+    signature=(
+        _keys("httpRequest.requestMethod"),
+        _keys("httpRequest.status", "httpRequest.requestUrl"),
+    ),
+    columns={
+        "ts": _alts("time", "timestamp"),
+        "duration_ms": _alts("seconds_s", "httpRequest.latency"),
+        "method": _alts("text", "httpRequest.requestMethod"),
+        "status": _alts("int", "httpRequest.status"),
+        "bytes_sent": _alts("int", "httpRequest.responseSize"),
+        "client": _alts("address_or_v6", "httpRequest.remoteIp"),
+        "user_agent": _alts("text", "httpRequest.userAgent"),
+        "referrer": _alts("text", "httpRequest.referer"),
+        "trace_id": _alts("gcp_trace", "trace"),
+        "host": (
+            *_alts(
+                "text",
+                "resource.labels.service_name",
+                "resource.labels.module_id",
+                "resource.labels.backend_service_name",
+            ),
+            *_alts("url_host", "httpRequest.requestUrl"),
+        ),
+    },
+    targets=_keys("httpRequest.requestUrl"),
+)
+
 # In the order ties are broken: the most specific key sets first.
-PROFILES = (TRAEFIK, CADDY, ECS, NGINX_JSON)
+PROFILES = (GCP, TRAEFIK, CADDY, ECS, NGINX_JSON)
 _REQUEST_LINE = r"^([A-Za-z][A-Za-z0-9_-]{0,31}) (\S+)(?: HTTP/\d(?:\.\d)?)?$"
 _WANTED = ("ts", "duration_ms", "request_id", "trace_id", "status")
 
@@ -438,12 +484,16 @@ class JsonAccessFormat:
 
     name = "json_access"
     table = "requests"
-    description = "JSON-lines access logs: Elastic Common Schema, Caddy, Traefik, nginx escape=json"
+    description = (
+        "JSON-lines access logs: Elastic Common Schema, Caddy, Traefik, nginx escape=json, "
+        "Google Cloud request logs"
+    )
     recognises = (
         "one JSON object per line with an access log's keys: ECS http.request.method / "
         "http.response.status_code and url.*; Caddy request.{method,uri} and status; Traefik "
         "RequestMethod, RequestPath, DownstreamStatus; nginx variable names (status, request "
-        "or request_uri, …)"
+        "or request_uri, …); Google Cloud Logging entries with httpRequest.requestMethod and "
+        "status or requestUrl (load balancer, Cloud Run)"
     )
     field_hints: Mapping[str, str] = {
         "duration_ms": (
