@@ -87,6 +87,8 @@ READER_CASES = [
     "logfmt/logfmter.log",
     "logfmt_access/heroku_router.log",
     "app_text/gunicorn_python_cookbook.log",
+    "app_text/uvicorn_fastapi.log",
+    "app_text/php_error_log_published.log",
     "app_json/structlog_dict_tracebacks.log",
     "app_json/lograge_with_rails_exceptions.log",
     "otlp_json/protobuf_json.log",

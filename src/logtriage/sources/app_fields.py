@@ -28,6 +28,9 @@ _LEVELS: Mapping[str, str] = {
     "CRITICAL": "CRITICAL", "CRIT": "CRITICAL", "FATAL": "CRITICAL", "FTL": "CRITICAL",
     "SEVERE": "CRITICAL", "PANIC": "CRITICAL", "ALERT": "CRITICAL", "EMERG": "CRITICAL",
     "EMERGENCY": "CRITICAL",
+    # PHP's error_log words ("PHP Fatal error:  …").
+    "FATAL ERROR": "CRITICAL", "PARSE ERROR": "CRITICAL", "RECOVERABLE FATAL ERROR": "ERROR",
+    "CATCHABLE FATAL ERROR": "ERROR", "DEPRECATED": "WARNING", "STRICT STANDARDS": "INFO",
 }  # fmt: skip
 # pino and bunyan write levels as numbers.
 _NUMERIC_LEVELS: Mapping[str, str] = {
@@ -36,6 +39,10 @@ _NUMERIC_LEVELS: Mapping[str, str] = {
 
 # A Python exception line: ``KeyError: 'x'``, ``werkzeug.exceptions.NotFound: 404``, ``SystemExit``.
 _PY_EXCEPTION_LINE = r"^[A-Za-z_][\w.]*(?::\s.*|:)?$"
+# The exception line of a Python traceback: the first unindented line after the last frame
+# ("  File …" and its indented source and caret lines). Lines after it may be the message's
+# own (psycopg's "DETAIL:  Key …", a pydantic field name): the class is never read from them.
+_PY_AFTER_FRAMES = r"(?s)^.*\n  File [^\n]*(?:\n[ \t][^\n]*)*\n([A-Za-z_][\w.]*)(?::|\n|$)"
 # The thrown class on the first line of a Java/.NET/Node trace.
 _FIRST_LINE_CLASS = (
     r"^\s*(?:Caused by: |Exception in thread \"[^\"]*\" )?"
@@ -83,7 +90,15 @@ def time_sql(value: str, zone: str | None) -> str:
     )
     # 2026-11-24 10:00:00,123 +0100 -> 2026-11-24 10:00:00.123+01:00
     # 2026/11/24 10:00:00 (Go's log) -> 2026-11-24 10:00:00
-    dashed = rf"regexp_replace({text}, '^(\d{{4}})/(\d{{2}})/(\d{{2}}) ', '\1-\2-\3 ')"
+    slashed = rf"regexp_replace({text}, '^(\d{{4}})/(\d{{2}})/(\d{{2}}) ', '\1-\2-\3 ')"
+    # 13-Jan-2017 22:46:23 (PHP's error_log and php-fpm) -> 2017-01-13 22:46:23
+    months = "['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']"
+    dashed = (
+        rf"(CASE WHEN regexp_matches({text}, '^\d{{2}}-[A-Z][a-z]{{2}}-\d{{4}} ') "
+        rf"THEN substr({text}, 8, 4) || '-' || "
+        rf"lpad(CAST(list_position({months}, substr({text}, 4, 3)) AS VARCHAR), 2, '0') "
+        rf"|| '-' || substr({text}, 1, 2) || substr({text}, 12) ELSE {slashed} END)"
+    )
     iso = (
         f"regexp_replace(regexp_replace(regexp_replace({dashed}, "
         r"'^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}),(\d+)', '\1.\2'), "
@@ -111,9 +126,11 @@ def error_type_sql(stack: str) -> str:
         f"regexp_extract(list_filter({lines}, lambda l: regexp_matches(l, '{_RAILS_CLASS}'))[1], "
         f"'{_RAILS_CLASS}', 1)"
     )
+    after_frames = f"regexp_extract({stack}, '{_PY_AFTER_FRAMES}', 1)"
     return f"""(CASE
         WHEN {stack} IS NULL THEN NULL
-        WHEN contains({stack}, 'Traceback (most recent call last):') THEN NULLIF({python}, '')
+        WHEN contains({stack}, 'Traceback (most recent call last):')
+            THEN coalesce(NULLIF({after_frames}, ''), NULLIF({python}, ''))
         WHEN regexp_matches({first}, '{_RUBY_CLASS}')
             THEN regexp_extract({first}, '{_RUBY_CLASS}', 1)
         WHEN regexp_matches({stack}, '(?m){_RAILS_CLASS}') THEN NULLIF({rails}, '')

@@ -22,6 +22,13 @@ them (gunicorn's own lines and the app's on one stderr):
   (PHP Monolog's LineFormatter, Laravel's default; the stack follows on ``#0 …`` lines)
 - ``go``: ``2026/11/24 10:00:00 …`` (Go's standard ``log``; a level word may lead the message)
 - ``timestamped``: any other ``<time> [LEVEL] …`` / ``[<time>] LEVEL: …`` line
+- ``php``: ``[13-Jan-2017 22:46:23 UTC] PHP Fatal error:  Uncaught …`` (PHP's error_log, its
+  ``Stack trace:`` and ``#0 …`` lines after it) and ``php_fpm``: ``[13-Jan-2017 22:46:23]
+  WARNING: [pool www] child 11830 … execution timed out`` (php-fpm's own log)
+- ``celery``: ``[2026-11-24 10:00:00,123: ERROR/ForkPoolWorker-1] Task … raised …`` (the
+  worker's process name kept as ``thread``)
+- ``uvicorn``: ``ERROR:    Exception in ASGI application`` (uvicorn's console, FastAPI and
+  Starlette; no time, the level padded to ten columns)
 - ``python_default``: ``ERROR:app.views:…`` (``logging.BASIC_FORMAT``, no time)
 - ``dotnet``: ``fail: Shop.OrdersController[0]`` with the message on the indented lines below
   (ASP.NET Core's default console logger; no time, the event id kept as ``thread``)
@@ -56,6 +63,11 @@ _LEVEL = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE"
 _PY_LEVEL = "DEBUG|INFO|WARNING|ERROR|CRITICAL"
 _MONOLOG_LEVEL = "DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY"
 _GO_TS = r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
+_PHP_TS = r"\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
+_PHP_LEVEL = (
+    "Fatal error|Parse error|Warning|Notice|Deprecated|Recoverable fatal error|"
+    "Catchable fatal error|Strict Standards"
+)
 FIELDS = ("ts", "level", "logger", "thread", "pid", "msg")
 
 
@@ -115,6 +127,25 @@ LAYOUTS: tuple[Layout, ...] = (
         "timestamped",
         rf"^\[?({_TS})\]? +\[?({_LEVEL})\]?:? +(.*)$",
         ("ts", "level", "msg"),
+    ),
+    Layout(
+        "php",
+        rf"^\[({_PHP_TS}(?: UTC)?)(?: [\w/+-]+)?\] PHP ({_PHP_LEVEL}): +(.*)$",
+        ("ts", "level", "msg"),
+    ),
+    Layout(
+        "php_fpm",
+        rf"^\[({_PHP_TS})\] (ALERT|ERROR|WARNING|NOTICE|DEBUG): (.*)$",
+        ("ts", "level", "msg"),
+    ),
+    Layout(
+        "celery",
+        rf"^\[({_TS}): ({_LEVEL})/([^\]]+)\] (.*)$",
+        ("ts", "level", "thread", "msg"),
+    ),
+    # uvicorn's console (FastAPI, Starlette): the level padded so messages start in column 11.
+    Layout(
+        "uvicorn", r"^(TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL): {1,5}(\S.*)$", ("level", "msg")
     ),
     Layout("python_default", rf"^({_PY_LEVEL}):([^:]*):(.*)$", ("level", "logger", "msg")),
     Layout(

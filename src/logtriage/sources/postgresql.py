@@ -124,6 +124,17 @@ def _not_continued(previous: bytes, line: bytes) -> bool:
     return not line.startswith((b"\t", b" "))
 
 
+_SEVERITY_SPACING = re.compile(rf"\b(?:{LEVELS}) ?:( *)")
+
+
+def _two_spaces_share(lines: Sequence[str]) -> float:
+    """Of the sample lines with a severity, the share followed by PostgreSQL's two spaces."""
+    spacings = [m.group(1) for m in map(_SEVERITY_SPACING.search, lines) if m is not None]
+    if not spacings:
+        return 1.0
+    return sum(1 for gap in spacings if gap == "  ") / len(spacings)
+
+
 class PostgresqlFormat:
     """PostgreSQL server log (stderr or syslog destination) with any log_line_prefix."""
 
@@ -151,10 +162,13 @@ class PostgresqlFormat:
         layout = detect_layout(lines, options)
         compiled = layout.choice.compiled
         ratio = layout.choice.ratio
-        # A bare "LOG:  …" (empty prefix) is weaker evidence than a time and a pid before it.
+        # A bare "LOG:  …" (empty prefix) is weaker evidence than a time and a pid before it,
+        # and only as good as its spacing: PostgreSQL writes exactly two spaces after the
+        # severity's colon, where uvicorn pads its "INFO:     " to ten columns.
         strong = compiled.has(*TIME_SLOTS) or layout.wrapper.name != "plain"
+        spaced = 1.0 if strong else _two_spaces_share(lines)
         return Detection(
-            confidence=ratio * (1.0 if strong else 0.8),
+            confidence=ratio * (1.0 if strong else 0.8) * spaced,
             variant=layout.variant,
             detail=compiled.prefix,
         )

@@ -288,6 +288,10 @@ def guess_prefixes(lines: Sequence[str], limit: int = 8) -> list[str]:
         guess = guess_prefix(line)
         if guess is None or guess in guesses:
             continue
+        if re.search(r"\d{2,}", _ESCAPE.sub("", guess)):
+            # A number left as text is a value this line has (a time in a shape no escape
+            # writes, php-fpm's "[13-Jan-2017 22:46:23]"): no prefix of other lines.
+            continue
         guesses.append(guess)
         # Processes without a session stop at %q: try it before the first session-only value,
         # and before the first user/database/client value (%Q prints 0 without a session).
