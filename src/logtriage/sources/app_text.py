@@ -20,6 +20,9 @@ them (gunicorn's own lines and the app's on one stderr):
 - ``django``: ``ERROR 2026-11-24 10:00:00,123 views 4242 1399 …`` (Django docs' ``verbose``)
 - ``monolog``: ``[2026-11-24 10:00:00] production.ERROR: … {"exception":"[object] (…"}``
   (PHP Monolog's LineFormatter, Laravel's default; the stack follows on ``#0 …`` lines)
+- ``log4j_bracketed``: ``[2026-11-24T10:00:00,123][INFO ][o.e.n.Node] …`` (Elasticsearch,
+  Logstash) and ``log4j_pipes``: ``2026-11-24 10:00:00,123 | ERROR | … | logger | thread``
+  (ActiveMQ)
 - ``go``: ``2026/11/24 10:00:00 …`` (Go's standard ``log``; a level word may lead the message)
 - ``timestamped``: any other ``<time> [LEVEL] …`` / ``[<time>] LEVEL: …`` line
 - ``php``: ``[13-Jan-2017 22:46:23 UTC] PHP Fatal error:  Uncaught …`` (PHP's error_log, its
@@ -122,10 +125,21 @@ LAYOUTS: tuple[Layout, ...] = (
         rf"^\[({_TS})\] ([\w.-]+)\.({_MONOLOG_LEVEL}): (.*)$",
         ("ts", "logger", "level", "msg"),
     ),
-    Layout("go", rf"^({_GO_TS}) (?:\[?({_LEVEL})\]?:? )?(.*)$", ("ts", "level", "msg")),
+    Layout(
+        "log4j_bracketed",
+        rf"^\[({_TS})\]\[({_LEVEL}) *\]\[([^\]]*?) *\] ?(.*)$",
+        ("ts", "level", "logger", "msg"),
+    ),
+    Layout(
+        "log4j_pipes",
+        rf"^({_TS}) \| ({_LEVEL}) *\| (.*?) \| ([\w.$]+) \| (.*)$",
+        ("ts", "level", "msg", "logger", "thread"),
+    ),
+    # A level in brackets may be padded inside them ("[INFO ]", logback's [%-5level]).
+    Layout("go", rf"^({_GO_TS}) (?:\[?({_LEVEL}) *\]?:? )?(.*)$", ("ts", "level", "msg")),
     Layout(
         "timestamped",
-        rf"^\[?({_TS})\]? +\[?({_LEVEL})\]?:? +(.*)$",
+        rf"^\[?({_TS})\]? +\[?({_LEVEL}) *\]?:? +(.*)$",
         ("ts", "level", "msg"),
     ),
     Layout(
