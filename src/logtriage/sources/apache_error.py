@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 from logtriage.sources.app_fields import level_sql, sql_str
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
-from logtriage.sources.server_error_fields import kind_sql
+from logtriage.sources.server_error_fields import continued_lines, entries_sql, kind_sql, multiline
 
 _LEVELS = r"emerg|alert|crit|error|warn|notice|info|debug|trace[1-8]"
 LINE = (
@@ -26,6 +26,8 @@ LINE = (
     rf"\[(?:([\w.-]*):)?({_LEVELS})\] (?:\[pid (\d+)(?::tid (\d+))?\] )?(.*)$"
 )
 _LINE = re.compile(LINE)
+# The same, with the lines that continue an entry (entries_sql) in its message.
+WHOLE = multiline(LINE)
 # After the prefixes: ``file.c(123): `` (LogLevel debug), ``(70007)APR text: ``, the client.
 _SOURCE_FILE = r"^[\w.-]+\.c\(\d+\): "
 _APR = r"^\((-?\d+)\)([^:]*): "
@@ -61,7 +63,9 @@ class ApacheErrorFormat:
         seen = sum(1 for line in lines if line.strip())
         hits = [m for m in map(_LINE.match, lines) if m]
         variant = "2.4" if any(m.group(4) for m in hits) else "2.2"
-        return Detection(0.95 * len(hits) / seen if seen else 0.0, variant=variant if hits else "")
+        more = continued_lines(lines, _LINE) if hits else 0
+        share = (len(hits) + more) / seen if seen else 0.0
+        return Detection(0.95 * share, variant=variant if hits else "")
 
     def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
         """One regexp per line for the prefix, then peel the message's own prefixes."""
@@ -98,9 +102,9 @@ FROM (
     FROM (
         SELECT line, ok, s.t AS ts_text, NULLIF(s.m, '') AS module, s.l AS lvl,
             NULLIF(s.p, '') AS pid, NULLIF(s.i, '') AS tid, s.r AS rest
-        FROM (SELECT line, regexp_matches(text, '{sql_str(LINE)}') AS ok,
-                     regexp_extract(text, '{sql_str(LINE)}', ['t', 'm', 'l', 'p', 'i', 'r']) AS s
-              FROM {{lines}})
+        FROM (SELECT line, regexp_matches(text, '{sql_str(WHOLE)}') AS ok,
+                     regexp_extract(text, '{sql_str(WHOLE)}', ['t', 'm', 'l', 'p', 'i', 'r']) AS s
+              FROM {entries_sql(LINE)})
     )
 )
 """

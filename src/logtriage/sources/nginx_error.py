@@ -17,13 +17,21 @@ from collections.abc import Mapping, Sequence
 
 from logtriage.sources.app_fields import level_sql, sql_str
 from logtriage.sources.base import Detection, FormatOptions, ParsePlan
-from logtriage.sources.server_error_fields import NGINX_ERRNO, kind_sql
+from logtriage.sources.server_error_fields import (
+    NGINX_ERRNO,
+    continued_lines,
+    entries_sql,
+    kind_sql,
+    multiline,
+)
 
 LINE = (
     r"^(\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(debug|info|notice|warn|error|crit|alert|emerg)\] "
     r"(\d+)#(\d+): (?:\*(\d+) )?(.*)$"
 )
 _LINE = re.compile(LINE)
+# The same, with the lines that continue an entry (entries_sql) in its message.
+WHOLE = multiline(LINE)
 # ENOENT on a file nginx was asked to serve.
 _MISSING_FILE = r"^open\(\) .* failed \(2: "
 _CONTEXT = ("client", "server", "request", "upstream", "host", "referrer")
@@ -56,7 +64,9 @@ class NginxErrorFormat:
         """Share of sample lines in nginx's error-log layout."""
         seen = sum(1 for line in lines if line.strip())
         hits = sum(1 for line in lines if _LINE.match(line))
-        return Detection(0.95 * hits / seen if seen else 0.0, variant="nginx" if hits else "")
+        more = continued_lines(lines, _LINE) if hits else 0
+        share = (hits + more) / seen if seen else 0.0
+        return Detection(0.95 * share, variant="nginx" if hits else "")
 
     def plan(self, sample: Sequence[str], options: FormatOptions, variant: str) -> ParsePlan:
         """One regexp per line for the layout, then the message and its context pairs."""
@@ -83,9 +93,9 @@ SELECT line, {ts} AS ts,
 FROM (
     SELECT line, ok, s.t AS ts_text, s.l AS lvl, s.p AS pid, s.i AS tid,
         NULLIF(s.c, '') AS conn, s.r AS rest
-    FROM (SELECT line, regexp_matches(text, '{sql_str(LINE)}') AS ok,
-                 regexp_extract(text, '{sql_str(LINE)}', ['t', 'l', 'p', 'i', 'c', 'r']) AS s
-          FROM {{lines}})
+    FROM (SELECT line, regexp_matches(text, '{sql_str(WHOLE)}') AS ok,
+                 regexp_extract(text, '{sql_str(WHOLE)}', ['t', 'l', 'p', 'i', 'c', 'r']) AS s
+          FROM {entries_sql(LINE)})
 )
 """
         return ParsePlan(

@@ -9,6 +9,9 @@ directory)``. A002 and A001 group errors by it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from logtriage.sources.app_fields import sql_str
 
 # ``(110: Connection timed out)`` (nginx) and ``(111)Connection refused`` (Apache's APR error).
@@ -35,3 +38,44 @@ def kind_sql(message: str, errno_text: str) -> str:
     return (
         f"NULLIF(trim({head} || coalesce(' (' || NULLIF(trim({errno_text}), '') || ')', '')), '')"
     )
+
+
+def entries_sql(line_regex: str) -> str:
+    """SQL: ``{lines}`` with each line the regex does not match joined to the entry above it.
+
+    nginx writes a FastCGI backend's stderr (``PHP message: …``) with its line breaks, and
+    mod_php's ``Stack trace:`` and ``#0 …`` lines follow their message: they belong to it.
+    Each entry keeps its first line's number; lines before the first entry stay alone (and are
+    rejected by the reader). The readers' regexes end in ``((?s:.*))$`` to read such text.
+    """
+    starts = f"regexp_matches(text, '{line_regex.replace(chr(39), chr(39) * 2)}')"
+    return f"""(
+    SELECT min(line) AS line, string_agg(text, chr(10) ORDER BY line) AS text
+    FROM (SELECT line, text,
+                 sum(CASE WHEN {starts} THEN 1 ELSE 0 END) OVER (ORDER BY line) AS entry
+          FROM {{lines}})
+    GROUP BY CASE WHEN entry = 0 THEN -line ELSE entry END
+)"""
+
+
+def multiline(line_regex: str) -> str:
+    """``line_regex`` whose last group, the message, may run over several lines."""
+    assert line_regex.endswith("(.*)$")
+    return line_regex.removesuffix("(.*)$") + "((?s:.*))$"
+
+
+# Lines that continue a server error entry: PHP's stack and FastCGI stderr lines.
+_CONTINUED = re.compile(r"^(?:Stack trace:|#\d+ |PHP message: |  thrown in |\s)")
+
+
+def continued_lines(lines: Sequence[str], start: re.Pattern[str]) -> int:
+    """How many sample lines continue an entry that ``start`` began above them."""
+    count, inside = 0, False
+    for line in lines:
+        if start.match(line):
+            inside = True
+        elif inside and _CONTINUED.match(line):
+            count += 1
+        else:
+            inside = False
+    return count
