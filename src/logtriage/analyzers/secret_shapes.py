@@ -41,9 +41,20 @@ def found_sql(shape: Shape, text: str) -> str:
             f"length({digits}) BETWEEN 13 AND 19 AND {luhn_sql(digits)})), false)"
         )
     if shape.name == "key-value":
-        values = f"regexp_extract_all({text}, '{_lit(shape.pattern)}', 2)"
-        real = f"NOT regexp_full_match(lower(trim(v, '''\"')), '{_lit(PLACEHOLDER)}')"
-        return f"coalesce(list_bool_or(list_transform({values}, lambda v: {real})), false)"
+        pairs = f"regexp_extract_all({text}, '{_lit(shape.pattern)}')"
+        key = f"regexp_extract(m, '{_lit(shape.pattern)}', 1)"
+        value = f"regexp_extract(m, '{_lit(shape.pattern)}', 2)"
+        real = f"NOT regexp_full_match(lower(trim({value}, '''\"')), '{_lit(PLACEHOLDER)}')"
+        # A session id of a few digits is a counter (Kafka's fetch sessionId=1901923426), not
+        # a web session's token: those are long random strings.
+        counter = (
+            f"regexp_matches(lower({key}), 'sess|sid') "
+            f"AND regexp_full_match({value}, '[0-9]{{1,12}}')"
+        )
+        return (
+            f"coalesce(list_bool_or(list_transform({pairs}, "
+            f"lambda m: {real} AND NOT ({counter}))), false)"
+        )
     return f"coalesce(regexp_matches({text}, '{_lit(shape.pattern)}'), false)"
 
 
