@@ -129,6 +129,9 @@ def error_type_sql(stack: str) -> str:
     after_frames = f"regexp_extract({stack}, '{_PY_AFTER_FRAMES}', 1)"
     return f"""(CASE
         WHEN {stack} IS NULL THEN NULL
+        -- A Go stack (the stacktrace of zap: a function, then a tab and file.go:68) names
+        -- functions, not an error class: grouping by its top function would mix errors.
+        WHEN regexp_matches({stack}, '^[^\\n]*\\n\\t[^\\n]*\\.go:\\d+') THEN NULL
         WHEN contains({stack}, 'Traceback (most recent call last):')
             THEN coalesce(NULLIF({after_frames}, ''), NULLIF({python}, ''))
         WHEN regexp_matches({first}, '{_RUBY_CLASS}')
