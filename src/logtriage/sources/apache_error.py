@@ -113,6 +113,7 @@ FROM (
             variant=variant or "2.4",
             missing=("request_id",),
             select_sql=select_sql,
+            joins_lines=True,
         )
 
 

@@ -92,11 +92,12 @@ def time_sql(value: str, zone: str | None) -> str:
     # 2026/11/24 10:00:00 (Go's log) -> 2026-11-24 10:00:00
     slashed = rf"regexp_replace({text}, '^(\d{{4}})/(\d{{2}})/(\d{{2}}) ', '\1-\2-\3 ')"
     # 13-Jan-2017 22:46:23 (PHP's error_log and php-fpm) -> 2017-01-13 22:46:23
-    months = "['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']"
+    # The month's number from its place in one string (both engines have strpos).
+    months = "'JanFebMarAprMayJunJulAugSepOctNovDec'"
+    month = f"CAST((strpos({months}, substr({text}, 4, 3)) + 2) / 3 AS INTEGER)"
     dashed = (
         rf"(CASE WHEN regexp_matches({text}, '^\d{{2}}-[A-Z][a-z]{{2}}-\d{{4}} ') "
-        rf"THEN substr({text}, 8, 4) || '-' || "
-        rf"lpad(CAST(list_position({months}, substr({text}, 4, 3)) AS VARCHAR), 2, '0') "
+        rf"THEN substr({text}, 8, 4) || '-' || lpad(CAST({month} AS VARCHAR), 2, '0') "
         rf"|| '-' || substr({text}, 1, 2) || substr({text}, 12) ELSE {slashed} END)"
     )
     iso = (

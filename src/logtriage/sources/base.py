@@ -70,6 +70,9 @@ class ParsePlan:
     # row they yield is good; rejections are decided by ``select_sql`` alone, so it must not
     # reject the lines these consume.
     also: tuple[tuple[str, str], ...] = ()
+    # Whether one row may stand for several lines (an entry and the lines that continue it):
+    # then records + rejected + skipped may be fewer than the lines read.
+    joins_lines: bool = False
 
 
 class LogFormat(Protocol):

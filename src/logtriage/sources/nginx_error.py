@@ -103,6 +103,7 @@ FROM (
             variant=variant or "nginx",
             missing=("request_id",),
             select_sql=select_sql,
+            joins_lines=True,
         )
 
 
