@@ -90,16 +90,7 @@ def time_sql(value: str, zone: str | None) -> str:
     )
     # 2026-11-24 10:00:00,123 +0100 -> 2026-11-24 10:00:00.123+01:00
     # 2026/11/24 10:00:00 (Go's log) -> 2026-11-24 10:00:00
-    slashed = rf"regexp_replace({text}, '^(\d{{4}})/(\d{{2}})/(\d{{2}}) ', '\1-\2-\3 ')"
-    # 13-Jan-2017 22:46:23 (PHP's error_log and php-fpm) -> 2017-01-13 22:46:23
-    # The month's number from its place in one string (both engines have strpos).
-    months = "'JanFebMarAprMayJunJulAugSepOctNovDec'"
-    month = f"CAST((strpos({months}, substr({text}, 4, 3)) + 2) / 3 AS INTEGER)"
-    dashed = (
-        rf"(CASE WHEN regexp_matches({text}, '^\d{{2}}-[A-Z][a-z]{{2}}-\d{{4}} ') "
-        rf"THEN substr({text}, 8, 4) || '-' || lpad(CAST({month} AS VARCHAR), 2, '0') "
-        rf"|| '-' || substr({text}, 1, 2) || substr({text}, 12) ELSE {slashed} END)"
-    )
+    dashed = rf"regexp_replace({text}, '^(\d{{4}})/(\d{{2}})/(\d{{2}}) ', '\1-\2-\3 ')"
     iso = (
         f"regexp_replace(regexp_replace(regexp_replace({dashed}, "
         r"'^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}),(\d+)', '\1.\2'), "
@@ -108,8 +99,11 @@ def time_sql(value: str, zone: str | None) -> str:
     has_zone = rf"regexp_matches({iso}, '(Z|[+-]\d{{2}}:\d{{2}})$')"
     naive = f"try_cast({iso} AS TIMESTAMP)"
     local = f"try_cast(timezone('{sql_str(zone)}', {naive}) AS TIMESTAMP)" if zone else naive
+    # 13-Jan-2017 22:46:23 (PHP's error_log and php-fpm; a zone after it is not read).
+    php = rf"try_strptime(left({text}, 20), '%d-%b-%Y %H:%M:%S')"
     return (
         f"(CASE WHEN regexp_full_match({text}, '\\d+(\\.\\d+)?') THEN try({epoch}) "
+        rf"WHEN regexp_matches({text}, '^\d{{2}}-[A-Z][a-z]{{2}}-\d{{4}} ') THEN {php} "
         f"WHEN {has_zone} THEN try_cast(try_cast({iso} AS TIMESTAMPTZ) AS TIMESTAMP) "
         f"ELSE {local} END)"
     )
