@@ -47,8 +47,8 @@ class Database:
         # block) 222 -> 119 MB. Smaller inputs stay in memory: compressing every table as it
         # is written cost a 1M-line access log 13 % more CPU (docs/scaling.md).
         scratch = not path and scratch_file
-        # Tables nobody keeps after the run: in memory, or in the scratch file.
-        self.is_scratch = not path
+        # A --state file keeps its tables from run to run; memory and the scratch file do not.
+        self.keeps_tables = bool(path)
         self.con = duckdb.connect(
             path or (os.path.join(work_dir, SCRATCH_FILE) if scratch else ":memory:"),
             config={

@@ -516,8 +516,7 @@ def _can_adopt(db: Database, plan: ParsePlan, settings: Settings) -> bool:
         return False
     if settings.since is not None or settings.until is not None:
         return False
-    # Not into a --state file's table: its rows are kept from run to run.
-    return bool(getattr(db, "is_scratch", False)) and db.count(plan.table) == 0
+    return not db.keeps_tables and db.count(plan.table) == 0
 
 
 def _parse_other_variant(

@@ -71,21 +71,17 @@ _CONVERT: dict[str, str] = {
         "try_strptime({x}, '%d/%b/%Y:%H:%M:%S %z')::TIMESTAMP, "
         "try_cast({x} AS TIMESTAMPTZ)::TIMESTAMP)"
     ),
-    # ip:port, [v6]:port or a bare address.
+    # ip:port, [v6]:port or a bare address (one colon is a port; a bare IPv6 keeps its colons).
     "address": (
-        "NULLIF(regexp_replace(regexp_replace(trim({x}), ':\\d+$', ''), '^\\[(.*)\\]$', '\\1'), '')"
+        "NULLIF(CASE WHEN length(trim({x})) - length(replace(trim({x}), ':', '')) = 1 "
+        "THEN split_part(trim({x}), ':', 1) "
+        "ELSE regexp_replace(trim({x}), '^\\[(.*)\\](:\\d+)?$', '\\1') END, '')"
     ),
     # X-Forwarded-For: the first address is the client.
     "first_address": "NULLIF(NULLIF(trim(split_part({x}, ',', 1)), ''), '-')",
     "traceparent": "NULLIF(split_part({x}, '-', 2), '')",
     # Google's Duration in JSON: seconds with an "s" ("0.182345s").
     "seconds_s": "try_cast(rtrim({x}, 's') AS DOUBLE) * 1000.0",
-    # An address that may carry a port ("10.0.0.1:80"); a bare IPv6 address keeps its colons.
-    "address_or_v6": (
-        "NULLIF(CASE WHEN length({x}) - length(replace({x}, ':', '')) = 1 "
-        "THEN split_part({x}, ':', 1) ELSE regexp_replace(trim({x}), '^\\[(.*)\\](:\\d+)?$', "
-        "'\\1') END, '')"
-    ),
     "url_host": "NULLIF(regexp_extract({x}, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]+)', 1), '')",
     # Cloud Logging's trace: "projects/<project>/traces/<32 hex>".
     "gcp_trace": "NULLIF(lower(regexp_extract({x}, '/traces/([0-9a-fA-F]{{32}})', 1)), '')",
@@ -256,7 +252,7 @@ GCP = Profile(
         "method": _alts("text", "httpRequest.requestMethod"),
         "status": _alts("int", "httpRequest.status"),
         "bytes_sent": _alts("int", "httpRequest.responseSize"),
-        "client": _alts("address_or_v6", "httpRequest.remoteIp"),
+        "client": _alts("address", "httpRequest.remoteIp"),
         "user_agent": _alts("text", "httpRequest.userAgent"),
         "referrer": _alts("text", "httpRequest.referer"),
         "trace_id": _alts("gcp_trace", "trace"),

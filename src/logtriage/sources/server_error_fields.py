@@ -48,7 +48,7 @@ def entries_sql(line_regex: str) -> str:
     Each entry keeps its first line's number; lines before the first entry stay alone (and are
     rejected by the reader). The readers' regexes end in ``((?s:.*))$`` to read such text.
     """
-    starts = f"regexp_matches(text, '{line_regex.replace(chr(39), chr(39) * 2)}')"
+    starts = f"regexp_matches(text, '{sql_str(line_regex)}')"
     return f"""(
     SELECT min(line) AS line, string_agg(text, chr(10) ORDER BY line) AS text
     FROM (SELECT line, text,
