@@ -13,7 +13,7 @@ import duckdb
 from logtriage.config import Settings
 from logtriage.engine.database import Database
 from logtriage.engine.fingerprint import fingerprint_map, normalized_select
-from logtriage.engine.line_lengths import line_census, longest_lines
+from logtriage.engine.line_lengths import LINE_MEASURES, line_census, longest_lines
 from logtriage.engine.unwrapping import fill_container_ts, unwrap_lines
 from logtriage.errors import FormatError, InputError
 from logtriage.model.i18n import _
@@ -40,11 +40,8 @@ EXAMPLES_PER_REASON = 20
 RESEMBLANCE_SAMPLE = 200
 # Each line becomes one VARCHAR: a delimiter and quote that never split a line.
 _NO_DELIMITER = "\x01"
-# A line with text besides whitespace. trim() on every line costs most of a second per
-# million lines; a printable ASCII first character settles almost all of them for free.
-_NONBLANK = (
-    "CASE WHEN ascii(text) BETWEEN 33 AND 126 THEN TRUE ELSE coalesce(trim(text) <> '', FALSE) END"
-)
+# A line with text besides whitespace (``_blank``: line_lengths.LINE_MEASURES).
+_NONBLANK = "NOT _blank"
 
 
 # Years a timestamp may have to be read back into Python (datetime: 1 to 9999).
@@ -149,13 +146,14 @@ def _read_csv_lines(db: Database, item: InputFile, path: str, encoding: str, sca
         db.execute(
             f"""
             CREATE TEMP TABLE lines AS
+            SELECT line, text, {LINE_MEASURES} FROM (
             SELECT row_number() OVER () + {int(item.line_offset)} AS line, text
             FROM read_csv('{_sql_str(path)}', delim='{_NO_DELIMITER}', quote='',
                           escape='', header=false, auto_detect=false,
                           compression='{compression}', columns={{'text': 'VARCHAR'}}{encoding},
                           max_line_size=8388608, ignore_errors=true, store_rejects=true,
                           strict_mode=false, rejects_table='scan_rejects_{scan}',
-                          rejects_scan='scan_info_{scan}')
+                          rejects_scan='scan_info_{scan}'))
             """
         )
     except duckdb.IOException as exc:
@@ -191,9 +189,10 @@ def _renumber_around_refusals(db: Database, item: InputFile, copy: str | None, s
             db.execute(
                 f"""
                 INSERT INTO lines
-                SELECT line + {int(item.line_offset)}, any_value(csv_line)
-                FROM scan_rejects_{scan}
-                WHERE error_type = 'INVALID ENCODING' GROUP BY line ORDER BY line
+                SELECT line, text, {LINE_MEASURES} FROM (
+                    SELECT line + {int(item.line_offset)} AS line, any_value(csv_line) AS text
+                    FROM scan_rejects_{scan}
+                    WHERE error_type = 'INVALID ENCODING' GROUP BY line ORDER BY line)
                 """
             )
         else:
@@ -225,8 +224,9 @@ def _reread_undecodable(db: Database, item: InputFile, copy: str | None, scan: i
 
     def insert(batch: list[tuple[int, str]]) -> None:
         db.execute(
-            f"INSERT INTO lines SELECT unnest(?::BIGINT[]) + {int(item.line_offset)}, "
-            "unnest(?::VARCHAR[])",
+            f"INSERT INTO lines SELECT line, text, {LINE_MEASURES} FROM "
+            f"(SELECT unnest(?::BIGINT[]) + {int(item.line_offset)} AS line, "
+            "unnest(?::VARCHAR[]) AS text)",
             [[n for n, _ in batch], [text for _, text in batch]],
         )
 
@@ -362,7 +362,7 @@ def load_input(
     refused = db.count(f"scan_rejects_{scan}")
     if refused:
         _record_reader_refusals(db, item, scan)
-    census = line_census(db, _NONBLANK, mine)
+    census = line_census(db, mine)
     total = census.lines + refused
     blank = census.blank
     options = FormatOptions(settings.format_options)
@@ -383,7 +383,8 @@ def load_input(
     hints[fmt.name] = fmt.field_hints
     plan = fmt.plan(sample, options, choice.detection.variant)
     columns = [c for c in CANONICAL_TABLES[plan.table] if c != "source"]
-    nonblank = f"(SELECT * FROM lines WHERE {_NONBLANK})"
+    # The readers see the columns they are promised (ParsePlan): line and text.
+    nonblank = f"(SELECT line, text FROM lines WHERE {_NONBLANK})"
     pieces = getattr(fmt, "pieces", None)
     carry = pieces.carry if isinstance(pieces, Pieces) else None
     if carry is not None and (piece is None or piece.first):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from logtriage.engine.database import Database
+from logtriage.engine.line_lengths import LINE_MEASURES
 from logtriage.sources.container_wrappers import (
     detect,
     detect_prefixed,
@@ -41,20 +42,19 @@ def unwrap_lines(
     if wrapper is None:
         return None
     before = db.count("lines")
-    db.execute("CREATE TEMP TABLE tmp_pieces AS " + pieces_sql(wrapper).replace("{lines}", "lines"))
+    pieces = pieces_sql(wrapper).replace("{lines}", "lines")
+    db.execute(f"CREATE TEMP TABLE tmp_pieces AS SELECT *, {LINE_MEASURES} FROM ({pieces})")
     db.execute("DROP TABLE lines")
     # Most logs have no split lines: the pieces are the lines, nothing to group or copy.
     if db.scalar("SELECT count(*) FILTER (WHERE is_partial) FROM tmp_pieces"):
-        db.execute(f"CREATE TEMP TABLE lines AS {joined_sql('tmp_pieces')}")
+        joined = joined_sql("tmp_pieces")
+        db.execute(f"CREATE TEMP TABLE lines AS SELECT *, {LINE_MEASURES} FROM ({joined})")
         db.execute("DROP TABLE tmp_pieces")
     else:
         db.execute("ALTER TABLE tmp_pieces RENAME TO lines")
     # Pieces joined into the line before them, and records of an empty line, are accounted
     # as blank: neither records nor rejections.
-    emptied = db.scalar(
-        "SELECT count(*) FROM lines WHERE ok AND NOT coalesce(ascii(text) BETWEEN 33 AND 126, "
-        "FALSE) AND coalesce(trim(text), '') = ''"
-    )
+    emptied = db.scalar("SELECT count(*) FROM lines WHERE ok AND _blank")
     absorbed = before - db.count("lines") + int(emptied)
     return Unwrapped(wrapper, absorbed, unwrap_sample(sample, wrapper))
 

@@ -143,6 +143,13 @@ class SparkDatabase:
                 # any other \r is a space (sources/line_breaks.py).
                 F.translate(F.regexp_replace("text", "\r\\z", ""), "\r", " ").alias("text"),
             )
+            # The measures every lines table carries (engine/line_lengths.py LINE_MEASURES).
+            lines = lines.select(
+                "line",
+                "text",
+                F.octet_length("text").alias("_len"),
+                F.coalesce(F.trim("text") == "", F.lit(True)).alias("_blank"),
+            )
             self._replace("lines", lines)
         except Exception as exc:  # Spark raises its own wrapper types for I/O
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
