@@ -2,12 +2,17 @@
 
 - **Levels** are normalised so analyzers can compare logs of any framework: ``TRACE``,
   ``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``, ``CRITICAL``. ``WARN``→``WARNING``; ``ERR``→
-  ``ERROR``; ``FATAL``, ``SEVERE``, ``PANIC``, ``ALERT``, ``EMERG(ENCY)``, ``CRIT``→``CRITICAL``;
-  ``NOTICE``, ``INFORMATION`` (Serilog) → ``INFO``; ``VERBOSE``, ``FINE*`` → ``DEBUG``/``TRACE``;
-  pino/bunyan numbers 10…60 (trace, debug, info, warn, error, fatal). Other words stay, upper-cased.
+  ``ERROR``; ``FATAL``, ``SEVERE``, ``PANIC``, ``DPANIC`` (zap), ``ALERT``, ``EMERG(ENCY)``,
+  ``CRIT``→``CRITICAL``; ``NOTICE``, ``INFORMATION`` (Serilog), ``SUCCESS`` (loguru), ``LOG``
+  (NestJS) → ``INFO``; ``VERBOSE``, ``FINE*`` → ``DEBUG``/``TRACE``; Serilog's three letters
+  (``VRB``, ``DBG``, ``INF``, ``WRN``, ``ERR``, ``FTL``) and klog's one (``I``, ``W``, ``E``, ``F``)
+  as their words; pino/bunyan numbers 10…60 (trace, debug, info, warn, error, fatal). Other
+  words stay, upper-cased.
 - **Times**: ISO 8601 with ``T`` or a space, ``,`` or ``.`` before the fraction, ``Z``,
   ``±hh:mm``, ``±hhmm`` or none (then UTC, or the ``app_timezone`` option); epoch numbers in
-  seconds, milliseconds (pino), microseconds or nanoseconds, told apart by magnitude.
+  seconds, milliseconds (pino), microseconds or nanoseconds, told apart by magnitude; NestJS's
+  ``toLocaleString()`` (``11/24/2026, 10:00:00 AM`` month first with AM/PM as en-US writes it,
+  ``24/11/2026, 10:00:00`` day first without, as en-GB, fr and pt-BR do).
 - **Error type** from a stack trace: Python's is the class on the last unindented line of the
   traceback (the exception finally raised, after any chained ones); Java, .NET and Node print
   the thrown class first (``java.lang.IllegalStateException: …``, ``TypeError: …``); Ruby ends
@@ -20,14 +25,17 @@ from collections.abc import Mapping
 
 _LEVELS: Mapping[str, str] = {
     "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE", "TRCE": "TRACE",
-    "DEBUG": "DEBUG", "DBG": "DEBUG", "DBUG": "DEBUG", "VERBOSE": "DEBUG", "FINE": "DEBUG",
-    "CONFIG": "DEBUG",
+    "DEBUG": "DEBUG", "DBG": "DEBUG", "DBUG": "DEBUG", "VERBOSE": "DEBUG", "VRB": "DEBUG",
+    "FINE": "DEBUG", "CONFIG": "DEBUG",
     "INFO": "INFO", "INFORMATION": "INFO", "NOTICE": "INFO", "DEFAULT": "INFO", "INF": "INFO",
+    "SUCCESS": "INFO", "LOG": "INFO",
     "WARN": "WARNING", "WARNING": "WARNING", "WRN": "WARNING",
     "ERROR": "ERROR", "ERR": "ERROR", "EROR": "ERROR", "FAIL": "ERROR",
     "CRITICAL": "CRITICAL", "CRIT": "CRITICAL", "FATAL": "CRITICAL", "FTL": "CRITICAL",
-    "SEVERE": "CRITICAL", "PANIC": "CRITICAL", "ALERT": "CRITICAL", "EMERG": "CRITICAL",
-    "EMERGENCY": "CRITICAL",
+    "SEVERE": "CRITICAL", "PANIC": "CRITICAL", "DPANIC": "CRITICAL", "ALERT": "CRITICAL",
+    "EMERG": "CRITICAL", "EMERGENCY": "CRITICAL",
+    # klog/glog's severity letter (I1124 10:00:00.123456 …).
+    "I": "INFO", "W": "WARNING", "E": "ERROR", "F": "CRITICAL",
     # PHP's error_log words ("PHP Fatal error:  …").
     "FATAL ERROR": "CRITICAL", "PARSE ERROR": "CRITICAL", "RECOVERABLE FATAL ERROR": "ERROR",
     "CATCHABLE FATAL ERROR": "ERROR", "DEPRECATED": "WARNING", "STRICT STANDARDS": "INFO",
@@ -55,11 +63,12 @@ _RUBY_CLASS = r"\(([A-Z]\w*(?:::[A-Z]\w*)*)\)$"
 _RAILS_CLASS = r"^(?:\[[^\]]*\] ?)*([A-Z]\w*(?:::[A-Z]\w*)*) \(.*\):\s*$"
 # Lines only stack traces have: Python, Java (``at``, ``Caused by``, ``... 3 more``), Ruby, Rails.
 _TRACE_MARKERS = (
-    r"(?m)(Traceback \(most recent call last\):|^\s+at \S|^Caused by: |^\s+File \"|"
+    r"(?m)(Traceback \(most recent call last[^)]*\):|^\s+at \S|^Caused by: |^\s+File \"|"
     r"^\s*\.\.\. \d+ (common frames omitted|more)$|^[\w.$]+(Exception|Error)(: |$)|"
     r"[A-Z]\w*(Error|Exception) \(.*\):\s*$|:in `|"
-    # PHP frames (#0 /app/x.php(12): …, Laravel's [stacktrace] marker), a Go panic's goroutine.
-    r"^\[stacktrace\]$|^#\d+ (/|\{main\})|^goroutine \d+ \[)"
+    # PHP frames (#0 /app/x.php(12): …, Laravel's [stacktrace] marker), a Go panic's goroutine,
+    # a Go frame's file line (zap's stacktrace: a tab, then /app/main.go:43).
+    r"^\[stacktrace\]$|^#\d+ (/|\{main\})|^goroutine \d+ \[|^\t\S+\.go:\d+)"
 )
 
 
@@ -101,9 +110,17 @@ def time_sql(value: str, zone: str | None) -> str:
     local = f"try_cast(timezone('{sql_str(zone)}', {naive}) AS TIMESTAMP)" if zone else naive
     # 13-Jan-2017 22:46:23 (PHP's error_log and php-fpm; a zone after it is not read).
     php = rf"try_strptime(left({text}, 20), '%d-%b-%Y %H:%M:%S')"
+    # NestJS's toLocaleString(): en-US (month first, AM/PM) or a day-first 24-hour locale.
+    nest = (
+        f"CASE WHEN ends_with({text}, 'M') THEN try_strptime({text}, '%m/%d/%Y, %I:%M:%S %p') "
+        f"ELSE try_strptime({text}, '%d/%m/%Y, %H:%M:%S') END"
+    )
+    if zone:
+        nest = f"try_cast(timezone('{sql_str(zone)}', {nest}) AS TIMESTAMP)"
     return (
         f"(CASE WHEN regexp_full_match({text}, '\\d+(\\.\\d+)?') THEN try({epoch}) "
         rf"WHEN regexp_matches({text}, '^\d{{2}}-[A-Z][a-z]{{2}}-\d{{4}} ') THEN {php} "
+        rf"WHEN regexp_matches({text}, '^\d{{1,2}}/\d{{1,2}}/\d{{4}}, ') THEN {nest} "
         f"WHEN {has_zone} THEN try_cast(try_cast({iso} AS TIMESTAMPTZ) AS TIMESTAMP) "
         f"ELSE {local} END)"
     )
@@ -127,7 +144,8 @@ def error_type_sql(stack: str) -> str:
         -- A Go stack (the stacktrace of zap: a function, then a tab and file.go:68) names
         -- functions, not an error class: grouping by its top function would mix errors.
         WHEN regexp_matches({stack}, '^[^\\n]*\\n\\t[^\\n]*\\.go:\\d+') THEN NULL
-        WHEN contains({stack}, 'Traceback (most recent call last):')
+        -- loguru writes "Traceback (most recent call last, catch point marked):".
+        WHEN contains({stack}, 'Traceback (most recent call last')
             THEN coalesce(NULLIF({after_frames}, ''), NULLIF({python}, ''))
         WHEN regexp_matches({first}, '{_RUBY_CLASS}')
             THEN regexp_extract({first}, '{_RUBY_CLASS}', 1)

@@ -285,7 +285,7 @@ SELECT f.line,
     END AS _reject
 FROM tmp_app_fields f
 UNION ALL
-{entries_select_sql("tmp_app_text_lines", zone)}
+{entries_select_sql("tmp_app_text_lines", options)}
 UNION ALL
 SELECT l.line, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     CASE WHEN regexp_matches(l.text, '{sql_str(CONTINUATION)}')

@@ -1,4 +1,4 @@
-"""Plain-text application logs (Python logging, gunicorn, logback/log4j, Spring Boot, Ruby/Rails).
+"""Plain-text application logs (Python logging, loguru, logback/log4j, Spring Boot, Go, Node, .NET).
 
 An entry is a line that starts the way one of the known layouts does (a timestamp, or
 ``LEVEL:name:`` for ``logging.basicConfig()``); every other line continues the entry above it,
@@ -23,6 +23,25 @@ them (gunicorn's own lines and the app's on one stderr):
 - ``log4j_bracketed``: ``[2026-11-24T10:00:00,123][INFO ][o.e.n.Node] …`` (Elasticsearch,
   Logstash) and ``log4j_pipes``: ``2026-11-24 10:00:00,123 | ERROR | … | logger | thread``
   (ActiveMQ)
+- ``loguru``: ``2026-11-24 10:00:00.123 | ERROR    | app.views:handler:42 - …`` (loguru's
+  default; ``module:function:line`` kept as ``logger``)
+- ``serilog``: ``2026-11-24 10:00:00.123 +00:00 [ERR] …`` (Serilog's file sink; its
+  ``{Properties}`` or exception lines continue the entry)
+- ``structlog``: ``2026-11-24T10:00:00.123456Z [error    ] event   [app.db] key=value``
+  (structlog's ConsoleRenderer; the bracket after the event, add_logger_name's, is ``logger``;
+  the message keeps the event and its key=value pairs)
+- ``zap_console``: ``2026-11-24T10:00:00.123+0100<TAB>ERROR<TAB>pkg/file.go:12<TAB>…`` (zap's
+  development encoder; the caller is ``logger``; its stacktrace, function lines and
+  tab-indented ``file.go:line`` lines, follows as ``stack`` and names no error type)
+- ``nestjs``: ``[Nest] 4242  - 11/24/2026, 10:00:00 AM   ERROR [Context] …`` (NestJS's
+  ConsoleLogger: ``pid``, the context as ``logger``, LOG read as INFO, the ``+3ms`` dropped)
+- ``klog``: ``E1124 10:00:00.123456    4242 reflector.go:138] …`` (Kubernetes components,
+  glog): the letter is the level, ``file:line`` the ``logger``. It has no year: ``[formats]
+  app_year`` gives it, else the year the log is read in, or the one before for a date more
+  than a day ahead (as Logstash's date filter guesses it)
+- ``spring_boot_banner``: the first line of Spring Boot's start-up banner, so the banner
+  (ASCII art and `` :: Spring Boot ::  (v3.2.0)``) is one entry without time or level, not
+  lines before the first entry or the end of the entry above a restart
 - ``go``: ``2026/11/24 10:00:00 …`` (Go's standard ``log``; a level word may lead the message)
 - ``timestamped``: any other ``<time> [LEVEL] …`` / ``[<time>] LEVEL: …`` line
 - ``php``: ``[13-Jan-2017 22:46:23 UTC] PHP Fatal error:  Uncaught …`` (PHP's error_log, its
@@ -47,6 +66,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from logtriage.sources.app_fields import (
     FIELD_HINTS,
@@ -65,6 +85,7 @@ _TS = (
 _LEVEL = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE"
 _PY_LEVEL = "DEBUG|INFO|WARNING|ERROR|CRITICAL"
 _MONOLOG_LEVEL = "DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY"
+_ZAP_LEVEL = "DEBUG|INFO|WARN|ERROR|DPANIC|PANIC|FATAL"
 _GO_TS = r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
 _PHP_TS = r"\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
 _PHP_LEVEL = (
@@ -130,11 +151,55 @@ LAYOUTS: tuple[Layout, ...] = (
         rf"^\[({_TS})\]\[({_LEVEL}) *\]\[([^\]]*?) *\] ?(.*)$",
         ("ts", "level", "logger", "msg"),
     ),
+    # loguru's default: the level padded to 8, then name:function:line.
+    Layout(
+        "loguru",
+        rf"^({_TS}) \| ([A-Z]+) *\| (\S+:\S+:\d+) - (.*)$",
+        ("ts", "level", "logger", "msg"),
+    ),
     Layout(
         "log4j_pipes",
         rf"^({_TS}) \| ({_LEVEL}) *\| (.*?) \| ([\w.$]+) \| (.*)$",
         ("ts", "level", "msg", "logger", "thread"),
     ),
+    # Serilog's file sink: {Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {Message:lj}.
+    Layout(
+        "serilog", rf"^({_TS}) \[(VRB|DBG|INF|WRN|ERR|FTL)\] (.*)$", ("ts", "level", "msg")
+    ),
+    # structlog's ConsoleRenderer: "[error    ] event   [logger] key=value"; the logger (with
+    # add_logger_name) is the first bracket after the event, and the message keeps it all.
+    Layout(
+        "structlog",
+        rf"^({_TS}) \[(debug|info|warning|warn|error|critical|exception|fatal|notset) *\] "
+        r"((?:\S[^\[]*? \[([\w.:<>-]+)\](?: .*)?$)?.*)$",
+        ("ts", "level", "msg", "logger"),
+    ),
+    # zap's console encoder, tab-separated (upper-case levels in development, lower-case in
+    # production): the caller (file.go:line), after the logger's name if it has one, is the
+    # logger; the fields' JSON stays in the message.
+    Layout(
+        "zap_console",
+        rf"^({_TS})\t({_ZAP_LEVEL}|{_ZAP_LEVEL.lower()})\t"
+        r"(?:((?:[^\t]+\t)?[^\t]+\.go:\d+)\t)?(.*)$",
+        ("ts", "level", "logger", "msg"),
+    ),
+    # NestJS's ConsoleLogger: the level right-aligned in 7 columns, the context in brackets and
+    # the time since the previous line ("+3ms") at the end, which is not the message's.
+    Layout(
+        "nestjs",
+        r"^\[Nest\] (\d+) +- (\d{1,2}/\d{1,2}/\d{4}, \d{1,2}:\d{2}:\d{2}(?: [AP]M)?) +"
+        r"(LOG|ERROR|WARN|DEBUG|VERBOSE|FATAL) (?:\[([^\]]*)\] )?(.*?)(?: \+\d+ms)?$",
+        ("pid", "ts", "level", "logger", "msg"),
+    ),
+    # klog/glog (Kubernetes): Lmmdd hh:mm:ss.uuuuuu pid file:line] msg; no year (see _klog_ts).
+    Layout(
+        "klog",
+        r"^([IWEF])(\d{4} \d{2}:\d{2}:\d{2}\.\d{6}) +(\d+) ([^ \]]+:\d+)\] (.*)$",
+        ("level", "ts", "pid", "logger", "msg"),
+    ),
+    # Spring Boot's start-up banner: its first line starts an entry (the banner, kept as one
+    # level-less record) instead of lines before the first entry or glued to the one above.
+    Layout("spring_boot_banner", r"^( *\. +____ +_ +__ _ _ *)$", ("msg",)),
     # A level in brackets may be padded inside them ("[INFO ]", logback's [%-5level]).
     Layout("go", rf"^({_GO_TS}) (?:\[?({_LEVEL}) *\]?:? )?(.*)$", ("ts", "level", "msg")),
     Layout(
@@ -174,7 +239,9 @@ CONTINUATION = (
     r"^(\s|Traceback \(most|During handling of|The above exception|Caused by: |"
     r"[\w.$:]+(Exception|Error|Exit|Interrupt|NotFound)\b|\[[^\]]+\] |\.\.\. \d+ |.*:in `|"
     # PHP (Monolog/Laravel) frames and marker, Go's panic header.
-    r"#\d+ (?:/|\{main\}|\[internal)|\[stacktrace\]$|goroutine \d+ \[)"
+    r"#\d+ (?:/|\{main\}|\[internal)|\[stacktrace\]$|goroutine \d+ \[|"
+    # loguru's frame where the exception was caught.
+    r"> File \")"
 )
 _CONTINUATION = re.compile(CONTINUATION)
 _REQUEST_ID = r"\b(?:request_id|requestId|request-id|req_id|reqId|x_request_id)[=:] ?\"?([\w.:-]+)"
@@ -278,7 +345,7 @@ SELECT * FROM (
 )
 """
         select_sql = (
-            entries_select_sql("tmp_app_entries", options.get("app_timezone"))
+            entries_select_sql("tmp_app_entries", options)
             + """
 UNION ALL
 SELECT line, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -295,12 +362,13 @@ FROM tmp_app_text WHERE entry = 0
         )
 
 
-def entries_select_sql(entries: str, zone: str | None) -> str:
+def entries_select_sql(entries: str, options: FormatOptions) -> str:
     """SQL: app_events rows (and ``_reject``) from ``entries(line, head, layout, cont)``.
 
     ``head`` is an entry's first line, ``layout`` the number of the layout it matched
     (``start_sql``), ``cont`` its other lines joined by newlines (NULL for none).
     """
+    zone = options.get("app_timezone")
     is_trace = f"(cont IS NOT NULL AND {is_traceback_sql('cont')})"
     tag_id = f"regexp_extract(h_msg, '{_TAG_ID}', 1)"
     ruby_id = f"CASE WHEN layout = {_ruby_number()} THEN NULLIF({tag_id}, '') END"
@@ -335,7 +403,8 @@ CASE WHEN h_ts IS NOT NULL AND {time_sql("h_ts", zone)} IS NULL
      THEN 'unreadable time ' || h_ts END AS _reject
 FROM (
     SELECT line, head, layout, cont,
-        {_field("ts")} AS h_ts, {_field("level")} AS h_level, {_field("msg")} AS h_msg,
+        {_klog_ts(_field("ts"), options)} AS h_ts,
+        {_field("level")} AS h_level, {_field("msg")} AS h_msg,
         {_field("logger")} AS h_logger, {_field("thread")} AS h_thread, {_field("pid")} AS h_pid
     FROM (SELECT line, head, layout, cont, {_head_sql()} AS h FROM {entries})
 )
@@ -356,6 +425,29 @@ def _php_class_sql() -> str:
 
 def _ruby_number() -> int:
     return next(n for n, lay in enumerate(LAYOUTS, start=1) if lay.name == "ruby")
+
+
+def _klog_ts(ts: str, options: FormatOptions) -> str:
+    """SQL: ``ts``, a klog time (``1124 10:00:00.123456``, no year) made ISO with a year.
+
+    The year is ``[formats] app_year`` if given; else today's (UTC, when the plan is made), or
+    the year before for a date more than a day ahead (a December log read in January), as
+    Logstash's date filter guesses a missing year.
+    """
+    number = next(n for n, lay in enumerate(LAYOUTS, start=1) if lay.name == "klog")
+    given = options.get("app_year")
+    if given is not None and given.strip().isdigit():
+        year = f"'{int(given):04d}'"
+    else:
+        today = datetime.now(UTC).date()
+        limit = today + timedelta(days=1)
+        # On the year's last day every date of it is at most a day ahead.
+        cutoff = "1231" if limit.year != today.year else limit.strftime("%m%d")
+        year = (
+            f"CASE WHEN left({ts}, 4) > '{cutoff}' THEN '{today.year - 1}' ELSE '{today.year}' END"
+        )
+    iso = f"{year} || '-' || substr({ts}, 1, 2) || '-' || substr({ts}, 3, 2) || substr({ts}, 5)"
+    return f"CASE WHEN layout = {number} THEN {iso} ELSE {ts} END"
 
 
 def _missing(sample: Sequence[str]) -> tuple[str, ...]:
