@@ -291,9 +291,9 @@ class AppTextFormat:
     name = "app_text"
     table = "app_events"
     description = (
-        "plain-text application logs (Python logging, gunicorn, Flask, Django, logback/log4j, "
-        "Spring Boot, Ruby/Rails, PHP Monolog/Laravel, Go log, ASP.NET Core console) with "
-        "multi-line stack traces kept together"
+        "plain-text application logs (Python logging, loguru, structlog, gunicorn, Flask, "
+        "Django, Celery, uvicorn, logback/log4j, Spring Boot, Ruby/Rails, PHP, Go log, zap, "
+        "klog, NestJS, Serilog, ASP.NET Core console) with multi-line stack traces kept together"
     )
     recognises = (
         "lines that start with a timestamp and a level in a known layout (or LEVEL:name: of "
