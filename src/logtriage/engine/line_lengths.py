@@ -10,6 +10,8 @@ from logtriage.model.report import LongestLines
 # Lines this much shorter than the longest are its natural neighbours.
 NEIGHBOURHOOD = 64
 
+# Characters a whole record may end with.
+CLOSING = ('"', "]", "}", ")", ".", ";", ">", "'", " ")
 # Every ``lines`` table carries each line's byte length and blankness, computed once as the
 # table is written: the census below then scans two narrow columns instead of the text, which
 # a log larger than the engine's memory reads back from spill on every scan (a 4-million-line
@@ -18,7 +20,13 @@ NEIGHBOURHOOD = 64
 LINE_MEASURES = (
     "strlen(text) AS _len, "
     "CASE WHEN ascii(text) BETWEEN 33 AND 126 THEN FALSE "
-    "ELSE coalesce(trim(text), '') = '' END AS _blank"
+    "ELSE coalesce(trim(text), '') = '' END AS _blank, "
+    # Whether the line ends where a record could not (not after a quote, a bracket, a full
+    # stop…): the longest lines' open ends say they were cut. Kept beside the line because the
+    # lines near the longest are spread over the whole file (every block of text read again).
+    "right(text, 1) NOT IN ("
+    + ", ".join("'" + c.replace("'", "''") + "'" for c in CLOSING)
+    + ") AS _open"
 )
 
 
@@ -66,7 +74,7 @@ def _near(db: Database, top: int, where: str) -> LongestLines | None:
     near = db.rows(
         f"""
         SELECT _len AS n, count(*) AS lines,
-            count(*) FILTER (WHERE NOT regexp_matches(right(text, 1), '["\\]}}).;>'' ]')) AS open
+            count(*) FILTER (WHERE _open) AS open
         FROM lines WHERE _len >= {int(top) - NEIGHBOURHOOD} AND {where}
         GROUP BY _len
         """

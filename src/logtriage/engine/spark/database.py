@@ -10,6 +10,7 @@ from typing import Any
 from sqlglot import exp
 
 from logtriage.config import Settings
+from logtriage.engine.line_lengths import CLOSING
 from logtriage.engine.spark import dialect
 from logtriage.engine.spark.session import start_session
 from logtriage.errors import InputError
@@ -149,6 +150,7 @@ class SparkDatabase:
                 "text",
                 F.octet_length("text").alias("_len"),
                 F.coalesce(F.trim("text") == "", F.lit(True)).alias("_blank"),
+                (~F.substring("text", -1, 1).isin(*CLOSING)).alias("_open"),
             )
             self._replace("lines", lines)
         except Exception as exc:  # Spark raises its own wrapper types for I/O
