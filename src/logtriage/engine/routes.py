@@ -160,14 +160,15 @@ def assign_routes(db: Database, settings: Settings, declared: Sequence[str] = ()
          AND p.segs IS NOT DISTINCT FROM r.shape
         """
     )
-    # Rewriting the table with a join is several times faster than an UPDATE of every row.
+    # A route the log itself carries (a span's http.route) is the real one: kept. An UPDATE of
+    # the one column costs less than rewriting the table with a join (DuckDB 2.0, measured):
+    # 1M-line access log 1.0 -> 0.5 CPU-s; 4M lines in a scratch file, where the rewrite
+    # compressed every column again, 8.2 -> 2.1 CPU-s.
     db.execute(
         """
-        CREATE OR REPLACE TABLE requests AS
-        -- A route the log itself carries (a span's http.route) is the real one: keep it.
-        SELECT r.* REPLACE (coalesce(r.route, m.route) AS route)
-        FROM requests r LEFT JOIN route_map m
-          ON r.method IS NOT DISTINCT FROM m.method AND r.path IS NOT DISTINCT FROM m.path
+        UPDATE requests SET route = m.route FROM route_map m
+        WHERE requests.route IS NULL AND requests.method IS NOT DISTINCT FROM m.method
+          AND requests.path IS NOT DISTINCT FROM m.path
         """
     )
     db.execute("DROP TABLE route_map")
