@@ -86,16 +86,6 @@ READER_CASES = [
     "apache_error/proxy_failures.log",
     "logfmt/logfmter.log",
     "logfmt_access/heroku_router.log",
-    "app_text/gunicorn_python_cookbook.log",
-    "app_text/uvicorn_fastapi.log",
-    "app_text/php_error_log_published.log",
-    "app_text/loguru_default.log",
-    "app_text/serilog_file.log",
-    "app_text/structlog_console.log",
-    "app_text/zap_development.log",
-    "app_text/nestjs_console.log",
-    "app_text/klog_kubernetes.log",
-    "app_text/spring_boot_banner.log",
     "app_json/structlog_dict_tracebacks.log",
     "app_json/lograge_with_rails_exceptions.log",
     "otlp_json/protobuf_json.log",
@@ -103,6 +93,8 @@ READER_CASES = [
     "container_wrappers/gcp_gke_nginx.log",
     "container_wrappers/kubectl_timestamps_nginx.log",
 ]
+# The plain-text application cases, run as one file (_all_app_text_cases).
+ALL_APP_TEXT = "app_text/*.log"
 
 
 def _loaded(db: Any, path: Path, settings: Settings, work: str) -> tuple[Any, list[Any], Any]:
@@ -118,12 +110,26 @@ def _loaded(db: Any, path: Path, settings: Settings, work: str) -> tuple[Any, li
     return summary, rows, rejects
 
 
+def _all_app_text_cases(directory: Path) -> Path:
+    """Every plain-text application case in one file: each layout's lines, one Spark run.
+
+    The layouts are one reader (every line tries all of them), so one file mixing them checks
+    the same SQL as ten runs, and a layout added later is covered without a new entry.
+    """
+    combined = directory / "all_app_text_cases.log"
+    with combined.open("w", encoding="utf-8") as out:
+        for case in sorted((SOURCES / "app_text").glob("*.log")):
+            text = case.read_text(encoding="utf-8")
+            out.write(text if text.endswith("\n") else text + "\n")
+    return combined
+
+
 @pytest.mark.spark
-@pytest.mark.parametrize("case", READER_CASES)
-def test_reader_gives_the_same_rows_on_spark(session: Any, case: str) -> None:
+@pytest.mark.parametrize("case", [*READER_CASES, ALL_APP_TEXT])
+def test_reader_gives_the_same_rows_on_spark(session: Any, case: str, tmp_path: Path) -> None:
     from logtriage.engine.spark.database import SparkDatabase
 
-    path = SOURCES / case
+    path = _all_app_text_cases(tmp_path) if case == ALL_APP_TEXT else SOURCES / case
     with tempfile.TemporaryDirectory() as work:
         duck = Database(Settings(), work)
         try:
