@@ -18,7 +18,7 @@ CLOSING = ('"', "]", "}", ")", ".", ";", ">", "'", " ")
 # access log: 5.3 CPU-s for the census's two scans). A printable first character settles
 # almost every line without trimming it.
 LINE_MEASURES = (
-    "strlen(text) AS _len, "
+    "CAST(strlen(text) AS INTEGER) AS _len, "
     "CASE WHEN ascii(text) BETWEEN 33 AND 126 THEN FALSE "
     "ELSE coalesce(trim(text), '') = '' END AS _blank, "
     # Whether the line ends where a record could not (not after a quote, a bracket, a full

@@ -148,7 +148,7 @@ class SparkDatabase:
             lines = lines.select(
                 "line",
                 "text",
-                F.octet_length("text").alias("_len"),
+                F.octet_length("text").cast("int").alias("_len"),
                 F.coalesce(F.trim("text") == "", F.lit(True)).alias("_blank"),
                 (~F.substring("text", -1, 1).isin(*CLOSING)).alias("_open"),
             )
