@@ -13,7 +13,7 @@ NEIGHBOURHOOD = 64
 # Characters a whole record may end with.
 CLOSING = ('"', "]", "}", ")", ".", ";", ">", "'", " ")
 # Every ``lines`` table carries each line's byte length and blankness, computed once as the
-# table is written: the census below then scans two narrow columns instead of the text, which
+# table is written: the census below then scans narrow columns instead of the text, which
 # a log larger than the engine's memory reads back from spill on every scan (a 4-million-line
 # access log: 5.3 CPU-s for the census's two scans). A printable first character settles
 # almost every line without trimming it.
@@ -24,8 +24,10 @@ LINE_MEASURES = (
     # Whether the line ends where a record could not (not after a quote, a bracket, a full
     # stop…): the longest lines' open ends say they were cut. Kept beside the line because the
     # lines near the longest are spread over the whole file (every block of text read again).
-    "right(text, 1) NOT IN ("
-    + ", ".join("'" + c.replace("'", "''") + "'" for c in CLOSING)
+    # ends_with compares bytes; right() counts characters and an IN list becomes a join
+    # (0.13 vs 0.21-0.27 s a million lines).
+    "NOT ("
+    + " OR ".join("ends_with(text, '" + c.replace("'", "''") + "')" for c in CLOSING)
     + ") AS _open"
 )
 
