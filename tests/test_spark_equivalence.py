@@ -88,6 +88,7 @@ READER_CASES = [
     "logfmt_access/heroku_router.log",
     "app_json/structlog_dict_tracebacks.log",
     "app_json/lograge_with_rails_exceptions.log",
+    "app_json/gelf.log",
     "otlp_json/protobuf_json.log",
     "container_wrappers/docker_nginx.log",
     "container_wrappers/gcp_gke_nginx.log",

@@ -6,8 +6,8 @@
   ``CRIT``→``CRITICAL``; ``NOTICE``, ``INFORMATION`` (Serilog), ``SUCCESS`` (loguru), ``LOG``
   (NestJS) → ``INFO``; ``VERBOSE``, ``FINE*`` → ``DEBUG``/``TRACE``; Serilog's three letters
   (``VRB``, ``DBG``, ``INF``, ``WRN``, ``ERR``, ``FTL``) and klog's one (``I``, ``W``, ``E``, ``F``)
-  as their words; pino/bunyan numbers 10…60 (trace, debug, info, warn, error, fatal). Other
-  words stay, upper-cased.
+  as their words; pino/bunyan numbers 10…60 (trace, debug, info, warn, error, fatal); slog's
+  offsets dropped (``ERROR+2``→``ERROR``). Other words stay, upper-cased.
 - **Times**: ISO 8601 with ``T`` or a space, ``,`` or ``.`` before the fraction, ``Z``,
   ``±hh:mm``, ``±hhmm`` or none (then UTC, or the ``app_timezone`` option); epoch numbers in
   seconds, milliseconds (pino), microseconds or nanoseconds, told apart by magnitude; NestJS's
@@ -79,7 +79,8 @@ def sql_str(text: str) -> str:
 
 def level_sql(value: str) -> str:
     """SQL: the normalised level of the VARCHAR expression ``value`` (NULL stays NULL)."""
-    word = f"upper(trim({value}))"
+    # slog names a level between two as the nearest below and an offset: ERROR+2, DEBUG-4.
+    word = rf"regexp_replace(upper(trim({value})), '^([A-Z]+)[+-]\d+$', '\1')"
     pairs = ", ".join(f"'{k}': '{v}'" for k, v in {**_LEVELS, **_NUMERIC_LEVELS}.items())
     return (
         f"(CASE WHEN NULLIF(trim({value}), '') IS NULL THEN NULL "

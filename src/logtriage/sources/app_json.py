@@ -7,18 +7,23 @@ line has, as a flat key (``"log.level"``) or nested (``{"log": {"level": …}}``
   bunyan ISO, logrus, lograge), ``ts`` (zap epoch s), ``@t`` (Serilog), ``asctime``
   (python-json-logger, ``2026-11-24 10:00:00,123``), ``Timestamp`` (ASP.NET Core),
   ``timeMillis``/``instant.epochSecond`` (log4j2), ``timestamp.seconds`` (Google Cloud);
-- level: ``level`` (a word, or pino/bunyan's 10…60), ``levelname``, ``log.level``,
-  ``severity`` (Google Cloud), ``@l``; message: ``message``, ``msg``, ``event`` (structlog),
-  ``@m``/``@mt``;
+- level: ``level`` (a word, pino/bunyan's 10…60, or GELF's syslog severity 0…7), ``levelname``,
+  ``log.level``, ``severity`` (Google Cloud), ``@l``; klog's JSON has none (``v`` on info
+  records, none on errors); message: ``message``, ``msg``, ``event`` (structlog), ``@m``/``@mt``,
+  ``short_message`` (GELF), ``fields.message`` (Rust tracing), else a leveled record's error
+  text (zerolog's ``Msg("")``);
 - request id: ``request_id``, ``requestId``, ``req_id``, ``reqId`` (fastify), ``request.id``,
-  ``http.request.id`` (ECS), ``x_request_id``, ``x-request-id``, ``correlation_id``…;
-  trace id: ``trace_id``, ``trace.id``, ``traceId`` (logstash MDC), ``dd.trace_id``,
-  ``otelTraceID``, ``logging.googleapis.com/trace``;
+  ``http.request.id`` (ECS), ``x_request_id``, ``x-request-id``, ``correlation_id``,
+  ``function_request_id`` (Lambda Powertools), ``_request_id`` (GELF)…; trace id: ``trace_id``,
+  ``trace.id``, ``traceId`` (logstash MDC), ``dd.trace_id`` (Datadog, flat or nested),
+  ``otelTraceID``, ``logging.googleapis.com/trace`` (its id only), ``xray_trace_id``;
 - error: ``error.type`` (ECS), ``err.type``/``err.name`` (pino/bunyan), ``exc_type``,
-  ``exception.type``, ``exception[0].exc_type`` (structlog dict tracebacks), else the class
-  named by the stack or by lograge's ``"error": "ZeroDivisionError: divided by 0"``; stack:
-  ``exc_info`` (python-json-logger), ``exception`` (structlog), ``error.stack_trace`` (ECS),
-  ``stack_trace`` (logstash), ``err.stack`` (pino/bunyan), ``@x`` (Serilog)…
+  ``exception.type``, ``exception[0].exc_type`` (structlog dict tracebacks), ``exception_name``
+  (Powertools), else the class named by the stack or by lograge's ``"error": "ZeroDivisionError:
+  divided by 0"`` (a Go error string, ``pq: …``, names no class); stack: ``exc_info``
+  (python-json-logger), ``exception`` (structlog), ``error.stack_trace`` (ECS), ``stack_trace``
+  (logstash), ``err.stack`` (pino/bunyan), ``@x`` (Serilog)…, else GELF's ``full_message`` or a
+  multi-line message that reads as a stack trace (Google Cloud Error Reporting).
 
 Every other top-level key goes to ``attributes`` (nested values as JSON text). A line that is
 not a JSON object, or an object with none of time, level, message or error, is rejected. Times
@@ -34,6 +39,7 @@ from typing import Any
 from logtriage.sources.app_fields import (
     FIELD_HINTS,
     error_type_sql,
+    is_traceback_sql,
     level_sql,
     sql_str,
     time_sql,
@@ -54,35 +60,65 @@ _KEYS: Mapping[str, tuple[str, ...]] = {
     "level": ("level", "levelname", "log.level", "severity", "@l", "lvl", "loglevel",
               "log_level", "level_name", "LogLevel", "Level"),
     "message": ("message", "msg", "event", "@m", "@mt", "text", "Message", "RenderedMessage",
-                "MessageTemplate"),
+                "MessageTemplate", "short_message", "fields.message"),
     "request_id": ("request_id", "requestId", "requestID", "req_id", "reqId", "request.id",
                    "http.request.id", "x_request_id", "x-request-id", "X-Request-ID",
-                   "correlation_id", "correlationId", "req.id", "RequestId"),
+                   "correlation_id", "correlationId", "req.id", "RequestId",
+                   "function_request_id", "_request_id", "_requestId"),
     "trace_id": ("trace_id", "trace.id", "traceId", "traceID", "dd.trace_id", "otelTraceID",
-                 "logging.googleapis.com/trace", "@tr", "TraceId"),
+                 "logging.googleapis.com/trace", "@tr", "TraceId", "xray_trace_id",
+                 "_trace_id", "_traceId"),
     "error_type": ("error.type", "err.type", "err.name", "exc_type", "exception.type",
                    "error.kind", "exception.class", "exception_class", "exception[0].exc_type",
-                   "thrown.name"),
+                   "thrown.name", "exception_name"),
     "stack": ("exc_info", "exception", "error.stack_trace", "stack_trace", "err.stack",
               "error.stack", "@x", "exception.stacktrace", "exception.stack_trace",
               "stacktrace", "stack", "backtrace", "Exception"),
     # A string error ("ZeroDivisionError: divided by 0", lograge) names the type; it stays in
     # attributes too.
-    "error_text": ("error", "err", "exception_message"),
+    "error_text": ("error", "err", "exception_message", "fields.error"),
+    # GELF's long message, "possibly with a backtrace": the stack when it reads as one.
+    "full_message": ("full_message",),
 }  # fmt: skip
+# Columns read only to derive others: their keys stay in ``attributes``.
+_KEPT = frozenset({"error_text", "full_message"})
 # Keys whose value goes to a canonical column, so they are left out of ``attributes``.
 _CONSUMED = frozenset(
-    key
-    for column, keys in _KEYS.items()
-    if column != "error_text"
-    for key in keys
-    if "[" not in key
+    key for column, keys in _KEYS.items() if column not in _KEPT for key in keys if "[" not in key
 )
 # A Python traceback logged as the message itself (print_exc to a JSON-wrapping runtime).
 _TRACEBACK_MESSAGE = (
     "CASE WHEN starts_with(f.message, 'Traceback (most recent call last):') THEN f.message END"
 )
-_SERILOG_COMPACT = """(json_type(j, '$."@t"') IS NOT NULL AND json_type(j, '$."@l"') IS NULL)"""
+# Serilog's compact format leaves @l out for Information.
+_SERILOG_INFO = """CASE WHEN json_type(j, '$."@t"') IS NOT NULL AND json_type(j, '$."@l"') IS NULL
+    THEN 'INFO' END"""
+# GELF's level is a syslog severity (0 emergency … 7 debug), not pino's 10…60: read so only in a
+# GELF record (it has short_message, which the spec requires), where the ranges cannot mix.
+_SYSLOG_NAMES = ("EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG")
+_GELF_LEVEL = (
+    "CASE WHEN json_type(j, '$.short_message') = 'VARCHAR' THEN CASE level_given "
+    + " ".join(f"WHEN '{n}' THEN '{name}'" for n, name in enumerate(_SYSLOG_NAMES))
+    + " END END"
+)
+# klog's JSON format (Kubernetes, --logging-format=json; KEP-1602) writes no level: an info
+# record has its verbosity "v", an error record has no "v" and usually an "err".
+_KLOG_LEVEL = """CASE WHEN json_type(j, '$.caller') = 'VARCHAR'
+        AND json_type(j, '$.msg') = 'VARCHAR' AND json_type(j, '$.ts') IN ('DOUBLE', 'UBIGINT')
+    THEN CASE WHEN json_type(j, '$.err') IS NOT NULL OR json_type(j, '$.v') IS NULL
+              THEN 'ERROR' ELSE 'INFO' END END"""
+
+
+def _class_like(name: str) -> str:
+    """SQL: ``name`` if it reads as a class (``ZeroDivisionError``, ``java.io.IOException``).
+
+    Go's error strings (zerolog's ``error``, slog's ``err``) start with a package or an
+    operation (``pq: duplicate key…``, ``EOF``): no class, so no error type.
+    """
+    pattern = r"^((?:[\w$]+(?:\.|::))*[A-Z][\w$]*[a-z][\w$]*)$"
+    return f"NULLIF(regexp_extract({name}, '{pattern}', 1), '')"
+
+
 # Stack values may be arrays or objects (structlog dict tracebacks): kept as JSON text.
 _STRUCTURED_OK = frozenset({"stack"})
 
@@ -120,6 +156,18 @@ def _library(obj: Mapping[str, Any]) -> str:
         return "python-json-logger"
     if isinstance(obj.get("event"), str) and "level" in keys:
         return "structlog"
+    if "short_message" in keys and "version" in keys:
+        return "gelf"
+    if isinstance(obj.get("fields"), dict) and "target" in keys:
+        return "tracing"
+    if "xray_trace_id" in keys or {"location", "service", "function_request_id"} <= keys:
+        return "powertools"
+    if "caller" in keys and "msg" in keys and isinstance(obj.get("ts"), int | float) and not level:
+        return "klog"
+    if isinstance(level, str) and level.isupper() and {"time", "msg"} <= keys:
+        return "slog"
+    if isinstance(level, str) and "time" in keys and "message" in keys and "msg" not in keys:
+        return "zerolog"
     if "severity" in keys:
         return "gcp"
     if isinstance(obj.get("ts"), int | float) and "msg" in keys:
@@ -214,7 +262,12 @@ class AppJsonFormat:
                     index.setdefault(column, []).append(len(paths))
 
         def pick(column: str) -> str:
-            allowed = "" if column in _STRUCTURED_OK else " AND t[{i}] NOT IN ('OBJECT', 'ARRAY')"
+            allowed = (
+                # A boolean is no stack (winston's uncaught-exception records: "exception": true).
+                " AND t[{i}] IN ('VARCHAR', 'OBJECT', 'ARRAY')"
+                if column in _STRUCTURED_OK
+                else " AND t[{i}] NOT IN ('OBJECT', 'ARRAY')"
+            )
             # Stack traces keep their indentation; other values lose padding and "-" (none).
             value = (
                 "NULLIF(v[{i}], '')"
@@ -239,22 +292,33 @@ FROM (
     FROM {{lines}}
 )
 """
-        stack = pick("stack")
-        error_text = pick("error_text")
         fields = f"""
 CREATE TEMP TABLE tmp_app_fields AS
-SELECT line, j,
-    {pick("ts")} AS ts_text,
-    -- Serilog's compact format leaves @l out for Information.
-    {level_sql(f"coalesce({pick('level')}, CASE WHEN {_SERILOG_COMPACT} THEN 'INFO' END)")}
-        AS level,
-    {pick("message")} AS message,
-    {pick("request_id")} AS request_id,
-    {pick("trace_id")} AS trace_id,
-    {pick("error_type")} AS error_type_given,
-    {stack} AS stack,
-    {error_text} AS error_text
-FROM tmp_app_json WHERE j IS NOT NULL
+SELECT line, j, ts_text, request_id, trace_id, error_type_given, error_text,
+    {level_sql(f"coalesce({_GELF_LEVEL}, level_given, {_SERILOG_INFO}, {_KLOG_LEVEL})")} AS level,
+    -- zerolog's Msg(""): a leveled record whose only text is its error.
+    -- klog ends a printf-style message with its newline.
+    coalesce(NULLIF(regexp_replace(message_given, '\\s+$', ''), ''),
+             CASE WHEN level_given IS NOT NULL THEN error_text END) AS message,
+    coalesce(stack_given,
+             CASE WHEN {is_traceback_sql("full_message")} THEN full_message END,
+             -- A stack in the message itself (Google Cloud Error Reporting's shape).
+             CASE WHEN contains(message_given, chr(10)) THEN
+                 CASE WHEN {is_traceback_sql("message_given")} THEN message_given END END) AS stack
+FROM (
+    SELECT line, j,
+        {pick("ts")} AS ts_text,
+        {pick("level")} AS level_given,
+        {pick("message")} AS message_given,
+        {pick("request_id")} AS request_id,
+        -- Google Cloud's trace is a resource name: projects/<p>/traces/<id>.
+        regexp_replace({pick("trace_id")}, '^projects/[^/]+/traces/', '') AS trace_id,
+        {pick("error_type")} AS error_type_given,
+        {pick("stack")} AS stack_given,
+        {pick("error_text")} AS error_text,
+        {pick("full_message")} AS full_message
+    FROM tmp_app_json WHERE j IS NOT NULL
+)
 """
         # Every top-level key not read into a column, with nested values as JSON text.
         # A consumed key holding an object stays (ECS ``event: {dataset…}`` is not a message),
@@ -273,7 +337,8 @@ SELECT f.line,
     {time_sql("f.ts_text", zone)} AS ts,
     f.level, f.message, f.request_id, f.trace_id,
     coalesce(f.error_type_given, {error_type_sql("f.stack")},
-             {error_type_sql("f.error_text")}, {error_type_sql(_TRACEBACK_MESSAGE)}) AS error_type,
+             {_class_like(error_type_sql("f.error_text"))}, {error_type_sql(_TRACEBACK_MESSAGE)})
+        AS error_type,
     f.stack,
     {attributes} AS attributes,
     CASE
