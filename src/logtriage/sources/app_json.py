@@ -214,7 +214,8 @@ class AppJsonFormat:
     table = "app_events"
     description = (
         "JSON-lines application logs: structlog, python-json-logger, logstash-logback-encoder, "
-        "ECS, pino, bunyan, lograge, Serilog, zap, logrus, slog, ASP.NET Core, log4j2"
+        "ECS, pino, bunyan, winston, lograge, Serilog, zap, zerolog, logrus, slog, Rust tracing, "
+        "ASP.NET Core, log4j2, GELF, klog, Lambda Powertools, Google Cloud, Datadog"
     )
     recognises = "one JSON object per line with a message (message/msg/event) or a level and a time"
     field_hints: Mapping[str, str] = FIELD_HINTS
