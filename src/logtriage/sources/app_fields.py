@@ -79,12 +79,15 @@ def sql_str(text: str) -> str:
 
 def level_sql(value: str) -> str:
     """SQL: the normalised level of the VARCHAR expression ``value`` (NULL stays NULL)."""
-    # slog names a level between two as the nearest below and an offset: ERROR+2, DEBUG-4.
-    word = rf"regexp_replace(upper(trim({value})), '^([A-Z]+)[+-]\d+$', '\1')"
+    word = f"upper(trim({value}))"
     pairs = ", ".join(f"'{k}': '{v}'" for k, v in {**_LEVELS, **_NUMERIC_LEVELS}.items())
+    known = f"MAP {{{pairs}}}"
+    # slog names a level between two as the nearest below and an offset: ERROR+2, DEBUG-4.
+    # coalesce runs the regex only on the rare words the map does not know.
+    base = rf"regexp_extract({word}, '^([A-Z]+)[+-]\d+$', 1)"
     return (
         f"(CASE WHEN NULLIF(trim({value}), '') IS NULL THEN NULL "
-        f"ELSE coalesce(MAP {{{pairs}}}[{word}], {word}) END)"
+        f"ELSE coalesce({known}[{word}], {known}[{base}], {word}) END)"
     )
 
 

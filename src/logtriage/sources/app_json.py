@@ -97,7 +97,9 @@ _SERILOG_INFO = """CASE WHEN json_type(j, '$."@t"') IS NOT NULL AND json_type(j,
 # GELF record (it has short_message, which the spec requires), where the ranges cannot mix.
 _SYSLOG_NAMES = ("EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG")
 _GELF_LEVEL = (
-    "CASE WHEN json_type(j, '$.short_message') = 'VARCHAR' THEN CASE level_given "
+    # One digit first: the JSON is parsed again only for records whose level could be GELF's.
+    "CASE WHEN length(level_given) = 1 AND json_type(j, '$.short_message') = 'VARCHAR' "
+    "THEN CASE level_given "
     + " ".join(f"WHEN '{n}' THEN '{name}'" for n, name in enumerate(_SYSLOG_NAMES))
     + " END END"
 )
@@ -296,10 +298,21 @@ FROM (
         fields = f"""
 CREATE TEMP TABLE tmp_app_fields AS
 SELECT line, j, ts_text, request_id, trace_id, error_type_given, error_text,
-    {level_sql(f"coalesce({_GELF_LEVEL}, level_given, {_SERILOG_INFO}, {_KLOG_LEVEL})")} AS level,
+    {level_sql("level_any")} AS level, message, stack
+FROM (
+SELECT line, j, ts_text, request_id, error_type_given, error_text,
+    -- Google Cloud's trace is a resource name: projects/<p>/traces/<id>.
+    CASE WHEN starts_with(trace_given, 'projects/')
+         THEN regexp_replace(trace_given, '^projects/[^/]+/traces/', '')
+         ELSE trace_given END AS trace_id,
+    coalesce({_GELF_LEVEL}, level_given, {_SERILOG_INFO}, {_KLOG_LEVEL}) AS level_any,
     -- zerolog's Msg(""): a leveled record whose only text is its error.
-    -- klog ends a printf-style message with its newline.
-    coalesce(NULLIF(regexp_replace(message_given, '\\s+$', ''), ''),
+    -- klog ends a printf-style message with its newline (values are trimmed of spaces
+    -- already; the regex runs only where a line break or tab ends one).
+    coalesce(NULLIF(CASE WHEN ends_with(message_given, chr(10)) OR ends_with(message_given, chr(13))
+                              OR ends_with(message_given, chr(9))
+                         THEN regexp_replace(message_given, '\\s+$', '')
+                         ELSE message_given END, ''),
              CASE WHEN level_given IS NOT NULL THEN error_text END) AS message,
     coalesce(stack_given,
              CASE WHEN {is_traceback_sql("full_message")} THEN full_message END,
@@ -312,13 +325,13 @@ FROM (
         {pick("level")} AS level_given,
         {pick("message")} AS message_given,
         {pick("request_id")} AS request_id,
-        -- Google Cloud's trace is a resource name: projects/<p>/traces/<id>.
-        regexp_replace({pick("trace_id")}, '^projects/[^/]+/traces/', '') AS trace_id,
+        {pick("trace_id")} AS trace_given,
         {pick("error_type")} AS error_type_given,
         {pick("stack")} AS stack_given,
         {pick("error_text")} AS error_text,
         {pick("full_message")} AS full_message
     FROM tmp_app_json WHERE j IS NOT NULL
+)
 )
 """
         # Every top-level key not read into a column, with nested values as JSON text.
