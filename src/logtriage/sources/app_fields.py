@@ -130,6 +130,16 @@ def time_sql(value: str, zone: str | None) -> str:
     )
 
 
+def class_like_sql(name: str) -> str:
+    """SQL: ``name`` if it reads as a class (``ZeroDivisionError``, ``java.io.IOException``).
+
+    Go's error strings (zerolog's ``error``, slog's ``err``) start with a package or an
+    operation (``pq: duplicate key…``, ``EOF``): no class, so no error type.
+    """
+    pattern = r"^((?:[\w$]+(?:\.|::))*[A-Z][\w$]*[a-z][\w$]*)$"
+    return f"NULLIF(regexp_extract({name}, '{pattern}', 1), '')"
+
+
 def error_type_sql(stack: str) -> str:
     """SQL: the exception class a stack trace text (VARCHAR) names, else NULL."""
     lines = f"string_split({stack}, chr(10))"

@@ -38,6 +38,7 @@ from typing import Any
 
 from logtriage.sources.app_fields import (
     FIELD_HINTS,
+    class_like_sql,
     error_type_sql,
     is_traceback_sql,
     level_sql,
@@ -109,16 +110,6 @@ _KLOG_LEVEL = """CASE WHEN json_type(j, '$.caller') = 'VARCHAR'
         AND json_type(j, '$.msg') = 'VARCHAR' AND json_type(j, '$.ts') IN ('DOUBLE', 'UBIGINT')
     THEN CASE WHEN json_type(j, '$.err') IS NOT NULL OR json_type(j, '$.v') IS NULL
               THEN 'ERROR' ELSE 'INFO' END END"""
-
-
-def _class_like(name: str) -> str:
-    """SQL: ``name`` if it reads as a class (``ZeroDivisionError``, ``java.io.IOException``).
-
-    Go's error strings (zerolog's ``error``, slog's ``err``) start with a package or an
-    operation (``pq: duplicate key…``, ``EOF``): no class, so no error type.
-    """
-    pattern = r"^((?:[\w$]+(?:\.|::))*[A-Z][\w$]*[a-z][\w$]*)$"
-    return f"NULLIF(regexp_extract({name}, '{pattern}', 1), '')"
 
 
 # Stack values may be arrays or objects (structlog dict tracebacks): kept as JSON text.
@@ -351,7 +342,7 @@ SELECT f.line,
     {time_sql("f.ts_text", zone)} AS ts,
     f.level, f.message, f.request_id, f.trace_id,
     coalesce(f.error_type_given, {error_type_sql("f.stack")},
-             {_class_like(error_type_sql("f.error_text"))}, {error_type_sql(_TRACEBACK_MESSAGE)})
+             {class_like_sql(error_type_sql("f.error_text"))}, {error_type_sql(_TRACEBACK_MESSAGE)})
         AS error_type,
     f.stack,
     {attributes} AS attributes,

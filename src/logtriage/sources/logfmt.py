@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 from logtriage.sources.app_fields import (
     FIELD_HINTS,
+    class_like_sql,
     error_type_sql,
     level_sql,
     sql_str,
@@ -189,7 +190,7 @@ SELECT line, {time_sql("ts_text", zone)} AS ts, {level_sql(value_sql(APP_KEYS["l
     {value_sql(APP_KEYS["request_id"])} AS request_id,
     {value_sql(APP_KEYS["trace_id"])} AS trace_id,
     coalesce({value_sql(APP_KEYS["error_type"])}, {error_type_sql("stack_text")},
-             {error_type_sql("error_text")}) AS error_type,
+             {class_like_sql(error_type_sql("error_text"))}) AS error_type,
     stack_text AS stack,
     CASE WHEN process IS NULL THEN attributes
          ELSE map_concat(MAP {{'process': process}}, attributes) END AS attributes,
