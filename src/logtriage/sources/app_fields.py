@@ -130,6 +130,16 @@ def time_sql(value: str, zone: str | None) -> str:
     )
 
 
+def cloud_trace_sql(name: str) -> str:
+    """SQL: the trace id in Cloud Logging's resource name ``projects/<p>/traces/<id>``.
+
+    The hex id (32 digits from Cloud Trace; shorter ones appear in examples), lower-case as W3C
+    trace ids are written, so a request's access and application records carry the same id;
+    NULL when the name holds none.
+    """
+    return f"NULLIF(lower(regexp_extract({name}, '/traces/([0-9a-fA-F]+)$', 1)), '')"
+
+
 def class_like_sql(name: str) -> str:
     """SQL: ``name`` if it reads as a class (``ZeroDivisionError``, ``java.io.IOException``).
 

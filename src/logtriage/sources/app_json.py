@@ -39,6 +39,7 @@ from typing import Any
 from logtriage.sources.app_fields import (
     FIELD_HINTS,
     class_like_sql,
+    cloud_trace_sql,
     error_type_sql,
     is_traceback_sql,
     level_sql,
@@ -293,8 +294,7 @@ SELECT line, j, ts_text, request_id, trace_id, error_type_given, error_text,
 FROM (
 SELECT line, j, ts_text, request_id, error_type_given, error_text,
     -- Google Cloud's trace is a resource name: projects/<p>/traces/<id>.
-    CASE WHEN starts_with(trace_given, 'projects/')
-         THEN regexp_replace(trace_given, '^projects/[^/]+/traces/', '')
+    CASE WHEN starts_with(trace_given, 'projects/') THEN {cloud_trace_sql("trace_given")}
          ELSE trace_given END AS trace_id,
     coalesce({_GELF_LEVEL}, level_given, {_SERILOG_INFO}, {_KLOG_LEVEL}) AS level_any,
     -- zerolog's Msg(""): a leveled record whose only text is its error.

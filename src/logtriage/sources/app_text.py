@@ -371,7 +371,7 @@ def entries_select_sql(entries: str, options: FormatOptions) -> str:
     zone = options.get("app_timezone")
     is_trace = f"(cont IS NOT NULL AND {is_traceback_sql('cont')})"
     tag_id = f"regexp_extract(h_msg, '{_TAG_ID}', 1)"
-    ruby_id = f"CASE WHEN layout = {_ruby_number()} THEN NULLIF({tag_id}, '') END"
+    ruby_id = f"CASE WHEN layout = {_layout_number('ruby')} THEN NULLIF({tag_id}, '') END"
     stack = f"CASE WHEN {is_trace} THEN cont END"
     # The message without the request-id tag Rails puts first.
     message = (
@@ -418,13 +418,14 @@ def looks_like_continuation(line: str) -> bool:
 
 def _php_class_sql() -> str:
     """SQL: the exception class a Monolog head names (JSON-escaped backslashes undone)."""
-    number = next(n for n, lay in enumerate(LAYOUTS, start=1) if lay.name == "monolog")
+    number = _layout_number("monolog")
     found = f"regexp_extract(head, '{sql_str(_PHP_CLASS)}', 1)"
     return f"CASE WHEN layout = {number} THEN NULLIF(replace({found}, '\\\\', '\\'), '') END"
 
 
-def _ruby_number() -> int:
-    return next(n for n, lay in enumerate(LAYOUTS, start=1) if lay.name == "ruby")
+def _layout_number(name: str) -> int:
+    """The number ``start_sql`` gives the layout called ``name``."""
+    return next(n for n, lay in enumerate(LAYOUTS, start=1) if lay.name == name)
 
 
 def _klog_ts(ts: str, options: FormatOptions) -> str:
@@ -434,7 +435,7 @@ def _klog_ts(ts: str, options: FormatOptions) -> str:
     the year before for a date more than a day ahead (a December log read in January), as
     Logstash's date filter guesses a missing year.
     """
-    number = next(n for n, lay in enumerate(LAYOUTS, start=1) if lay.name == "klog")
+    number = _layout_number("klog")
     given = options.get("app_year")
     if given is not None and given.strip().isdigit():
         year = f"'{int(given):04d}'"

@@ -31,6 +31,7 @@ from itertools import combinations, pairwise
 from typing import Any
 
 from logtriage.sources.access_template import slot_sql
+from logtriage.sources.app_fields import cloud_trace_sql
 from logtriage.sources.base import MAX_DURATION_MS, Detection, FormatOptions, ParsePlan
 
 # A key is a path of segments; an int segment indexes an array (Caddy's header lists).
@@ -55,14 +56,14 @@ _CONVERT: dict[str, str] = {
     "ns": "try_cast({x} AS DOUBLE) / 1000000.0",
     # Caddy: seconds by default; integers beyond 10^4 can only be nanoseconds ("nano").
     "caddy_duration": (
-        "CASE WHEN regexp_full_match({x}, '\\d{{5,}}') THEN try_cast({x} AS DOUBLE) / 1000000.0 "
+        "CASE WHEN regexp_full_match({x}, '\\d{5,}') THEN try_cast({x} AS DOUBLE) / 1000000.0 "
         "ELSE coalesce(try_cast({x} AS DOUBLE) * 1000.0, " + _GO_DURATION_MS + ") END"
     ),
     # nginx lists one time per upstream tried ("0.010, 0.020 : 0.005"): their sum.
     "seconds_list": slot_sql("upstream_s_list").replace("{g}", "{x}"),
     # Epoch numbers by magnitude (s, ms, µs, ns), CLF, ISO 8601 and Go's "2006/01/02 15:04:05".
     "time": (
-        "coalesce(CASE WHEN regexp_full_match({x}, '\\d{{9,19}}(?:\\.\\d+)?') THEN "
+        "coalesce(CASE WHEN regexp_full_match({x}, '\\d{9,19}(?:\\.\\d+)?') THEN "
         "make_timestamp(try_cast(CASE "
         "WHEN try_cast({x} AS DOUBLE) >= 1e17 THEN try_cast({x} AS DOUBLE) / 1000 "
         "WHEN try_cast({x} AS DOUBLE) >= 1e14 THEN try_cast({x} AS DOUBLE) "
@@ -84,7 +85,7 @@ _CONVERT: dict[str, str] = {
     "seconds_s": "try_cast(rtrim({x}, 's') AS DOUBLE) * 1000.0",
     "url_host": "NULLIF(regexp_extract({x}, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]+)', 1), '')",
     # Cloud Logging's trace: "projects/<project>/traces/<32 hex>".
-    "gcp_trace": "NULLIF(lower(regexp_extract({x}, '/traces/([0-9a-fA-F]{{32}})', 1)), '')",
+    "gcp_trace": cloud_trace_sql("{x}"),
 }
 
 
@@ -347,7 +348,7 @@ class _Extraction:
                 self.paths.append(path)
             exprs.append(f"k{self.paths.index(path) + 1}")
         raw = exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"
-        return "(" + _CONVERT[conversion].format(x=raw) + ")"
+        return "(" + _CONVERT[conversion].replace("{x}", raw) + ")"
 
     def first(self, alternatives: Sequence[tuple[Key, str]]) -> str:
         values = [self.value(k, c) for k, c in alternatives]
